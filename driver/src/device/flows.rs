@@ -1,0 +1,278 @@
+//! The exact-match flow cache: two candidate buckets per key (the hash in gufc-regmap) of W
+//! ways each. The driver places entries, and when both buckets are full it frees a way by
+//! cuckoo moves. Each move is one FLOW_MOVE command, atomic in the device, so a lookup never
+//! misses an entry that is being moved.
+
+use std::collections::{HashMap, VecDeque};
+
+use super::{Caps, Device, DeviceError};
+use crate::backend::Bar;
+use gufc_regmap::{bucket_pair, field, opcode, reg, Action, Key, KEY_WORDS};
+
+/// Most slots the cuckoo search visits before declaring the buckets full.
+const SEARCH_LIMIT: usize = 2048;
+
+#[derive(Clone, Debug)]
+pub(super) struct Shadow {
+    /// Key in each slot; `None` until read back from the device.
+    slots: Option<Vec<Option<Key>>>,
+    index: HashMap<Key, u32>,
+    ways: u32,
+    log2_buckets: u32,
+    capacity: u32,
+}
+
+impl Shadow {
+    pub(super) fn new(caps: &Caps) -> Self {
+        Shadow {
+            slots: None,
+            index: HashMap::new(),
+            ways: caps.flow_ways,
+            log2_buckets: caps.flow_buckets.trailing_zeros(),
+            capacity: caps.flow_slots(),
+        }
+    }
+    pub(super) fn empty(caps: &Caps) -> Self {
+        Shadow { slots: Some(vec![None; caps.flow_slots() as usize]), ..Shadow::new(caps) }
+    }
+    fn buckets(&self, key: &Key) -> (u32, u32) {
+        bucket_pair(key, self.log2_buckets)
+    }
+    fn bucket_slots(&self, b: u32) -> std::ops::Range<u32> {
+        b * self.ways..(b + 1) * self.ways
+    }
+}
+
+/// How an insert found its place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FlowInsert {
+    pub slot: u32,
+    /// Cuckoo moves it took.
+    pub moves: u32,
+    /// The key was already cached and its entry was rewritten.
+    pub replaced: bool,
+}
+
+/// A flow entry as read back from the device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FlowInfo {
+    pub slot: u32,
+    #[serde(serialize_with = "crate::json::display")]
+    pub key: Key,
+    #[serde(serialize_with = "crate::json::display")]
+    pub action: Action,
+    pub pinned: bool,
+    pub epoch: u8,
+    pub hit: bool,
+    pub stale: bool,
+    pub last_hit: u32,
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+impl<B: Bar> Device<B> {
+    fn sync_flows(&mut self) -> Result<(), DeviceError> {
+        if self.flows.slots.is_some() {
+            return Ok(());
+        }
+        let mut slots = vec![None; self.flows.capacity as usize];
+        let mut index = HashMap::new();
+        for s in 0..self.flows.capacity {
+            if let Some(info) = self.read_flow(s)? {
+                slots[s as usize] = Some(info.key);
+                index.insert(info.key, s);
+            }
+        }
+        self.flows.slots = Some(slots);
+        self.flows.index = index;
+        Ok(())
+    }
+
+    /// Caches `key` → `action`. A key already cached has its entry rewritten in place.
+    /// `pinned` entries ignore rule-set commits; others go stale at the next COMMIT.
+    pub fn flow_insert(&mut self, key: &Key, action: Action, pinned: bool) -> Result<FlowInsert, DeviceError> {
+        if let Action::Deliver { channel } = action {
+            self.check_index("channel", channel as u32, self.caps.channels)?;
+        }
+        self.sync_flows()?;
+        let key = key.flow_part();
+        if let Some(&slot) = self.flows.index.get(&key) {
+            self.write_flow(slot, &key, action, pinned)?;
+            return Ok(FlowInsert { slot, moves: 0, replaced: true });
+        }
+        let (b1, b2) = self.flows.buckets(&key);
+        let path = self.cuckoo_path(b1, b2).ok_or_else(|| DeviceError::FlowTableFull {
+            backend: self.bar.name(),
+            key,
+            b1,
+            b2,
+            searched: SEARCH_LIMIT,
+        })?;
+        // path = [s0, s1, …, free]: move s(k) → s(k+1) from the end backwards, then write s0.
+        for w in path.windows(2).rev() {
+            self.move_flow(w[0], w[1])?;
+        }
+        let slot = path[0];
+        self.write_flow(slot, &key, action, pinned)?;
+        Ok(FlowInsert { slot, moves: path.len() as u32 - 1, replaced: false })
+    }
+
+    /// Breadth-first search from the key's two buckets to a free slot; each step moves an
+    /// occupant to its other bucket. Returns the chain of slots, the free one last.
+    fn cuckoo_path(&self, b1: u32, b2: u32) -> Option<Vec<u32>> {
+        let sh = &self.flows;
+        let slots = sh.slots.as_ref().unwrap();
+        let mut parent: HashMap<u32, Option<u32>> = HashMap::new();
+        let mut queue = VecDeque::new();
+        for b in [b1, b2] {
+            for s in sh.bucket_slots(b) {
+                if slots[s as usize].is_none() {
+                    return Some(vec![s]);
+                }
+                if parent.insert(s, None).is_none() {
+                    queue.push_back(s);
+                }
+            }
+        }
+        while let Some(s) = queue.pop_front() {
+            if parent.len() > SEARCH_LIMIT {
+                break;
+            }
+            let occupant = slots[s as usize].as_ref().unwrap();
+            let (o1, o2) = sh.buckets(occupant);
+            let here = s / sh.ways;
+            let alt = if here == o1 { o2 } else { o1 };
+            for t in sh.bucket_slots(alt) {
+                if parent.contains_key(&t) {
+                    continue;
+                }
+                parent.insert(t, Some(s));
+                if slots[t as usize].is_none() {
+                    let mut path = vec![t];
+                    let mut cur = s;
+                    path.push(cur);
+                    while let Some(Some(p)) = parent.get(&cur) {
+                        cur = *p;
+                        path.push(cur);
+                    }
+                    path.reverse();
+                    return Some(path);
+                }
+                queue.push_back(t);
+            }
+        }
+        None
+    }
+
+    fn write_flow(&mut self, slot: u32, key: &Key, action: Action, pinned: bool) -> Result<(), DeviceError> {
+        self.stage_words(reg::KEY, &key.words())?;
+        self.stage(reg::ACTION, action.encode())?;
+        self.stage(reg::FLOW_FLAGS, field::FLOW_FLAGS_PINNED.put(pinned as u32))?;
+        self.command(opcode::FLOW_WRITE, slot)?;
+        self.check()?;
+        let slots = self.flows.slots.as_mut().unwrap();
+        if let Some(old) = slots[slot as usize].replace(*key) {
+            self.flows.index.remove(&old);
+        }
+        self.flows.index.insert(*key, slot);
+        Ok(())
+    }
+
+    fn move_flow(&mut self, from: u32, to: u32) -> Result<(), DeviceError> {
+        self.stage(reg::CMD_ARG, to)?;
+        self.command(opcode::FLOW_MOVE, from)?;
+        self.check()?;
+        let slots = self.flows.slots.as_mut().unwrap();
+        let key = slots[from as usize].take().expect("moving an occupied slot");
+        slots[to as usize] = Some(key);
+        self.flows.index.insert(key, to);
+        Ok(())
+    }
+
+    /// Removes `key` from the cache.
+    pub fn flow_remove(&mut self, key: &Key) -> Result<u32, DeviceError> {
+        self.sync_flows()?;
+        let key = key.flow_part();
+        let slot = self
+            .flows
+            .index
+            .remove(&key)
+            .ok_or_else(|| DeviceError::NoSuchFlow { backend: self.bar.name(), key })?;
+        self.command(opcode::FLOW_CLEAR, slot)?;
+        self.check()?;
+        self.flows.slots.as_mut().unwrap()[slot as usize] = None;
+        Ok(slot)
+    }
+
+    /// Re-stamps `key`'s entry with the current epoch: after a commit, software that has
+    /// re-validated a flow against the new rules makes it current again with one command.
+    pub fn flow_touch(&mut self, key: &Key) -> Result<u32, DeviceError> {
+        self.sync_flows()?;
+        let key = key.flow_part();
+        let slot = *self.flows.index.get(&key).ok_or_else(|| DeviceError::NoSuchFlow { backend: self.bar.name(), key })?;
+        self.command(opcode::FLOW_TOUCH, slot)?;
+        self.check()?;
+        Ok(slot)
+    }
+
+    /// Reads `key`'s entry back from the device, if cached.
+    pub fn flow_lookup(&mut self, key: &Key) -> Result<Option<FlowInfo>, DeviceError> {
+        self.sync_flows()?;
+        match self.flows.index.get(&key.flow_part()).copied() {
+            Some(slot) => self.read_flow(slot),
+            None => Ok(None),
+        }
+    }
+
+    /// Every cached flow, read back from the device.
+    pub fn flows(&mut self) -> Result<Vec<FlowInfo>, DeviceError> {
+        self.sync_flows()?;
+        let mut slots: Vec<u32> = self.flows.index.values().copied().collect();
+        slots.sort_unstable();
+        let mut out = Vec::with_capacity(slots.len());
+        for s in slots {
+            out.extend(self.read_flow(s)?);
+        }
+        Ok(out)
+    }
+
+    /// Cached flows according to the driver's shadow (no register access).
+    pub fn flow_count(&self) -> Option<usize> {
+        self.flows.slots.as_ref().map(|_| self.flows.index.len())
+    }
+
+    /// Reads slot `slot` (FLOW_READ clears its hit bit); `None` if it is empty.
+    pub fn read_flow(&mut self, slot: u32) -> Result<Option<FlowInfo>, DeviceError> {
+        self.check_index("flow slot", slot, self.flows.capacity)?;
+        self.command(opcode::FLOW_READ, slot)?;
+        self.forget_staged();
+        let state = self.read(reg::FLOW_STATE)?;
+        if field::FLOW_STATE_VALID.get(state) == 0 {
+            return Ok(None);
+        }
+        let mut words = [0u32; KEY_WORDS];
+        for (i, w) in words.iter_mut().enumerate() {
+            *w = self.read(reg::KEY + 4 * i as u32)?;
+        }
+        let a = self.read(reg::ACTION)?;
+        let flags = self.read(reg::FLOW_FLAGS)?;
+        let last_hit = self.read(reg::FLOW_LAST_HIT)?;
+        let c = self.counter(super::CounterSpace::Flow, slot)?;
+        self.check()?;
+        Ok(Some(FlowInfo {
+            slot,
+            key: Key::from_words(&words),
+            action: Action::decode(a).ok_or_else(|| DeviceError::InvalidEntry {
+                backend: self.bar.name(),
+                msg: format!("flow slot {slot} holds an undecodable action {a:#x}"),
+            })?,
+            pinned: field::FLOW_FLAGS_PINNED.get(flags) != 0,
+            epoch: field::FLOW_STATE_EPOCH.get(state) as u8,
+            hit: field::FLOW_STATE_HIT.get(state) != 0,
+            stale: field::FLOW_STATE_STALE.get(state) != 0,
+            last_hit,
+            packets: c.packets,
+            bytes: c.bytes,
+        }))
+    }
+}

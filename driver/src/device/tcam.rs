@@ -1,0 +1,384 @@
+//! Rule-set transactions. The TCAM holds two rule planes; an entry belongs to either or both.
+//! A new rule set is staged in the inactive plane (reusing identical entries, which keep their
+//! counters), checked, and then made live by one COMMIT write: every packet is classified
+//! entirely by the old or entirely by the new set. A failure before COMMIT is rolled back, so
+//! the live set never changes on error.
+
+use std::collections::HashMap;
+
+use super::{Device, DeviceError};
+use crate::backend::Bar;
+use gufc_regmap::{field, opcode, reg, Action, TcamEntry, KEY_WORDS};
+
+/// The driver's view of the TCAM: each entry's content and plane bits.
+#[derive(Clone, Debug)]
+pub(super) struct Shadow {
+    /// `None` until read back from the device.
+    slots: Option<Vec<(TcamEntry, u8)>>,
+    capacity: u32,
+}
+
+impl Shadow {
+    pub(super) fn new(capacity: u32) -> Self {
+        Shadow { slots: None, capacity }
+    }
+    pub(super) fn empty(capacity: u32) -> Self {
+        let blank = TcamEntry::match_all(0, Action::Drop);
+        Shadow { slots: Some(vec![(blank, 0); capacity as usize]), capacity }
+    }
+}
+
+/// One change in a [`Transaction`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Update {
+    Insert(TcamEntry),
+    /// Removes the entry with this match and priority (the action is ignored).
+    Delete(TcamEntry),
+    /// Changes the action of the entry with this match and priority.
+    Modify(TcamEntry),
+}
+
+/// The outcome of one update, in the order the updates were staged (P4Runtime style).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UpdateStatus {
+    Ok,
+    AlreadyExists,
+    NotFound,
+    InvalidArgument(String),
+    /// Valid, but not applied because another update in the batch failed.
+    Aborted,
+}
+
+/// What a commit did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CommitReport {
+    /// Entries in the new rule set.
+    pub entries: usize,
+    /// Entries written fresh.
+    pub written: usize,
+    /// Entries carried over unchanged (they keep their counters).
+    pub kept: usize,
+    /// Entries of the old set freed after the commit.
+    pub freed: usize,
+    /// Register writes and reads the whole update took.
+    pub register_writes: u64,
+    pub register_reads: u64,
+    /// The rule-set epoch after the commit.
+    pub epoch: u8,
+    /// TCAM index of each entry, in the order given.
+    #[serde(skip)]
+    pub placement: Vec<u32>,
+}
+
+/// A batch of updates applied atomically by [`Transaction::commit`].
+pub struct Transaction<'d, B: Bar> {
+    dev: &'d mut Device<B>,
+    updates: Vec<Update>,
+}
+
+impl<'d, B: Bar> Transaction<'d, B> {
+    pub fn insert(&mut self, e: TcamEntry) -> &mut Self {
+        self.updates.push(Update::Insert(e));
+        self
+    }
+    pub fn delete(&mut self, e: TcamEntry) -> &mut Self {
+        self.updates.push(Update::Delete(e));
+        self
+    }
+    pub fn modify(&mut self, e: TcamEntry) -> &mut Self {
+        self.updates.push(Update::Modify(e));
+        self
+    }
+
+    /// Applies every update or none. On success returns one `Ok` per update and the report;
+    /// on failure the live rule set is unchanged and the statuses say which updates failed.
+    pub fn commit(self) -> Result<(Vec<UpdateStatus>, CommitReport), (Vec<UpdateStatus>, DeviceError)> {
+        let dev = self.dev;
+        let live = match dev.live_entries() {
+            Ok(l) => l,
+            Err(e) => return Err((vec![UpdateStatus::Aborted; self.updates.len()], e)),
+        };
+        // Identity of an entry: everything but the action.
+        let ident = |e: &TcamEntry| TcamEntry { action: Action::Drop, ..*e };
+        let mut set: Vec<Option<TcamEntry>> = live.into_iter().map(Some).collect();
+        let mut by_ident: HashMap<TcamEntry, usize> =
+            set.iter().enumerate().map(|(i, e)| (ident(e.as_ref().unwrap()), i)).collect();
+        let mut statuses = Vec::with_capacity(self.updates.len());
+        for u in &self.updates {
+            let status = match u {
+                Update::Insert(e) | Update::Modify(e) if dev.validate(e).is_err() => {
+                    UpdateStatus::InvalidArgument(dev.validate(e).unwrap_err())
+                }
+                Update::Insert(e) => match by_ident.get(&ident(e)) {
+                    Some(_) => UpdateStatus::AlreadyExists,
+                    None => {
+                        by_ident.insert(ident(e), set.len());
+                        set.push(Some(*e));
+                        UpdateStatus::Ok
+                    }
+                },
+                Update::Modify(e) => match by_ident.get(&ident(e)) {
+                    Some(&i) => {
+                        set[i] = Some(*e);
+                        UpdateStatus::Ok
+                    }
+                    None => UpdateStatus::NotFound,
+                },
+                Update::Delete(e) => match by_ident.remove(&ident(e)) {
+                    Some(i) => {
+                        set[i] = None;
+                        UpdateStatus::Ok
+                    }
+                    None => UpdateStatus::NotFound,
+                },
+            };
+            statuses.push(status);
+        }
+        let failed = statuses.iter().filter(|s| **s != UpdateStatus::Ok).count();
+        if failed > 0 {
+            let first = statuses.iter().position(|s| *s != UpdateStatus::Ok).unwrap();
+            let err = DeviceError::UpdateFailed {
+                backend: dev.bar.name(),
+                failed,
+                total: statuses.len(),
+                first: format!("update {} ({:?}): {:?}", first, self.updates[first], statuses[first]),
+            };
+            let statuses = statuses
+                .into_iter()
+                .map(|s| if s == UpdateStatus::Ok { UpdateStatus::Aborted } else { s })
+                .collect();
+            return Err((statuses, err));
+        }
+        let new: Vec<TcamEntry> = set.into_iter().flatten().collect();
+        match dev.replace_rules(&new) {
+            Ok(r) => Ok((statuses, r)),
+            Err(e) => Err((vec![UpdateStatus::Aborted; statuses.len()], e)),
+        }
+    }
+}
+
+impl<B: Bar> Device<B> {
+    /// Starts a batch of rule updates against the live rule set.
+    pub fn transaction(&mut self) -> Transaction<'_, B> {
+        Transaction { dev: self, updates: Vec::new() }
+    }
+
+    /// Checks an entry against the device's limits before anything is written.
+    pub fn validate(&self, e: &TcamEntry) -> Result<(), String> {
+        if let Action::Deliver { channel } = e.action {
+            if channel as u32 >= self.caps.channels {
+                return Err(format!("channel {channel} >= the device's {} channels", self.caps.channels));
+            }
+        }
+        if e.sport.0 > e.sport.1 || e.dport.0 > e.dport.1 {
+            return Err(format!("inverted port range {:?} / {:?}", e.sport, e.dport));
+        }
+        if (0..KEY_WORDS).any(|i| e.value[i] & !e.mask[i] != 0) {
+            return Err("value has bits outside its mask".into());
+        }
+        let m = gufc_regmap::key::META;
+        if (e.value[m] | e.mask[m]) & !TcamEntry::META_BITS != 0 {
+            return Err("reserved META bits set".into());
+        }
+        Ok(())
+    }
+
+    /// Reads back (once) every TCAM entry's planes, and the content of used ones.
+    fn sync_tcam(&mut self) -> Result<(), DeviceError> {
+        if self.tcam.slots.is_some() {
+            return Ok(());
+        }
+        let mut slots = Vec::with_capacity(self.tcam.capacity as usize);
+        for i in 0..self.tcam.capacity {
+            slots.push(self.read_entry(i)?);
+        }
+        self.tcam.slots = Some(slots);
+        Ok(())
+    }
+
+    /// Reads entry `index` through TCAM_READ: its content and plane bits.
+    pub fn read_entry(&mut self, index: u32) -> Result<(TcamEntry, u8), DeviceError> {
+        self.check_index("TCAM index", index, self.caps.tcam_entries)?;
+        self.command(opcode::TCAM_READ, index)?;
+        self.forget_staged();
+        let planes = field::PLANES_PLANES.get(self.read(reg::PLANES)?) as u8;
+        let mut e = TcamEntry::match_all(0, Action::Drop);
+        if planes != 0 {
+            for i in 0..KEY_WORDS as u32 {
+                e.value[i as usize] = self.read(reg::KEY + 4 * i)?;
+                e.mask[i as usize] = self.read(reg::MASK + 4 * i)?;
+            }
+            let range = |w: u32| (field::SPORT_RANGE_LO.get(w) as u16, field::SPORT_RANGE_HI.get(w) as u16);
+            e.sport = range(self.read(reg::SPORT_RANGE)?);
+            e.dport = range(self.read(reg::DPORT_RANGE)?);
+            e.prio = self.read(reg::PRIO)? as u16;
+            let a = self.read(reg::ACTION)?;
+            e.action = Action::decode(a).ok_or_else(|| DeviceError::InvalidEntry {
+                backend: self.bar.name(),
+                msg: format!("TCAM entry {index} holds an undecodable action {a:#x}"),
+            })?;
+        }
+        self.check()?;
+        Ok((e, planes))
+    }
+
+    pub(crate) fn check_index(&self, what: &'static str, value: u32, limit: u32) -> Result<(), DeviceError> {
+        if value >= limit {
+            return Err(DeviceError::OutOfRange { backend: self.bar.name(), what, value: value as u64, limit: limit as u64 });
+        }
+        Ok(())
+    }
+
+    fn active_plane(&mut self) -> Result<u8, DeviceError> {
+        Ok(field::STATUS_ACTIVE_PLANE.get(self.status()?) as u8)
+    }
+
+    /// The live rule set with each entry's TCAM index, in index order.
+    pub fn live_rules(&mut self) -> Result<Vec<(u32, TcamEntry)>, DeviceError> {
+        self.sync_tcam()?;
+        let bit = 1u8 << self.active_plane()?;
+        let slots = self.tcam.slots.as_ref().unwrap();
+        Ok((0..slots.len()).filter(|&i| slots[i].1 & bit != 0).map(|i| (i as u32, slots[i].0)).collect())
+    }
+
+    fn live_entries(&mut self) -> Result<Vec<TcamEntry>, DeviceError> {
+        Ok(self.live_rules()?.into_iter().map(|(_, e)| e).collect())
+    }
+
+    fn write_entry(&mut self, index: u32, e: &TcamEntry, planes: u8) -> Result<(), DeviceError> {
+        self.stage_words(reg::KEY, &e.value)?;
+        self.stage_words(reg::MASK, &e.mask)?;
+        let range = |r: (u16, u16)| field::SPORT_RANGE_LO.put(r.0 as u32) | field::SPORT_RANGE_HI.put(r.1 as u32);
+        self.stage(reg::SPORT_RANGE, range(e.sport))?;
+        self.stage(reg::DPORT_RANGE, range(e.dport))?;
+        self.stage(reg::PRIO, e.prio as u32)?;
+        self.stage(reg::ACTION, e.action.encode())?;
+        self.stage(reg::PLANES, planes as u32)?;
+        self.command(opcode::TCAM_WRITE, index)
+    }
+
+    fn set_planes(&mut self, index: u32, planes: u8) -> Result<(), DeviceError> {
+        self.stage(reg::PLANES, planes as u32)?;
+        self.command(opcode::TCAM_SET_PLANES, index)
+    }
+
+    /// Replaces the live rule set with `entries` atomically (see the module docs). The device
+    /// must have room for the old and new sets side by side, less the entries they share.
+    pub fn replace_rules(&mut self, entries: &[TcamEntry]) -> Result<CommitReport, DeviceError> {
+        for (i, e) in entries.iter().enumerate() {
+            self.validate(e).map_err(|msg| DeviceError::InvalidEntry {
+                backend: self.bar.name(),
+                msg: format!("rule entry {i}: {msg}"),
+            })?;
+        }
+        let io0 = self.io;
+        self.sync_tcam()?;
+        self.check()?; // start from a clean ERROR register so rejections below are ours
+        let active = self.active_plane()?;
+        let (a_bit, n_bit) = (1u8 << active, 1u8 << (1 - active));
+        let slots = self.tcam.slots.clone().unwrap();
+
+        // Plan: reuse live entries with identical content, write the rest into free slots.
+        let mut reusable: HashMap<TcamEntry, Vec<u32>> = HashMap::new();
+        for (i, (e, p)) in slots.iter().enumerate().rev() {
+            if p & a_bit != 0 {
+                reusable.entry(*e).or_default().push(i as u32);
+            }
+        }
+        let mut free = (0..slots.len() as u32).rev().filter(|&i| slots[i as usize].1 & a_bit == 0).collect::<Vec<_>>();
+        let mut target = vec![0u8; slots.len()]; // desired planes after staging
+        for (i, (_, p)) in slots.iter().enumerate() {
+            target[i] = p & a_bit;
+        }
+        let mut fresh = Vec::new();
+        let mut kept = 0;
+        let mut placement = Vec::with_capacity(entries.len());
+        for e in entries {
+            match reusable.get_mut(e).and_then(Vec::pop) {
+                Some(i) => {
+                    target[i as usize] |= n_bit;
+                    kept += 1;
+                    placement.push(i);
+                }
+                None => match free.pop() {
+                    Some(i) => {
+                        target[i as usize] = n_bit;
+                        fresh.push((i, *e));
+                        placement.push(i);
+                    }
+                    None => {
+                        let live = slots.iter().filter(|s| s.1 & a_bit != 0).count();
+                        return Err(DeviceError::TcamFull {
+                            backend: self.bar.name(),
+                            needed: live + entries.len() - kept,
+                            capacity: self.caps.tcam_entries,
+                        });
+                    }
+                },
+            }
+        }
+
+        // Stage into the inactive plane; nothing here changes what packets see.
+        let staged = self.stage_plane(&slots, &target, &fresh);
+        if let Err(e) = staged.and_then(|_| self.check()) {
+            self.rollback(&slots, a_bit);
+            return Err(e);
+        }
+        self.command(opcode::COMMIT, 0)?;
+
+        // Free the entries only the old plane used.
+        let mut freed = 0;
+        for (i, t) in target.iter_mut().enumerate() {
+            if *t == a_bit {
+                self.set_planes(i as u32, 0)?;
+                *t = 0;
+                freed += 1;
+            }
+        }
+        let epoch = field::STATUS_EPOCH.get(self.status()?) as u8;
+        self.check()?;
+        let mut slots = slots;
+        for (i, e) in &fresh {
+            slots[*i as usize].0 = *e;
+        }
+        for (s, t) in slots.iter_mut().zip(&target) {
+            s.1 = *t;
+        }
+        self.tcam.slots = Some(slots);
+        Ok(CommitReport {
+            entries: entries.len(),
+            written: fresh.len(),
+            kept,
+            freed,
+            register_writes: self.io.writes - io0.writes,
+            register_reads: self.io.reads - io0.reads,
+            epoch,
+            placement,
+        })
+    }
+
+    fn stage_plane(&mut self, slots: &[(TcamEntry, u8)], target: &[u8], fresh: &[(u32, TcamEntry)]) -> Result<(), DeviceError> {
+        let fresh_at: HashMap<u32, &TcamEntry> = fresh.iter().map(|(i, e)| (*i, e)).collect();
+        for (i, &t) in target.iter().enumerate() {
+            let i32 = i as u32;
+            if let Some(e) = fresh_at.get(&i32) {
+                self.write_entry(i32, e, t)?;
+            } else if slots[i].1 != t {
+                self.set_planes(i32, t)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Restores every entry's plane bits to `slots` after a failed staging. The live plane was
+    /// never touched, so this only tidies the inactive one.
+    fn rollback(&mut self, slots: &[(TcamEntry, u8)], a_bit: u8) {
+        for (i, s) in slots.iter().enumerate() {
+            // Best effort: the live set is already intact; a failure here leaves only
+            // inactive-plane garbage, which the next replace_rules overwrites.
+            let _ = self.set_planes(i as u32, s.1 & a_bit);
+        }
+        let _ = self.take_rejection();
+        self.tcam.slots = None; // re-read before the next update
+    }
+}

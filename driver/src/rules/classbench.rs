@@ -1,0 +1,352 @@
+//! ClassBench filter sets and traces (format notes: `tests/data/classbench/README.md`).
+//!
+//! A filter line is `@src/len dst/len splo : sphi dplo : dphi 0xPP/0xMM`, optionally followed
+//! by the raw `db_generator`'s TCP-flags token `0xVVVV/0xMMMM`; tokens split on any whitespace.
+//! Line i beats every line j > i. ClassBench has no locality, so both local bits are wildcards,
+//! and the action is irrelevant: every rule delivers to channel 0 and is identified by its
+//! `loc.line` (the rule number the traces use).
+
+use std::sync::Arc;
+
+use gufc_regmap::{Action, Key};
+
+use super::text::parse_cidr;
+use super::{
+    ErrorKind, Family, Loc, PortRange, Prefix, ProtoMatch, Rule, RuleError, RuleErrors, RuleSet,
+    Warning, WarningKind,
+};
+
+/// How to treat what the 7-tuple cannot express.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// A rule constraining TCP flags is an error instead of a warning.
+    pub strict: bool,
+}
+
+/// A whitespace-separated token and its 1-based character column.
+#[derive(Clone, Copy, Debug)]
+struct Tok<'a> {
+    s: &'a str,
+    col: u32,
+}
+
+fn tokens(line: &str) -> Vec<Tok<'_>> {
+    let mut out = Vec::new();
+    let mut start: Option<(usize, u32)> = None;
+    let mut col = 0u32;
+    for (byte, ch) in line.char_indices() {
+        col += 1;
+        if ch.is_whitespace() {
+            if let Some((b, c)) = start.take() {
+                out.push(Tok {
+                    s: &line[b..byte],
+                    col: c,
+                });
+            }
+        } else if start.is_none() {
+            start = Some((byte, col));
+        }
+    }
+    if let Some((b, c)) = start {
+        out.push(Tok {
+            s: &line[b..],
+            col: c,
+        });
+    }
+    out
+}
+
+/// The column just past the last token (where a missing one would go).
+fn end_col(line: &str) -> u32 {
+    line.trim_end().chars().count() as u32 + 1
+}
+
+type LineError = (u32, ErrorKind);
+
+/// Parses a filter set. Blank lines are skipped (but still count as lines).
+pub fn parse(file: &str, text: &str, opts: Options) -> Result<RuleSet, RuleErrors> {
+    let file: Arc<str> = file.into();
+    let mut rules = Vec::new();
+    let mut errors = Vec::new();
+    let mut flags_dropped = 0usize;
+    let mut first_flags: Option<Loc> = None;
+    for (i, line) in text.lines().enumerate() {
+        let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let at = |col: u32| Loc {
+            file: file.clone(),
+            line: line_no,
+            column: col,
+        };
+        let toks = tokens(line);
+        if toks.is_empty() {
+            continue;
+        }
+        match filter(line, &toks) {
+            Ok((mut rule, flags)) => {
+                rule.loc = at(toks[0].col);
+                if let Some((value, mask, col)) = flags.filter(|f| f.1 != 0) {
+                    if opts.strict {
+                        errors.push(RuleError {
+                            loc: at(col),
+                            kind: ErrorKind::TcpFlagsConstraint { value, mask },
+                        });
+                        continue;
+                    }
+                    flags_dropped += 1;
+                    first_flags.get_or_insert_with(|| at(col));
+                }
+                rules.push(rule);
+            }
+            Err((col, kind)) => errors.push(RuleError { loc: at(col), kind }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(RuleErrors(errors));
+    }
+    let warnings = first_flags
+        .map(|loc| Warning {
+            loc,
+            kind: WarningKind::TcpFlagsIgnored {
+                rules: flags_dropped,
+            },
+        })
+        .into_iter()
+        .collect();
+    Ok(RuleSet { rules, warnings })
+}
+
+/// A raw line's TCP-flags token: value, mask and its column.
+type Flags = (u16, u16, u32);
+
+/// One filter line: the rule and its flags token if present.
+fn filter(line: &str, t: &[Tok<'_>]) -> Result<(Rule, Option<Flags>), LineError> {
+    const FIELDS: &str = "9 (or 10 with TCP flags)";
+    if t.len() > 10 {
+        return Err((
+            t[10].col,
+            ErrorKind::FieldCount {
+                expected: FIELDS,
+                found: t.len(),
+            },
+        ));
+    }
+    if t.len() < 9 {
+        return Err((
+            end_col(line),
+            ErrorKind::FieldCount {
+                expected: FIELDS,
+                found: t.len(),
+            },
+        ));
+    }
+    let src_text = t[0].s.strip_prefix('@').ok_or((
+        t[0].col,
+        ErrorKind::Expected {
+            expected: "`@` and the source prefix",
+            found: t[0].s.into(),
+        },
+    ))?;
+    let src = prefix(src_text, t[0])?;
+    let dst = prefix(t[1].s, t[1])?;
+    let sport = range(t[2], t[3], t[4])?;
+    let dport = range(t[5], t[6], t[7])?;
+    let (value, mask) = hex_pair(t[8], 0xFF, "a protocol 0xPP/0xMM")?;
+    // ClassBench compares `proto & mask == value & mask`: bits outside the mask mean nothing.
+    let proto = ProtoMatch {
+        value: (value & mask) as u8,
+        mask: mask as u8,
+    };
+    let flags = match t.get(9) {
+        Some(&f) => {
+            let (v, m) = hex_pair(f, 0xFFFF, "TCP flags 0xVVVV/0xMMMM")?;
+            Some((v as u16, m as u16, f.col))
+        }
+        None => None,
+    };
+    let rule = Rule {
+        src: Some(src),
+        dst: Some(dst),
+        family: Some(Family::V4),
+        src_local: None,
+        dst_local: None,
+        proto,
+        sport,
+        dport,
+        prio: None,
+        action: Action::Deliver { channel: 0 },
+        loc: Loc::new("", 0, 0),
+    };
+    Ok((rule, flags))
+}
+
+fn prefix(s: &str, t: Tok<'_>) -> Result<Prefix, LineError> {
+    let p = parse_cidr(s).map_err(|k| (t.col, k))?;
+    if p.family() != Family::V4 {
+        return Err((
+            t.col,
+            ErrorKind::Expected {
+                expected: "an IPv4 prefix",
+                found: s.into(),
+            },
+        ));
+    }
+    Ok(p)
+}
+
+fn port(t: Tok<'_>) -> Result<u64, LineError> {
+    let n = decimal(t.s).ok_or((
+        t.col,
+        ErrorKind::Expected {
+            expected: "a port 0..=65535",
+            found: t.s.into(),
+        },
+    ))?;
+    if n > u16::MAX as u64 {
+        return Err((t.col, ErrorKind::PortOutOfRange(n)));
+    }
+    Ok(n)
+}
+
+/// `lo : hi`; an inverted range is reported at `lo`.
+fn range(lo: Tok<'_>, colon: Tok<'_>, hi: Tok<'_>) -> Result<PortRange, LineError> {
+    let l = port(lo)?;
+    if colon.s != ":" {
+        return Err((
+            colon.col,
+            ErrorKind::Expected {
+                expected: "`:` between the ends of a port range",
+                found: colon.s.into(),
+            },
+        ));
+    }
+    let h = port(hi)?;
+    if l > h {
+        return Err((lo.col, ErrorKind::InvertedRange { lo: l, hi: h }));
+    }
+    Ok(PortRange {
+        lo: l as u16,
+        hi: h as u16,
+    })
+}
+
+/// `0xV/0xM` with both at most `max`.
+fn hex_pair(t: Tok<'_>, max: u32, expected: &'static str) -> Result<(u32, u32), LineError> {
+    let bad = || {
+        (
+            t.col,
+            ErrorKind::Expected {
+                expected,
+                found: t.s.into(),
+            },
+        )
+    };
+    let hex = |s: &str| {
+        let h = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"))?;
+        if h.is_empty() || h.len() > 8 || !h.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        u32::from_str_radix(h, 16).ok().filter(|&v| v <= max)
+    };
+    let (v, m) = t.s.split_once('/').ok_or_else(bad)?;
+    Ok((hex(v).ok_or_else(bad)?, hex(m).ok_or_else(bad)?))
+}
+
+fn decimal(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// One trace header and the rule number expected to decide it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceEntry {
+    /// An IPv4 key, locality bits clear.
+    pub key: Key,
+    /// The 1-based line number of the first rule, in file order, that matches.
+    pub expected: u32,
+    pub loc: Loc,
+}
+
+/// Parses a trace: `src dst sport dport proto rule` per line, all unsigned decimal, with
+/// host-order IPv4 addresses and a 1-based first-match rule number.
+///
+/// Raw `trace_generator` output (7 columns, a 0-based *generating* filter, not the first match)
+/// is refused: its label means something else.
+pub fn parse_trace(file: &str, text: &str) -> Result<Vec<TraceEntry>, RuleErrors> {
+    let file: Arc<str> = file.into();
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let at = |col: u32| Loc {
+            file: file.clone(),
+            line: line_no,
+            column: col,
+        };
+        let toks = tokens(line);
+        if toks.is_empty() {
+            continue;
+        }
+        match header(line, &toks) {
+            Ok((key, expected)) => out.push(TraceEntry {
+                key,
+                expected,
+                loc: at(toks[0].col),
+            }),
+            Err((col, kind)) => errors.push(RuleError { loc: at(col), kind }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(RuleErrors(errors))
+    }
+}
+
+fn header(line: &str, t: &[Tok<'_>]) -> Result<(Key, u32), LineError> {
+    const FIELDS: &str = "6 (src dst sport dport proto rule)";
+    if t.len() != 6 {
+        let col = t.get(6).map_or(end_col(line), |x| x.col);
+        return Err((
+            col,
+            ErrorKind::FieldCount {
+                expected: FIELDS,
+                found: t.len(),
+            },
+        ));
+    }
+    let num = |x: Tok<'_>, max: u64, what: &'static str| {
+        decimal(x.s).filter(|&n| n <= max).ok_or((
+            x.col,
+            ErrorKind::Expected {
+                expected: what,
+                found: x.s.into(),
+            },
+        ))
+    };
+    let src = num(
+        t[0],
+        u32::MAX as u64,
+        "a host-order IPv4 address 0..=4294967295",
+    )? as u32;
+    let dst = num(
+        t[1],
+        u32::MAX as u64,
+        "a host-order IPv4 address 0..=4294967295",
+    )? as u32;
+    let sport = num(t[2], u16::MAX as u64, "a port 0..=65535")? as u16;
+    let dport = num(t[3], u16::MAX as u64, "a port 0..=65535")? as u16;
+    let proto = num(t[4], u8::MAX as u64, "a protocol 0..=255")? as u8;
+    let rule = num(t[5], u32::MAX as u64, "a 1-based rule number")? as u32;
+    if rule == 0 {
+        return Err((
+            t[5].col,
+            ErrorKind::Expected {
+                expected: "a 1-based rule number",
+                found: t[5].s.into(),
+            },
+        ));
+    }
+    Ok((Key::v4(src, dst, proto, sport, dport), rule))
+}

@@ -1,0 +1,136 @@
+//! Rules → TCAM entries. Port ranges are native in the hardware and protocol and addresses are
+//! value/mask, so every rule is exactly one entry: no range-to-prefix expansion.
+
+use gufc_regmap::{key, meta, Key, TcamEntry};
+
+use super::{CompileError, ErrorKind, Family, Loc, Prefix, Rule, RuleError, RuleSet};
+
+/// Most rules one compiled set may hold: hardware priorities 65535 down to 1 (0 stays free for
+/// whatever the driver wants beneath every rule).
+pub const MAX_RULES: usize = u16::MAX as usize;
+
+/// Where a TCAM entry came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntrySource {
+    /// Index of the rule in its [`RuleSet`].
+    pub rule: usize,
+    pub loc: Loc,
+}
+
+/// A rule set as TCAM entries, in hardware order: entry i has priority 65535 − i, so priority
+/// order, index order and rule decision order (explicit priority, then file order) all agree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Compiled {
+    pub entries: Vec<TcamEntry>,
+    /// `sources[i]` is the rule entry i came from.
+    pub sources: Vec<EntrySource>,
+}
+
+impl Compiled {
+    /// TCAM entries needed.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The rule index entry `entry` came from.
+    pub fn rule_of(&self, entry: usize) -> usize {
+        self.sources[entry].rule
+    }
+
+    /// TCAM entries each rule costs, indexed by rule (always 1 with native port ranges).
+    pub fn entries_per_rule(&self, rules: usize) -> Vec<usize> {
+        let mut n = vec![0; rules];
+        for s in &self.sources {
+            n[s.rule] += 1;
+        }
+        n
+    }
+
+    /// The entry the hardware would pick for `key`: highest priority, ties to the lowest index.
+    /// A linear reference, not a fast path.
+    pub fn first_match(&self, key: &Key) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        for (i, e) in self.entries.iter().enumerate() {
+            let better = match best {
+                None => true,
+                Some(b) => self.entries[b].prio < e.prio,
+            };
+            if better && e.matches(key) {
+                best = Some(i);
+            }
+        }
+        best
+    }
+}
+
+/// Compiles a rule set: one entry per rule, ordered and prioritised as the rules decide.
+/// Fails on the first rule that is invalid (see [`Rule::validate`]) or when there are more
+/// than [`MAX_RULES`] rules.
+pub fn compile(set: &RuleSet) -> Result<Compiled, CompileError> {
+    if set.rules.len() > MAX_RULES {
+        return Err(RuleError {
+            loc: set.rules[MAX_RULES].loc.clone(),
+            kind: ErrorKind::TooManyRules {
+                count: set.rules.len(),
+                max: MAX_RULES,
+            },
+        });
+    }
+    let mut entries = Vec::with_capacity(set.rules.len());
+    let mut sources = Vec::with_capacity(set.rules.len());
+    for (rank, idx) in set.decision_order().into_iter().enumerate() {
+        let rule = &set.rules[idx];
+        let prio = u16::MAX - rank as u16;
+        entries.push(compile_rule(rule, prio)?);
+        sources.push(EntrySource {
+            rule: idx,
+            loc: rule.loc.clone(),
+        });
+    }
+    Ok(Compiled { entries, sources })
+}
+
+/// One rule as one TCAM entry with hardware priority `prio`.
+pub fn compile_rule(rule: &Rule, prio: u16) -> Result<TcamEntry, RuleError> {
+    rule.validate()?;
+    let mut e = TcamEntry::match_all(prio, rule.action);
+    put_prefix(&mut e, key::SRC0, rule.src);
+    put_prefix(&mut e, key::DST0, rule.dst);
+    let mut value = meta::PROTO.put(rule.proto.value as u32);
+    let mut mask = meta::PROTO.put(rule.proto.mask as u32);
+    if let Some(fam) = rule.resolved_family() {
+        value |= meta::IPV6.put((fam == Family::V6) as u32);
+        mask |= meta::IPV6.mask();
+    }
+    if let Some(l) = rule.src_local {
+        value |= meta::SRC_LOCAL.put(l as u32);
+        mask |= meta::SRC_LOCAL.mask();
+    }
+    if let Some(l) = rule.dst_local {
+        value |= meta::DST_LOCAL.put(l as u32);
+        mask |= meta::DST_LOCAL.mask();
+    }
+    e.value[key::META] = value;
+    e.mask[key::META] = mask;
+    e.sport = (rule.sport.lo, rule.sport.hi);
+    e.dport = (rule.dport.lo, rule.dport.hi);
+    Ok(e)
+}
+
+/// Address words `base..base+4` (bits 31:0 first); IPv4 uses only the first.
+fn put_prefix(e: &mut TcamEntry, base: usize, p: Option<Prefix>) {
+    let Some(p) = p else { return };
+    let (v, m) = (p.bits(), p.mask_bits());
+    let words = match p.family() {
+        Family::V4 => 1,
+        Family::V6 => 4,
+    };
+    for i in 0..words {
+        e.value[base + i] = (v >> (32 * i)) as u32;
+        e.mask[base + i] = (m >> (32 * i)) as u32;
+    }
+}

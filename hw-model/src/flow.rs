@@ -1,0 +1,75 @@
+//! The exact-match flow cache: B buckets of W slots, each key looked up in its two buckets
+//! from `gufc_regmap::bucket_pair` (docs/timing.md, f2).
+
+use gufc_regmap::{bucket_pair, Action, KEY_WORDS};
+
+/// One flow slot. An invalid slot is all zeros.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FlowSlot {
+    pub valid: bool,
+    /// Key words with META's locality bits cleared.
+    pub key: [u32; KEY_WORDS],
+    pub action_word: u32,
+    pub action: Action,
+    pub pinned: bool,
+    pub epoch: u8,
+    pub hit: bool,
+    pub last_hit: u32,
+}
+
+impl Default for FlowSlot {
+    fn default() -> Self {
+        FlowSlot {
+            valid: false,
+            key: [0; KEY_WORDS],
+            action_word: 0,
+            action: Action::Deliver { channel: 0 },
+            pinned: false,
+            epoch: 0,
+            hit: false,
+            last_hit: 0,
+        }
+    }
+}
+
+impl FlowSlot {
+    /// The entry decides (is not stale) under rule-set epoch `epoch`.
+    pub fn current(&self, epoch: u8) -> bool {
+        self.pinned || self.epoch == epoch
+    }
+}
+
+pub(crate) struct FlowCache {
+    pub slots: Vec<FlowSlot>,
+    ways: usize,
+    log2_buckets: u32,
+}
+
+impl FlowCache {
+    pub fn new(buckets: u32, ways: u32) -> FlowCache {
+        FlowCache {
+            slots: vec![FlowSlot::default(); (buckets * ways) as usize],
+            ways: ways as usize,
+            log2_buckets: buckets.trailing_zeros(),
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.slots.fill(FlowSlot::default());
+    }
+
+    /// The first valid slot of bucket b1, then b2, whose key equals `w` (locality bits cleared).
+    pub fn lookup(&self, w: &[u32; KEY_WORDS]) -> Option<u32> {
+        let (b1, b2) = bucket_pair(&gufc_regmap::Key::from_words(w), self.log2_buckets);
+        for b in [b1, b2] {
+            let base = b as usize * self.ways;
+            for s in base..base + self.ways {
+                let slot = &self.slots[s];
+                if slot.valid && slot.key == *w {
+                    return Some(s as u32);
+                }
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,21 @@
+//! Cycle-accurate model of the gufc classifier (docs/timing.md is its specification).
+//!
+//! [`Model::step`] is one rising edge of the device: the same registers, the same pipeline,
+//! the same answers on the same cycle as the RTL. The Verilator lockstep harness in `sim/`
+//! compares the two on every cycle; the driver runs on the model when there is no device.
+
+mod commands;
+mod config;
+mod counters;
+mod flow;
+mod index;
+mod locality;
+mod model;
+mod pipeline;
+mod regs;
+mod tcam;
+
+pub use config::{Config, ConfigError};
+pub use model::Model;
+pub use tcam::TcamStrategy;
+mod stats_tmp;

@@ -1,0 +1,389 @@
+//! The device: one call of [`Model::step`] is one rising edge (docs/timing.md).
+
+use gufc_regmap::{
+    counter_space, device, field, global_counter, key, meta, reason_code, reg, slow_reason, Action,
+    CycleIn, CycleOut, HitKind, Mmio, KEY_WORDS,
+};
+
+use crate::config::{Config, ConfigError};
+use crate::counters::{Counter, Counters};
+use crate::flow::FlowCache;
+use crate::locality::Locality;
+use crate::pipeline::{Decided, Item, Located, Pipeline};
+use crate::regs::Regs;
+use crate::tcam::{Tcam, TcamStrategy};
+
+/// The counter a command overwrote at this edge: a same-edge increment of it is lost.
+pub(crate) type Killed = Option<(u8, u32)>;
+
+/// The cycle-accurate device model.
+pub struct Model {
+    pub(crate) config: Config,
+    /// Edges since creation.
+    cycles: u64,
+    pub(crate) regs: Regs,
+    pub(crate) tcam: Tcam,
+    pub(crate) flows: FlowCache,
+    pub(crate) local: Locality,
+    pub(crate) counters: Counters,
+    pipe: Pipeline,
+}
+
+/// MMIO addresses are 12 bits wide on the device port.
+const ADDR_MASK: u32 = device::BAR0_SIZE - 1;
+
+impl Model {
+    /// A device in its reset state, or which parameter of `config` cannot be built.
+    pub fn new(config: Config) -> Result<Model, ConfigError> {
+        config.validate()?;
+        Ok(Model {
+            tcam: Tcam::new(config.tcam_entries),
+            flows: FlowCache::new(config.flow_buckets, config.flow_ways),
+            local: Locality::new(config.local_entries),
+            counters: Counters::new(config.tcam_entries, config.flow_entries(), config.channels),
+            regs: Regs::default(),
+            pipe: Pipeline::default(),
+            cycles: 0,
+            config,
+        })
+    }
+
+    /// Rising edges since the model was created (CONTROL.RESET does not restart it).
+    pub fn cycle(&self) -> u64 {
+        self.cycles
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Chooses how TCAM lookups are computed; every strategy gives the same answers.
+    pub fn set_tcam_strategy(&mut self, strategy: TcamStrategy) {
+        self.tcam.set_strategy(strategy);
+    }
+
+    /// One rising edge with these inputs.
+    pub fn step(&mut self, input: &CycleIn) -> CycleOut {
+        // Everything the outside sees this cycle comes from the state before the edge.
+        let stall = self.pipe.out.is_some() && !input.res_ready;
+        let key_ready = !stall && self.regs.probe_pending.is_none();
+        let res_valid = self.pipe.out.is_some();
+        let result = if input.res_ready { self.pipe.out } else { None };
+        let accepted = key_ready && input.key.is_some();
+        let (read, write) = match input.mmio {
+            Some(Mmio::Read { addr }) => (Some(addr & ADDR_MASK), None),
+            Some(Mmio::Write { addr, data }) => (None, Some((addr & ADDR_MASK, data))),
+            None => (None, None),
+        };
+        let rdata = read.map_or(0, |a| self.read(a));
+        let out = CycleOut {
+            rdata,
+            key_ready,
+            res_valid,
+            accepted,
+            result,
+        };
+
+        if let Some((reg::CONTROL, data)) = write {
+            if field::CONTROL_RESET.get(data) != 0 {
+                self.reset();
+                self.cycles += 1;
+                return out;
+            }
+        }
+
+        // Pipeline transitions, computed from the tables before the edge.
+        let mut counted: Option<Decided> = None;
+        let mut probed: Option<Decided> = None;
+        if !stall {
+            self.pipe.out = None;
+            if let Some(d) = self.pipe.s3.take() {
+                if d.item.probe {
+                    probed = Some(d);
+                } else {
+                    self.pipe.out = Some(d.result());
+                    counted = Some(d);
+                }
+            }
+            self.pipe.s3 = self.pipe.s2.take().map(|l| self.f2(l));
+            self.pipe.s2 = self.pipe.s1.take().map(|i| self.f1(i));
+            self.pipe.s1 = match self.regs.probe_pending.take() {
+                Some(p) => Some(p),
+                None => input.key.as_ref().filter(|_| accepted).map(Item::from_port),
+            };
+        }
+
+        // The register access of this cycle takes effect at the same edge.
+        if read == Some(reg::CYCLE_LO) {
+            self.regs.cycle_hi = (self.regs.cycle >> 32) as u32;
+        }
+        let killed = match write {
+            Some((addr, data)) => self.write(addr, data),
+            None => None,
+        };
+        if let Some(d) = counted {
+            self.count(&d, killed);
+        }
+        if let Some(p) = probed {
+            self.regs.probe_result = p.probe_word();
+            self.regs.probe_index = p.index;
+            self.regs.probe_busy = false;
+        }
+        self.regs.cycle += 1;
+        self.cycles += 1;
+        out
+    }
+
+    /// CONTROL.RESET: every table, register and pipeline stage back to 0.
+    fn reset(&mut self) {
+        self.regs = Regs::default();
+        self.tcam.reset();
+        self.flows.reset();
+        self.local.reset();
+        self.counters.reset();
+        self.pipe = Pipeline::default();
+    }
+
+    /// f1: locality of both addresses.
+    fn f1(&self, item: Item) -> Located {
+        let v6 = item.ipv6();
+        Located {
+            src_local: self.local.is_local(item.src(), v6),
+            dst_local: self.local.is_local(item.dst(), v6),
+            item,
+        }
+    }
+
+    /// f2: flow cache, TCAM and the decision between them.
+    fn f2(&mut self, l: Located) -> Decided {
+        let w = &l.item.words;
+        let mut stale = false;
+        if let Some(s) = self.flows.lookup(w) {
+            let slot = &self.flows.slots[s as usize];
+            if slot.current(self.regs.epoch) {
+                return decided(l, HitKind::Flow, slot.action, s, false);
+            }
+            stale = true;
+        }
+        let mut tw = *w;
+        tw[key::META] |=
+            meta::SRC_LOCAL.put(l.src_local as u32) | meta::DST_LOCAL.put(l.dst_local as u32);
+        match self.tcam.lookup(&tw) {
+            Some(i) => {
+                let action = match self.tcam.slots[i as usize].entry.action {
+                    Action::SlowPath { .. } if stale => Action::SlowPath {
+                        reason: slow_reason::STALE,
+                    },
+                    a => a,
+                };
+                decided(l, HitKind::Rule, action, i, stale)
+            }
+            None => decided(
+                l,
+                HitKind::Miss,
+                Action::SlowPath {
+                    reason: slow_reason::MISS,
+                },
+                0,
+                stale,
+            ),
+        }
+    }
+
+    /// f3 for a key: counters and flow hit state, except a counter a command wrote at this edge.
+    fn count(&mut self, d: &Decided, killed: Killed) {
+        let len = d.item.len;
+        let alive = |space: u8, i: u32| killed != Some((space, i));
+        match d.kind {
+            HitKind::Flow => {
+                if alive(counter_space::FLOW, d.index) {
+                    self.counters.flow[d.index as usize].add(len);
+                    let slot = &mut self.flows.slots[d.index as usize];
+                    if slot.valid {
+                        slot.hit = true;
+                        slot.last_hit = self.regs.cycle as u32;
+                    }
+                }
+            }
+            HitKind::Rule => {
+                if alive(counter_space::TCAM, d.index) {
+                    self.counters.tcam[d.index as usize].add(len);
+                }
+            }
+            HitKind::Miss => {}
+        }
+        let by_verdict = match d.action {
+            Action::Deliver { channel } => {
+                if alive(counter_space::CHANNEL, channel as u32) {
+                    self.counters.channel[channel as usize].add(len);
+                }
+                global_counter::DELIVERED
+            }
+            Action::Drop => global_counter::DROPS,
+            Action::SlowPath { .. } => global_counter::SLOW_PATH,
+        };
+        let by_kind = match d.kind {
+            HitKind::Flow => global_counter::FLOW_HITS,
+            HitKind::Rule => global_counter::RULE_HITS,
+            HitKind::Miss => global_counter::MISSES,
+        };
+        let stale = d.stale.then_some(global_counter::STALE_FLOWS);
+        for g in [
+            Some(global_counter::LOOKUPS),
+            Some(by_kind),
+            Some(by_verdict),
+            stale,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if alive(counter_space::GLOBAL, g as u32) {
+                self.counters.global[g as usize].add(len);
+            }
+        }
+    }
+
+    /// The value a read of `addr` returns (the state before the edge).
+    fn read(&self, addr: u32) -> u32 {
+        let r = &self.regs;
+        let c = &self.config;
+        match addr {
+            reg::ID => device::MAGIC,
+            reg::VERSION => {
+                field::VERSION_MAJOR.put(device::VERSION_MAJOR)
+                    | field::VERSION_MINOR.put(device::VERSION_MINOR)
+            }
+            reg::CAP_TCAM => c.tcam_entries,
+            reg::CAP_FLOW_BUCKETS => c.flow_buckets,
+            reg::CAP_FLOW_WAYS => c.flow_ways,
+            reg::CAP_MISC => {
+                field::CAP_MISC_CHANNELS.put(c.channels) // 256 wraps to 0, as documented
+                    | field::CAP_MISC_LOCAL_ENTRIES.put(c.local_entries)
+                    | field::CAP_MISC_LATENCY.put(device::LATENCY)
+                    | field::CAP_MISC_COUNTER_BITS.put(64)
+            }
+            reg::CAP_KEY => {
+                field::CAP_KEY_IPV4.put(1)
+                    | field::CAP_KEY_IPV6.put(1)
+                    | field::CAP_KEY_PORT_RANGES.put(1)
+                    | field::CAP_KEY_KEY_WORDS.put(device::KEY_WORDS)
+                    | field::CAP_KEY_PRIO_BITS.put(device::PRIO_BITS)
+            }
+            reg::SCRATCH => r.scratch,
+            reg::STATUS => r.status_word(self.tcam.active_plane),
+            reg::ERROR => r.error_word(),
+            reg::ERROR_INDEX => r.error_index,
+            reg::CYCLE_LO => r.cycle as u32,
+            reg::CYCLE_HI => r.cycle_hi,
+            reg::CMD_ARG => r.cmd_arg,
+            a if word_of(a, reg::KEY).is_some() => r.key[word_of(a, reg::KEY).unwrap_or(0)],
+            a if word_of(a, reg::MASK).is_some() => r.mask[word_of(a, reg::MASK).unwrap_or(0)],
+            reg::SPORT_RANGE => r.sport_range,
+            reg::DPORT_RANGE => r.dport_range,
+            reg::PRIO => r.prio,
+            reg::ACTION => r.action,
+            reg::PLANES => r.planes,
+            reg::FLOW_FLAGS => r.flow_flags,
+            reg::PKT_LEN => r.pkt_len,
+            reg::FLOW_STATE => r.flow_state,
+            reg::FLOW_LAST_HIT => r.flow_last_hit,
+            reg::CNT_PKTS_LO => r.cnt[0],
+            reg::CNT_PKTS_HI => r.cnt[1],
+            reg::CNT_BYTES_LO => r.cnt[2],
+            reg::CNT_BYTES_HI => r.cnt[3],
+            reg::PROBE_RESULT => r.probe_result,
+            reg::PROBE_INDEX => r.probe_index,
+            // CONTROL and CMD are write-only; unmapped offsets read 0.
+            _ => 0,
+        }
+    }
+
+    /// A register write at this edge (CONTROL.RESET is handled before).
+    fn write(&mut self, addr: u32, data: u32) -> Killed {
+        let r = &mut self.regs;
+        match addr {
+            reg::SCRATCH => r.scratch = data,
+            reg::CONTROL => {}
+            reg::ERROR => r.clear_error(),
+            reg::CMD => return self.command(data),
+            reg::CMD_ARG => r.cmd_arg = data,
+            a if word_of(a, reg::KEY).is_some() => r.key[word_of(a, reg::KEY).unwrap_or(0)] = data,
+            a if word_of(a, reg::MASK).is_some() => {
+                r.mask[word_of(a, reg::MASK).unwrap_or(0)] = data
+            }
+            reg::SPORT_RANGE => r.sport_range = data,
+            reg::DPORT_RANGE => r.dport_range = data,
+            reg::PRIO => r.prio = data,
+            reg::ACTION => r.action = data,
+            reg::PLANES => r.planes = data,
+            reg::FLOW_FLAGS => r.flow_flags = data,
+            reg::PKT_LEN => r.pkt_len = data,
+            _ => r.reject(reason_code::BAD_OFFSET, 0, addr),
+        }
+        None
+    }
+
+    /// The staged action word, if it is a valid action for this device.
+    pub(crate) fn staged_action(&self) -> Option<Action> {
+        match Action::decode(self.regs.action)? {
+            Action::Deliver { channel } if channel as u32 >= self.config.channels => None,
+            a => Some(a),
+        }
+    }
+
+    /// Snapshot of counter `i` of `space` into CNT_*.
+    pub(crate) fn snapshot(&mut self, c: Counter) {
+        self.regs.cnt = [
+            c.pkts as u32,
+            (c.pkts >> 32) as u32,
+            c.bytes as u32,
+            (c.bytes >> 32) as u32,
+        ];
+    }
+}
+
+fn decided(l: Located, kind: HitKind, action: Action, index: u32, stale: bool) -> Decided {
+    Decided {
+        item: l.item,
+        src_local: l.src_local,
+        dst_local: l.dst_local,
+        kind,
+        action,
+        index,
+        stale,
+    }
+}
+
+/// Word number of `addr` in the KEY-like array at `base`.
+fn word_of(addr: u32, base: u32) -> Option<usize> {
+    let rel = addr.checked_sub(base)?;
+    (rel % 4 == 0 && rel / 4 < KEY_WORDS as u32).then_some((rel / 4) as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(m: &mut Model, addr: u32) -> u32 {
+        m.step(&CycleIn {
+            mmio: Some(Mmio::Read { addr }),
+            ..CycleIn::default()
+        })
+        .rdata
+    }
+
+    /// CYCLE_LO latches the high word of the same value it returns; CYCLE_HI keeps it.
+    #[test]
+    fn cycle_lo_latches_high_word_across_the_carry() {
+        let mut m = Model::new(Config::default()).unwrap();
+        m.regs.cycle = 0x1_FFFF_FFFE;
+        assert_eq!(read(&mut m, reg::CYCLE_HI), 0, "nothing latched yet");
+        // counter is now 0x1_FFFF_FFFF
+        assert_eq!(read(&mut m, reg::CYCLE_LO), 0xFFFF_FFFF);
+        // counter 0x2_0000_0000: the latch still holds the high word of the LO read
+        assert_eq!(read(&mut m, reg::CYCLE_HI), 1);
+        assert_eq!(read(&mut m, reg::CYCLE_HI), 1);
+        assert_eq!(read(&mut m, reg::CYCLE_LO), 2);
+        assert_eq!(read(&mut m, reg::CYCLE_HI), 2);
+    }
+}

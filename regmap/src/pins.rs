@@ -1,0 +1,72 @@
+//! The device's ports for one clock cycle (docs/timing.md, "Ports"). The model and the
+//! Verilated RTL both take a [`CycleIn`] and give a [`CycleOut`] per rising edge, so the
+//! driver's simulation backends and the lockstep comparison share one vocabulary.
+
+use crate::{Action, Key};
+
+/// A register access on the MMIO port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mmio {
+    Read { addr: u32 },
+    Write { addr: u32, data: u32 },
+}
+
+/// A packet's key offered on the key port.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeyIn {
+    pub key: Key,
+    pub len: u16,
+    pub tag: u32,
+}
+
+/// Inputs sampled at one rising edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CycleIn {
+    pub mmio: Option<Mmio>,
+    pub key: Option<KeyIn>,
+    pub res_ready: bool,
+}
+
+impl Default for CycleIn {
+    fn default() -> Self {
+        CycleIn { mmio: None, key: None, res_ready: true }
+    }
+}
+
+/// Which stage decided a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HitKind {
+    Miss,
+    Flow,
+    Rule,
+}
+
+/// One classification result as it leaves the device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LookupResult {
+    pub action: Action,
+    pub kind: HitKind,
+    /// Flow slot (kind Flow) or TCAM index (kind Rule); 0 for a miss.
+    pub index: u32,
+    /// A flow entry matched but was made before the last COMMIT.
+    pub stale: bool,
+    pub src_local: bool,
+    pub dst_local: bool,
+    pub len: u16,
+    pub tag: u32,
+}
+
+/// What the device did at one rising edge.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CycleOut {
+    /// Read data of this cycle's MMIO read (0 for a write or no access).
+    pub rdata: u32,
+    /// `key_ready` during this cycle, before the edge.
+    pub key_ready: bool,
+    /// `res_valid` during this cycle, before the edge.
+    pub res_valid: bool,
+    /// This cycle's key transferred.
+    pub accepted: bool,
+    /// The result that transferred at this edge.
+    pub result: Option<LookupResult>,
+}

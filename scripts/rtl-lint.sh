@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Lints rtl/ with Verilator (-Wall, warnings are errors) at several parameter sets, including
+# the extremes of every parameter, and checks that yosys 0.23 elaborates it.
+# Needs: apt-get install verilator yosys
+set -euo pipefail
+cd "$(dirname "$0")/../rtl"
+sources=$(ls gufc_*.v | tr '\n' ' ')
+params=(
+  ""
+  "-GTCAM_ENTRIES=1 -GFLOW_BUCKETS=1 -GFLOW_WAYS=1 -GCHANNELS=1 -GLOCAL_ENTRIES=1"
+  "-GTCAM_ENTRIES=16 -GFLOW_BUCKETS=2 -GFLOW_WAYS=3 -GCHANNELS=3 -GLOCAL_ENTRIES=2"
+  "-GTCAM_ENTRIES=1000 -GFLOW_BUCKETS=1024 -GFLOW_WAYS=8 -GCHANNELS=256 -GLOCAL_ENTRIES=255"
+  "-GTCAM_ENTRIES=65536 -GFLOW_BUCKETS=1048576 -GFLOW_WAYS=8 -GCHANNELS=256 -GLOCAL_ENTRIES=255"
+)
+for p in "${params[@]}"; do
+  # shellcheck disable=SC2086
+  verilator --lint-only -Wall --top-module gufc_top $p $sources
+  echo "verilator -Wall clean: ${p:-defaults}"
+done
+# yosys: parse and elaborate the hierarchy (synthesis proper is scripts/rtl-area.sh).
+yosys -q -p "read_verilog -sv $sources; chparam -set TCAM_ENTRIES 4 gufc_top; hierarchy -check -top gufc_top; proc" >/dev/null
+echo "yosys 0.23 read_verilog -sv + hierarchy -check + proc: ok"

@@ -1,0 +1,217 @@
+//! Verilates rtl/ once per built configuration and compiles the models, the Verilator runtime
+//! and a C-ABI shim with the `cc` crate (Verilator 5.006's `--build` does not produce the runtime
+//! library). Also writes `configs.rs`: the table of built configurations and their FFI symbols.
+//!
+//! Rebuilds are incremental by hand (the `cc` crate is not): the runtime archive is reused while
+//! the Verilator version is unchanged, and each configuration's archive while its inputs (RTL
+//! sources, shim, parameters, Verilator version) hash the same. `GUFC_RTL_CONFIGS=tiny,n256`
+//! restricts the build to some configurations (default: all).
+
+use std::collections::hash_map::DefaultHasher;
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The configurations Verilated into this crate. Verilog parameters are build-time, so each is
+/// its own model (`--prefix Vgufc_<name>`). Fields: name, TCAM entries N, flow buckets B, ways W,
+/// channels, locality entries L.
+const CONFIGS: &[(&str, u32, u32, u32, u32, u32)] = &[
+    // Small tables: many collisions, 3 ways (not a power of two), 3 channels.
+    ("tiny", 16, 2, 3, 3, 2),
+    // 256 channels (CAP_MISC.CHANNELS reads 0).
+    ("n64", 64, 16, 2, 256, 4),
+    ("n256", 256, 64, 4, 16, 8),
+    ("n1024", 1024, 256, 4, 16, 16),
+    // Large enough for the ClassBench 1K rule sets (`gufc classify --backend rtl`).
+    ("n2048", 2048, 1024, 4, 16, 16),
+];
+
+fn main() {
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let rtl = manifest.join("../rtl").canonicalize().expect("rtl/ next to sim/");
+    let csrc = manifest.join("csrc");
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    println!("cargo:rerun-if-env-changed=GUFC_RTL_CONFIGS");
+
+    let (root, version) = verilator();
+    let include = root.join("include");
+
+    let mut sources: Vec<PathBuf> = fs::read_dir(&rtl)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "v"))
+        .collect();
+    sources.sort();
+    let header = rtl.join("gufc_regs.vh");
+    let shim_files = [csrc.join("shim.inc"), csrc.join("gufc_io.h")];
+    println!("cargo:rerun-if-changed={}", rtl.display());
+    for f in sources.iter().chain([&header]).chain(&shim_files) {
+        println!("cargo:rerun-if-changed={}", f.display());
+    }
+
+    // Everything a configuration's archive depends on, besides its parameters.
+    let mut inputs = DefaultHasher::new();
+    version.hash(&mut inputs);
+    gufc_regmap::KEY_WORDS.hash(&mut inputs);
+    for f in sources.iter().chain([&header]).chain(&shim_files) {
+        fs::read(f).unwrap().hash(&mut inputs);
+    }
+
+    let wanted: Option<Vec<String>> = env::var("GUFC_RTL_CONFIGS")
+        .ok()
+        .map(|s| s.split(',').map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect());
+    let configs: Vec<_> = CONFIGS
+        .iter()
+        .filter(|c| wanted.as_ref().is_none_or(|w| w.iter().any(|n| n == c.0)))
+        .collect();
+    assert!(!configs.is_empty(), "GUFC_RTL_CONFIGS selects none of {:?}", CONFIGS.iter().map(|c| c.0).collect::<Vec<_>>());
+
+    let key_words = gufc_regmap::KEY_WORDS.to_string();
+    let base = || {
+        let mut b = cc::Build::new();
+        b.cpp(true)
+            .std("c++17")
+            .opt_level(2)
+            .debug(false)
+            .warnings(false)
+            .cargo_metadata(false)
+            .include(&include)
+            .include(include.join("vltstd"))
+            .include(&csrc)
+            .define("VM_COVERAGE", "0")
+            .define("VM_SC", "0")
+            .define("VM_TRACE", "1")
+            .define("VM_TRACE_VCD", "1")
+            .define("VM_TRACE_FST", "0")
+            .define("GUFC_KEY_WORDS", key_words.as_str())
+            .flag_if_supported("-faligned-new")
+            .flag_if_supported("-fno-strict-aliasing");
+        b
+    };
+
+    let mut table = String::new();
+    let mut externs = String::new();
+    let mut libs = Vec::new();
+    for &&(name, n, b, w, c, l) in &configs {
+        let mut h = inputs.clone();
+        (n, b, w, c, l).hash(&mut h);
+        let stamp = format!("{:016x}\n", h.finish());
+        let lib = format!("gufc_v_{name}");
+        let mdir = out.join(name);
+        let stamp_file = mdir.join("stamp");
+        let fresh = fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp)
+            && out.join(format!("lib{lib}.a")).exists();
+        if !fresh {
+            verilate(&rtl, &sources, &mdir, name, [n, b, w, c, l]);
+            let mut build = base();
+            build.include(&mdir);
+            let mut generated: Vec<PathBuf> = fs::read_dir(&mdir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "cpp"))
+                .collect();
+            generated.sort();
+            build.files(generated);
+            build.compile(&lib);
+            fs::write(&stamp_file, &stamp).unwrap();
+        }
+        libs.push(lib);
+
+        writeln!(
+            externs,
+            "    fn gufc_{name}_new(traceable: u32) -> *mut c_void;\n\
+             \x20   fn gufc_{name}_step(h: *mut c_void, io: *mut RtlIo);\n\
+             \x20   fn gufc_{name}_trace_open(h: *mut c_void, path: *const c_char) -> i32;\n\
+             \x20   fn gufc_{name}_trace_close(h: *mut c_void);\n\
+             \x20   fn gufc_{name}_free(h: *mut c_void);"
+        )
+        .unwrap();
+        writeln!(
+            table,
+            "    Built {{ name: {name:?}, config: Config {{ tcam_entries: {n}, flow_buckets: {b}, \
+             flow_ways: {w}, channels: {c}, local_entries: {l} }}, vt: VTable {{ new: gufc_{name}_new, \
+             step: gufc_{name}_step, trace_open: gufc_{name}_trace_open, \
+             trace_close: gufc_{name}_trace_close, free: gufc_{name}_free }} }},"
+        )
+        .unwrap();
+    }
+
+    // The Verilator runtime: the same for every configuration, rebuilt only for a new Verilator.
+    let runtime_stamp = out.join("runtime.stamp");
+    if !(fs::read_to_string(&runtime_stamp).is_ok_and(|s| s == version)
+        && out.join("libgufc_vruntime.a").exists())
+    {
+        base()
+            .file(include.join("verilated.cpp"))
+            .file(include.join("verilated_threads.cpp"))
+            .file(include.join("verilated_vcd_c.cpp"))
+            .compile("gufc_vruntime");
+        fs::write(&runtime_stamp, &version).unwrap();
+    }
+    libs.push("gufc_vruntime".into());
+
+    println!("cargo:rustc-link-search=native={}", out.display());
+    for lib in &libs {
+        println!("cargo:rustc-link-lib=static={lib}");
+    }
+    println!("cargo:rustc-link-lib=stdc++");
+    println!("cargo:rustc-link-lib=pthread");
+
+    let rs = format!(
+        "// @generated by sim/build.rs\nextern \"C\" {{\n{externs}}}\n\n\
+         /// The configurations Verilated into this build.\npub(crate) static BUILT: &[Built] = &[\n{table}];\n"
+    );
+    fs::write(out.join("configs.rs"), rs).unwrap();
+}
+
+/// Runs Verilator on rtl/ for one parameter set into `mdir`, with the shim beside the model.
+fn verilate(rtl: &Path, sources: &[PathBuf], mdir: &Path, name: &str, p: [u32; 5]) {
+    let prefix = format!("Vgufc_{name}");
+    let _ = fs::remove_dir_all(mdir);
+    fs::create_dir_all(mdir).unwrap();
+    let mut cmd = Command::new("verilator");
+    cmd.args(["--cc", "-Wall", "--trace", "-O3", "--x-assign", "fast", "--x-initial", "fast"])
+        .args(["--top-module", "gufc_top", "--prefix", &prefix])
+        .arg("--Mdir")
+        .arg(mdir)
+        .arg(format!("-I{}", rtl.display()))
+        .arg(format!("-GTCAM_ENTRIES={}", p[0]))
+        .arg(format!("-GFLOW_BUCKETS={}", p[1]))
+        .arg(format!("-GFLOW_WAYS={}", p[2]))
+        .arg(format!("-GCHANNELS={}", p[3]))
+        .arg(format!("-GLOCAL_ENTRIES={}", p[4]))
+        .args(sources);
+    let status = cmd.status().unwrap_or_else(|e| panic!("running verilator: {e}"));
+    assert!(status.success(), "verilator failed on rtl/ for configuration {name}: {cmd:?}");
+    fs::write(
+        mdir.join(format!("shim_{name}.cpp")),
+        format!(
+            "#define GUFC_TOP {prefix}\n#define GUFC_HDR \"{prefix}.h\"\n\
+             #define GUFC_FN(x) gufc_{name}_##x\n#include \"shim.inc\"\n"
+        ),
+    )
+    .unwrap();
+}
+
+/// VERILATOR_ROOT and the version line, or a clear failure when Verilator is not installed.
+fn verilator() -> (PathBuf, String) {
+    let run = |args: &[&str]| match Command::new("verilator").args(args).output() {
+        Ok(o) if o.status.success() => String::from_utf8(o.stdout).unwrap().trim().to_string(),
+        Ok(o) => panic!("verilator {args:?} failed ({}): {}", o.status, String::from_utf8_lossy(&o.stderr)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            panic!("verilator not found: apt-get install verilator")
+        }
+        Err(e) => panic!("running verilator: {e}"),
+    };
+    let version = run(&["--version"]);
+    let root = PathBuf::from(run(&["--getenv", "VERILATOR_ROOT"]));
+    assert!(
+        root.join("include/verilated.cpp").exists(),
+        "verilator found but {}/include/verilated.cpp is missing (Debian package `verilator` 5.006 has it)",
+        root.display()
+    );
+    (root, version)
+}

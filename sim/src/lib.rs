@@ -1,0 +1,15 @@
+//! gufc's RTL (`rtl/`), Verilated into Rust.
+//!
+//! [`Rtl`] has the same vocabulary as the cycle-accurate model (`gufc_hw_model::Model`): one
+//! [`Rtl::step`] is one rising edge with a [`CycleIn`](gufc_regmap::CycleIn) and gives a
+//! [`CycleOut`](gufc_regmap::CycleOut), so the lockstep tests can feed both the same stimulus and
+//! compare every field of every cycle. Verilog parameters are fixed at build time: `build.rs`
+//! Verilates one model per entry of [`Rtl::available`].
+
+mod config;
+mod ffi;
+mod rtl;
+pub mod stimulus;
+
+pub use config::Config;
+pub use rtl::{Rtl, RtlError};

@@ -1,0 +1,171 @@
+//! [`Rtl`]: one Verilated configuration of `gufc_top`, stepped one rising edge at a time.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use gufc_regmap::{action, device, kind, Action, CycleIn, CycleOut, HitKind, LookupResult, Mmio};
+
+use crate::ffi::{self, Instance, RtlIo};
+use crate::Config;
+
+/// Why an [`Rtl`] could not be made.
+#[derive(Debug)]
+pub enum RtlError {
+    /// Verilog parameters are fixed at build time; this configuration was not Verilated.
+    NotBuilt { requested: Config, available: Vec<Config> },
+    /// The waveform file could not be opened.
+    Trace { path: PathBuf, code: i32 },
+}
+
+impl std::fmt::Display for RtlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RtlError::NotBuilt { requested, available } => {
+                write!(f, "no Verilated RTL for {requested}; built configurations:")?;
+                for c in available {
+                    write!(f, " [{c}]")?;
+                }
+                write!(f, " (add it to CONFIGS in sim/build.rs)")
+            }
+            RtlError::Trace { path, code } => {
+                write!(f, "cannot write waveform {} (shim code {code})", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for RtlError {}
+
+/// The Verilated RTL. Construction applies one reset edge (not counted by [`Rtl::cycle`]), so
+/// the device starts in its reset state like the model does.
+pub struct Rtl {
+    inst: Instance,
+    built: &'static ffi::Built,
+    cycle: u64,
+    io: RtlIo,
+    /// Cycles (by [`Rtl::cycle`] before the step) written to the open waveform.
+    window: Option<Range<u64>>,
+}
+
+impl Rtl {
+    /// The configuration `config`, if it was Verilated into this build.
+    pub fn new(config: Config) -> Result<Rtl, RtlError> {
+        Ok(Rtl::make(find(config)?, false))
+    }
+
+    /// Like [`Rtl::new`], and writes the cycles in `window` to a VCD file at `path` (the
+    /// waveform is written as the cycles run; it is complete once the window has passed or the
+    /// `Rtl` is dropped).
+    pub fn with_trace(config: Config, path: &Path, window: Range<u64>) -> Result<Rtl, RtlError> {
+        let mut rtl = Rtl::make(find(config)?, true);
+        rtl.inst
+            .trace_open(path)
+            .map_err(|code| RtlError::Trace { path: path.to_path_buf(), code })?;
+        rtl.window = Some(window);
+        Ok(rtl)
+    }
+
+    /// Every configuration Verilated into this build.
+    pub fn available() -> Vec<Config> {
+        ffi::built().iter().map(|b| b.config).collect()
+    }
+
+    fn make(built: &'static ffi::Built, traceable: bool) -> Rtl {
+        Rtl { inst: Instance::new(built, traceable), built, cycle: 0, io: RtlIo::default(), window: None }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.built.config
+    }
+
+    /// The build name of this configuration (`Vgufc_<name>`).
+    pub fn name(&self) -> &'static str {
+        self.built.name
+    }
+
+    /// Rising edges stepped since construction.
+    pub fn cycle(&self) -> u64 {
+        self.cycle
+    }
+
+    /// One rising edge. The MMIO port carries 12 address bits (BAR0 is `device::BAR0_SIZE`
+    /// bytes), so higher offset bits are dropped, as on the device.
+    pub fn step(&mut self, input: &CycleIn) -> CycleOut {
+        let io = &mut self.io;
+        io.rst = 0;
+        let (valid, write, addr, data) = match input.mmio {
+            None => (0, 0, 0, 0),
+            Some(Mmio::Read { addr }) => (1, 0, addr, 0),
+            Some(Mmio::Write { addr, data }) => (1, 1, addr, data),
+        };
+        io.mmio_valid = valid;
+        io.mmio_write = write;
+        io.mmio_addr = addr & (device::BAR0_SIZE - 1);
+        io.mmio_wdata = data;
+        match &input.key {
+            Some(k) => {
+                io.key_valid = 1;
+                io.key_data = k.key.words();
+                io.key_len = k.len as u32;
+                io.key_tag = k.tag;
+            }
+            None => io.key_valid = 0,
+        }
+        io.res_ready = input.res_ready as u32;
+        let dump = self.window.as_ref().map(|w| w.contains(&self.cycle));
+        io.dump = dump.unwrap_or(false) as u32;
+
+        self.inst.step(io);
+        self.cycle += 1;
+        if let Some(w) = &self.window {
+            if self.cycle >= w.end {
+                self.inst.trace_close();
+                self.window = None;
+            }
+        }
+
+        let io = &self.io;
+        let res_valid = io.res_valid != 0;
+        let key_ready = io.key_ready != 0;
+        CycleOut {
+            rdata: io.mmio_rdata,
+            key_ready,
+            res_valid,
+            accepted: input.key.is_some() && key_ready,
+            result: (res_valid && input.res_ready).then(|| result_of(io)),
+        }
+    }
+}
+
+/// The result on the `res_*` ports. Panics on encodings the RTL must never produce (verdict 3,
+/// kind 3), so a broken RTL cannot pass as a plausible result.
+fn result_of(io: &RtlIo) -> LookupResult {
+    let word = action::VERDICT.put(io.res_verdict)
+        | action::CHANNEL.put(io.res_channel)
+        | action::REASON.put(io.res_reason);
+    let action = Action::decode(word)
+        .unwrap_or_else(|| panic!("RTL result has a reserved verdict {}", io.res_verdict));
+    let kind = match io.res_kind as u8 {
+        kind::MISS => HitKind::Miss,
+        kind::FLOW => HitKind::Flow,
+        kind::RULE => HitKind::Rule,
+        k => panic!("RTL result has a reserved kind {k}"),
+    };
+    LookupResult {
+        action,
+        kind,
+        index: io.res_index,
+        stale: io.res_stale != 0,
+        src_local: io.res_src_local != 0,
+        dst_local: io.res_dst_local != 0,
+        len: io.res_len as u16,
+        tag: io.res_tag,
+    }
+}
+
+fn find(config: Config) -> Result<&'static ffi::Built, RtlError> {
+    ffi::built()
+        .iter()
+        .find(|b| b.config == config)
+        .ok_or_else(|| RtlError::NotBuilt { requested: config, available: Rtl::available() })
+}

@@ -1,0 +1,215 @@
+//! Lockstep co-simulation: the same inputs into the Verilated RTL and the model every cycle,
+//! every `CycleOut` field compared. On the first difference: a report naming the cycle, the
+//! signal, both values, the recent inputs and how to replay it, and a VCD of the cycles around
+//! it (the RTL re-run from the start with tracing on; no rebuild needed).
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+
+use gufc_regmap::{CycleIn, CycleOut};
+use gufc_sim::{stimulus::Stimulus, Config, Rtl};
+
+/// Cycles before the mismatch written to the waveform (and a few after it).
+const WAVE_BEFORE: u64 = 200;
+const WAVE_AFTER: u64 = 4;
+/// Inputs shown in a mismatch report.
+const HISTORY: usize = 12;
+
+pub fn model_config(c: &Config) -> gufc_hw_model::Config {
+    gufc_hw_model::Config {
+        tcam_entries: c.tcam_entries,
+        flow_buckets: c.flow_buckets,
+        flow_ways: c.flow_ways,
+        channels: c.channels,
+        local_entries: c.local_entries,
+    }
+}
+
+/// The first field in which two cycle outputs differ: (signal, rtl value, model value).
+pub fn diff(rtl: &CycleOut, model: &CycleOut) -> Option<(&'static str, String, String)> {
+    macro_rules! field {
+        ($name:literal, $a:expr, $b:expr) => {
+            if $a != $b {
+                return Some(($name, format!("{:?}", $a), format!("{:?}", $b)));
+            }
+        };
+    }
+    field!("rdata", rtl.rdata, model.rdata);
+    field!("key_ready", rtl.key_ready, model.key_ready);
+    field!("res_valid", rtl.res_valid, model.res_valid);
+    field!("accepted", rtl.accepted, model.accepted);
+    match (&rtl.result, &model.result) {
+        (Some(a), Some(b)) => {
+            field!("result.action", a.action, b.action);
+            field!("result.kind", a.kind, b.kind);
+            field!("result.index", a.index, b.index);
+            field!("result.stale", a.stale, b.stale);
+            field!("result.src_local", a.src_local, b.src_local);
+            field!("result.dst_local", a.dst_local, b.dst_local);
+            field!("result.len", a.len, b.len);
+            field!("result.tag", a.tag, b.tag);
+        }
+        (a, b) => field!("result", a.is_some(), b.is_some()),
+    }
+    None
+}
+
+/// A named, replayable input sequence.
+pub trait Program {
+    /// How to reproduce it, e.g. "GUFC_SEED=42".
+    fn replay_hint(&self) -> String;
+    /// A fresh iterator over the same inputs.
+    fn inputs(&self) -> Box<dyn Iterator<Item = CycleIn> + '_>;
+    fn label(&self) -> String;
+}
+
+/// `cycles` cycles of [`Stimulus`] with `seed`.
+pub struct Random {
+    pub config: Config,
+    pub seed: u64,
+    pub cycles: u64,
+}
+
+impl Program for Random {
+    fn replay_hint(&self) -> String {
+        format!("GUFC_SEED={} GUFC_CYCLES={}", self.seed, self.cycles)
+    }
+    fn inputs(&self) -> Box<dyn Iterator<Item = CycleIn> + '_> {
+        let mut s = Stimulus::new(self.config, self.seed);
+        Box::new((0..self.cycles).map(move |_| s.next_cycle()))
+    }
+    fn label(&self) -> String {
+        format!("seed{}", self.seed)
+    }
+}
+
+/// A fixed list of inputs (directed cases).
+pub struct Fixed {
+    pub name: &'static str,
+    pub inputs: Vec<CycleIn>,
+}
+
+impl Program for Fixed {
+    fn replay_hint(&self) -> String {
+        format!("the directed case `{}`", self.name)
+    }
+    fn inputs(&self) -> Box<dyn Iterator<Item = CycleIn> + '_> {
+        Box::new(self.inputs.iter().copied())
+    }
+    fn label(&self) -> String {
+        self.name.to_string()
+    }
+}
+
+/// What a clean run covered.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Coverage {
+    pub cycles: u64,
+    pub keys_accepted: u64,
+    pub results: u64,
+    pub reads: u64,
+    pub writes: u64,
+    pub flow_hits: u64,
+    pub rule_hits: u64,
+    pub stale: u64,
+    pub local: u64,
+    pub nonzero_reads: u64,
+}
+
+/// Runs `program` on both; panics with a full report (and writes a VCD) on the first mismatch.
+pub fn run(config: Config, program: &dyn Program) -> Coverage {
+    let mut rtl = Rtl::new(config).unwrap_or_else(|e| panic!("{e}"));
+    let mut model = gufc_hw_model::Model::new(model_config(&config)).unwrap_or_else(|e| panic!("{e}"));
+    let mut history: VecDeque<(u64, CycleIn)> = VecDeque::new();
+    let mut cov = Coverage::default();
+    for input in program.inputs() {
+        let cycle = rtl.cycle();
+        history.push_back((cycle, input));
+        if history.len() > HISTORY {
+            history.pop_front();
+        }
+        let a = rtl.step(&input);
+        let b = model.step(&input);
+        if let Some((signal, va, vb)) = diff(&a, &b) {
+            report(config, program, cycle, signal, &va, &vb, &history);
+        }
+        assert_eq!(rtl.cycle(), model.cycle(), "cycle() differs after cycle {cycle}");
+        cov.cycles += 1;
+        cov.keys_accepted += a.accepted as u64;
+        cov.results += a.result.is_some() as u64;
+        if let Some(r) = a.result {
+            cov.flow_hits += (r.kind == gufc_regmap::HitKind::Flow) as u64;
+            cov.rule_hits += (r.kind == gufc_regmap::HitKind::Rule) as u64;
+            cov.stale += r.stale as u64;
+            cov.local += (r.src_local || r.dst_local) as u64;
+        }
+        cov.nonzero_reads += (a.rdata != 0) as u64;
+        match input.mmio {
+            Some(gufc_regmap::Mmio::Read { .. }) => cov.reads += 1,
+            Some(gufc_regmap::Mmio::Write { .. }) => cov.writes += 1,
+            None => {}
+        }
+    }
+    cov
+}
+
+fn report(
+    config: Config,
+    program: &dyn Program,
+    cycle: u64,
+    signal: &str,
+    rtl_value: &str,
+    model_value: &str,
+    history: &VecDeque<(u64, CycleIn)>,
+) -> ! {
+    let wave = waveform(config, program, cycle);
+    let mut msg = format!(
+        "LOCKSTEP MISMATCH [{config}] {label} at cycle {cycle}: {signal}: rtl = {rtl_value}, model = {model_value}\n\
+         replay: {hint} cargo test --release -p gufc-sim --test lockstep\n",
+        label = program.label(),
+        hint = program.replay_hint(),
+    );
+    match wave {
+        Ok(p) => msg += &format!("waveform (cycles {}..{}): {}\n", cycle.saturating_sub(WAVE_BEFORE), cycle + WAVE_AFTER, p.display()),
+        Err(e) => msg += &format!("waveform not written: {e}\n"),
+    }
+    msg += "recent inputs:\n";
+    for (c, i) in history {
+        msg += &format!("  {c:>10}: {i:?}\n");
+    }
+    panic!("{msg}");
+}
+
+/// Re-runs the RTL from the start with tracing on over the window around `cycle`.
+fn waveform(config: Config, program: &dyn Program, cycle: u64) -> Result<PathBuf, String> {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let path = dir.join(format!("lockstep-{}-{}.vcd", Rtl::new(config).map_err(|e| e.to_string())?.name(), program.label()));
+    let from = cycle.saturating_sub(WAVE_BEFORE);
+    let to = cycle + WAVE_AFTER;
+    let mut rtl = Rtl::with_trace(config, &path, from..to).map_err(|e| e.to_string())?;
+    for input in program.inputs().take(to as usize) {
+        rtl.step(&input);
+    }
+    drop(rtl);
+    Ok(path)
+}
+
+/// Seeds to run: `GUFC_SEED` (decimal or 0x-hex) replaces the defaults when set.
+pub fn seeds(defaults: &[u64]) -> Vec<u64> {
+    match std::env::var("GUFC_SEED") {
+        Ok(s) => {
+            let s = s.trim();
+            let v = match s.strip_prefix("0x") {
+                Some(h) => u64::from_str_radix(h, 16),
+                None => s.parse(),
+            };
+            vec![v.unwrap_or_else(|e| panic!("GUFC_SEED={s}: {e}"))]
+        }
+        Err(_) => defaults.to_vec(),
+    }
+}
+
+/// Cycles per seed: `GUFC_CYCLES` when set.
+pub fn cycles(default: u64) -> u64 {
+    std::env::var("GUFC_CYCLES").ok().map_or(default, |s| s.trim().parse().unwrap_or_else(|e| panic!("GUFC_CYCLES={s}: {e}")))
+}

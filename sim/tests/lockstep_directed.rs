@@ -1,0 +1,290 @@
+//! Directed lockstep cases: commands that land on the very edge at which a key is counted
+//! against the same TCAM entry, flow slot, channel or global counter (docs/timing.md, "Register
+//! accesses at the same edge"), probes under back-pressure, and resets in traffic. A key is sent
+//! every cycle, so every command below collides with a same-edge increment.
+
+mod common;
+
+use common::lockstep::{run, Fixed};
+use gufc_regmap::{
+    bucket_pair, counter_space, field, opcode, reg, Action, CycleIn, Key, KeyIn, Mmio, TcamEntry,
+};
+use gufc_sim::{Config, Rtl};
+
+/// Builds an input sequence: register accesses one per cycle, with a key offered every cycle.
+struct Prog {
+    cfg: Config,
+    inputs: Vec<CycleIn>,
+    traffic: Vec<Key>,
+    res_ready: bool,
+    tag: u32,
+}
+
+impl Prog {
+    fn new(cfg: Config) -> Prog {
+        Prog { cfg, inputs: Vec::new(), traffic: Vec::new(), res_ready: true, tag: 0 }
+    }
+
+    fn cycle(&mut self, mmio: Option<Mmio>) {
+        let key = (!self.traffic.is_empty()).then(|| {
+            self.tag += 1;
+            let k = self.traffic[self.tag as usize % self.traffic.len()];
+            KeyIn { key: k, len: 64 + (self.tag % 7) as u16, tag: self.tag }
+        });
+        self.inputs.push(CycleIn { mmio, key, res_ready: self.res_ready });
+    }
+
+    fn w(&mut self, addr: u32, data: u32) {
+        self.cycle(Some(Mmio::Write { addr, data }));
+    }
+
+    fn r(&mut self, addr: u32) {
+        self.cycle(Some(Mmio::Read { addr }));
+    }
+
+    fn idle(&mut self, n: usize) {
+        for _ in 0..n {
+            self.cycle(None);
+        }
+    }
+
+    fn cmd(&mut self, op: u8, index: u32) {
+        self.w(reg::CMD, field::CMD_OPCODE.put(op as u32) | field::CMD_INDEX.put(index));
+    }
+
+    fn stage(&mut self, base: u32, words: &[u32]) {
+        for (i, w) in words.iter().enumerate() {
+            self.w(base + 4 * i as u32, *w);
+        }
+    }
+
+    fn rule(&mut self, index: u32, e: &TcamEntry, planes: u32) {
+        self.stage(reg::KEY, &e.value);
+        self.stage(reg::MASK, &e.mask);
+        self.w(reg::SPORT_RANGE, e.sport.0 as u32 | (e.sport.1 as u32) << 16);
+        self.w(reg::DPORT_RANGE, e.dport.0 as u32 | (e.dport.1 as u32) << 16);
+        self.w(reg::PRIO, e.prio as u32);
+        self.w(reg::ACTION, e.action.encode());
+        self.w(reg::PLANES, planes);
+        self.cmd(opcode::TCAM_WRITE, index);
+    }
+
+    fn flow(&mut self, slot: u32, k: &Key, a: Action, pinned: bool) {
+        self.stage(reg::KEY, &k.words());
+        self.w(reg::ACTION, a.encode());
+        self.w(reg::FLOW_FLAGS, pinned as u32);
+        self.cmd(opcode::FLOW_WRITE, slot);
+    }
+
+    fn counter(&mut self, space: u8, index: u32) {
+        self.w(reg::CMD_ARG, space as u32);
+        self.cmd(opcode::CNT_READ, index);
+        for a in [reg::CNT_PKTS_LO, reg::CNT_PKTS_HI, reg::CNT_BYTES_LO, reg::CNT_BYTES_HI] {
+            self.r(a);
+        }
+    }
+
+    fn flow_state(&mut self, slot: u32) {
+        self.cmd(opcode::FLOW_READ, slot);
+        for a in [reg::FLOW_STATE, reg::FLOW_LAST_HIT, reg::ACTION, reg::FLOW_FLAGS, reg::KEY] {
+            self.r(a);
+        }
+    }
+
+    fn slot(&self, k: &Key, second: bool, way: u32) -> u32 {
+        let (b1, b2) = bucket_pair(k, self.cfg.flow_buckets.trailing_zeros());
+        (if second { b2 } else { b1 }) * self.cfg.flow_ways + way
+    }
+}
+
+fn configs() -> Vec<Config> {
+    Rtl::available().into_iter().filter(|c| c.tcam_entries <= 256).collect()
+}
+
+fn key_a() -> Key {
+    Key::v4(0x0A00_0001, 0xC0A8_0101, 6, 1234, 80)
+}
+
+fn key_b() -> Key {
+    Key::v4(0x0A00_0002, 0xC0A8_0102, 17, 53, 5353)
+}
+
+#[test]
+fn flow_commands_on_the_counting_edge() {
+    for cfg in configs() {
+        let mut p = Prog::new(cfg);
+        let (a, b) = (key_a(), key_b());
+        let sa = p.slot(&a, false, 0);
+        let sb = p.slot(&b, true, cfg.flow_ways - 1);
+        p.rule(0, &TcamEntry::match_all(1, Action::SlowPath { reason: 30 }), 3);
+        p.flow(sa, &a, Action::Deliver { channel: (1 % cfg.channels) as u8 }, false);
+        p.traffic = vec![a];
+        // Each command below is executed while `a` is counted against its slot at that edge.
+        for round in 0..6 {
+            p.idle(round);
+            p.flow_state(sa);
+            p.cmd(opcode::FLOW_TOUCH, sa);
+            p.counter(counter_space::FLOW, sa);
+            p.w(reg::CMD_ARG, counter_space::FLOW as u32);
+            p.cmd(opcode::CNT_CLEAR, sa);
+            p.counter(counter_space::FLOW, sa);
+            // Move away and back: the source's same-edge increment lands on the empty source.
+            let other = if cfg.flow_ways > 1 { p.slot(&a, false, 1) } else { p.slot(&a, true, 0) };
+            if other != sa {
+                p.w(reg::CMD_ARG, other);
+                p.cmd(opcode::FLOW_MOVE, sa);
+                p.counter(counter_space::FLOW, sa);
+                p.counter(counter_space::FLOW, other);
+                p.flow_state(other);
+                p.w(reg::CMD_ARG, sa);
+                p.cmd(opcode::FLOW_MOVE, other);
+                p.counter(counter_space::FLOW, other);
+                p.flow_state(sa);
+            }
+            p.cmd(opcode::COMMIT, 0);
+            p.idle(3);
+            p.flow_state(sa);
+            p.flow(sa, &a, Action::Drop, round % 2 == 1);
+            p.counter(counter_space::FLOW, sa);
+            p.cmd(opcode::FLOW_CLEAR, sa);
+            p.counter(counter_space::FLOW, sa);
+            p.flow(sa, &a, Action::Deliver { channel: 0 }, false);
+            p.traffic = if round % 2 == 0 { vec![a, b] } else { vec![a] };
+            p.flow(sb, &b, Action::Drop, true);
+        }
+        let cov = run(cfg, &Fixed { name: "flow_same_edge", inputs: p.inputs });
+        assert!(cov.results > 100);
+    }
+}
+
+/// The last key of a burst is counted exactly at the command's edge (offset 2 below: a key
+/// accepted at edge t is counted at t+3), so what the command does to the increment shows in
+/// the state read afterwards, with no later hit to mask it.
+#[test]
+fn command_on_the_edge_of_the_last_hit() {
+    let commands: &[(u8, bool)] = &[
+        (opcode::FLOW_READ, false),
+        (opcode::FLOW_MOVE, false),
+        (opcode::FLOW_CLEAR, false),
+        (opcode::FLOW_WRITE, false),
+        (opcode::FLOW_TOUCH, false),
+        (opcode::CNT_CLEAR, false),
+        (opcode::TCAM_WRITE, true),
+        (opcode::CNT_CLEAR, true),
+    ];
+    for cfg in configs() {
+        let mut p = Prog::new(cfg);
+        let a = key_a();
+        let sa = p.slot(&a, false, 0);
+        let other = if cfg.flow_ways > 1 { p.slot(&a, false, 1) } else { p.slot(&a, true, 0) };
+        let rule = TcamEntry::match_all(1, Action::Drop);
+        for &(op, on_rule) in commands {
+            for offset in 0..5 {
+                p.w(reg::CONTROL, 1);
+                p.rule(3, &rule, 1);
+                if !on_rule {
+                    p.flow(sa, &a, Action::Deliver { channel: 0 }, false);
+                }
+                // Stage what the command needs before the burst.
+                match op {
+                    opcode::FLOW_MOVE => p.w(reg::CMD_ARG, other),
+                    opcode::CNT_CLEAR if on_rule => p.w(reg::CMD_ARG, counter_space::TCAM as u32),
+                    opcode::CNT_CLEAR => p.w(reg::CMD_ARG, counter_space::FLOW as u32),
+                    opcode::FLOW_WRITE => p.stage(reg::KEY, &a.words()),
+                    _ => {}
+                }
+                p.traffic = vec![a];
+                p.idle(3);
+                p.traffic.clear();
+                p.idle(offset);
+                p.cmd(op, if on_rule { 3 } else { sa });
+                p.idle(4);
+                p.flow_state(sa);
+                p.flow_state(other);
+                p.counter(counter_space::FLOW, sa);
+                p.counter(counter_space::FLOW, other);
+                p.counter(counter_space::TCAM, 3);
+            }
+        }
+        let cov = run(cfg, &Fixed { name: "last_hit_edge", inputs: p.inputs });
+        assert!(cov.results > 100);
+    }
+}
+
+#[test]
+fn tcam_channel_and_global_counters_on_the_counting_edge() {
+    for cfg in configs() {
+        let mut p = Prog::new(cfg);
+        let ch = (cfg.channels - 1) as u8;
+        let e = TcamEntry::match_all(4, Action::Deliver { channel: ch });
+        p.rule(2, &e, 3);
+        p.traffic = vec![key_a(), key_b()];
+        for round in 0..4u32 {
+            p.idle(round as usize);
+            p.rule(2, &e, 3);
+            p.counter(counter_space::TCAM, 2);
+            p.w(reg::CMD_ARG, counter_space::TCAM as u32);
+            p.cmd(opcode::CNT_CLEAR, 2);
+            p.counter(counter_space::TCAM, 2);
+            p.w(reg::CMD_ARG, counter_space::CHANNEL as u32);
+            p.cmd(opcode::CNT_CLEAR, ch as u32);
+            p.counter(counter_space::CHANNEL, ch as u32);
+            for g in 0..8 {
+                p.w(reg::CMD_ARG, counter_space::GLOBAL as u32);
+                p.cmd(opcode::CNT_CLEAR, g);
+                p.counter(counter_space::GLOBAL, g);
+            }
+            p.w(reg::PLANES, 1 + round % 3);
+            p.cmd(opcode::TCAM_SET_PLANES, 2);
+            p.cmd(opcode::COMMIT, 0);
+            p.cmd(opcode::TCAM_READ, 2);
+            p.r(reg::PLANES);
+            p.r(reg::STATUS);
+            p.counter(counter_space::GLOBAL, 7);
+        }
+        let cov = run(cfg, &Fixed { name: "counters_same_edge", inputs: p.inputs });
+        assert!(cov.results > 100);
+    }
+}
+
+#[test]
+fn probes_and_locality_under_back_pressure_and_reset() {
+    for cfg in configs() {
+        let mut p = Prog::new(cfg);
+        p.rule(0, &TcamEntry::match_all(1, Action::Drop), 1);
+        p.traffic = vec![key_a(), key_b()];
+        for round in 0..8u32 {
+            // The locality entry changes under traffic.
+            p.stage(reg::KEY, &key_a().words()[..4]);
+            p.stage(reg::MASK, &[0xFFFF_0000 << (round % 3), 0, 0, 0]);
+            p.w(reg::CMD_ARG, round % 2);
+            p.cmd(opcode::LOCAL_WRITE, round % cfg.local_entries);
+            // A probe issued while results back up.
+            p.res_ready = round % 2 == 0;
+            p.stage(reg::KEY, &key_b().words());
+            p.w(reg::PKT_LEN, 1000 + round);
+            p.cmd(opcode::PROBE, 0);
+            p.cmd(opcode::PROBE, 0);
+            p.r(reg::STATUS);
+            p.idle(round as usize);
+            p.res_ready = true;
+            for _ in 0..6 {
+                p.r(reg::STATUS);
+            }
+            p.r(reg::PROBE_RESULT);
+            p.r(reg::PROBE_INDEX);
+            p.r(reg::ERROR);
+            p.w(reg::ERROR, 0);
+            if round % 4 == 3 {
+                p.res_ready = false;
+                p.w(reg::CONTROL, 1);
+                p.res_ready = true;
+                p.r(reg::CYCLE_LO);
+                p.r(reg::CYCLE_HI);
+                p.rule(0, &TcamEntry::match_all(1, Action::Drop), 1);
+            }
+        }
+        let cov = run(cfg, &Fixed { name: "probe_reset", inputs: p.inputs });
+        assert!(cov.results > 100);
+    }
+}

@@ -1,0 +1,45 @@
+//! Shared fixtures of the conformance suite: the backends every case runs on, and the paths of
+//! the test data.
+
+use std::path::PathBuf;
+
+use gufc::backend::Sim;
+use gufc_hw_model::Config;
+
+/// A simulated device to run a case on.
+pub struct Backend {
+    pub name: &'static str,
+    pub make: fn(Config) -> Box<dyn Sim>,
+}
+
+fn model(c: Config) -> Box<dyn Sim> {
+    Box::new(gufc::backend::ModelBar::new(c).expect("valid model config"))
+}
+
+#[cfg(feature = "rtl")]
+fn rtl(c: Config) -> Box<dyn Sim> {
+    Box::new(gufc::backend::RtlBar::new(c).expect("an RTL build with this configuration"))
+}
+
+/// Every backend built into this test binary: the model always, the RTL with feature `rtl`.
+pub fn backends() -> Vec<Backend> {
+    let mut v = vec![Backend { name: "model", make: model }];
+    #[cfg(feature = "rtl")]
+    v.push(Backend { name: "rtl", make: rtl });
+    v
+}
+
+/// A small configuration every backend is built with (the RTL's test build uses it too).
+pub fn small_config() -> Config {
+    Config { tcam_entries: 64, flow_buckets: 4, flow_ways: 2, channels: 8, local_entries: 4 }
+}
+
+/// `tests/data/…` in the repository.
+pub fn data(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
+}
+
+/// `examples/…` in the repository.
+pub fn example(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples").join(rel)
+}
