@@ -218,7 +218,11 @@ module gufc_top #(
     // ---------------------------------------------------------------- f3: counting / probe result
     wire ev_en = adv && s3_valid && !s3_probe;
     assign probe_done = adv && s3_valid && s3_probe;
-    assign upd_en = ev_en && s3_kind == KIND_FLOW[KW-1:0];
+    // The hit-state update belongs to the slot's counter increment: a same-edge CNT_CLEAR of that
+    // counter loses both (FLOW_WRITE/CLEAR/MOVE overwrite the state inside gufc_flow_cache).
+    wire flow_cnt_cleared = do_cnt_clear && cmd_arg == {24'd0, COUNTER_SPACE_FLOW}
+                            && cmd_index == s3_index;
+    assign upd_en = ev_en && s3_kind == KIND_FLOW[KW-1:0] && !flow_cnt_cleared;
 
     always @* begin
         probe_word = 32'd0;

@@ -25,13 +25,17 @@ const CONFIGS: &[(&str, u32, u32, u32, u32, u32)] = &[
     ("n64", 64, 16, 2, 256, 4),
     ("n256", 256, 64, 4, 16, 8),
     ("n1024", 1024, 256, 4, 16, 16),
-    // Large enough for the ClassBench 1K rule sets (`gufc classify --backend rtl`).
-    ("n2048", 2048, 1024, 4, 16, 16),
+    // Large enough for the ClassBench 1K rule sets; flow cache, channels and locality as the
+    // `gufc` defaults, so `gufc --backend rtl --tcam-entries 2048 classify ...` finds it.
+    ("n2048", 2048, 4096, 8, 16, 16),
 ];
 
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
-    let rtl = manifest.join("../rtl").canonicalize().expect("rtl/ next to sim/");
+    let rtl = manifest
+        .join("../rtl")
+        .canonicalize()
+        .expect("rtl/ next to sim/");
     let csrc = manifest.join("csrc");
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
     println!("cargo:rerun-if-env-changed=GUFC_RTL_CONFIGS");
@@ -60,14 +64,21 @@ fn main() {
         fs::read(f).unwrap().hash(&mut inputs);
     }
 
-    let wanted: Option<Vec<String>> = env::var("GUFC_RTL_CONFIGS")
-        .ok()
-        .map(|s| s.split(',').map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect());
+    let wanted: Option<Vec<String>> = env::var("GUFC_RTL_CONFIGS").ok().map(|s| {
+        s.split(',')
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .collect()
+    });
     let configs: Vec<_> = CONFIGS
         .iter()
         .filter(|c| wanted.as_ref().is_none_or(|w| w.iter().any(|n| n == c.0)))
         .collect();
-    assert!(!configs.is_empty(), "GUFC_RTL_CONFIGS selects none of {:?}", CONFIGS.iter().map(|c| c.0).collect::<Vec<_>>());
+    assert!(
+        !configs.is_empty(),
+        "GUFC_RTL_CONFIGS selects none of {:?}",
+        CONFIGS.iter().map(|c| c.0).collect::<Vec<_>>()
+    );
 
     let key_words = gufc_regmap::KEY_WORDS.to_string();
     let base = || {
@@ -173,19 +184,33 @@ fn verilate(rtl: &Path, sources: &[PathBuf], mdir: &Path, name: &str, p: [u32; 5
     let _ = fs::remove_dir_all(mdir);
     fs::create_dir_all(mdir).unwrap();
     let mut cmd = Command::new("verilator");
-    cmd.args(["--cc", "-Wall", "--trace", "-O3", "--x-assign", "fast", "--x-initial", "fast"])
-        .args(["--top-module", "gufc_top", "--prefix", &prefix])
-        .arg("--Mdir")
-        .arg(mdir)
-        .arg(format!("-I{}", rtl.display()))
-        .arg(format!("-GTCAM_ENTRIES={}", p[0]))
-        .arg(format!("-GFLOW_BUCKETS={}", p[1]))
-        .arg(format!("-GFLOW_WAYS={}", p[2]))
-        .arg(format!("-GCHANNELS={}", p[3]))
-        .arg(format!("-GLOCAL_ENTRIES={}", p[4]))
-        .args(sources);
-    let status = cmd.status().unwrap_or_else(|e| panic!("running verilator: {e}"));
-    assert!(status.success(), "verilator failed on rtl/ for configuration {name}: {cmd:?}");
+    cmd.args([
+        "--cc",
+        "-Wall",
+        "--trace",
+        "-O3",
+        "--x-assign",
+        "fast",
+        "--x-initial",
+        "fast",
+    ])
+    .args(["--top-module", "gufc_top", "--prefix", &prefix])
+    .arg("--Mdir")
+    .arg(mdir)
+    .arg(format!("-I{}", rtl.display()))
+    .arg(format!("-GTCAM_ENTRIES={}", p[0]))
+    .arg(format!("-GFLOW_BUCKETS={}", p[1]))
+    .arg(format!("-GFLOW_WAYS={}", p[2]))
+    .arg(format!("-GCHANNELS={}", p[3]))
+    .arg(format!("-GLOCAL_ENTRIES={}", p[4]))
+    .args(sources);
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("running verilator: {e}"));
+    assert!(
+        status.success(),
+        "verilator failed on rtl/ for configuration {name}: {cmd:?}"
+    );
     fs::write(
         mdir.join(format!("shim_{name}.cpp")),
         format!(
@@ -200,7 +225,11 @@ fn verilate(rtl: &Path, sources: &[PathBuf], mdir: &Path, name: &str, p: [u32; 5
 fn verilator() -> (PathBuf, String) {
     let run = |args: &[&str]| match Command::new("verilator").args(args).output() {
         Ok(o) if o.status.success() => String::from_utf8(o.stdout).unwrap().trim().to_string(),
-        Ok(o) => panic!("verilator {args:?} failed ({}): {}", o.status, String::from_utf8_lossy(&o.stderr)),
+        Ok(o) => panic!(
+            "verilator {args:?} failed ({}): {}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        ),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             panic!("verilator not found: apt-get install verilator")
         }

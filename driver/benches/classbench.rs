@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use gufc::backend::ModelBar;
 use gufc::cli::rules::{load_file, FormatArg};
 use gufc::device::{Device, OpenOptions};
-use gufc::{headers, stream};
+use gufc::rules::classbench::{parse_trace, TraceColumns};
+use gufc::stream;
 use gufc_regmap::KeyIn;
 
 const SETS: [&str; 6] = ["acl1_1K", "fw1_1K", "ipc1_1K", "acl1_10K", "fw1_10K", "ipc1_10K"];
@@ -33,7 +34,9 @@ struct Row {
 
 fn model_run(set: &str) -> Row {
     let loaded = load_file(&data(set), Some(FormatArg::Classbench), false).expect("rules load");
-    let trace = headers::read_file(&data(&format!("{set}_trace"))).expect("trace reads");
+    let trace_path = data(&format!("{set}_trace"));
+    let text = std::fs::read_to_string(&trace_path).expect("trace reads");
+    let trace = parse_trace(&trace_path.display().to_string(), &text, TraceColumns::Headers).expect("trace parses");
     let config = gufc_hw_model::Config { tcam_entries: 16384, ..Default::default() };
     let mut dev = Device::open(ModelBar::new(config).unwrap(), OpenOptions::default()).unwrap();
     dev.reset().unwrap();

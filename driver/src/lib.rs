@@ -8,7 +8,6 @@ pub mod backend;
 pub mod cli;
 pub mod device;
 pub mod flowlife;
-pub mod headers;
 pub mod json;
 pub mod pcap;
 pub mod pci;

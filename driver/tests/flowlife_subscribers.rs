@@ -47,7 +47,9 @@ impl Subscriber for Recorder {
     }
 }
 
-fn recorder(answer: Interest) -> (Recorder, Rc<RefCell<Log>>, Rc<RefCell<Vec<InterestChange>>>) {
+type Shared<T> = Rc<RefCell<T>>;
+
+fn recorder(answer: Interest) -> (Recorder, Shared<Log>, Shared<Vec<InterestChange>>) {
     let log = Rc::new(RefCell::new(Log::default()));
     let pending = Rc::new(RefCell::new(Vec::new()));
     (

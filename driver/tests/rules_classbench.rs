@@ -11,7 +11,7 @@ use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use gufc::rules::classbench::{self, parse_trace, Options, TraceEntry};
+use gufc::rules::classbench::{self, parse_trace, Options, TraceColumns, TraceEntry};
 use gufc::rules::{compile, text, Compiled, ErrorKind, Loc, Rule, RuleSet, WarningKind};
 use gufc_regmap::{key, Action, Key, TcamEntry, KEY_WORDS};
 
@@ -37,7 +37,7 @@ fn load(name: &str) -> RuleSet {
 
 fn trace(name: &str) -> Vec<TraceEntry> {
     let (file, text) = data(&format!("{name}_trace"));
-    parse_trace(&file, &text).unwrap_or_else(|e| panic!("{e}"))
+    parse_trace(&file, &text, TraceColumns::Labelled).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Entry indices in the order the hardware prefers them: priority down, then index up.
@@ -96,9 +96,9 @@ fn check(name: &str, rules: usize, lines: usize, stride: usize) -> (usize, usize
     for t in &tr {
         let g = groups
             .entry(t.key)
-            .or_insert((t.expected, 0, t.loc.clone()));
+            .or_insert((t.expected.unwrap(), 0, t.loc.clone()));
         assert_eq!(
-            g.0, t.expected,
+            Some(g.0), t.expected,
             "{}: same header as {} but another label",
             t.loc, g.2
         );
@@ -188,7 +188,7 @@ fn the_worked_example_of_the_readme() {
     assert_eq!(r.loc, Loc::new("acl1_1K", 413, 1));
     let t = &trace("acl1_1K")[0];
     assert_eq!(t.key, Key::v4(1600753409, 3271393328, 6, 65535, 21));
-    assert_eq!(t.expected, 413);
+    assert_eq!(t.expected, Some(413));
     assert_eq!(t.key.src_ip().to_string(), "95.105.143.1");
     assert_eq!(set.first_match(&t.key), Some(412));
     assert_eq!(r.action, Action::Deliver { channel: 0 });
@@ -372,11 +372,17 @@ fn trace_errors_and_the_raw_generator_format() {
     let errs = parse_trace(
         "t",
         "1 2 3 4 6 1\n1 2 3 70000 6 1\n1 2 3 4 6 0\n1 2 3 4 6 0 9\n",
+        TraceColumns::Labelled,
     )
     .unwrap_err();
     let at: Vec<_> = errs.iter().map(|e| (e.loc.line, e.loc.column)).collect();
     assert_eq!(at, [(2, 7), (3, 11), (4, 13)]);
-    let ok = parse_trace("t", "16909060 84281096 1 2 17 5\n").unwrap();
+    let ok = parse_trace("t", "16909060 84281096 1 2 17 5\n", TraceColumns::Labelled).unwrap();
     assert_eq!(ok[0].key, Key::v4(0x0102_0304, 0x0506_0708, 17, 1, 2));
     assert_eq!(ok[0].key.src_ip().to_string(), "1.2.3.4");
+    // Plain headers (what `gufc classify` reads): five columns or more, the rest ignored.
+    let h = parse_trace("t", "1 2 3 4 6\n\n1 2 3 4 6 0 9\n", TraceColumns::Headers).unwrap();
+    assert_eq!((h.len(), h[1].expected, h[1].loc.line), (2, None, 3));
+    let e = parse_trace("t", "1 2 3 4\n", TraceColumns::Headers).unwrap_err().to_string();
+    assert!(e.starts_with("t:1:8: ") && e.contains("at least 5"), "{e}");
 }

@@ -1,71 +1,24 @@
 //! Lookup throughput of the model on ClassBench 10K rule sets: keys streamed one per cycle
 //! through `Model::step`, every result checked against the trace's expected rule.
 //!
-//! `cargo bench -p gufc-hw-model [-- SET...] [-- --no-scan]` (data from `tests/data/classbench/`,
+//! `cargo bench -p gufc-hw-model [-- [SET...] [--no-scan] [--keys=N]]` (data from `tests/data/classbench/`,
 //! or `$GUFC_CLASSBENCH`). The scan strategy, the hardware's literal algorithm, is shown for
 //! comparison.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use gufc_hw_model::{Config, Model, TcamStrategy};
-use gufc_regmap::{field, key, meta, opcode, reg, Action, CycleIn, HitKind, Key, KeyIn, Mmio, TcamEntry};
+use gufc_regmap::{field, opcode, reg, CycleIn, HitKind, Key, KeyIn, Mmio, TcamEntry};
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("GUFC_CLASSBENCH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/classbench")))
-}
-
-fn prefix(s: &str) -> (u32, u32) {
-    let (a, l) = s.trim_start_matches('@').split_once('/').expect("a.b.c.d/len");
-    let a: std::net::Ipv4Addr = a.parse().expect("IPv4 address");
-    let l: u32 = l.parse().expect("prefix length");
-    (u32::from(a), if l == 0 { 0 } else { u32::MAX << (32 - l) })
-}
-
-fn hex(s: &str) -> u32 {
-    u32::from_str_radix(s.trim_start_matches("0x").trim_start_matches("0X"), 16).expect("hex")
-}
-
-/// One TCAM entry per ClassBench rule; all priorities equal, so file order decides (lowest index).
-fn rules(text: &str) -> Vec<TcamEntry> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let t: Vec<&str> = l.split_whitespace().collect();
-            let (s, sm) = prefix(t[0]);
-            let (d, dm) = prefix(t[1]);
-            let (pv, pm) = t[8].split_once('/').map(|(v, m)| (hex(v), hex(m))).expect("proto");
-            let mut e = TcamEntry::match_all(0, Action::Deliver { channel: 0 });
-            e.value[key::SRC0] = s & sm;
-            e.mask[key::SRC0] = sm;
-            e.value[key::DST0] = d & dm;
-            e.mask[key::DST0] = dm;
-            for w in [key::SRC1, key::SRC2, key::SRC3, key::DST1, key::DST2, key::DST3] {
-                e.mask[w] = u32::MAX;
-            }
-            e.mask[key::META] = meta::IPV6.mask() | meta::PROTO.put(pm);
-            e.value[key::META] = meta::PROTO.put(pv & pm);
-            e.sport = (t[2].parse().unwrap(), t[4].parse().unwrap());
-            e.dport = (t[5].parse().unwrap(), t[7].parse().unwrap());
-            e
-        })
-        .collect()
-}
-
-fn trace(text: &str) -> Vec<(Key, u32)> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let n: Vec<u64> = l.split_whitespace().map(|x| x.parse().unwrap()).collect();
-            (Key::v4(n[0] as u32, n[1] as u32, n[4] as u8, n[2] as u16, n[3] as u16), n[5] as u32 - 1)
-        })
-        .collect()
-}
+#[path = "../tests/common/classbench.rs"]
+mod classbench;
+use classbench::{data_dir, read, rules, trace};
 
 fn write(m: &mut Model, addr: u32, data: u32) {
-    m.step(&CycleIn { mmio: Some(Mmio::Write { addr, data }), ..CycleIn::default() });
+    m.step(&CycleIn {
+        mmio: Some(Mmio::Write { addr, data }),
+        ..CycleIn::default()
+    });
 }
 
 fn load(m: &mut Model, entries: &[TcamEntry]) {
@@ -74,12 +27,24 @@ fn load(m: &mut Model, entries: &[TcamEntry]) {
             write(m, reg::KEY + 4 * w as u32, e.value[w]);
             write(m, reg::MASK + 4 * w as u32, e.mask[w]);
         }
-        write(m, reg::SPORT_RANGE, e.sport.0 as u32 | (e.sport.1 as u32) << 16);
-        write(m, reg::DPORT_RANGE, e.dport.0 as u32 | (e.dport.1 as u32) << 16);
+        write(
+            m,
+            reg::SPORT_RANGE,
+            e.sport.0 as u32 | (e.sport.1 as u32) << 16,
+        );
+        write(
+            m,
+            reg::DPORT_RANGE,
+            e.dport.0 as u32 | (e.dport.1 as u32) << 16,
+        );
         write(m, reg::PRIO, e.prio as u32);
         write(m, reg::ACTION, e.action.encode());
         write(m, reg::PLANES, 1);
-        write(m, reg::CMD, field::CMD_OPCODE.put(opcode::TCAM_WRITE as u32) | i as u32);
+        write(
+            m,
+            reg::CMD,
+            field::CMD_OPCODE.put(opcode::TCAM_WRITE as u32) | i as u32,
+        );
     }
 }
 
@@ -89,14 +54,29 @@ fn run(m: &mut Model, keys: &[(Key, u32)], n: usize) -> f64 {
     let mut got = 0usize;
     let t = Instant::now();
     while got < n {
-        let key = (sent < n).then(|| KeyIn { key: keys[sent % keys.len()].0, len: 64, tag: sent as u32 });
-        let out = m.step(&CycleIn { mmio: None, key, res_ready: true });
+        let key = (sent < n).then(|| KeyIn {
+            key: keys[sent % keys.len()].0,
+            len: 64,
+            tag: sent as u32,
+        });
+        let out = m.step(&CycleIn {
+            mmio: None,
+            key,
+            res_ready: true,
+        });
         if out.accepted {
             sent += 1;
         }
         if let Some(r) = out.result {
             let want = keys[r.tag as usize % keys.len()].1;
-            assert!(r.kind == HitKind::Rule && r.index == want, "key {} hit {:?} {}, want {}", r.tag, r.kind, r.index, want);
+            assert!(
+                r.kind == HitKind::Rule && r.index == want,
+                "key {} hit {:?} {}, want {}",
+                r.tag,
+                r.kind,
+                r.index,
+                want
+            );
             got += 1;
         }
     }
@@ -107,18 +87,59 @@ fn main() {
     let dir = data_dir();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let no_scan = args.iter().any(|a| a == "--no-scan");
-    let sets: Vec<&str> = args.iter().filter(|a| !a.starts_with("--")).map(String::as_str).collect();
-    println!("model lookups/s, keys streamed one per cycle through Model::step ({})", dir.display());
+    let keys_n: usize = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--keys="))
+        .map_or(2_000_000, |n| n.parse().expect("--keys=N"));
+    let sets: Vec<&str> = args
+        .iter()
+        .filter(|a| !a.starts_with("--"))
+        .map(String::as_str)
+        .collect();
+    println!(
+        "model lookups/s, keys streamed one per cycle through Model::step ({})",
+        dir.display()
+    );
+    // Everything but the TCAM: pipeline, locality and flow cache, on a miss.
+    let mut m = Model::new(Config::default()).expect("default config");
+    let keys: Vec<(Key, u32)> = (0..1024u32)
+        .map(|i| (Key::v4(i, !i, 6, i as u16, 80), 0))
+        .collect();
+    let t = Instant::now();
+    let n = keys_n;
+    for i in 0..n {
+        m.step(&CycleIn {
+            mmio: None,
+            key: Some(KeyIn {
+                key: keys[i % 1024].0,
+                len: 64,
+                tag: 0,
+            }),
+            res_ready: true,
+        });
+    }
+    let rate = n as f64 / t.elapsed().as_secs_f64();
+    println!(
+        "  no rules        (pipeline only): {rate:>10.0} lookups/s  {:>7.1} ns/lookup",
+        1e9 / rate
+    );
     for set in ["acl1_10K", "fw1_10K", "ipc1_10K"] {
         if !sets.is_empty() && !sets.contains(&set) {
             continue;
         }
-        let read = |f: &str| {
-            std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(f).display()))
-        };
         let entries = rules(&read(set));
         let keys = trace(&read(&format!("{set}_trace")));
-        for (strategy, n) in [(TcamStrategy::Auto, 2_000_000), (TcamStrategy::Scan, 20_000)] {
+        // Index build time: with the Index strategy the first lookup after a change builds it.
+        let mut m = Model::new(Config::default()).expect("default config");
+        m.set_tcam_strategy(TcamStrategy::Index);
+        load(&mut m, &entries);
+        let t = Instant::now();
+        run(&mut m, &keys, 1);
+        println!(
+            "{set:>9} index build (first lookup after loading): {:.1} ms",
+            t.elapsed().as_secs_f64() * 1e3
+        );
+        for (strategy, n) in [(TcamStrategy::Auto, keys_n), (TcamStrategy::Scan, 20_000)] {
             if no_scan && strategy == TcamStrategy::Scan {
                 continue;
             }
@@ -136,6 +157,51 @@ fn main() {
                 1e9 / rate,
                 build.as_secs_f64() * 1e3
             );
+            if strategy == TcamStrategy::Auto {
+                for every in [1000, 100] {
+                    let rate = run_with_updates(&mut m, &keys, n / 4, every);
+                    println!(
+                        "{set:>9} {:>5} rules  {strategy:?}, an active entry's planes changed every {every} keys: {:>10.0} lookups/s",
+                        entries.len(),
+                        rate
+                    );
+                }
+            }
         }
     }
+}
+
+/// Streams keys while every `every` cycles the MMIO port moves one active entry out of or back
+/// into the active plane (PLANES and TCAM_SET_PLANES ride on cycles that also carry keys).
+fn run_with_updates(m: &mut Model, keys: &[(Key, u32)], n: usize, every: usize) -> f64 {
+    let t = Instant::now();
+    let mut got = 0usize;
+    let mut i = 0usize;
+    while got < n {
+        let mmio = match i % every {
+            0 => Some(Mmio::Write {
+                addr: reg::PLANES,
+                data: (i / every % 2) as u32,
+            }),
+            1 => Some(Mmio::Write {
+                addr: reg::CMD,
+                data: field::CMD_OPCODE.put(opcode::TCAM_SET_PLANES as u32)
+                    | ((i / every / 2 * 7919) % 9000) as u32,
+            }),
+            _ => None,
+        };
+        let key = Some(KeyIn {
+            key: keys[i % keys.len()].0,
+            len: 64,
+            tag: i as u32,
+        });
+        let out = m.step(&CycleIn {
+            mmio,
+            key,
+            res_ready: true,
+        });
+        got += out.result.is_some() as usize;
+        i += 1;
+    }
+    n as f64 / t.elapsed().as_secs_f64()
 }

@@ -147,7 +147,7 @@ impl Model {
                 let mut k = r.key;
                 k[key::META] &=
                     !(gufc_regmap::meta::SRC_LOCAL.mask() | gufc_regmap::meta::DST_LOCAL.mask());
-                self.flows.slots[iu] = FlowSlot {
+                let slot = FlowSlot {
                     valid: true,
                     key: k,
                     action_word: r.action,
@@ -157,6 +157,7 @@ impl Model {
                     hit: false,
                     last_hit: 0,
                 };
+                self.flows.put(iu, slot);
                 self.counters.flow[iu] = Counter::default();
                 return Some((counter_space::FLOW, i));
             }
@@ -175,14 +176,14 @@ impl Model {
                 self.flows.slots[iu].hit = false;
             }
             opcode::FLOW_CLEAR => {
-                self.flows.slots[iu] = FlowSlot::default();
+                self.flows.put(iu, FlowSlot::default());
                 self.counters.flow[iu] = Counter::default();
                 return Some((counter_space::FLOW, i));
             }
             opcode::FLOW_MOVE => {
                 let d = self.regs.cmd_arg as usize;
-                self.flows.slots[d] = self.flows.slots[iu];
-                self.flows.slots[iu] = FlowSlot::default();
+                self.flows.put(d, self.flows.slots[iu]);
+                self.flows.put(iu, FlowSlot::default());
                 self.counters.flow[d] = self.counters.flow[iu];
                 self.counters.flow[iu] = Counter::default();
                 return Some((counter_space::FLOW, d as u32));
@@ -199,12 +200,13 @@ impl Model {
                 let wide = |w: &[u32; KEY_WORDS]| {
                     (0..4).fold(0u128, |a, j| a | (w[j] as u128) << (32 * j))
                 };
-                self.local.entries[iu] = LocalEntry {
+                let e = LocalEntry {
                     valid: r.cmd_arg & 1 != 0,
                     ipv6: gufc_regmap::meta::IPV6.get(r.key[key::META]) != 0,
                     addr: wide(&r.key),
                     mask: wide(&r.mask),
                 };
+                self.local.write(iu, e);
             }
             opcode::CNT_READ => {
                 let space = self.regs.cmd_arg;

@@ -1,7 +1,7 @@
 //! The exact-match flow cache: B buckets of W slots, each key looked up in its two buckets
 //! from `gufc_regmap::bucket_pair` (docs/timing.md, f2).
 
-use gufc_regmap::{bucket_pair, Action, KEY_WORDS};
+use gufc_regmap::{fold, hash, Action, KEY_WORDS};
 
 /// One flow slot. An invalid slot is all zeros.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,15 +40,36 @@ impl FlowSlot {
 }
 
 pub(crate) struct FlowCache {
+    /// Key, validity and action change only through [`FlowCache::put`]; hit state and epoch
+    /// may be changed in place.
     pub slots: Vec<FlowSlot>,
+    /// Per slot: the key's hash with bit 0 set, or 0 for an invalid slot. A bucket's tags share
+    /// a cache line, so a lookup compares full keys only where the tag agrees.
+    tags: Vec<u32>,
     ways: usize,
     log2_buckets: u32,
+}
+
+/// The two buckets of a key whose folded words are `x` (as `gufc_regmap::bucket_pair`).
+fn buckets(x: u32, log2_buckets: u32) -> (u32, u32) {
+    let top = |h: u32| {
+        if log2_buckets == 0 {
+            0
+        } else {
+            h >> (32 - log2_buckets)
+        }
+    };
+    (
+        top(x.wrapping_mul(hash::MUL1)),
+        top(x.rotate_left(hash::ROTATE2).wrapping_mul(hash::MUL2)),
+    )
 }
 
 impl FlowCache {
     pub fn new(buckets: u32, ways: u32) -> FlowCache {
         FlowCache {
             slots: vec![FlowSlot::default(); (buckets * ways) as usize],
+            tags: vec![0; (buckets * ways) as usize],
             ways: ways as usize,
             log2_buckets: buckets.trailing_zeros(),
         }
@@ -56,20 +77,47 @@ impl FlowCache {
 
     pub fn reset(&mut self) {
         self.slots.fill(FlowSlot::default());
+        self.tags.fill(0);
+    }
+
+    /// Replaces slot `i`.
+    pub fn put(&mut self, i: usize, slot: FlowSlot) {
+        self.tags[i] = if slot.valid { fold(&slot.key) | 1 } else { 0 };
+        self.slots[i] = slot;
     }
 
     /// The first valid slot of bucket b1, then b2, whose key equals `w` (locality bits cleared).
     pub fn lookup(&self, w: &[u32; KEY_WORDS]) -> Option<u32> {
-        let (b1, b2) = bucket_pair(&gufc_regmap::Key::from_words(w), self.log2_buckets);
+        let x = fold(w);
+        let tag = x | 1;
+        let (b1, b2) = buckets(x, self.log2_buckets);
         for b in [b1, b2] {
             let base = b as usize * self.ways;
             for s in base..base + self.ways {
-                let slot = &self.slots[s];
-                if slot.valid && slot.key == *w {
+                if self.tags[s] == tag && self.slots[s].key == *w {
+                    debug_assert!(self.slots[s].valid);
                     return Some(s as u32);
                 }
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gufc_regmap::{bucket_pair, Key};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The model's bucket computation is the contract's `bucket_pair`.
+        #[test]
+        fn buckets_are_bucket_pair(words in prop::array::uniform10(any::<u32>()), log2 in 0u32..=20) {
+            let mut words = words;
+            words[gufc_regmap::key::META] &= 0x4FF; // as stored: no locality bits
+            let k = Key::from_words(&words);
+            prop_assert_eq!(buckets(fold(&k.words()), log2), bucket_pair(&k, log2));
+        }
     }
 }

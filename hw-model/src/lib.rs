@@ -18,4 +18,3 @@ mod tcam;
 pub use config::{Config, ConfigError};
 pub use model::Model;
 pub use tcam::TcamStrategy;
-mod stats_tmp;

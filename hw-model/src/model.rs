@@ -170,7 +170,7 @@ impl Model {
             meta::SRC_LOCAL.put(l.src_local as u32) | meta::DST_LOCAL.put(l.dst_local as u32);
         match self.tcam.lookup(&tw) {
             Some(i) => {
-                let action = match self.tcam.slots[i as usize].entry.action {
+                let action = match self.tcam.action(i) {
                     Action::SlowPath { .. } if stale => Action::SlowPath {
                         reason: slow_reason::STALE,
                     },

@@ -1,6 +1,6 @@
 //! What travels through the four pipeline registers s1, s2, s3 and out (docs/timing.md).
 
-use gufc_regmap::{key, meta, verdict, Action, HitKind, Key, KeyIn, LookupResult, KEY_WORDS};
+use gufc_regmap::{key, meta, verdict, Action, HitKind, KeyIn, LookupResult, KEY_WORDS};
 
 /// A key (or the probe) with its length and tag.
 #[derive(Clone, Copy, Debug)]
@@ -35,11 +35,15 @@ impl Item {
     }
 
     pub fn src(&self) -> u128 {
-        Key::from_words(&self.words).src
+        self.address(key::SRC0)
     }
 
     pub fn dst(&self) -> u128 {
-        Key::from_words(&self.words).dst
+        self.address(key::DST0)
+    }
+
+    fn address(&self, base: usize) -> u128 {
+        (0..4).fold(0, |a, j| a | (self.words[base + j] as u128) << (32 * j))
     }
 }
 

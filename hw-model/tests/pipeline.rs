@@ -648,3 +648,69 @@ fn result_in_out_transfers_at_the_reset_edge() {
     b.idle(5);
     assert_eq!(b.results.len(), 1);
 }
+
+#[test]
+fn cnt_clear_of_a_flow_counter_also_drops_the_hit() {
+    let cfg = small();
+    let mut b = Bench::new(cfg.clone());
+    let key = k(8);
+    let s = slot_of(&cfg, &key, false, 1);
+    b.flow_write(s, &key, Action::Drop, false);
+    count_edge_command(
+        &mut b,
+        key,
+        9,
+        opcode::CNT_CLEAR,
+        s,
+        counter_space::FLOW as u32,
+    );
+    assert_eq!(b.counter(counter_space::FLOW, s), (0, 0));
+    b.cmd(opcode::FLOW_READ, s);
+    assert_eq!(field::FLOW_STATE_HIT.get(b.read(reg::FLOW_STATE)), 0);
+    assert_eq!(b.read(reg::FLOW_LAST_HIT), 0);
+    assert_eq!(
+        b.counter(counter_space::GLOBAL, g::FLOW_HITS as u32),
+        (1, 9),
+        "the global counter still counts"
+    );
+}
+
+#[test]
+fn the_decision_is_taken_at_the_lookup_edge() {
+    let mut b = Bench::new(small());
+    b.tcam_write(2, &any_rule(1, Action::Deliver { channel: 3 }), 1);
+    b.stage_entry(&any_rule(1, Action::Drop), 1);
+    // Looked up at a+2 with the old action; the entry is rewritten at a+3 (the counting edge).
+    count_edge_command(&mut b, k(0), 10, opcode::TCAM_WRITE, 2, 0);
+    let r = b.results.last().unwrap().1;
+    assert_eq!(
+        (r.kind, r.index, r.action),
+        (HitKind::Rule, 2, Action::Deliver { channel: 3 })
+    );
+    assert_eq!(
+        b.counter(counter_space::CHANNEL, 3),
+        (1, 10),
+        "channel counted from the captured action"
+    );
+    assert_eq!(b.lookup(k(0)).action, Action::Drop);
+}
+
+#[test]
+fn a_key_offered_at_the_reset_edge_is_accepted_and_dropped() {
+    let mut b = Bench::new(small());
+    let o = b.step(CycleIn {
+        mmio: Some(Mmio::Write {
+            addr: reg::CONTROL,
+            data: 1,
+        }),
+        key: Some(KeyIn {
+            key: k(0),
+            len: 1,
+            tag: 0,
+        }),
+        res_ready: true,
+    });
+    assert!(o.key_ready && o.accepted);
+    b.idle(8);
+    assert!(b.results.is_empty());
+}

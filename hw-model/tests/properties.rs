@@ -611,4 +611,39 @@ proptest! {
             prop_assert_eq!(Expected::of(res), state.classify(&keys[i]), "key {}", i);
         }
     }
+
+    /// Many plane changes of active entries under traffic (more than the model keeps beside
+    /// its index before rebuilding): every key sees exactly the entries active at its lookup.
+    #[test]
+    fn plane_changes_under_traffic(
+        table in prop::collection::vec(entry_spec(), 1..48),
+        changes in prop::collection::vec((any::<prop::sample::Index>(), 0u8..4), 1..90),
+        key_specs in prop::collection::vec(key_spec(), 1..48),
+        strategy in prop::sample::select(STRATEGIES.to_vec()),
+    ) {
+        let mut b = Bench::new(cfg());
+        b.m.set_tcam_strategy(strategy);
+        let mut r = RefState::new(&cfg());
+        for e in &table { write_entry(&mut b, &mut r, e); }
+        let keys: Vec<Key> = (0..changes.len() * 2).map(|i| key_specs[i % key_specs.len()].key(&table)).collect();
+        // Change i: PLANES at edge 2i, TCAM_SET_PLANES at edge 2i+1.
+        let mut mmio = Vec::new();
+        let mut states = vec![(0u64, r.clone())];
+        for (n, (ix, planes)) in changes.iter().enumerate() {
+            let i = table[ix.index(table.len())].index;
+            mmio.push(Some(Mmio::Write { addr: reg::PLANES, data: *planes as u32 }));
+            mmio.push(Some(Mmio::Write { addr: reg::CMD, data: field::CMD_OPCODE.put(opcode::TCAM_SET_PLANES as u32) | i }));
+            if let Some((_, p)) = r.tcam[i as usize].as_mut() { *p = *planes; }
+            states.push((2 * n as u64 + 1, r.clone()));
+        }
+        let got = stream(&mut b, &keys, &mmio);
+        let start = got[0].0;
+        for (i, (accepted, res)) in got.iter().enumerate() {
+            // the state after the last command at an edge before this key's lookup edge
+            let lookup = accepted + 2 - start;
+            let state = &states.iter().rev().find(|(edge, _)| *edge < lookup || *edge == 0).unwrap().1;
+            prop_assert_eq!(Expected::of(res), state.classify(&keys[i]), "key {}", i);
+        }
+        prop_assert_eq!(b.error().2, 0);
+    }
 }

@@ -7,15 +7,24 @@
 use std::time::Instant;
 
 use gufc_regmap::{CycleIn, CycleOut};
-use gufc_sim::{stimulus::bench_program, Config, Rtl};
+use gufc_sim::{describe, stimulus::bench_program, Rtl};
 
 fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Best cycles/s of `runs` runs; each run builds a device, runs the setup, then times traffic.
 /// Also returns how many results left the device in the last run.
-fn measure<D>(runs: usize, program: &[CycleIn], setup: usize, mut make: impl FnMut() -> D, step: impl Fn(&mut D, &CycleIn) -> CycleOut) -> (f64, u64) {
+fn measure<D>(
+    runs: usize,
+    program: &[CycleIn],
+    setup: usize,
+    mut make: impl FnMut() -> D,
+    step: impl Fn(&mut D, &CycleIn) -> CycleOut,
+) -> (f64, u64) {
     let mut best = 0f64;
     let mut results = 0;
     for _ in 0..runs {
@@ -37,33 +46,38 @@ fn measure<D>(runs: usize, program: &[CycleIn], setup: usize, mut make: impl FnM
 fn main() {
     let cycles = env("GUFC_BENCH_CYCLES", 200_000);
     let runs = env("GUFC_BENCH_RUNS", 3);
-    println!("{:<38} {:>14} {:>14} {:>10}", "configuration", "RTL cycles/s", "model cycles/s", "model/RTL");
+    println!(
+        "{:<38} {:>14} {:>14} {:>10}",
+        "configuration", "RTL cycles/s", "model cycles/s", "model/RTL"
+    );
     for n in [256, 1024] {
         let Some(cfg) = Rtl::available().into_iter().find(|c| c.tcam_entries == n) else {
             eprintln!("no N={n} RTL in this build (GUFC_RTL_CONFIGS?)");
             std::process::exit(1);
         };
-        let program = bench_program(cfg, 2024, cycles);
+        let program = bench_program(&cfg, 2024, cycles);
         let setup = program.len() - cycles;
-        let model_cfg = |c: &Config| gufc_hw_model::Config {
-            tcam_entries: c.tcam_entries,
-            flow_buckets: c.flow_buckets,
-            flow_ways: c.flow_ways,
-            channels: c.channels,
-            local_entries: c.local_entries,
-        };
-        let (rtl_rate, rtl_results) = measure(runs, &program, setup, || Rtl::new(cfg).unwrap(), |d, i| d.step(i));
+        let (rtl_rate, rtl_results) = measure(
+            runs,
+            &program,
+            setup,
+            || Rtl::new(cfg.clone()).unwrap(),
+            |d, i| d.step(i),
+        );
         let (model_rate, model_results) = measure(
             runs,
             &program,
             setup,
-            || gufc_hw_model::Model::new(model_cfg(&cfg)).unwrap(),
+            || gufc_hw_model::Model::new(cfg.clone()).unwrap(),
             |d, i| d.step(i),
         );
-        assert_eq!(rtl_results, model_results, "the two devices disagree on the benchmark traffic");
+        assert_eq!(
+            rtl_results, model_results,
+            "the two devices disagree on the benchmark traffic"
+        );
         println!(
             "{:<38} {:>14.0} {:>14.0} {:>9.1}x",
-            format!("{cfg}"),
+            describe(&cfg),
             rtl_rate,
             model_rate,
             model_rate / rtl_rate

@@ -73,7 +73,11 @@ impl Instance {
         // SAFETY: `new` has no preconditions; it returns a fresh, non-null heap instance (C++
         // `new` aborts rather than returning null).
         let handle = unsafe { (b.vt.new)(traceable as u32) };
-        assert!(!handle.is_null(), "Verilated model {} could not be created", b.name);
+        assert!(
+            !handle.is_null(),
+            "Verilated model {} could not be created",
+            b.name
+        );
         Instance { handle, vt: &b.vt }
     }
 

@@ -6,10 +6,10 @@
 //! compare every field of every cycle. Verilog parameters are fixed at build time: `build.rs`
 //! Verilates one model per entry of [`Rtl::available`].
 
-mod config;
 mod ffi;
 mod rtl;
 pub mod stimulus;
 
-pub use config::Config;
-pub use rtl::{Rtl, RtlError};
+/// The device parameters, shared with the model: the RTL must be built with the same ones.
+pub use gufc_hw_model::Config;
+pub use rtl::{describe, Rtl, RtlError};

@@ -12,7 +12,10 @@ use crate::Config;
 #[derive(Debug)]
 pub enum RtlError {
     /// Verilog parameters are fixed at build time; this configuration was not Verilated.
-    NotBuilt { requested: Config, available: Vec<Config> },
+    NotBuilt {
+        requested: Config,
+        available: Vec<Config>,
+    },
     /// The waveform file could not be opened.
     Trace { path: PathBuf, code: i32 },
 }
@@ -20,15 +23,26 @@ pub enum RtlError {
 impl std::fmt::Display for RtlError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            RtlError::NotBuilt { requested, available } => {
-                write!(f, "no Verilated RTL for {requested}; built configurations:")?;
+            RtlError::NotBuilt {
+                requested,
+                available,
+            } => {
+                write!(
+                    f,
+                    "no Verilated RTL for {}; built configurations:",
+                    describe(requested)
+                )?;
                 for c in available {
-                    write!(f, " [{c}]")?;
+                    write!(f, " [{}]", describe(c))?;
                 }
                 write!(f, " (add it to CONFIGS in sim/build.rs)")
             }
             RtlError::Trace { path, code } => {
-                write!(f, "cannot write waveform {} (shim code {code})", path.display())
+                write!(
+                    f,
+                    "cannot write waveform {} (shim code {code})",
+                    path.display()
+                )
             }
         }
     }
@@ -58,20 +72,27 @@ impl Rtl {
     /// `Rtl` is dropped).
     pub fn with_trace(config: Config, path: &Path, window: Range<u64>) -> Result<Rtl, RtlError> {
         let mut rtl = Rtl::make(find(config)?, true);
-        rtl.inst
-            .trace_open(path)
-            .map_err(|code| RtlError::Trace { path: path.to_path_buf(), code })?;
+        rtl.inst.trace_open(path).map_err(|code| RtlError::Trace {
+            path: path.to_path_buf(),
+            code,
+        })?;
         rtl.window = Some(window);
         Ok(rtl)
     }
 
     /// Every configuration Verilated into this build.
     pub fn available() -> Vec<Config> {
-        ffi::built().iter().map(|b| b.config).collect()
+        ffi::built().iter().map(|b| b.config.clone()).collect()
     }
 
     fn make(built: &'static ffi::Built, traceable: bool) -> Rtl {
-        Rtl { inst: Instance::new(built, traceable), built, cycle: 0, io: RtlIo::default(), window: None }
+        Rtl {
+            inst: Instance::new(built, traceable),
+            built,
+            cycle: 0,
+            io: RtlIo::default(),
+            window: None,
+        }
     }
 
     pub fn config(&self) -> &Config {
@@ -167,5 +188,16 @@ fn find(config: Config) -> Result<&'static ffi::Built, RtlError> {
     ffi::built()
         .iter()
         .find(|b| b.config == config)
-        .ok_or_else(|| RtlError::NotBuilt { requested: config, available: Rtl::available() })
+        .ok_or_else(|| RtlError::NotBuilt {
+            requested: config,
+            available: Rtl::available(),
+        })
+}
+
+/// "N=256 B=64 W=4 channels=16 L=8".
+pub fn describe(c: &Config) -> String {
+    format!(
+        "N={} B={} W={} channels={} L={}",
+        c.tcam_entries, c.flow_buckets, c.flow_ways, c.channels, c.local_entries
+    )
 }

@@ -40,7 +40,7 @@ impl Rng {
 
     /// Uniform in `0..n` (`n` > 0).
     pub fn below(&mut self, n: u32) -> u32 {
-        ((self.next_u64() >> 32) * n as u64 >> 32) as u32
+        (((self.next_u64() >> 32) * n as u64) >> 32) as u32
     }
 
     /// True with probability `per_mille`/1000.
@@ -55,7 +55,11 @@ impl Rng {
 
 /// A `len`-bit prefix mask of a `width`-bit address, as a u128.
 fn prefix(len: u32, width: u32) -> u128 {
-    let ones = if width == 128 { u128::MAX } else { (1u128 << width) - 1 };
+    let ones = if width == 128 {
+        u128::MAX
+    } else {
+        (1u128 << width) - 1
+    };
     if len == 0 {
         0
     } else if len >= width {
@@ -66,7 +70,12 @@ fn prefix(len: u32, width: u32) -> u128 {
 }
 
 fn addr_words(a: u128) -> [u32; 4] {
-    [a as u32, (a >> 32) as u32, (a >> 64) as u32, (a >> 96) as u32]
+    [
+        a as u32,
+        (a >> 32) as u32,
+        (a >> 64) as u32,
+        (a >> 96) as u32,
+    ]
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,13 +144,13 @@ pub struct Stimulus {
 }
 
 impl Stimulus {
-    pub fn new(cfg: Config, seed: u64) -> Stimulus {
+    pub fn new(cfg: &Config, seed: u64) -> Stimulus {
         let mut rng = Rng::new(seed);
         let pool_size = 4 + rng.below(28);
         let mut s = Stimulus {
             log2_buckets: cfg.flow_buckets.trailing_zeros(),
             rng,
-            cfg,
+            cfg: cfg.clone(),
             queue: VecDeque::new(),
             pool: Vec::new(),
             flows: Vec::new(),
@@ -174,7 +183,11 @@ impl Stimulus {
 
         let key = self.rng.chance(self.key_rate).then(|| {
             self.tag = self.tag.wrapping_add(1);
-            KeyIn { key: self.traffic_key(), len: self.packet_len(), tag: self.tag }
+            KeyIn {
+                key: self.traffic_key(),
+                len: self.packet_len(),
+                tag: self.tag,
+            }
         });
 
         let res_ready = if self.stall_left > 0 {
@@ -186,7 +199,11 @@ impl Stimulus {
         } else {
             !self.rng.chance(20)
         };
-        CycleIn { mmio, key, res_ready }
+        CycleIn {
+            mmio,
+            key,
+            res_ready,
+        }
     }
 
     fn new_phase(&mut self) {
@@ -216,9 +233,25 @@ impl Stimulus {
         let dst = addr(r);
         let any = r.below(256) as u8;
         let proto = r.pick(&[6, 17, 1, 6, 17, any]);
-        let sport = if r.chance(500) { r.pick(&[53, 80, 443, 1024]) } else { r.below(65536) as u16 };
-        let dport = if r.chance(500) { r.pick(&[53, 80, 443, 8080]) } else { r.below(65536) as u16 };
-        Key { src, dst, ipv6, proto, sport, dport, ..Key::default() }
+        let sport = if r.chance(500) {
+            r.pick(&[53, 80, 443, 1024])
+        } else {
+            r.below(65536) as u16
+        };
+        let dport = if r.chance(500) {
+            r.pick(&[53, 80, 443, 8080])
+        } else {
+            r.below(65536) as u16
+        };
+        Key {
+            src,
+            dst,
+            ipv6,
+            proto,
+            sport,
+            dport,
+            ..Key::default()
+        }
     }
 
     fn pool_key(&mut self) -> Key {
@@ -264,7 +297,10 @@ impl Stimulus {
     }
 
     fn cmd(&mut self, op: u8, index: u32) {
-        self.w(reg::CMD, field::CMD_OPCODE.put(op as u32) | field::CMD_INDEX.put(index));
+        self.w(
+            reg::CMD,
+            field::CMD_OPCODE.put(op as u32) | field::CMD_INDEX.put(index),
+        );
     }
 
     /// An index below `n` most of the time, sometimes at or beyond it.
@@ -278,8 +314,10 @@ impl Stimulus {
 
     fn valid_action(&mut self) -> u32 {
         let act = match self.rng.below(3) {
-            0 => action::VERDICT.put(verdict::DELIVER as u32)
-                | action::CHANNEL.put(self.rng.below(self.cfg.channels)),
+            0 => {
+                action::VERDICT.put(verdict::DELIVER as u32)
+                    | action::CHANNEL.put(self.rng.below(self.cfg.channels))
+            }
             1 => action::VERDICT.put(verdict::DROP as u32),
             _ => {
                 let any = self.rng.below(256);
@@ -291,8 +329,10 @@ impl Stimulus {
             // Invalid: reserved verdict, channel out of range or reserved bits.
             match self.rng.below(3) {
                 0 => act | action::VERDICT.put(3),
-                1 => action::VERDICT.put(verdict::DELIVER as u32)
-                    | action::CHANNEL.put(self.cfg.channels + self.rng.below(4)),
+                1 => {
+                    action::VERDICT.put(verdict::DELIVER as u32)
+                        | action::CHANNEL.put(self.cfg.channels + self.rng.below(4))
+                }
                 _ => act | 1 << (2 + self.rng.below(6)) | (self.rng.chance(500) as u32) << 31,
             }
         } else {
@@ -304,7 +344,10 @@ impl Stimulus {
         let (lo, hi) = match self.rng.below(100) {
             0..=44 => (0, u16::MAX),
             45..=69 => (p, p),
-            70..=96 => (p.saturating_sub(self.rng.below(100) as u16), p.saturating_add(self.rng.below(100) as u16)),
+            70..=96 => (
+                p.saturating_sub(self.rng.below(100) as u16),
+                p.saturating_add(self.rng.below(100) as u16),
+            ),
             _ => (p.saturating_add(1).max(1), p.saturating_sub(1)),
         };
         lo as u32 | (hi as u32) << 16
@@ -320,7 +363,18 @@ impl Stimulus {
         }
         let total: u32 = OPS.iter().map(|o| o.1).sum();
         let mut x = self.rng.below(total);
-        let op = OPS.iter().find(|o| if x < o.1 { true } else { x -= o.1; false }).unwrap().0;
+        let op = OPS
+            .iter()
+            .find(|o| {
+                if x < o.1 {
+                    true
+                } else {
+                    x -= o.1;
+                    false
+                }
+            })
+            .unwrap()
+            .0;
         match op {
             Op::TcamWrite => self.tcam_write(),
             Op::SetPlanes => {
@@ -338,8 +392,19 @@ impl Stimulus {
                 let i = self.index(self.cfg.tcam_entries);
                 self.cmd(opcode::TCAM_READ, i);
                 for _ in 0..self.rng.below(4) {
-                    let a = self.rng.pick(&[reg::KEY, reg::MASK, reg::SPORT_RANGE, reg::PRIO, reg::ACTION, reg::PLANES]);
-                    let a = if a == reg::KEY || a == reg::MASK { a + 4 * self.rng.below(KEY_WORDS as u32) } else { a };
+                    let a = self.rng.pick(&[
+                        reg::KEY,
+                        reg::MASK,
+                        reg::SPORT_RANGE,
+                        reg::PRIO,
+                        reg::ACTION,
+                        reg::PLANES,
+                    ]);
+                    let a = if a == reg::KEY || a == reg::MASK {
+                        a + 4 * self.rng.below(KEY_WORDS as u32)
+                    } else {
+                        a
+                    };
                     self.r(a);
                 }
             }
@@ -347,7 +412,12 @@ impl Stimulus {
             Op::FlowRead => {
                 let s = self.flow_slot();
                 self.cmd(opcode::FLOW_READ, s);
-                for a in [reg::FLOW_STATE, reg::FLOW_LAST_HIT, reg::ACTION, reg::FLOW_FLAGS] {
+                for a in [
+                    reg::FLOW_STATE,
+                    reg::FLOW_LAST_HIT,
+                    reg::ACTION,
+                    reg::FLOW_FLAGS,
+                ] {
                     if self.rng.chance(700) {
                         self.r(a);
                     }
@@ -368,7 +438,7 @@ impl Stimulus {
                     let w = self.cfg.flow_ways;
                     (src / w) * w + self.rng.below(w)
                 } else {
-                    self.index(self.cfg.flow_slots())
+                    self.index(self.cfg.flow_entries())
                 };
                 self.w(reg::CMD_ARG, dst);
                 self.cmd(opcode::FLOW_MOVE, src);
@@ -380,21 +450,32 @@ impl Stimulus {
             }
             Op::LocalWrite => self.local_write(),
             Op::CntRead | Op::CntClear => {
-                let space = if self.rng.chance(40) { 4 + self.rng.below(8) } else { self.rng.below(4) };
+                let space = if self.rng.chance(40) {
+                    4 + self.rng.below(8)
+                } else {
+                    self.rng.below(4)
+                };
                 let size = match space as u8 {
                     counter_space::TCAM => self.cfg.tcam_entries,
-                    counter_space::FLOW => self.cfg.flow_slots(),
+                    counter_space::FLOW => self.cfg.flow_entries(),
                     counter_space::CHANNEL => self.cfg.channels,
                     _ => 8,
                 };
                 let i = match space as u8 {
-                    counter_space::FLOW if self.rng.chance(600) && !self.flows.is_empty() => self.flow_slot(),
+                    counter_space::FLOW if self.rng.chance(600) && !self.flows.is_empty() => {
+                        self.flow_slot()
+                    }
                     _ => self.index(size),
                 };
                 self.w(reg::CMD_ARG, space);
                 if op == Op::CntRead {
                     self.cmd(opcode::CNT_READ, i);
-                    for a in [reg::CNT_PKTS_LO, reg::CNT_PKTS_HI, reg::CNT_BYTES_LO, reg::CNT_BYTES_HI] {
+                    for a in [
+                        reg::CNT_PKTS_LO,
+                        reg::CNT_PKTS_HI,
+                        reg::CNT_BYTES_LO,
+                        reg::CNT_BYTES_HI,
+                    ] {
                         self.r(a);
                     }
                 } else {
@@ -446,7 +527,8 @@ impl Stimulus {
                     d &= !field::CONTROL_RESET.mask();
                 }
                 if a == reg::CMD {
-                    d = field::CMD_OPCODE.put(self.rng.pick(&[0, 5, 0x15, 0x41, 0xFF])) | (d & 0xFF_FFFF);
+                    d = field::CMD_OPCODE.put(self.rng.pick(&[0, 5, 0x15, 0x41, 0xFF]))
+                        | (d & 0xFF_FFFF);
                 }
                 self.w(a, d);
                 self.r(reg::ERROR);
@@ -464,7 +546,9 @@ impl Stimulus {
                 self.r(reg::CYCLE_HI);
             }
             Op::BadCommand => {
-                let op = self.rng.pick(&[0x00, 0x05, 0x0F, 0x15, 0x21, 0x32, 0x41, 0xFF]);
+                let op = self
+                    .rng
+                    .pick(&[0x00, 0x05, 0x0F, 0x15, 0x21, 0x32, 0x41, 0xFF]);
                 let i = self.rng.u32();
                 self.cmd(op, i & 0xFF_FFFF);
                 self.r(reg::ERROR);
@@ -546,7 +630,11 @@ impl Stimulus {
         let dr = self.port_range(k.dport);
         self.w(reg::SPORT_RANGE, sr);
         self.w(reg::DPORT_RANGE, dr);
-        let prio = if self.rng.chance(700) { self.rng.below(6) } else { self.rng.u32() };
+        let prio = if self.rng.chance(700) {
+            self.rng.below(6)
+        } else {
+            self.rng.u32()
+        };
         self.w(reg::PRIO, prio);
         let act = self.valid_action();
         self.w(reg::ACTION, act);
@@ -580,7 +668,7 @@ impl Stimulus {
             let b = if self.rng.chance(600) { b1 } else { b2 };
             b * w + self.rng.below(w)
         } else {
-            self.index(self.cfg.flow_slots())
+            self.index(self.cfg.flow_entries())
         };
         self.cmd(opcode::FLOW_WRITE, slot);
         self.flows.push(slot);
@@ -595,7 +683,7 @@ impl Stimulus {
             let i = self.rng.below(self.flows.len() as u32) as usize;
             self.flows[i]
         } else {
-            self.index(self.cfg.flow_slots())
+            self.index(self.cfg.flow_entries())
         }
     }
 
@@ -628,12 +716,16 @@ impl Stimulus {
 /// A benchmark program: fill every TCAM entry and a quarter of the flow cache, then offer a key
 /// every cycle (about 60% from the rules' and flows' key population) with `res_ready` always 1.
 /// The same `Vec` drives the RTL and the model, so both do identical work.
-pub fn bench_program(cfg: Config, seed: u64, traffic_cycles: usize) -> Vec<CycleIn> {
+pub fn bench_program(cfg: &Config, seed: u64, traffic_cycles: usize) -> Vec<CycleIn> {
     let mut s = Stimulus::new(cfg, seed);
     let mut out = Vec::new();
     let flush = |s: &mut Stimulus, out: &mut Vec<CycleIn>| {
         while let Some(m) = s.queue.pop_front() {
-            out.push(CycleIn { mmio: Some(m), key: None, res_ready: true });
+            out.push(CycleIn {
+                mmio: Some(m),
+                key: None,
+                res_ready: true,
+            });
         }
     };
     s.pool = (0..256).map(|_| s.random_key()).collect();
@@ -645,14 +737,26 @@ pub fn bench_program(cfg: Config, seed: u64, traffic_cycles: usize) -> Vec<Cycle
         }
         flush(&mut s, &mut out);
     }
-    for _ in 0..cfg.flow_slots() / 4 {
+    for _ in 0..cfg.flow_entries() / 4 {
         s.flow_write();
         flush(&mut s, &mut out);
     }
     for _ in 0..traffic_cycles {
-        let key = if s.rng.chance(600) { s.pool_key() } else { s.random_key() };
+        let key = if s.rng.chance(600) {
+            s.pool_key()
+        } else {
+            s.random_key()
+        };
         s.tag = s.tag.wrapping_add(1);
-        out.push(CycleIn { mmio: None, key: Some(KeyIn { key, len: 64, tag: s.tag }), res_ready: true });
+        out.push(CycleIn {
+            mmio: None,
+            key: Some(KeyIn {
+                key,
+                len: 64,
+                tag: s.tag,
+            }),
+            res_ready: true,
+        });
     }
     out
 }
@@ -663,15 +767,21 @@ mod tests {
 
     #[test]
     fn same_seed_same_stream() {
-        let cfg = Config { tcam_entries: 16, flow_buckets: 2, flow_ways: 3, channels: 3, local_entries: 2 };
+        let cfg = Config {
+            tcam_entries: 16,
+            flow_buckets: 2,
+            flow_ways: 3,
+            channels: 3,
+            local_entries: 2,
+        };
         let a: Vec<_> = {
-            let mut s = Stimulus::new(cfg, 7);
+            let mut s = Stimulus::new(&cfg, 7);
             (0..5000).map(|_| s.next_cycle()).collect()
         };
-        let mut s = Stimulus::new(cfg, 7);
+        let mut s = Stimulus::new(&cfg, 7);
         let b: Vec<_> = (0..5000).map(|_| s.next_cycle()).collect();
         assert_eq!(a, b);
-        let mut s = Stimulus::new(cfg, 8);
+        let mut s = Stimulus::new(&cfg, 8);
         let c: Vec<_> = (0..5000).map(|_| s.next_cycle()).collect();
         assert_ne!(a, c);
     }

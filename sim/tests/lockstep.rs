@@ -4,22 +4,36 @@
 mod common;
 
 use common::lockstep::{cycles, run, seeds, Random};
-use gufc_sim::{Config, Rtl};
+use gufc_sim::{describe, Config, Rtl};
 
 fn config(n: u32) -> Config {
-    *Rtl::available().iter().find(|c| c.tcam_entries == n).unwrap_or_else(|| panic!("no N={n} RTL built"))
+    Rtl::available()
+        .into_iter()
+        .find(|c| c.tcam_entries == n)
+        .unwrap_or_else(|| panic!("no N={n} RTL built"))
 }
 
 fn random(n: u32, default_seeds: &[u64], default_cycles: u64) {
     let cfg = config(n);
+    let name = describe(&cfg);
     let mut total = 0;
     for seed in seeds(default_seeds) {
-        let cov = run(cfg, &Random { config: cfg, seed, cycles: cycles(default_cycles) });
-        assert!(cov.results > 0 && cov.reads > 0 && cov.writes > 0, "seed {seed} exercised nothing: {cov:?}");
-        eprintln!("[{cfg}] seed {seed}: {cov:?}");
+        let cov = run(
+            cfg.clone(),
+            &Random {
+                config: cfg.clone(),
+                seed,
+                cycles: cycles(default_cycles),
+            },
+        );
+        assert!(
+            cov.results > 0 && cov.reads > 0 && cov.writes > 0,
+            "seed {seed} exercised nothing: {cov:?}"
+        );
+        eprintln!("[{name}] seed {seed}: {cov:?}");
         total += cov.cycles;
     }
-    eprintln!("[{cfg}] {total} cycles co-simulated, 0 mismatches");
+    eprintln!("[{name}] {total} cycles co-simulated, 0 mismatches");
 }
 
 #[test]

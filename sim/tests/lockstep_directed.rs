@@ -22,16 +22,30 @@ struct Prog {
 
 impl Prog {
     fn new(cfg: Config) -> Prog {
-        Prog { cfg, inputs: Vec::new(), traffic: Vec::new(), res_ready: true, tag: 0 }
+        Prog {
+            cfg,
+            inputs: Vec::new(),
+            traffic: Vec::new(),
+            res_ready: true,
+            tag: 0,
+        }
     }
 
     fn cycle(&mut self, mmio: Option<Mmio>) {
         let key = (!self.traffic.is_empty()).then(|| {
             self.tag += 1;
             let k = self.traffic[self.tag as usize % self.traffic.len()];
-            KeyIn { key: k, len: 64 + (self.tag % 7) as u16, tag: self.tag }
+            KeyIn {
+                key: k,
+                len: 64 + (self.tag % 7) as u16,
+                tag: self.tag,
+            }
         });
-        self.inputs.push(CycleIn { mmio, key, res_ready: self.res_ready });
+        self.inputs.push(CycleIn {
+            mmio,
+            key,
+            res_ready: self.res_ready,
+        });
     }
 
     fn w(&mut self, addr: u32, data: u32) {
@@ -49,7 +63,10 @@ impl Prog {
     }
 
     fn cmd(&mut self, op: u8, index: u32) {
-        self.w(reg::CMD, field::CMD_OPCODE.put(op as u32) | field::CMD_INDEX.put(index));
+        self.w(
+            reg::CMD,
+            field::CMD_OPCODE.put(op as u32) | field::CMD_INDEX.put(index),
+        );
     }
 
     fn stage(&mut self, base: u32, words: &[u32]) {
@@ -61,8 +78,14 @@ impl Prog {
     fn rule(&mut self, index: u32, e: &TcamEntry, planes: u32) {
         self.stage(reg::KEY, &e.value);
         self.stage(reg::MASK, &e.mask);
-        self.w(reg::SPORT_RANGE, e.sport.0 as u32 | (e.sport.1 as u32) << 16);
-        self.w(reg::DPORT_RANGE, e.dport.0 as u32 | (e.dport.1 as u32) << 16);
+        self.w(
+            reg::SPORT_RANGE,
+            e.sport.0 as u32 | (e.sport.1 as u32) << 16,
+        );
+        self.w(
+            reg::DPORT_RANGE,
+            e.dport.0 as u32 | (e.dport.1 as u32) << 16,
+        );
         self.w(reg::PRIO, e.prio as u32);
         self.w(reg::ACTION, e.action.encode());
         self.w(reg::PLANES, planes);
@@ -79,14 +102,25 @@ impl Prog {
     fn counter(&mut self, space: u8, index: u32) {
         self.w(reg::CMD_ARG, space as u32);
         self.cmd(opcode::CNT_READ, index);
-        for a in [reg::CNT_PKTS_LO, reg::CNT_PKTS_HI, reg::CNT_BYTES_LO, reg::CNT_BYTES_HI] {
+        for a in [
+            reg::CNT_PKTS_LO,
+            reg::CNT_PKTS_HI,
+            reg::CNT_BYTES_LO,
+            reg::CNT_BYTES_HI,
+        ] {
             self.r(a);
         }
     }
 
     fn flow_state(&mut self, slot: u32) {
         self.cmd(opcode::FLOW_READ, slot);
-        for a in [reg::FLOW_STATE, reg::FLOW_LAST_HIT, reg::ACTION, reg::FLOW_FLAGS, reg::KEY] {
+        for a in [
+            reg::FLOW_STATE,
+            reg::FLOW_LAST_HIT,
+            reg::ACTION,
+            reg::FLOW_FLAGS,
+            reg::KEY,
+        ] {
             self.r(a);
         }
     }
@@ -98,7 +132,10 @@ impl Prog {
 }
 
 fn configs() -> Vec<Config> {
-    Rtl::available().into_iter().filter(|c| c.tcam_entries <= 256).collect()
+    Rtl::available()
+        .into_iter()
+        .filter(|c| c.tcam_entries <= 256)
+        .collect()
 }
 
 fn key_a() -> Key {
@@ -112,12 +149,23 @@ fn key_b() -> Key {
 #[test]
 fn flow_commands_on_the_counting_edge() {
     for cfg in configs() {
-        let mut p = Prog::new(cfg);
+        let mut p = Prog::new(cfg.clone());
         let (a, b) = (key_a(), key_b());
         let sa = p.slot(&a, false, 0);
         let sb = p.slot(&b, true, cfg.flow_ways - 1);
-        p.rule(0, &TcamEntry::match_all(1, Action::SlowPath { reason: 30 }), 3);
-        p.flow(sa, &a, Action::Deliver { channel: (1 % cfg.channels) as u8 }, false);
+        p.rule(
+            0,
+            &TcamEntry::match_all(1, Action::SlowPath { reason: 30 }),
+            3,
+        );
+        p.flow(
+            sa,
+            &a,
+            Action::Deliver {
+                channel: (1 % cfg.channels) as u8,
+            },
+            false,
+        );
         p.traffic = vec![a];
         // Each command below is executed while `a` is counted against its slot at that edge.
         for round in 0..6 {
@@ -129,7 +177,11 @@ fn flow_commands_on_the_counting_edge() {
             p.cmd(opcode::CNT_CLEAR, sa);
             p.counter(counter_space::FLOW, sa);
             // Move away and back: the source's same-edge increment lands on the empty source.
-            let other = if cfg.flow_ways > 1 { p.slot(&a, false, 1) } else { p.slot(&a, true, 0) };
+            let other = if cfg.flow_ways > 1 {
+                p.slot(&a, false, 1)
+            } else {
+                p.slot(&a, true, 0)
+            };
             if other != sa {
                 p.w(reg::CMD_ARG, other);
                 p.cmd(opcode::FLOW_MOVE, sa);
@@ -152,7 +204,13 @@ fn flow_commands_on_the_counting_edge() {
             p.traffic = if round % 2 == 0 { vec![a, b] } else { vec![a] };
             p.flow(sb, &b, Action::Drop, true);
         }
-        let cov = run(cfg, &Fixed { name: "flow_same_edge", inputs: p.inputs });
+        let cov = run(
+            cfg,
+            &Fixed {
+                name: "flow_same_edge",
+                inputs: p.inputs,
+            },
+        );
         assert!(cov.results > 100);
     }
 }
@@ -173,10 +231,14 @@ fn command_on_the_edge_of_the_last_hit() {
         (opcode::CNT_CLEAR, true),
     ];
     for cfg in configs() {
-        let mut p = Prog::new(cfg);
+        let mut p = Prog::new(cfg.clone());
         let a = key_a();
         let sa = p.slot(&a, false, 0);
-        let other = if cfg.flow_ways > 1 { p.slot(&a, false, 1) } else { p.slot(&a, true, 0) };
+        let other = if cfg.flow_ways > 1 {
+            p.slot(&a, false, 1)
+        } else {
+            p.slot(&a, true, 0)
+        };
         let rule = TcamEntry::match_all(1, Action::Drop);
         for &(op, on_rule) in commands {
             for offset in 0..5 {
@@ -206,7 +268,13 @@ fn command_on_the_edge_of_the_last_hit() {
                 p.counter(counter_space::TCAM, 3);
             }
         }
-        let cov = run(cfg, &Fixed { name: "last_hit_edge", inputs: p.inputs });
+        let cov = run(
+            cfg,
+            &Fixed {
+                name: "last_hit_edge",
+                inputs: p.inputs,
+            },
+        );
         assert!(cov.results > 100);
     }
 }
@@ -214,7 +282,7 @@ fn command_on_the_edge_of_the_last_hit() {
 #[test]
 fn tcam_channel_and_global_counters_on_the_counting_edge() {
     for cfg in configs() {
-        let mut p = Prog::new(cfg);
+        let mut p = Prog::new(cfg.clone());
         let ch = (cfg.channels - 1) as u8;
         let e = TcamEntry::match_all(4, Action::Deliver { channel: ch });
         p.rule(2, &e, 3);
@@ -242,7 +310,13 @@ fn tcam_channel_and_global_counters_on_the_counting_edge() {
             p.r(reg::STATUS);
             p.counter(counter_space::GLOBAL, 7);
         }
-        let cov = run(cfg, &Fixed { name: "counters_same_edge", inputs: p.inputs });
+        let cov = run(
+            cfg,
+            &Fixed {
+                name: "counters_same_edge",
+                inputs: p.inputs,
+            },
+        );
         assert!(cov.results > 100);
     }
 }
@@ -250,7 +324,7 @@ fn tcam_channel_and_global_counters_on_the_counting_edge() {
 #[test]
 fn probes_and_locality_under_back_pressure_and_reset() {
     for cfg in configs() {
-        let mut p = Prog::new(cfg);
+        let mut p = Prog::new(cfg.clone());
         p.rule(0, &TcamEntry::match_all(1, Action::Drop), 1);
         p.traffic = vec![key_a(), key_b()];
         for round in 0..8u32 {
@@ -284,7 +358,13 @@ fn probes_and_locality_under_back_pressure_and_reset() {
                 p.rule(0, &TcamEntry::match_all(1, Action::Drop), 1);
             }
         }
-        let cov = run(cfg, &Fixed { name: "probe_reset", inputs: p.inputs });
+        let cov = run(
+            cfg,
+            &Fixed {
+                name: "probe_reset",
+                inputs: p.inputs,
+            },
+        );
         assert!(cov.results > 100);
     }
 }

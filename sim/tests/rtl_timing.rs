@@ -12,15 +12,26 @@ use gufc_regmap::{
 use gufc_sim::{Config, Rtl};
 
 fn rtl(n: u32) -> Rtl {
-    let c = *Rtl::available().iter().find(|c| c.tcam_entries == n).expect("configuration built");
+    let c = Rtl::available()
+        .into_iter()
+        .find(|c| c.tcam_entries == n)
+        .expect("configuration built");
     Rtl::new(c).unwrap()
 }
 
 fn stage_entry(d: &mut Rtl, e: &TcamEntry, planes: u32) {
     stage_key(d, &e.value);
     stage_mask(d, &e.mask);
-    write(d, reg::SPORT_RANGE, e.sport.0 as u32 | (e.sport.1 as u32) << 16);
-    write(d, reg::DPORT_RANGE, e.dport.0 as u32 | (e.dport.1 as u32) << 16);
+    write(
+        d,
+        reg::SPORT_RANGE,
+        e.sport.0 as u32 | (e.sport.1 as u32) << 16,
+    );
+    write(
+        d,
+        reg::DPORT_RANGE,
+        e.dport.0 as u32 | (e.dport.1 as u32) << 16,
+    );
     write(d, reg::PRIO, e.prio as u32);
     write(d, reg::ACTION, e.action.encode());
     write(d, reg::PLANES, planes);
@@ -48,7 +59,14 @@ fn flow(d: &mut Rtl, slot: u32, k: &Key, a: Action, pinned: bool) {
 
 /// Sends one key and returns its result (drains the pipeline).
 fn classify(d: &mut Rtl, k: Key, len: u16) -> LookupResult {
-    let out = key(d, KeyIn { key: k, len, tag: 0xABCD });
+    let out = key(
+        d,
+        KeyIn {
+            key: k,
+            len,
+            tag: 0xABCD,
+        },
+    );
     assert!(out.accepted);
     let mut res = None;
     for _ in 0..4 {
@@ -62,10 +80,15 @@ fn classify(d: &mut Rtl, k: Key, len: u16) -> LookupResult {
 fn counter(d: &mut Rtl, space: u8, index: u32) -> (u64, u64) {
     write(d, reg::CMD_ARG, space as u32);
     cmd(d, opcode::CNT_READ, index);
-    let w: Vec<u64> = [reg::CNT_PKTS_LO, reg::CNT_PKTS_HI, reg::CNT_BYTES_LO, reg::CNT_BYTES_HI]
-        .iter()
-        .map(|&a| read(d, a) as u64)
-        .collect();
+    let w: Vec<u64> = [
+        reg::CNT_PKTS_LO,
+        reg::CNT_PKTS_HI,
+        reg::CNT_BYTES_LO,
+        reg::CNT_BYTES_HI,
+    ]
+    .iter()
+    .map(|&a| read(d, a) as u64)
+    .collect();
     (w[0] | w[1] << 32, w[2] | w[3] << 32)
 }
 
@@ -76,9 +99,12 @@ fn v4(src: u32, dst: u32, sport: u16, dport: u16) -> Key {
 #[test]
 fn capability_registers_report_the_parameters() {
     for c in Rtl::available() {
-        let mut d = Rtl::new(c).unwrap();
+        let mut d = Rtl::new(c.clone()).unwrap();
         assert_eq!(read(&mut d, reg::ID), device::MAGIC);
-        assert_eq!(read(&mut d, reg::VERSION), field::VERSION_MAJOR.put(device::VERSION_MAJOR));
+        assert_eq!(
+            read(&mut d, reg::VERSION),
+            field::VERSION_MAJOR.put(device::VERSION_MAJOR)
+        );
         assert_eq!(read(&mut d, reg::CAP_TCAM), c.tcam_entries);
         assert_eq!(read(&mut d, reg::CAP_FLOW_BUCKETS), c.flow_buckets);
         assert_eq!(read(&mut d, reg::CAP_FLOW_WAYS), c.flow_ways);
@@ -104,11 +130,23 @@ fn capability_registers_report_the_parameters() {
 #[test]
 fn latency_is_four_and_one_key_per_cycle() {
     let mut d = rtl(64);
-    rule(&mut d, 3, &TcamEntry::match_all(5, Action::Deliver { channel: 2 }), 1);
+    rule(
+        &mut d,
+        3,
+        &TcamEntry::match_all(5, Action::Deliver { channel: 2 }),
+        1,
+    );
     let k = v4(0x0A00_0001, 0x0B00_0001, 80, 443);
     let mut outs = Vec::new();
     for t in 0..10u32 {
-        outs.push(key(&mut d, KeyIn { key: k, len: 100 + t as u16, tag: t }));
+        outs.push(key(
+            &mut d,
+            KeyIn {
+                key: k,
+                len: 100 + t as u16,
+                tag: t,
+            },
+        ));
     }
     for _ in 0..6 {
         outs.push(idle(&mut d));
@@ -121,7 +159,10 @@ fn latency_is_four_and_one_key_per_cycle() {
             Some(r) => {
                 let t = step as u32 - device::LATENCY;
                 assert_eq!((r.tag, r.len), (t, 100 + t as u16), "step {step}");
-                assert_eq!((r.kind, r.index, r.action), (HitKind::Rule, 3, Action::Deliver { channel: 2 }));
+                assert_eq!(
+                    (r.kind, r.index, r.action),
+                    (HitKind::Rule, 3, Action::Deliver { channel: 2 })
+                );
                 assert!(o.res_valid);
             }
             None => assert!(!(4..14).contains(&step), "no result at step {step}"),
@@ -134,13 +175,34 @@ fn highest_priority_wins_ties_to_lowest_index_in_the_active_plane() {
     let mut d = rtl(64);
     let k = v4(0x0A00_0001, 0x0B00_0001, 80, 443);
     rule(&mut d, 5, &TcamEntry::match_all(7, Action::Drop), 1);
-    rule(&mut d, 2, &TcamEntry::match_all(7, Action::Deliver { channel: 1 }), 3);
-    rule(&mut d, 1, &TcamEntry::match_all(3, Action::Deliver { channel: 9 }), 1);
-    rule(&mut d, 9, &TcamEntry::match_all(9, Action::SlowPath { reason: 40 }), 2);
+    rule(
+        &mut d,
+        2,
+        &TcamEntry::match_all(7, Action::Deliver { channel: 1 }),
+        3,
+    );
+    rule(
+        &mut d,
+        1,
+        &TcamEntry::match_all(3, Action::Deliver { channel: 9 }),
+        1,
+    );
+    rule(
+        &mut d,
+        9,
+        &TcamEntry::match_all(9, Action::SlowPath { reason: 40 }),
+        2,
+    );
     let r = classify(&mut d, k, 1);
-    assert_eq!((r.kind, r.index, r.action), (HitKind::Rule, 2, Action::Deliver { channel: 1 }));
+    assert_eq!(
+        (r.kind, r.index, r.action),
+        (HitKind::Rule, 2, Action::Deliver { channel: 1 })
+    );
     cmd(&mut d, opcode::COMMIT, 0);
-    assert_eq!(read(&mut d, reg::STATUS), field::STATUS_ACTIVE_PLANE.put(1) | field::STATUS_EPOCH.put(1));
+    assert_eq!(
+        read(&mut d, reg::STATUS),
+        field::STATUS_ACTIVE_PLANE.put(1) | field::STATUS_EPOCH.put(1)
+    );
     let r = classify(&mut d, k, 1);
     assert_eq!((r.index, r.action), (9, Action::SlowPath { reason: 40 }));
     // Moving entry 9 out of plane 1 leaves entry 2 (planes 3) as the only plane-1 rule.
@@ -167,7 +229,16 @@ fn value_mask_and_port_ranges() {
     assert!(!hit(&mut d, v4(0x0B12_3456, 1, 150, 7)));
     assert!(!hit(&mut d, Key::v4(0x0A12_3456, 1, 17, 150, 7)));
     let r = classify(&mut d, v4(0x0B00_0000, 1, 150, 7), 1);
-    assert_eq!((r.kind, r.index, r.action), (HitKind::Miss, 0, Action::SlowPath { reason: slow_reason::MISS }));
+    assert_eq!(
+        (r.kind, r.index, r.action),
+        (
+            HitKind::Miss,
+            0,
+            Action::SlowPath {
+                reason: slow_reason::MISS
+            }
+        )
+    );
 }
 
 #[test]
@@ -176,14 +247,32 @@ fn back_pressure_holds_the_result_and_stops_the_input() {
     rule(&mut d, 0, &TcamEntry::match_all(1, Action::Drop), 1);
     let k = v4(1, 2, 3, 4);
     for t in 0..3 {
-        key(&mut d, KeyIn { key: k, len: 1, tag: t });
+        key(
+            &mut d,
+            KeyIn {
+                key: k,
+                len: 1,
+                tag: t,
+            },
+        );
     }
-    let held = CycleIn { key: Some(KeyIn { key: k, len: 1, tag: 99 }), res_ready: false, mmio: None };
+    let held = CycleIn {
+        key: Some(KeyIn {
+            key: k,
+            len: 1,
+            tag: 99,
+        }),
+        res_ready: false,
+        mmio: None,
+    };
     // Fill the pipeline: the first result reaches `out` after 4 edges.
     let o = d.step(&held);
     assert!(o.accepted && !o.res_valid);
     let o = d.step(&held);
-    assert!(o.res_valid && !o.key_ready && !o.accepted && o.result.is_none(), "{o:?}");
+    assert!(
+        o.res_valid && !o.key_ready && !o.accepted && o.result.is_none(),
+        "{o:?}"
+    );
     for _ in 0..5 {
         let o = d.step(&held);
         assert!(o.res_valid && !o.key_ready && o.result.is_none());
@@ -201,13 +290,31 @@ fn flow_cache_hits_go_stale_on_commit_and_touch_renews_them() {
     let k = v4(0xC0A8_0001, 0x0808_0808, 5555, 53);
     let slot = flow_slot(&d, &k, true, 1);
     flow(&mut d, slot, &k, Action::Deliver { channel: 7 }, false);
-    rule(&mut d, 4, &TcamEntry::match_all(1, Action::SlowPath { reason: 20 }), 3);
+    rule(
+        &mut d,
+        4,
+        &TcamEntry::match_all(1, Action::SlowPath { reason: 20 }),
+        3,
+    );
     let r = classify(&mut d, k, 60);
-    assert_eq!((r.kind, r.index, r.action, r.stale), (HitKind::Flow, slot, Action::Deliver { channel: 7 }, false));
+    assert_eq!(
+        (r.kind, r.index, r.action, r.stale),
+        (HitKind::Flow, slot, Action::Deliver { channel: 7 }, false)
+    );
     // The locality bits of the staged key are not part of the flow key.
     cmd(&mut d, opcode::COMMIT, 0);
     let r = classify(&mut d, k, 60);
-    assert_eq!((r.kind, r.index, r.action, r.stale), (HitKind::Rule, 4, Action::SlowPath { reason: slow_reason::STALE }, true));
+    assert_eq!(
+        (r.kind, r.index, r.action, r.stale),
+        (
+            HitKind::Rule,
+            4,
+            Action::SlowPath {
+                reason: slow_reason::STALE
+            },
+            true
+        )
+    );
     cmd(&mut d, opcode::FLOW_TOUCH, slot);
     assert_eq!(classify(&mut d, k, 60).kind, HitKind::Flow);
     // Read back: valid, hit, current; reading clears HIT.
@@ -218,7 +325,10 @@ fn flow_cache_hits_go_stale_on_commit_and_touch_renews_them() {
     assert_eq!(field::FLOW_STATE_STALE.get(st), 0);
     assert_eq!(field::FLOW_STATE_EPOCH.get(st), 1);
     assert_ne!(read(&mut d, reg::FLOW_LAST_HIT), 0);
-    assert_eq!(read(&mut d, reg::KEY + 4 * key::PORTS as u32), 5555 | 53 << 16);
+    assert_eq!(
+        read(&mut d, reg::KEY + 4 * key::PORTS as u32),
+        5555 | 53 << 16
+    );
     cmd(&mut d, opcode::FLOW_READ, slot);
     assert_eq!(field::FLOW_STATE_HIT.get(read(&mut d, reg::FLOW_STATE)), 0);
     assert_eq!(counter(&mut d, counter_space::FLOW, slot), (2, 120));
@@ -239,47 +349,105 @@ fn flow_cache_hits_go_stale_on_commit_and_touch_renews_them() {
         cmd(&mut d, opcode::FLOW_READ, slot);
         assert_eq!(read(&mut d, reg::FLOW_STATE), 0);
         let r = classify(&mut d, k, 1);
-        assert_eq!((r.kind, r.index, r.stale), (HitKind::Rule, 4, true), "moved entry is stale (epoch 1 < 2)");
+        assert_eq!(
+            (r.kind, r.index, r.stale),
+            (HitKind::Rule, 4, true),
+            "moved entry is stale (epoch 1 < 2)"
+        );
     }
 }
 
 #[test]
 fn probe_takes_an_input_slot_and_reports_in_registers() {
     let mut d = rtl(64);
-    rule(&mut d, 6, &TcamEntry::match_all(1, Action::Deliver { channel: 3 }), 1);
+    rule(
+        &mut d,
+        6,
+        &TcamEntry::match_all(1, Action::Deliver { channel: 3 }),
+        1,
+    );
     let k = v4(9, 9, 9, 9);
     stage_key(&mut d, &k.words());
     write(&mut d, reg::PKT_LEN, 1500);
     let o = cmd(&mut d, opcode::PROBE, 0);
     assert!(o.key_ready, "the PROBE edge itself still accepts keys");
-    let o = d.step(&CycleIn { key: Some(KeyIn { key: k, len: 1, tag: 1 }), ..CycleIn::default() });
-    assert!(!o.key_ready && !o.accepted, "the probe takes this input slot");
+    let o = d.step(&CycleIn {
+        key: Some(KeyIn {
+            key: k,
+            len: 1,
+            tag: 1,
+        }),
+        ..CycleIn::default()
+    });
+    assert!(
+        !o.key_ready && !o.accepted,
+        "the probe takes this input slot"
+    );
     assert_eq!(field::STATUS_PROBE_BUSY.get(read(&mut d, reg::STATUS)), 1);
     cmd(&mut d, opcode::PROBE, 0);
-    assert_eq!(field::ERROR_REASON.get(read(&mut d, reg::ERROR)), reason_code::PROBE_BUSY as u32);
+    assert_eq!(
+        field::ERROR_REASON.get(read(&mut d, reg::ERROR)),
+        reason_code::PROBE_BUSY as u32
+    );
     assert_eq!(field::STATUS_PROBE_BUSY.get(read(&mut d, reg::STATUS)), 0);
     let p = read(&mut d, reg::PROBE_RESULT);
     assert_eq!(field::PROBE_RESULT_KIND.get(p), 2);
     assert_eq!(field::PROBE_RESULT_CHANNEL.get(p), 3);
     assert_eq!(read(&mut d, reg::PROBE_INDEX), 6);
     // Probes are not counted.
-    assert_eq!(counter(&mut d, counter_space::GLOBAL, global_counter::LOOKUPS as u32), (0, 0));
+    assert_eq!(
+        counter(
+            &mut d,
+            counter_space::GLOBAL,
+            global_counter::LOOKUPS as u32
+        ),
+        (0, 0)
+    );
     assert_eq!(counter(&mut d, counter_space::TCAM, 6), (0, 0));
 }
 
 #[test]
 fn counters_count_and_clear() {
     let mut d = rtl(64);
-    rule(&mut d, 1, &TcamEntry::match_all(1, Action::Deliver { channel: 200 }), 1);
+    rule(
+        &mut d,
+        1,
+        &TcamEntry::match_all(1, Action::Deliver { channel: 200 }),
+        1,
+    );
     for len in [100, 200, 300] {
         classify(&mut d, v4(1, 2, 3, 4), len);
     }
     assert_eq!(counter(&mut d, counter_space::TCAM, 1), (3, 600));
     assert_eq!(counter(&mut d, counter_space::CHANNEL, 200), (3, 600));
-    assert_eq!(counter(&mut d, counter_space::GLOBAL, global_counter::LOOKUPS as u32), (3, 600));
-    assert_eq!(counter(&mut d, counter_space::GLOBAL, global_counter::RULE_HITS as u32), (3, 600));
-    assert_eq!(counter(&mut d, counter_space::GLOBAL, global_counter::DELIVERED as u32), (3, 600));
-    assert_eq!(counter(&mut d, counter_space::GLOBAL, global_counter::MISSES as u32), (0, 0));
+    assert_eq!(
+        counter(
+            &mut d,
+            counter_space::GLOBAL,
+            global_counter::LOOKUPS as u32
+        ),
+        (3, 600)
+    );
+    assert_eq!(
+        counter(
+            &mut d,
+            counter_space::GLOBAL,
+            global_counter::RULE_HITS as u32
+        ),
+        (3, 600)
+    );
+    assert_eq!(
+        counter(
+            &mut d,
+            counter_space::GLOBAL,
+            global_counter::DELIVERED as u32
+        ),
+        (3, 600)
+    );
+    assert_eq!(
+        counter(&mut d, counter_space::GLOBAL, global_counter::MISSES as u32),
+        (0, 0)
+    );
     write(&mut d, reg::CMD_ARG, counter_space::TCAM as u32);
     cmd(&mut d, opcode::CNT_CLEAR, 1);
     assert_eq!(counter(&mut d, counter_space::TCAM, 1), (0, 0));
@@ -322,12 +490,17 @@ fn locality_marks_addresses_and_rules_can_match_it() {
 #[test]
 fn rejections_are_checked_in_order_and_the_first_is_sticky() {
     let mut d = rtl(16);
-    let c: Config = *d.config();
+    let c: Config = d.config().clone();
     let error = |d: &mut Rtl| {
         let e = read(d, reg::ERROR);
         let i = read(d, reg::ERROR_INDEX);
         write(d, reg::ERROR, 0);
-        (field::ERROR_REASON.get(e) as u8, field::ERROR_OPCODE.get(e) as u8, i, field::ERROR_COUNT.get(e))
+        (
+            field::ERROR_REASON.get(e) as u8,
+            field::ERROR_OPCODE.get(e) as u8,
+            i,
+            field::ERROR_COUNT.get(e),
+        )
     };
     let ok_entry = TcamEntry::match_all(1, Action::Drop);
     stage_entry(&mut d, &ok_entry, 1);
@@ -338,25 +511,48 @@ fn rejections_are_checked_in_order_and_the_first_is_sticky() {
     write(&mut d, reg::PLANES, 4);
     write(&mut d, reg::ACTION, 3);
     cmd(&mut d, opcode::TCAM_WRITE, 0);
-    assert_eq!(error(&mut d).0, reason_code::BAD_FLAGS, "flags before action");
+    assert_eq!(
+        error(&mut d).0,
+        reason_code::BAD_FLAGS,
+        "flags before action"
+    );
     write(&mut d, reg::PLANES, 1);
     cmd(&mut d, opcode::TCAM_WRITE, 0);
     assert_eq!(error(&mut d).0, reason_code::BAD_ACTION);
-    write(&mut d, reg::ACTION, Action::Deliver { channel: c.channels as u8 }.encode());
+    write(
+        &mut d,
+        reg::ACTION,
+        Action::Deliver {
+            channel: c.channels as u8,
+        }
+        .encode(),
+    );
     cmd(&mut d, opcode::TCAM_WRITE, 0);
-    assert_eq!(error(&mut d).0, reason_code::BAD_ACTION, "channel >= CHANNELS");
+    assert_eq!(
+        error(&mut d).0,
+        reason_code::BAD_ACTION,
+        "channel >= CHANNELS"
+    );
     write(&mut d, reg::ACTION, 0);
     write(&mut d, reg::SPORT_RANGE, 5 | 4 << 16);
     write(&mut d, reg::KEY, 1);
     cmd(&mut d, opcode::TCAM_WRITE, 0);
-    assert_eq!(error(&mut d).0, reason_code::BAD_RANGE, "range before value/mask");
+    assert_eq!(
+        error(&mut d).0,
+        reason_code::BAD_RANGE,
+        "range before value/mask"
+    );
     write(&mut d, reg::SPORT_RANGE, 0xFFFF << 16);
     cmd(&mut d, opcode::TCAM_WRITE, 0);
     assert_eq!(error(&mut d).0, reason_code::VALUE_OUTSIDE_MASK);
     write(&mut d, reg::MASK, 1);
     write(&mut d, reg::MASK + 4 * key::META as u32, 1 << 11);
     cmd(&mut d, opcode::TCAM_WRITE, 0);
-    assert_eq!(error(&mut d).0, reason_code::BAD_FLAGS, "reserved META bit in MASK");
+    assert_eq!(
+        error(&mut d).0,
+        reason_code::BAD_FLAGS,
+        "reserved META bit in MASK"
+    );
     write(&mut d, reg::MASK + 4 * key::META as u32, 0);
     cmd(&mut d, opcode::TCAM_WRITE, 0);
     assert_eq!(error(&mut d), (0, 0, 0, 0));
@@ -365,7 +561,7 @@ fn rejections_are_checked_in_order_and_the_first_is_sticky() {
     cmd(&mut d, opcode::FLOW_WRITE, 0);
     assert_eq!(error(&mut d).0, reason_code::BAD_FLAGS);
     write(&mut d, reg::FLOW_FLAGS, 0);
-    write(&mut d, reg::CMD_ARG, c.flow_slots());
+    write(&mut d, reg::CMD_ARG, c.flow_entries());
     cmd(&mut d, opcode::FLOW_MOVE, 0);
     assert_eq!(error(&mut d).0, reason_code::BAD_INDEX, "CMD_ARG >= M");
     write(&mut d, reg::CMD_ARG, 1);
@@ -396,7 +592,14 @@ fn cycle_counter_and_reset() {
     let mut d = rtl(64);
     rule(&mut d, 0, &TcamEntry::match_all(1, Action::Drop), 1);
     for t in 0..3 {
-        key(&mut d, KeyIn { key: v4(1, 1, 1, 1), len: 1, tag: t });
+        key(
+            &mut d,
+            KeyIn {
+                key: v4(1, 1, 1, 1),
+                len: 1,
+                tag: t,
+            },
+        );
     }
     write(&mut d, reg::CONTROL, 1);
     // In-flight keys are gone, tables and counters are zero, the cycle counter restarted.
@@ -407,7 +610,14 @@ fn cycle_counter_and_reset() {
         assert!(idle(&mut d).result.is_none());
     }
     cmd(&mut d, opcode::TCAM_READ, 0);
-    for a in [reg::KEY, reg::MASK, reg::SPORT_RANGE, reg::ACTION, reg::PLANES, reg::PRIO] {
+    for a in [
+        reg::KEY,
+        reg::MASK,
+        reg::SPORT_RANGE,
+        reg::ACTION,
+        reg::PLANES,
+        reg::PRIO,
+    ] {
         assert_eq!(read(&mut d, a), 0);
     }
     assert_eq!(classify(&mut d, v4(1, 1, 1, 1), 1).kind, HitKind::Miss);
@@ -416,6 +626,23 @@ fn cycle_counter_and_reset() {
     write(&mut d, reg::PLANES, 1);
     cmd(&mut d, opcode::TCAM_SET_PLANES, 7);
     let r = classify(&mut d, v4(5, 5, 0, 0), 1);
-    assert_eq!((r.kind, r.index, r.action), (HitKind::Rule, 7, Action::Deliver { channel: 0 }));
+    assert_eq!(
+        (r.kind, r.index, r.action),
+        (HitKind::Rule, 7, Action::Deliver { channel: 0 })
+    );
     assert_eq!(classify(&mut d, v4(5, 5, 0, 1), 1).kind, HitKind::Miss);
+}
+
+#[test]
+fn unbuilt_configurations_are_refused_with_the_list_of_built_ones() {
+    let wanted = Config {
+        tcam_entries: 12345,
+        ..Config::default()
+    };
+    let err = Rtl::new(wanted).err().expect("N=12345 is not built");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("N=12345") && msg.contains("N=256 B=64 W=4"),
+        "{msg}"
+    );
 }

@@ -16,7 +16,10 @@ impl RtlBar {
     /// The RTL built with `config`; Verilog parameters are fixed at build time, so only the
     /// configurations in [`RtlBar::available`] exist.
     pub fn new(config: RtlConfig) -> Result<Self, RtlError> {
-        Ok(RtlBar { rtl: Rtl::new(config)?, held: Vec::new() })
+        Ok(RtlBar {
+            rtl: Rtl::new(config)?,
+            held: Vec::new(),
+        })
     }
 
     /// The configurations Verilated into this build (sim/build.rs).
@@ -32,11 +35,22 @@ impl RtlBar {
 impl Bar for RtlBar {
     fn read32(&mut self, off: u32) -> Result<u32, BusError> {
         let rtl = &mut self.rtl;
-        Ok(sim_access(&mut |i| rtl.step(i), &mut self.held, Mmio::Read { addr: off }))
+        Ok(sim_access(
+            &mut |i| rtl.step(i),
+            &mut self.held,
+            Mmio::Read { addr: off },
+        ))
     }
     fn write32(&mut self, off: u32, val: u32) -> Result<(), BusError> {
         let rtl = &mut self.rtl;
-        sim_access(&mut |i| rtl.step(i), &mut self.held, Mmio::Write { addr: off, data: val });
+        sim_access(
+            &mut |i| rtl.step(i),
+            &mut self.held,
+            Mmio::Write {
+                addr: off,
+                data: val,
+            },
+        );
         Ok(())
     }
     fn name(&self) -> String {

@@ -9,7 +9,7 @@ use clap::Args as ClapArgs;
 
 use super::rules::{load_file, FormatArg};
 use super::{output, CliResult, Target};
-use crate::headers;
+use crate::rules::classbench::{parse_trace, TraceColumns};
 use crate::stream;
 use gufc_regmap::{HitKind, KeyIn};
 
@@ -56,7 +56,8 @@ pub fn classify_trace(target: &Target, rules: &Path, format: FormatArg, strict: 
         )
         .into());
     }
-    let trace = headers::read_file(trace)?;
+    let text = std::fs::read_to_string(trace).map_err(|e| format!("{}: {e}", trace.display()))?;
+    let trace = parse_trace(&trace.display().to_string(), &text, TraceColumns::Headers)?;
     let mut dev = target.open_sim()?;
     let report = dev.replace_rules(&loaded.compiled.entries)?;
     // TCAM index -> rule number (ClassBench: its line number).

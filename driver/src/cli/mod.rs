@@ -8,8 +8,6 @@ mod output;
 mod packet;
 pub mod pci;
 mod regs;
-pub mod replay;
-pub mod trace;
 pub mod rules;
 pub mod selftest;
 mod show;
@@ -71,10 +69,6 @@ pub enum Command {
     Regs(regs::Cmd),
     /// Classify one packet through the device pipeline using registers only (no traffic).
     Probe(show::ProbeArgs),
-    /// Replay a pcap/pcapng capture through a model NIC whose slow path learns flows.
-    Replay(replay::Args),
-    /// Which stage of the device handles a packet now, why, and which subscribers get it.
-    Trace(trace::Args),
     /// Identification and capabilities of the device.
     #[command(alias = "info")]
     Caps,
@@ -113,8 +107,6 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Stats(a) => show::stats(&cli.target, a, json),
         Command::Regs(c) => regs::run(&cli.target, c, json),
         Command::Probe(a) => show::probe(&cli.target, a, json),
-        Command::Replay(a) => replay::run(&cli.target, a, json),
-        Command::Trace(a) => trace::run(&cli.target, a, json),
         Command::Caps => show::caps(&cli.target, json),
         Command::Selftest(a) => {
             let mut bar = cli.target.open()?.into_bar();

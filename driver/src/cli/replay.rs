@@ -115,6 +115,25 @@ pub(crate) fn open_wired(
     Ok(dev)
 }
 
+/// Replays `pcap` on a fresh wired device (rules from `rules`, else accept-all) through the
+/// standard slow path, leaving the flows in place: for `gufc trace` and `gufc stats --pcap`.
+pub(crate) fn replay_into(
+    target: &Target,
+    pcap: &std::path::Path,
+    rules: Option<&std::path::Path>,
+    locals: &[String],
+) -> Result<(WiredDevice, SlowPath, flowlife::ReplayReport), Box<dyn std::error::Error>> {
+    let mut dev = open_wired(target, rules, locals)?;
+    let mut slow = slow_path(16, 0, Eviction::Refuse);
+    let reader = CaptureReader::open(pcap)?;
+    let opts = ReplayOptions {
+        shutdown: false,
+        ..ReplayOptions::default()
+    };
+    let rep = flowlife::replay(&mut dev, &mut slow, reader, opts)?;
+    Ok((dev, slow, rep))
+}
+
 pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
     let mut dev = open_wired(target, a.rules.as_deref(), &a.locals)?;
     let eviction = match a.eviction {

@@ -11,10 +11,10 @@ use std::process::ExitCode;
 
 use clap::Args as ClapArgs;
 
-use super::replay::{open_wired, slow_path};
+use super::replay::{open_wired, replay_into, slow_path};
 use super::{output, packet, CliResult, Target};
-use crate::flowlife::{self, Decision, Eviction, ReplayOptions};
-use crate::pcap::{CaptureReader, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
+use crate::flowlife::{Decision, Eviction};
+use crate::pcap::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
 use gufc_regmap::{field, Action, HitKind};
 
 #[derive(ClapArgs, Debug)]
@@ -74,20 +74,16 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
     } else {
         0
     };
-    let mut dev = open_wired(target, a.rules.as_deref(), &a.locals)?;
-    let mut slow = slow_path(16, 0, Eviction::Refuse);
-    if let Some(p) = &a.pcap {
-        let reader = CaptureReader::open(p)?;
-        flowlife::replay(
-            &mut dev,
-            &mut slow,
-            reader,
-            ReplayOptions {
-                shutdown: false,
-                ..ReplayOptions::default()
-            },
-        )?;
-    }
+    let (mut dev, slow) = match &a.pcap {
+        Some(p) => {
+            let (dev, slow, _) = replay_into(target, p, a.rules.as_deref(), &a.locals)?;
+            (dev, slow)
+        }
+        None => (
+            open_wired(target, a.rules.as_deref(), &a.locals)?,
+            slow_path(16, 0, Eviction::Refuse),
+        ),
+    };
     let epoch = field::STATUS_EPOCH.get(dev.status()?) as u8;
     let probe = dev.probe(&key, a.len)?;
     let cached = dev.flow_lookup(&key)?;

@@ -46,7 +46,7 @@ impl Interest {
     }
 
     /// Does this subscriber want a packet with these TCP flags that is number `nth` (1-based)
-    /// of its direction as seen by the host for this interest?
+    /// of its flow entry's direction?
     pub fn wants(self, tcp_ctrl: bool, nth: u64) -> bool {
         match self {
             Interest::Nothing | Interest::Count => false,

@@ -329,7 +329,10 @@ pub fn run<S: Sim>(
                 }
             }
             // The host never sees what a flow entry delivers or drops, nor what a rule drops.
-            let host_sees = !matches!((r.kind, r.action), (_, Action::Drop) | (HitKind::Flow, Action::Deliver { .. }));
+            let host_sees = !matches!(
+                (r.kind, r.action),
+                (_, Action::Drop) | (HitKind::Flow, Action::Deliver { .. })
+            );
             if host_sees {
                 let pkt = HostPacket {
                     key: m.key,

@@ -126,7 +126,7 @@ impl SlowPath {
             .filter(|(i, _)| {
                 c.interests
                     .get(*i)
-                    .is_some_and(|x| x[d.index()].wants(ctrl, nth))
+                    .is_some_and(|x| x[d.index()].wants(ctrl, flow_index(c, d, nth)))
             })
             .map(|(_, s)| s.name())
             .collect()
@@ -224,7 +224,7 @@ impl SlowPath {
                 && c.is_tcp();
             let c = c.clone();
             for (i, s) in self.subs.iter_mut().enumerate() {
-                if c.interests[i][d.index()].wants(ctrl, nth) {
+                if c.interests[i][d.index()].wants(ctrl, flow_index(&c, d, nth)) {
                     s.on_packet(Some(&c), pkt);
                 }
             }
@@ -718,6 +718,15 @@ fn no_interest_register<B: Bar>(dev: &Device<B>) -> DeviceError {
     DeviceError::InvalidEntry {
         backend: "slow path".into(),
         msg: "per-flow interest needs FLOW_INTEREST, which this register map lacks".into(),
+    }
+}
+
+/// The packet number within the flow entry of the `nth` packet the host received for
+/// interest: with the entry sampling every g-th packet, the nth sample is packet n·g.
+fn flow_index(c: &Conn, d: Dir, nth: u64) -> u64 {
+    match c.hw_interest[d.index()] {
+        HwInterest::Sample(g) => nth * g as u64,
+        _ => nth,
     }
 }
 

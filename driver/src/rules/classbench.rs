@@ -6,6 +6,7 @@
 //! and the action is irrelevant: every rule delivers to channel 0 and is identified by its
 //! `loc.line` (the rule number the traces use).
 
+use super::lex::{tokens, Tok};
 use std::sync::Arc;
 
 use gufc_regmap::{Action, Key};
@@ -21,39 +22,6 @@ use super::{
 pub struct Options {
     /// A rule constraining TCP flags is an error instead of a warning.
     pub strict: bool,
-}
-
-/// A whitespace-separated token and its 1-based character column.
-#[derive(Clone, Copy, Debug)]
-struct Tok<'a> {
-    s: &'a str,
-    col: u32,
-}
-
-fn tokens(line: &str) -> Vec<Tok<'_>> {
-    let mut out = Vec::new();
-    let mut start: Option<(usize, u32)> = None;
-    let mut col = 0u32;
-    for (byte, ch) in line.char_indices() {
-        col += 1;
-        if ch.is_whitespace() {
-            if let Some((b, c)) = start.take() {
-                out.push(Tok {
-                    s: &line[b..byte],
-                    col: c,
-                });
-            }
-        } else if start.is_none() {
-            start = Some((byte, col));
-        }
-    }
-    if let Some((b, c)) = start {
-        out.push(Tok {
-            s: &line[b..],
-            col: c,
-        });
-    }
-    out
 }
 
 /// The column just past the last token (where a missing one would go).
@@ -77,7 +45,7 @@ pub fn parse(file: &str, text: &str, opts: Options) -> Result<RuleSet, RuleError
             line: line_no,
             column: col,
         };
-        let toks = tokens(line);
+        let toks = tokens(line, None);
         if toks.is_empty() {
             continue;
         }
@@ -258,42 +226,41 @@ fn decimal(s: &str) -> Option<u64> {
     s.parse().ok()
 }
 
-/// One trace header and the rule number expected to decide it.
+/// One trace header, with the rule number expected to decide it when the trace gives one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceEntry {
     /// An IPv4 key, locality bits clear.
     pub key: Key,
     /// The 1-based line number of the first rule, in file order, that matches.
-    pub expected: u32,
+    pub expected: Option<u32>,
     pub loc: Loc,
 }
 
-/// Parses a trace: `src dst sport dport proto rule` per line, all unsigned decimal, with
-/// host-order IPv4 addresses and a 1-based first-match rule number.
-///
-/// Raw `trace_generator` output (7 columns, a 0-based *generating* filter, not the first match)
-/// is refused: its label means something else.
-pub fn parse_trace(file: &str, text: &str) -> Result<Vec<TraceEntry>, RuleErrors> {
+/// What a trace line must hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceColumns {
+    /// `src dst sport dport proto` and any further columns, which are ignored (`gufc classify`).
+    Headers,
+    /// Exactly `src dst sport dport proto rule`: a labelled trace. Raw `trace_generator` output
+    /// (7 columns, labelled with a 0-based *generating* filter, not the first match) is refused.
+    Labelled,
+}
+
+/// Parses a trace, all columns unsigned decimal with host-order IPv4 addresses. Blank lines
+/// are skipped; every bad line is reported.
+pub fn parse_trace(file: &str, text: &str, columns: TraceColumns) -> Result<Vec<TraceEntry>, RuleErrors> {
     let file: Arc<str> = file.into();
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        let at = |col: u32| Loc {
-            file: file.clone(),
-            line: line_no,
-            column: col,
-        };
-        let toks = tokens(line);
+        let at = |col: u32| Loc { file: file.clone(), line: line_no, column: col };
+        let toks = tokens(line, None);
         if toks.is_empty() {
             continue;
         }
-        match header(line, &toks) {
-            Ok((key, expected)) => out.push(TraceEntry {
-                key,
-                expected,
-                loc: at(toks[0].col),
-            }),
+        match header(line, &toks, columns) {
+            Ok((key, expected)) => out.push(TraceEntry { key, expected, loc: at(toks[0].col) }),
             Err((col, kind)) => errors.push(RuleError { loc: at(col), kind }),
         }
     }
@@ -304,49 +271,31 @@ pub fn parse_trace(file: &str, text: &str) -> Result<Vec<TraceEntry>, RuleErrors
     }
 }
 
-fn header(line: &str, t: &[Tok<'_>]) -> Result<(Key, u32), LineError> {
-    const FIELDS: &str = "6 (src dst sport dport proto rule)";
-    if t.len() != 6 {
+fn header(line: &str, t: &[Tok<'_>], columns: TraceColumns) -> Result<(Key, Option<u32>), LineError> {
+    let (fields, ok) = match columns {
+        TraceColumns::Headers => ("at least 5 (src dst sport dport proto)", t.len() >= 5),
+        TraceColumns::Labelled => ("6 (src dst sport dport proto rule)", t.len() == 6),
+    };
+    if !ok {
         let col = t.get(6).map_or(end_col(line), |x| x.col);
-        return Err((
-            col,
-            ErrorKind::FieldCount {
-                expected: FIELDS,
-                found: t.len(),
-            },
-        ));
+        return Err((col, ErrorKind::FieldCount { expected: fields, found: t.len() }));
     }
     let num = |x: Tok<'_>, max: u64, what: &'static str| {
-        decimal(x.s).filter(|&n| n <= max).ok_or((
-            x.col,
-            ErrorKind::Expected {
-                expected: what,
-                found: x.s.into(),
-            },
-        ))
+        decimal(x.s).filter(|&n| n <= max).ok_or((x.col, ErrorKind::Expected { expected: what, found: x.s.into() }))
     };
-    let src = num(
-        t[0],
-        u32::MAX as u64,
-        "a host-order IPv4 address 0..=4294967295",
-    )? as u32;
-    let dst = num(
-        t[1],
-        u32::MAX as u64,
-        "a host-order IPv4 address 0..=4294967295",
-    )? as u32;
+    let addr = "a host-order IPv4 address 0..=4294967295";
+    let src = num(t[0], u32::MAX as u64, addr)? as u32;
+    let dst = num(t[1], u32::MAX as u64, addr)? as u32;
     let sport = num(t[2], u16::MAX as u64, "a port 0..=65535")? as u16;
     let dport = num(t[3], u16::MAX as u64, "a port 0..=65535")? as u16;
     let proto = num(t[4], u8::MAX as u64, "a protocol 0..=255")? as u8;
+    let key = Key::v4(src, dst, proto, sport, dport);
+    if columns == TraceColumns::Headers {
+        return Ok((key, None));
+    }
     let rule = num(t[5], u32::MAX as u64, "a 1-based rule number")? as u32;
     if rule == 0 {
-        return Err((
-            t[5].col,
-            ErrorKind::Expected {
-                expected: "a 1-based rule number",
-                found: t[5].s.into(),
-            },
-        ));
+        return Err((t[5].col, ErrorKind::Expected { expected: "a 1-based rule number", found: t[5].s.into() }));
     }
-    Ok((Key::v4(src, dst, proto, sport, dport), rule))
+    Ok((key, Some(rule)))
 }

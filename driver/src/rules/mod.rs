@@ -11,6 +11,7 @@
 pub mod classbench;
 mod compile;
 mod error;
+mod lex;
 pub mod text;
 
 use std::fmt;

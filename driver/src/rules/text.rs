@@ -1,6 +1,7 @@
 //! The rule format for people (`docs/rules.md`): one rule per line, `<action> [match...]`
 //! in keyword style, `#` comments, blank lines ignored.
 
+use super::lex::{tokens, Tok};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -23,7 +24,7 @@ pub fn parse(file: &str, text: &str) -> Result<RuleSet, RuleErrors> {
     let mut errors = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        let toks = tokens(line);
+        let toks = tokens(line, Some('#'));
         if toks.is_empty() {
             continue;
         }
@@ -52,7 +53,7 @@ pub fn parse(file: &str, text: &str) -> Result<RuleSet, RuleErrors> {
 
 /// Parses one rule line (no comment handling beyond `#`); its location is `file:line`.
 pub fn parse_rule(file: &str, line: u32, text: &str) -> Result<Rule, RuleError> {
-    let toks = tokens(text);
+    let toks = tokens(text, Some('#'));
     let at = |col: u32| Loc::new(file, line, col);
     if toks.is_empty() {
         return Err(RuleError {
@@ -67,43 +68,6 @@ pub fn parse_rule(file: &str, line: u32, text: &str) -> Result<Rule, RuleError> 
         }
         Err((col, kind)) => Err(RuleError { loc: at(col), kind }),
     }
-}
-
-/// A whitespace-separated word and its 1-based character column.
-#[derive(Clone, Copy, Debug)]
-struct Tok<'a> {
-    s: &'a str,
-    col: u32,
-}
-
-/// The line's words before any `#`.
-fn tokens(line: &str) -> Vec<Tok<'_>> {
-    let mut out = Vec::new();
-    let mut start: Option<(usize, u32)> = None;
-    let mut col = 0u32;
-    for (byte, ch) in line.char_indices() {
-        col += 1;
-        if ch == '#' || ch.is_whitespace() {
-            if let Some((b, c)) = start.take() {
-                out.push(Tok {
-                    s: &line[b..byte],
-                    col: c,
-                });
-            }
-            if ch == '#' {
-                return out;
-            }
-        } else if start.is_none() {
-            start = Some((byte, col));
-        }
-    }
-    if let Some((b, c)) = start {
-        out.push(Tok {
-            s: &line[b..],
-            col: c,
-        });
-    }
-    out
 }
 
 type LineError = (u32, ErrorKind);

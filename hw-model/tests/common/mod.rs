@@ -1,6 +1,8 @@
 //! Test bench: drives a [`Model`] only through `step()`, like a bus master and a packet source.
 #![allow(dead_code)]
 
+pub mod classbench;
+
 use gufc_hw_model::{Config, Model};
 use gufc_regmap::{
     field, key, opcode, reg, Action, CycleIn, CycleOut, Key, KeyIn, LookupResult, Mmio, TcamEntry,

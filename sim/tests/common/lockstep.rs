@@ -7,23 +7,13 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 
 use gufc_regmap::{CycleIn, CycleOut};
-use gufc_sim::{stimulus::Stimulus, Config, Rtl};
+use gufc_sim::{describe, stimulus::Stimulus, Config, Rtl};
 
 /// Cycles before the mismatch written to the waveform (and a few after it).
 const WAVE_BEFORE: u64 = 200;
 const WAVE_AFTER: u64 = 4;
 /// Inputs shown in a mismatch report.
 const HISTORY: usize = 12;
-
-pub fn model_config(c: &Config) -> gufc_hw_model::Config {
-    gufc_hw_model::Config {
-        tcam_entries: c.tcam_entries,
-        flow_buckets: c.flow_buckets,
-        flow_ways: c.flow_ways,
-        channels: c.channels,
-        local_entries: c.local_entries,
-    }
-}
 
 /// The first field in which two cycle outputs differ: (signal, rtl value, model value).
 pub fn diff(rtl: &CycleOut, model: &CycleOut) -> Option<(&'static str, String, String)> {
@@ -75,7 +65,7 @@ impl Program for Random {
         format!("GUFC_SEED={} GUFC_CYCLES={}", self.seed, self.cycles)
     }
     fn inputs(&self) -> Box<dyn Iterator<Item = CycleIn> + '_> {
-        let mut s = Stimulus::new(self.config, self.seed);
+        let mut s = Stimulus::new(&self.config, self.seed);
         Box::new((0..self.cycles).map(move |_| s.next_cycle()))
     }
     fn label(&self) -> String {
@@ -118,8 +108,8 @@ pub struct Coverage {
 
 /// Runs `program` on both; panics with a full report (and writes a VCD) on the first mismatch.
 pub fn run(config: Config, program: &dyn Program) -> Coverage {
-    let mut rtl = Rtl::new(config).unwrap_or_else(|e| panic!("{e}"));
-    let mut model = gufc_hw_model::Model::new(model_config(&config)).unwrap_or_else(|e| panic!("{e}"));
+    let mut rtl = Rtl::new(config.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let mut model = gufc_hw_model::Model::new(config.clone()).unwrap_or_else(|e| panic!("{e}"));
     let mut history: VecDeque<(u64, CycleIn)> = VecDeque::new();
     let mut cov = Coverage::default();
     for input in program.inputs() {
@@ -131,9 +121,13 @@ pub fn run(config: Config, program: &dyn Program) -> Coverage {
         let a = rtl.step(&input);
         let b = model.step(&input);
         if let Some((signal, va, vb)) = diff(&a, &b) {
-            report(config, program, cycle, signal, &va, &vb, &history);
+            report(&config, program, cycle, signal, &va, &vb, &history);
         }
-        assert_eq!(rtl.cycle(), model.cycle(), "cycle() differs after cycle {cycle}");
+        assert_eq!(
+            rtl.cycle(),
+            model.cycle(),
+            "cycle() differs after cycle {cycle}"
+        );
         cov.cycles += 1;
         cov.keys_accepted += a.accepted as u64;
         cov.results += a.result.is_some() as u64;
@@ -154,7 +148,7 @@ pub fn run(config: Config, program: &dyn Program) -> Coverage {
 }
 
 fn report(
-    config: Config,
+    config: &Config,
     program: &dyn Program,
     cycle: u64,
     signal: &str,
@@ -163,6 +157,7 @@ fn report(
     history: &VecDeque<(u64, CycleIn)>,
 ) -> ! {
     let wave = waveform(config, program, cycle);
+    let config = describe(config);
     let mut msg = format!(
         "LOCKSTEP MISMATCH [{config}] {label} at cycle {cycle}: {signal}: rtl = {rtl_value}, model = {model_value}\n\
          replay: {hint} cargo test --release -p gufc-sim --test lockstep\n",
@@ -170,7 +165,14 @@ fn report(
         hint = program.replay_hint(),
     );
     match wave {
-        Ok(p) => msg += &format!("waveform (cycles {}..{}): {}\n", cycle.saturating_sub(WAVE_BEFORE), cycle + WAVE_AFTER, p.display()),
+        Ok(p) => {
+            msg += &format!(
+                "waveform (cycles {}..{}): {}\n",
+                cycle.saturating_sub(WAVE_BEFORE),
+                cycle + WAVE_AFTER,
+                p.display()
+            )
+        }
         Err(e) => msg += &format!("waveform not written: {e}\n"),
     }
     msg += "recent inputs:\n";
@@ -181,12 +183,16 @@ fn report(
 }
 
 /// Re-runs the RTL from the start with tracing on over the window around `cycle`.
-fn waveform(config: Config, program: &dyn Program, cycle: u64) -> Result<PathBuf, String> {
+fn waveform(config: &Config, program: &dyn Program, cycle: u64) -> Result<PathBuf, String> {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let path = dir.join(format!("lockstep-{}-{}.vcd", Rtl::new(config).map_err(|e| e.to_string())?.name(), program.label()));
+    let path = dir.join(format!(
+        "lockstep-{}-{}.vcd",
+        Rtl::new(config.clone()).map_err(|e| e.to_string())?.name(),
+        program.label()
+    ));
     let from = cycle.saturating_sub(WAVE_BEFORE);
     let to = cycle + WAVE_AFTER;
-    let mut rtl = Rtl::with_trace(config, &path, from..to).map_err(|e| e.to_string())?;
+    let mut rtl = Rtl::with_trace(config.clone(), &path, from..to).map_err(|e| e.to_string())?;
     for input in program.inputs().take(to as usize) {
         rtl.step(&input);
     }
@@ -211,5 +217,9 @@ pub fn seeds(defaults: &[u64]) -> Vec<u64> {
 
 /// Cycles per seed: `GUFC_CYCLES` when set.
 pub fn cycles(default: u64) -> u64 {
-    std::env::var("GUFC_CYCLES").ok().map_or(default, |s| s.trim().parse().unwrap_or_else(|e| panic!("GUFC_CYCLES={s}: {e}")))
+    std::env::var("GUFC_CYCLES").ok().map_or(default, |s| {
+        s.trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("GUFC_CYCLES={s}: {e}"))
+    })
 }

@@ -23,16 +23,27 @@ impl Dut for gufc_hw_model::Model {
 }
 
 pub fn write(d: &mut impl Dut, addr: u32, data: u32) -> CycleOut {
-    d.step(&CycleIn { mmio: Some(Mmio::Write { addr, data }), ..CycleIn::default() })
+    d.step(&CycleIn {
+        mmio: Some(Mmio::Write { addr, data }),
+        ..CycleIn::default()
+    })
 }
 
 pub fn read(d: &mut impl Dut, addr: u32) -> u32 {
-    d.step(&CycleIn { mmio: Some(Mmio::Read { addr }), ..CycleIn::default() }).rdata
+    d.step(&CycleIn {
+        mmio: Some(Mmio::Read { addr }),
+        ..CycleIn::default()
+    })
+    .rdata
 }
 
 pub fn cmd(d: &mut impl Dut, opcode: u8, index: u32) -> CycleOut {
     use gufc_regmap::field::{CMD_INDEX, CMD_OPCODE};
-    write(d, reg::CMD, CMD_OPCODE.put(opcode as u32) | CMD_INDEX.put(index))
+    write(
+        d,
+        reg::CMD,
+        CMD_OPCODE.put(opcode as u32) | CMD_INDEX.put(index),
+    )
 }
 
 pub fn idle(d: &mut impl Dut) -> CycleOut {
@@ -40,7 +51,10 @@ pub fn idle(d: &mut impl Dut) -> CycleOut {
 }
 
 pub fn key(d: &mut impl Dut, k: KeyIn) -> CycleOut {
-    d.step(&CycleIn { key: Some(k), ..CycleIn::default() })
+    d.step(&CycleIn {
+        key: Some(k),
+        ..CycleIn::default()
+    })
 }
 
 /// Stages `words` into KEY[0..10].
