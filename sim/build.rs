@@ -23,11 +23,13 @@ const CONFIGS: &[(&str, u32, u32, u32, u32, u32)] = &[
     ("tiny", 16, 2, 3, 3, 2),
     // 256 channels (CAP_MISC.CHANNELS reads 0).
     ("n64", 64, 16, 2, 256, 4),
+    // The conformance suite's small_config() (tests/src/lib.rs).
+    ("small", 64, 4, 2, 8, 4),
     ("n256", 256, 64, 4, 16, 8),
     ("n1024", 1024, 256, 4, 16, 16),
-    // Large enough for the ClassBench 1K rule sets; flow cache, channels and locality as the
-    // `gufc` defaults, so `gufc --backend rtl --tcam-entries 2048 classify ...` finds it.
-    ("n2048", 2048, 4096, 8, 16, 16),
+    // Large enough for the ClassBench 1K rule sets, as the conformance suite runs them
+    // (tests/tests/classbench.rs): `gufc --backend rtl --tcam-entries 2048 --flow-buckets 1024`.
+    ("n2048", 2048, 1024, 8, 16, 16),
 ];
 
 fn main() {

@@ -47,12 +47,12 @@ pub struct Classified {
 /// and pushes every header of `trace` through the device pipeline.
 pub fn classify_trace(target: &Target, rules: &Path, format: FormatArg, strict: bool, trace: &Path) -> Result<Classified, Box<dyn std::error::Error>> {
     let loaded = load_file(rules, Some(format), strict)?;
-    if loaded.compiled.len() > target.tcam_entries as usize {
+    if loaded.compiled.len() > target.tcam_entries() as usize {
         return Err(format!(
             "{}: the rules need {} TCAM entries, the device has {} (raise --tcam-entries)",
             rules.display(),
             loaded.compiled.len(),
-            target.tcam_entries
+            target.tcam_entries()
         )
         .into());
     }
@@ -61,7 +61,7 @@ pub fn classify_trace(target: &Target, rules: &Path, format: FormatArg, strict: 
     let mut dev = target.open_sim()?;
     let report = dev.replace_rules(&loaded.compiled.entries)?;
     // TCAM index -> rule number (ClassBench: its line number).
-    let mut rule_at = vec![0u32; target.tcam_entries as usize];
+    let mut rule_at = vec![0u32; target.tcam_entries() as usize];
     for (entry, &index) in report.placement.iter().enumerate() {
         rule_at[index as usize] = loaded.set.rules[loaded.compiled.rule_of(entry)].loc.line;
     }

@@ -33,12 +33,13 @@ pub struct Target {
     /// Simulated device to use without --device.
     #[arg(long, global = true, value_enum, default_value = "model")]
     pub backend: BackendKind,
-    /// TCAM entries of the simulated device.
-    #[arg(long, global = true, default_value_t = 16384, value_name = "N")]
-    pub tcam_entries: u32,
-    /// Flow-cache buckets of the simulated device (a power of two).
-    #[arg(long, global = true, default_value_t = 4096, value_name = "B")]
-    pub flow_buckets: u32,
+    /// TCAM entries of the simulated device [default: 16384 on the model, 2048 on the RTL].
+    #[arg(long, global = true, value_name = "N")]
+    pub tcam_entries: Option<u32>,
+    /// Flow-cache buckets of the simulated device, a power of two [default: 4096 on the model,
+    /// 1024 on the RTL].
+    #[arg(long, global = true, value_name = "B")]
+    pub flow_buckets: Option<u32>,
     /// Flow-cache ways per bucket of the simulated device.
     #[arg(long, global = true, default_value_t = 8, value_name = "W")]
     pub flow_ways: u32,
@@ -54,11 +55,21 @@ pub struct Target {
 }
 
 impl Target {
+    /// TCAM entries of the simulated device. The RTL's default is its largest build (Verilog
+    /// parameters are fixed when it is Verilated).
+    pub fn tcam_entries(&self) -> u32 {
+        self.tcam_entries.unwrap_or(if self.backend == BackendKind::Rtl { 2048 } else { 16384 })
+    }
+
+    pub fn flow_buckets(&self) -> u32 {
+        self.flow_buckets.unwrap_or(if self.backend == BackendKind::Rtl { 1024 } else { 4096 })
+    }
+
     #[cfg(feature = "model")]
     fn model_config(&self) -> gufc_hw_model::Config {
         gufc_hw_model::Config {
-            tcam_entries: self.tcam_entries,
-            flow_buckets: self.flow_buckets,
+            tcam_entries: self.tcam_entries(),
+            flow_buckets: self.flow_buckets(),
             flow_ways: self.flow_ways,
             channels: self.channels,
             ..gufc_hw_model::Config::default()

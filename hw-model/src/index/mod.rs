@@ -2,11 +2,13 @@
 //!
 //! Active entries are ranked by (PRIO descending, index ascending), so the hardware's winner is
 //! the first match in rank order. Per key field there is one bitmap (bit r = entry of rank r
-//! may match) per elementary interval of the field's value space; a lookup binary-searches each
-//! field, ANDs the bitmaps word by word and stops at the first non-zero word. Fields whose
-//! masks are not prefix-shaped get the hull interval of the mask, a superset, so every
-//! candidate is confirmed with the exact entry compare: the index can only make the answer
-//! faster, never different.
+//! may match) per elementary interval of the field's value space; a lookup finds each field's
+//! interval, then either tries the sparsest field's few candidates in rank order, or ANDs the
+//! bitmaps chunk by chunk and stops at the first hit. Bitmaps are stored as the part shared by
+//! the whole field (such as /0 rules, hot in cache) plus a short rank list where possible.
+//! Fields whose masks are not prefix-shaped get the hull interval of the mask, a superset, and
+//! such candidates are confirmed with the exact entry compare: the index can only make the
+//! answer faster, never different.
 //!
 //! Keys fall into three domains with their own index, built on first use:
 //! IPv4 keys with zero upper address words (addresses projected to 32 bits, so an IPv4 prefix
