@@ -103,7 +103,7 @@ fn main() {
     check(&regs);
 
     let device = doc["device"].as_table().unwrap();
-    let enums = ["opcode", "reason_code", "counter_space", "global_counter", "verdict", "kind", "slow_reason"];
+    let enums = ["opcode", "reason_code", "counter_space", "global_counter", "verdict", "kind", "slow_reason", "interest_mode"];
     let layouts = ["action", "meta"];
 
     let out = Path::new(&env::var("OUT_DIR").unwrap()).to_path_buf();

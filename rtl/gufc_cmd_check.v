@@ -10,7 +10,7 @@ module gufc_cmd_check #(
     parameter integer CHANNELS = 16,
     parameter integer LOCAL_ENTRIES = 8
 ) (opcode, index, arg, key_meta, mask_meta, sport, dport, action, planes, flow_flags,
-   key_outside_mask, src_valid, dst_valid, probe_busy, reason);
+   interest, key_outside_mask, src_valid, dst_valid, probe_busy, reason);
     /* verilator lint_off UNUSEDPARAM */
     `undef GUFC_REGS_VH  // per-module include: its guard would hide it from later modules
     `include "gufc_regs.vh"
@@ -37,6 +37,7 @@ module gufc_cmd_check #(
     input wire [31:0] action;             // ACTION
     input wire [31:0] planes;             // PLANES
     input wire [31:0] flow_flags;         // FLOW_FLAGS
+    input wire [31:0] interest;           // FLOW_INTEREST
     input wire key_outside_mask;          // KEY & ~MASK != 0 on some word
     input wire src_valid;                 // flow slot INDEX is valid
     input wire dst_valid;                 // flow slot CMD_ARG is valid
@@ -50,6 +51,15 @@ module gufc_cmd_check #(
         || (verdict != VERDICT_DELIVER[VW-1:0] && verdict != VERDICT_DROP[VW-1:0]
             && verdict != VERDICT_SLOW_PATH[VW-1:0])
         || (verdict == VERDICT_DELIVER[VW-1:0] && channel >= CHANNELS);
+    // FLOW_INTEREST: a defined MODE, nothing outside MODE/PERIOD, a PERIOD for SAMPLE.
+    localparam [31:0] INTEREST_OK =
+        ((32'd1 << FLOW_INTEREST_MODE_W) - 32'd1) << FLOW_INTEREST_MODE_LSB
+      | ((32'd1 << FLOW_INTEREST_PERIOD_W) - 32'd1) << FLOW_INTEREST_PERIOD_LSB;
+    wire [FLOW_INTEREST_MODE_W-1:0] imode = interest[FLOW_INTEREST_MODE_LSB +: FLOW_INTEREST_MODE_W];
+    wire interest_bad = (interest & ~INTEREST_OK) != 32'd0
+        || imode > INTEREST_MODE_SAMPLE[FLOW_INTEREST_MODE_W-1:0]
+        || (imode == INTEREST_MODE_SAMPLE[FLOW_INTEREST_MODE_W-1:0]
+            && interest[FLOW_INTEREST_PERIOD_LSB +: FLOW_INTEREST_PERIOD_W] == 16'd0);
     wire range_bad = sport[SPORT_RANGE_LO_LSB +: SPORT_RANGE_LO_W] > sport[SPORT_RANGE_HI_LSB +: SPORT_RANGE_HI_W]
         || dport[DPORT_RANGE_LO_LSB +: DPORT_RANGE_LO_W] > dport[DPORT_RANGE_HI_LSB +: DPORT_RANGE_HI_W];
 
@@ -82,12 +92,17 @@ module gufc_cmd_check #(
             OPCODE_COMMIT: ;
             OPCODE_FLOW_WRITE: begin
                 if (idx >= FLOW_SLOTS) reason = REASON_CODE_BAD_INDEX;
-                else if ((flow_flags & ~FLAGS_OK) != 32'd0 || (key_meta & ~META_OK) != 32'd0)
+                else if ((flow_flags & ~FLAGS_OK) != 32'd0 || (key_meta & ~META_OK) != 32'd0
+                         || interest_bad)
                     reason = REASON_CODE_BAD_FLAGS;
                 else if (action_bad) reason = REASON_CODE_BAD_ACTION;
             end
             OPCODE_FLOW_READ, OPCODE_FLOW_CLEAR, OPCODE_FLOW_TOUCH: begin
                 if (idx >= FLOW_SLOTS) reason = REASON_CODE_BAD_INDEX;
+            end
+            OPCODE_FLOW_SET_INTEREST: begin
+                if (idx >= FLOW_SLOTS) reason = REASON_CODE_BAD_INDEX;
+                else if (interest_bad) reason = REASON_CODE_BAD_FLAGS;
             end
             OPCODE_FLOW_MOVE: begin
                 if (idx >= FLOW_SLOTS || arg >= FLOW_SLOTS) reason = REASON_CODE_BAD_INDEX;

@@ -13,7 +13,7 @@ module gufc_counter_bank #(
     parameter integer DEPTH = 256,
     parameter integer CW = 64
 ) (clk, clr, inc_en, inc_index, inc_len, zero_en, zero_index, move_en, move_src, move_dst,
-   rd_index, rd_pkts, rd_bytes);
+   rd_index, rd_pkts, rd_bytes, cur_pkts);
     localparam integer IW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
 
     input wire clk;
@@ -29,6 +29,7 @@ module gufc_counter_bank #(
     input wire [IW-1:0] rd_index;
     output wire [CW-1:0] rd_pkts;
     output wire [CW-1:0] rd_bytes;
+    output wire [CW-1:0] cur_pkts;   // packets of inc_index before the edge (also without inc_en)
 
     reg [CW-1:0] pkts [0:DEPTH-1];
     reg [CW-1:0] bytes [0:DEPTH-1];
@@ -67,6 +68,7 @@ module gufc_counter_bank #(
         end
     end
 
+    assign cur_pkts = inc_pkts;
     assign rd_pkts = live[rd_index] ? pkts[rd_index] : {CW{1'b0}};
     assign rd_bytes = live[rd_index] ? bytes[rd_index] : {CW{1'b0}};
 endmodule

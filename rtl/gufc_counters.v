@@ -13,7 +13,7 @@ module gufc_counters #(
     parameter integer CW = 64
 ) (clk, clr, ev_en, ev_kind, ev_verdict, ev_channel, ev_index, ev_stale, ev_len,
    cmd_index, cmd_space, tcam_write, flow_write, flow_clear, flow_move, move_dst, cnt_clear,
-   rd_pkts, rd_bytes);
+   rd_pkts, rd_bytes, slot_pkts);
     /* verilator lint_off UNUSEDPARAM */
     `undef GUFC_REGS_VH  // per-module include: its guard would hide it from later modules
     `include "gufc_regs.vh"
@@ -47,6 +47,7 @@ module gufc_counters #(
     input wire cnt_clear;            // accepted CNT_CLEAR
     output reg [CW-1:0] rd_pkts;     // counter cmd_index of space cmd_space (for CNT_READ)
     output reg [CW-1:0] rd_bytes;
+    output wire [CW-1:0] slot_pkts;  // flow slot ev_index's packets before the edge (interest SAMPLE)
 
     wire is_flow = ev_kind == KIND_FLOW[KW-1:0];
     wire is_rule = ev_kind == KIND_RULE[KW-1:0];
@@ -61,13 +62,18 @@ module gufc_counters #(
     wire [CW-1:0] f_bytes;
     wire [CW-1:0] c_pkts;
     wire [CW-1:0] c_bytes;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [CW-1:0] t_cur;             // only the flow slots' count feeds the interest
+    wire [CW-1:0] c_cur;
+    /* verilator lint_on UNUSEDSIGNAL */
 
     gufc_counter_bank #(.DEPTH(TCAM_ENTRIES), .CW(CW)) tcam_bank (
         .clk(clk), .clr(clr),
         .inc_en(ev_en && is_rule), .inc_index(ev_index[NW-1:0]), .inc_len(ev_len),
         .zero_en(tcam_write || (cnt_clear && sp_tcam)), .zero_index(cmd_index[NW-1:0]),
         .move_en(1'b0), .move_src(cmd_index[NW-1:0]), .move_dst(cmd_index[NW-1:0]),
-        .rd_index(cmd_index[NW-1:0]), .rd_pkts(t_pkts), .rd_bytes(t_bytes));
+        .rd_index(cmd_index[NW-1:0]), .rd_pkts(t_pkts), .rd_bytes(t_bytes),
+        .cur_pkts(t_cur));
 
     gufc_counter_bank #(.DEPTH(FLOW_SLOTS), .CW(CW)) flow_bank (
         .clk(clk), .clr(clr),
@@ -75,7 +81,8 @@ module gufc_counters #(
         .zero_en(flow_write || flow_clear || (cnt_clear && sp_flow)),
         .zero_index(cmd_index[SW-1:0]),
         .move_en(flow_move), .move_src(cmd_index[SW-1:0]), .move_dst(move_dst),
-        .rd_index(cmd_index[SW-1:0]), .rd_pkts(f_pkts), .rd_bytes(f_bytes));
+        .rd_index(cmd_index[SW-1:0]), .rd_pkts(f_pkts), .rd_bytes(f_bytes),
+        .cur_pkts(slot_pkts));
 
     gufc_counter_bank #(.DEPTH(CHANNELS), .CW(CW)) channel_bank (
         .clk(clk), .clr(clr),
@@ -83,7 +90,8 @@ module gufc_counters #(
         .inc_len(ev_len),
         .zero_en(cnt_clear && sp_chan), .zero_index(cmd_index[CHW-1:0]),
         .move_en(1'b0), .move_src(cmd_index[CHW-1:0]), .move_dst(cmd_index[CHW-1:0]),
-        .rd_index(cmd_index[CHW-1:0]), .rd_pkts(c_pkts), .rd_bytes(c_bytes));
+        .rd_index(cmd_index[CHW-1:0]), .rd_pkts(c_pkts), .rd_bytes(c_bytes),
+        .cur_pkts(c_cur));
 
     // ---- global counters: several increment at once, so each is its own register pair.
     reg [GLOBALS-1:0] g_inc;

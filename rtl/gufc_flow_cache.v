@@ -2,11 +2,12 @@
 //
 // M = BUCKETS x WAYS slots; a key may live in any way of its two buckets (gufc_flow_hash). Each
 // slot holds the key (META's locality bits cleared), an action, PINNED, the epoch it was stamped
-// with, HIT and LAST_HIT. The lookup returns the first valid slot, in the order b1 ways 0..W-1
+// with, HIT, LAST_HIT and its interest (FLOW_INTEREST's MODE and PERIOD; the checked word has no
+// other bits). The lookup returns the first valid slot, in the order b1 ways 0..W-1
 // then b2 ways 0..W-1, whose key equals the key; it is current if pinned or stamped with EPOCH.
 //
 // Place in the pipeline: combinational on the s2 key and registered into s3 at the s2 -> s3
-// edge (f2). Commands (FLOW_WRITE/CLEAR/MOVE/TOUCH, FLOW_READ's HIT clear) execute at the edge of
+// edge (f2). Commands (FLOW_WRITE/CLEAR/MOVE/TOUCH/SET_INTEREST, FLOW_READ's HIT clear) execute at the edge of
 // their CMD write; the hit-state update of a key counted in f3 lands at that same edge.
 // Latency: 0 inside f2 (hash + 2W key compares); throughput one lookup, one command and one hit
 // update per cycle. The read ports (FLOW_READ, FLOW_MOVE checks) are asynchronous.
@@ -17,9 +18,10 @@
 module gufc_flow_cache #(
     parameter integer BUCKETS = 64,
     parameter integer WAYS = 4
-) (clk, clr, epoch, wr_en, clear_en, move_en, touch_en, read_en, index, arg, wr_key, wr_action,
-   wr_pinned, rd_valid, rd_key, rd_action, rd_pinned, rd_epoch, rd_hit, rd_last_hit, arg_valid,
-   upd_en, upd_slot, cycle_lo, key, hit, current, slot, action);
+) (clk, clr, epoch, wr_en, clear_en, move_en, touch_en, read_en, interest_en, index, arg,
+   wr_key, wr_action, wr_pinned, wr_interest, rd_valid, rd_key, rd_action, rd_pinned, rd_epoch,
+   rd_hit, rd_last_hit, rd_interest, arg_valid, upd_en, upd_slot, cycle_lo, key, hit, current,
+   slot, action, interest);
     /* verilator lint_off UNUSEDPARAM */
     `undef GUFC_REGS_VH  // per-module include: its guard would hide it from later modules
     `include "gufc_regs.vh"
@@ -29,6 +31,8 @@ module gufc_flow_cache #(
     localparam integer LB = (BUCKETS > 1) ? $clog2(BUCKETS) : 0;
     localparam integer BW = (LB > 0) ? LB : 1;
     localparam integer SW = (SLOTS > 1) ? $clog2(SLOTS) : 1;
+    localparam integer MB = FLOW_INTEREST_MODE_W;
+    localparam integer PB = FLOW_INTEREST_PERIOD_W;
     localparam [KB-1:0] KEEP = ~(({{(KB-1){1'b0}}, 1'b1} << (KEY_META_WORD*32 + META_SRC_LOCAL_LSB))
                                | ({{(KB-1){1'b0}}, 1'b1} << (KEY_META_WORD*32 + META_DST_LOCAL_LSB)));
 
@@ -40,11 +44,16 @@ module gufc_flow_cache #(
     input wire move_en;              // accepted FLOW_MOVE index -> arg
     input wire touch_en;             // accepted FLOW_TOUCH index
     input wire read_en;              // accepted FLOW_READ index (clears HIT)
+    input wire interest_en;          // accepted FLOW_SET_INTEREST index
     input wire [SW-1:0] index;
     input wire [SW-1:0] arg;
     input wire [KB-1:0] wr_key;
     input wire [31:0] wr_action;
     input wire wr_pinned;
+    // FLOW_INTEREST (checked: only MODE and PERIOD may be set)
+    /* verilator lint_off UNUSEDSIGNAL */
+    input wire [31:0] wr_interest;
+    /* verilator lint_on UNUSEDSIGNAL */
     output wire rd_valid;            // slot `index` (invalid slots read as zeros)
     output wire [KB-1:0] rd_key;
     output wire [31:0] rd_action;
@@ -52,6 +61,7 @@ module gufc_flow_cache #(
     output wire [7:0] rd_epoch;
     output wire rd_hit;
     output wire [31:0] rd_last_hit;
+    output wire [31:0] rd_interest;
     output wire arg_valid;           // slot `arg` is valid
     input wire upd_en;               // f3: a key decided by slot upd_slot is counted at this edge
     input wire [SW-1:0] upd_slot;
@@ -61,14 +71,27 @@ module gufc_flow_cache #(
     output wire current;
     output reg [SW-1:0] slot;
     output wire [31:0] action;
+    output wire [31:0] interest;     // of `slot`, as FLOW_INTEREST
 
     reg [KB-1:0] fkey [0:SLOTS-1];
     reg [31:0] fact [0:SLOTS-1];
     reg [7:0] fepoch [0:SLOTS-1];
     reg [31:0] flast [0:SLOTS-1];
+    reg [MB+PB-1:0] fint [0:SLOTS-1];   // {PERIOD, MODE}
     reg [SLOTS-1:0] fpin;
     reg [SLOTS-1:0] fvalid;
     reg [SLOTS-1:0] fhit;
+
+    wire [MB+PB-1:0] w_int = {wr_interest[FLOW_INTEREST_PERIOD_LSB +: PB],
+                              wr_interest[FLOW_INTEREST_MODE_LSB +: MB]};
+    // A stored {PERIOD, MODE} as the FLOW_INTEREST word.
+    function [31:0] int_word(input [MB+PB-1:0] v);
+        begin
+            int_word = 32'd0;
+            int_word[FLOW_INTEREST_MODE_LSB +: MB] = v[MB-1:0];
+            int_word[FLOW_INTEREST_PERIOD_LSB +: PB] = v[MB+PB-1:MB];
+        end
+    endfunction
 
     always @(posedge clk) begin
         // One wide vector clear; large tables exceed Verilator's 8k-bit replication heuristic.
@@ -91,6 +114,7 @@ module gufc_flow_cache #(
                 fvalid[index] <= 1'b1;
                 fhit[index] <= 1'b0;
                 flast[index] <= 32'd0;
+                fint[index] <= w_int;
             end
             if (clear_en) fvalid[index] <= 1'b0;
             if (move_en) begin
@@ -101,9 +125,11 @@ module gufc_flow_cache #(
                 fvalid[arg] <= 1'b1;
                 fhit[arg] <= fhit[index];
                 flast[arg] <= flast[index];
+                fint[arg] <= fint[index];
                 fvalid[index] <= 1'b0;
             end
             if (touch_en && fvalid[index]) fepoch[index] <= epoch;
+            if (interest_en && fvalid[index]) fint[index] <= w_int;
         end
     end
 
@@ -114,6 +140,7 @@ module gufc_flow_cache #(
     assign rd_epoch = rd_valid ? fepoch[index] : 8'd0;
     assign rd_hit = rd_valid & fhit[index];
     assign rd_last_hit = rd_valid ? flast[index] : 32'd0;
+    assign rd_interest = rd_valid ? int_word(fint[index]) : 32'd0;
     assign arg_valid = fvalid[arg];
 
     // ---- lookup
@@ -141,4 +168,5 @@ module gufc_flow_cache #(
 
     assign current = fpin[slot] || fepoch[slot] == epoch;
     assign action = fact[slot];
+    assign interest = int_word(fint[slot]);
 endmodule

@@ -15,12 +15,13 @@ module gufc_mmio #(
     parameter integer LOCAL_ENTRIES = 8
 ) (clk, rst, mmio_valid, mmio_write, mmio_addr, mmio_wdata, mmio_rdata, clr,
    stg_key, stg_mask, stg_sport, stg_dport, stg_prio, stg_action, stg_planes, stg_flags,
-   stg_pkt_len, cmd_arg, cmd_index, do_tcam_write, do_tcam_planes, do_flow_write, do_flow_read,
-   do_flow_clear, do_flow_move, do_flow_touch, do_local_write, do_cnt_clear, do_probe,
+   stg_pkt_len, stg_interest, stg_pkt_flags, cmd_arg, cmd_index, do_tcam_write, do_tcam_planes,
+   do_flow_write, do_flow_read, do_flow_clear, do_flow_move, do_flow_touch, do_flow_interest,
+   do_local_write, do_cnt_clear, do_probe,
    active_plane, epoch, cycle_lo, flow_src_valid, flow_dst_valid,
    tcam_rd_key, tcam_rd_mask, tcam_rd_sport, tcam_rd_dport, tcam_rd_prio, tcam_rd_action,
    tcam_rd_planes, flow_rd_valid, flow_rd_key, flow_rd_action, flow_rd_pinned, flow_rd_epoch,
-   flow_rd_hit, flow_rd_last, cnt_rd_pkts, cnt_rd_bytes, probe_done, probe_word, probe_index);
+   flow_rd_hit, flow_rd_last, flow_rd_interest, cnt_rd_pkts, cnt_rd_bytes, probe_done, probe_word, probe_index);
     /* verilator lint_off UNUSEDPARAM */
     `undef GUFC_REGS_VH  // per-module include: its guard would hide it from later modules
     `include "gufc_regs.vh"
@@ -52,6 +53,8 @@ module gufc_mmio #(
     output reg [31:0] stg_planes;
     output reg [31:0] stg_flags;
     output reg [31:0] stg_pkt_len;
+    output reg [31:0] stg_interest;  // FLOW_INTEREST
+    output reg [31:0] stg_pkt_flags; // PKT_FLAGS
     output reg [31:0] cmd_arg;
     output wire [XW-1:0] cmd_index;
     output wire do_tcam_write;
@@ -61,6 +64,7 @@ module gufc_mmio #(
     output wire do_flow_clear;
     output wire do_flow_move;
     output wire do_flow_touch;
+    output wire do_flow_interest;    // accepted FLOW_SET_INTEREST
     output wire do_local_write;
     output wire do_cnt_clear;
     output wire do_probe;
@@ -83,6 +87,7 @@ module gufc_mmio #(
     input wire [7:0] flow_rd_epoch;
     input wire flow_rd_hit;
     input wire [31:0] flow_rd_last;
+    input wire [31:0] flow_rd_interest;
     input wire [CW-1:0] cnt_rd_pkts;
     input wire [CW-1:0] cnt_rd_bytes;
     input wire probe_done;           // the probe leaves s3 at this edge
@@ -133,7 +138,8 @@ module gufc_mmio #(
     always @* begin
         case (mmio_addr)
             REG_SCRATCH, REG_CONTROL, REG_ERROR, REG_CMD, REG_CMD_ARG, REG_SPORT_RANGE,
-            REG_DPORT_RANGE, REG_PRIO, REG_ACTION, REG_PLANES, REG_FLOW_FLAGS, REG_PKT_LEN:
+            REG_DPORT_RANGE, REG_PRIO, REG_ACTION, REG_PLANES, REG_FLOW_FLAGS, REG_PKT_LEN,
+            REG_FLOW_INTEREST, REG_PKT_FLAGS:
                 writable = 1'b1;
             default: writable = in_key || in_mask;
         endcase
@@ -161,6 +167,7 @@ module gufc_mmio #(
         .opcode(opcode), .index(cmd_index), .arg(cmd_arg), .key_meta(key_r[KEY_META_WORD]),
         .mask_meta(mask_r[KEY_META_WORD]), .sport(stg_sport), .dport(stg_dport),
         .action(stg_action), .planes(stg_planes), .flow_flags(stg_flags),
+        .interest(stg_interest),
         .key_outside_mask(outside), .src_valid(flow_src_valid), .dst_valid(flow_dst_valid),
         .probe_busy(probe_busy), .reason(cmd_reason));
 
@@ -174,6 +181,7 @@ module gufc_mmio #(
     assign do_flow_clear = cmd_ok && opcode == OPCODE_FLOW_CLEAR;
     assign do_flow_move = cmd_ok && opcode == OPCODE_FLOW_MOVE;
     assign do_flow_touch = cmd_ok && opcode == OPCODE_FLOW_TOUCH;
+    assign do_flow_interest = cmd_ok && opcode == OPCODE_FLOW_SET_INTEREST;
     assign do_local_write = cmd_ok && opcode == OPCODE_LOCAL_WRITE;
     wire do_cnt_read = cmd_ok && opcode == OPCODE_CNT_READ;
     assign do_cnt_clear = cmd_ok && opcode == OPCODE_CNT_CLEAR;
@@ -239,6 +247,8 @@ module gufc_mmio #(
             REG_PKT_LEN: rdata = stg_pkt_len;
             REG_FLOW_STATE: rdata = flow_state_r;
             REG_FLOW_LAST_HIT: rdata = flow_last_r;
+            REG_FLOW_INTEREST: rdata = stg_interest;
+            REG_PKT_FLAGS: rdata = stg_pkt_flags;
             REG_CNT_PKTS_LO: rdata = cnt_pkts_r[31:0];
             REG_CNT_PKTS_HI: rdata = cnt_pkts_r[63:32];
             REG_CNT_BYTES_LO: rdata = cnt_bytes_r[31:0];
@@ -268,6 +278,8 @@ module gufc_mmio #(
             stg_planes <= 32'd0;
             stg_flags <= 32'd0;
             stg_pkt_len <= 32'd0;
+            stg_interest <= 32'd0;
+            stg_pkt_flags <= 32'd0;
             cmd_arg <= 32'd0;
             active_plane <= 1'b0;
             epoch <= 8'd0;
@@ -301,6 +313,8 @@ module gufc_mmio #(
                     REG_PLANES: stg_planes <= mmio_wdata;
                     REG_FLOW_FLAGS: stg_flags <= mmio_wdata;
                     REG_PKT_LEN: stg_pkt_len <= mmio_wdata;
+                    REG_FLOW_INTEREST: stg_interest <= mmio_wdata;
+                    REG_PKT_FLAGS: stg_pkt_flags <= mmio_wdata;
                     REG_ERROR: begin
                         err_flag <= 1'b0;
                         err_reason <= 8'd0;
@@ -352,6 +366,7 @@ module gufc_mmio #(
                 flow_state_r[FLOW_STATE_HIT_LSB] <= flow_rd_hit;
                 flow_state_r[FLOW_STATE_STALE_LSB] <= flow_stale;
                 flow_last_r <= flow_rd_last;
+                stg_interest <= flow_rd_interest;
             end
             if (do_cnt_read) begin
                 cnt_pkts_r <= cnt_rd_pkts;

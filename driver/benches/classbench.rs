@@ -43,9 +43,9 @@ fn model_run(set: &str) -> Row {
     let t = Instant::now();
     let report = dev.replace_rules(&loaded.compiled.entries).unwrap();
     // The first lookup after a commit builds the model's index: count it with the load.
-    stream::classify(dev.bar(), [KeyIn { key: trace[0].key, len: 64, tag: 0 }], |_| {});
+    stream::classify(dev.bar(), [KeyIn { key: trace[0].key, len: 64, tag: 0, tcp_flags: 0 }], |_| {});
     let load = t.elapsed();
-    let keys: Vec<KeyIn> = trace.iter().map(|h| KeyIn { key: h.key, len: 64, tag: 0 }).collect();
+    let keys: Vec<KeyIn> = trace.iter().map(|h| KeyIn { key: h.key, len: 64, tag: 0, tcp_flags: 0 }).collect();
     let (mut lookups, mut cycles) = (0u64, 0u64);
     let t = Instant::now();
     while t.elapsed() < Duration::from_millis(700) {

@@ -192,7 +192,10 @@ fn replay_speed() {
 
 /// `cargo bench -p gufc --bench flows [-- inserts|occupancy|replay …]` (default: all).
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let run = |name: &str| args.is_empty() || args.iter().any(|a| a == name);
     if run("inserts") {
         insert_rate();

@@ -260,7 +260,9 @@ fn damaged_files_give_errors_not_panics() {
         let good = std::fs::read(data(name)).unwrap();
         let check = |bytes: Vec<u8>| {
             let len = bytes.len() as u64;
-            let Ok(r) = CaptureReader::new(Box::new(std::io::Cursor::new(bytes)), "d") else { return };
+            let Ok(r) = CaptureReader::new(Box::new(std::io::Cursor::new(bytes)), "d") else {
+                return;
+            };
             for rec in r {
                 match rec {
                     Ok(rec) => {
@@ -268,7 +270,15 @@ fn damaged_files_give_errors_not_panics() {
                     }
                     Err(e) => {
                         let msg = e.to_string();
-                        let off: u64 = msg.split("byte offset ").nth(1).unwrap().split(':').next().unwrap().parse().unwrap();
+                        let off: u64 = msg
+                            .split("byte offset ")
+                            .nth(1)
+                            .unwrap()
+                            .split(':')
+                            .next()
+                            .unwrap()
+                            .parse()
+                            .unwrap();
                         assert!(off <= len, "{msg}");
                         break;
                     }

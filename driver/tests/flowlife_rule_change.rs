@@ -29,6 +29,7 @@ fn packets_are_dropped_from_the_cycle_after_the_commit_edge_minus_one() {
                 key: k,
                 len: 100,
                 tag,
+                tcp_flags: 0,
             },
             0,
         );

@@ -58,6 +58,7 @@ fn run(m: &mut Model, keys: &[(Key, u32)], n: usize) -> f64 {
             key: keys[sent % keys.len()].0,
             len: 64,
             tag: sent as u32,
+            tcp_flags: 0,
         });
         let out = m.step(&CycleIn {
             mmio: None,
@@ -114,6 +115,7 @@ fn main() {
                 key: keys[i % 1024].0,
                 len: 64,
                 tag: 0,
+                tcp_flags: 0,
             }),
             res_ready: true,
         });
@@ -194,6 +196,7 @@ fn run_with_updates(m: &mut Model, keys: &[(Key, u32)], n: usize, every: usize) 
             key: keys[i % keys.len()].0,
             len: 64,
             tag: i as u32,
+            tcp_flags: 0,
         });
         let out = m.step(&CycleIn {
             mmio,

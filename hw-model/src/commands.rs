@@ -1,7 +1,9 @@
 //! Commands (writes to CMD): the checks in the documented order, then the effect, all at the
 //! edge of the write (docs/timing.md, "Commands").
 
-use gufc_regmap::{counter_space, field, key, opcode, reason_code, Action, TcamEntry, KEY_WORDS};
+use gufc_regmap::{
+    counter_space, field, interest_mode, key, opcode, reason_code, Action, TcamEntry, KEY_WORDS,
+};
 
 use crate::counters::{Counter, GLOBALS};
 use crate::flow::FlowSlot;
@@ -15,6 +17,16 @@ use crate::tcam::TcamSlot;
 const PLANES_RESERVED: u32 = !field::PLANES_PLANES.mask();
 /// Reserved bits of FLOW_FLAGS.
 const FLOW_FLAGS_RESERVED: u32 = !field::FLOW_FLAGS_PINNED.mask();
+
+/// FLOW_INTEREST holds a defined MODE, no reserved bits, and a PERIOD for SAMPLE.
+fn interest_ok(w: u32) -> bool {
+    let known = field::FLOW_INTEREST_MODE.mask() | field::FLOW_INTEREST_PERIOD.mask();
+    let mode = field::FLOW_INTEREST_MODE.get(w);
+    let sample = interest_mode::SAMPLE as u32;
+    w & !known == 0
+        && mode <= sample
+        && !(mode == sample && field::FLOW_INTEREST_PERIOD.get(w) == 0)
+}
 
 impl Model {
     /// Executes the command word `cmd`, or records why it was rejected.
@@ -74,13 +86,19 @@ impl Model {
             opcode::FLOW_WRITE => {
                 fail(i >= m, reason_code::BAD_INDEX)?;
                 fail(
-                    r.flow_flags & FLOW_FLAGS_RESERVED != 0 || meta_reserved(r.key[key::META]),
+                    r.flow_flags & FLOW_FLAGS_RESERVED != 0
+                        || meta_reserved(r.key[key::META])
+                        || !interest_ok(r.flow_interest),
                     reason_code::BAD_FLAGS,
                 )?;
                 fail(self.staged_action().is_none(), reason_code::BAD_ACTION)
             }
             opcode::FLOW_READ | opcode::FLOW_CLEAR | opcode::FLOW_TOUCH => {
                 fail(i >= m, reason_code::BAD_INDEX)
+            }
+            opcode::FLOW_SET_INTEREST => {
+                fail(i >= m, reason_code::BAD_INDEX)?;
+                fail(!interest_ok(r.flow_interest), reason_code::BAD_FLAGS)
             }
             opcode::FLOW_MOVE => {
                 fail(i >= m || r.cmd_arg >= m, reason_code::BAD_INDEX)?;
@@ -156,6 +174,7 @@ impl Model {
                     epoch: r.epoch,
                     hit: false,
                     last_hit: 0,
+                    interest: r.flow_interest,
                 };
                 self.flows.put(iu, slot);
                 self.counters.flow[iu] = Counter::default();
@@ -173,6 +192,7 @@ impl Model {
                     | field::FLOW_STATE_HIT.put(s.hit as u32)
                     | field::FLOW_STATE_STALE.put((s.valid && !s.current(r.epoch)) as u32);
                 r.flow_last_hit = s.last_hit;
+                r.flow_interest = s.interest;
                 self.flows.slots[iu].hit = false;
             }
             opcode::FLOW_CLEAR => {
@@ -187,6 +207,13 @@ impl Model {
                 self.counters.flow[d] = self.counters.flow[iu];
                 self.counters.flow[iu] = Counter::default();
                 return Some((counter_space::FLOW, d as u32));
+            }
+            opcode::FLOW_SET_INTEREST => {
+                let w = self.regs.flow_interest;
+                let s = &mut self.flows.slots[iu];
+                if s.valid {
+                    s.interest = w;
+                }
             }
             opcode::FLOW_TOUCH => {
                 let epoch = self.regs.epoch;
@@ -225,12 +252,11 @@ impl Model {
             }
             opcode::PROBE => {
                 let r = &mut self.regs;
-                r.probe_pending = Some(Item::new(
-                    r.key,
-                    field::PKT_LEN_LEN.get(r.pkt_len) as u16,
-                    0,
-                    true,
-                ));
+                let flags = field::PKT_FLAGS_FLAGS.get(r.pkt_flags) as u8;
+                r.probe_pending = Some(Item {
+                    flags,
+                    ..Item::new(r.key, field::PKT_LEN_LEN.get(r.pkt_len) as u16, 0, true)
+                });
                 r.probe_busy = true;
             }
             _ => {}

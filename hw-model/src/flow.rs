@@ -15,6 +15,8 @@ pub(crate) struct FlowSlot {
     pub epoch: u8,
     pub hit: bool,
     pub last_hit: u32,
+    /// The FLOW_INTEREST word: which packets of a current hit still go to the host.
+    pub interest: u32,
 }
 
 impl Default for FlowSlot {
@@ -28,6 +30,7 @@ impl Default for FlowSlot {
             epoch: 0,
             hit: false,
             last_hit: 0,
+            interest: 0,
         }
     }
 }

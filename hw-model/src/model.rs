@@ -1,8 +1,8 @@
 //! The device: one call of [`Model::step`] is one rising edge (docs/timing.md).
 
 use gufc_regmap::{
-    counter_space, device, field, global_counter, key, meta, reason_code, reg, slow_reason, Action,
-    CycleIn, CycleOut, HitKind, Mmio, KEY_WORDS,
+    counter_space, device, field, global_counter, interest_mode, key, meta, reason_code, reg,
+    slow_reason, Action, CycleIn, CycleOut, HitKind, Mmio, KEY_WORDS,
 };
 
 use crate::config::{Config, ConfigError};
@@ -97,7 +97,8 @@ impl Model {
         let mut probed: Option<Decided> = None;
         if !stall {
             self.pipe.out = None;
-            if let Some(d) = self.pipe.s3.take() {
+            if let Some(mut d) = self.pipe.s3.take() {
+                self.select_interest(&mut d);
                 if d.item.probe {
                     probed = Some(d);
                 } else {
@@ -161,7 +162,10 @@ impl Model {
         if let Some(s) = self.flows.lookup(w) {
             let slot = &self.flows.slots[s as usize];
             if slot.current(self.regs.epoch) {
-                return decided(l, HitKind::Flow, slot.action, s, false);
+                return Decided {
+                    interest: slot.interest,
+                    ..decided(l, HitKind::Flow, slot.action, s, false)
+                };
             }
             stale = true;
         }
@@ -188,6 +192,27 @@ impl Model {
                 stale,
             ),
         }
+    }
+
+    /// f3: a current flow hit whose interest selects the packet goes to the slow path with
+    /// the interest's reason; SAMPLE counts the slot's packets including this one (the
+    /// counter before this edge + 1). Counting is unchanged.
+    fn select_interest(&self, d: &mut Decided) {
+        if d.kind != HitKind::Flow {
+            return;
+        }
+        const CTRL: u8 = 0x01 | 0x02 | 0x04; // FIN, SYN, RST
+        let period = field::FLOW_INTEREST_PERIOD.get(d.interest) as u64;
+        let nth = self.counters.flow[d.index as usize].pkts.wrapping_add(1);
+        let reason = match field::FLOW_INTEREST_MODE.get(d.interest) as u8 {
+            interest_mode::EVERY_PACKET => slow_reason::INTEREST_ALL,
+            interest_mode::TCP_CTRL if d.item.flags & CTRL != 0 => slow_reason::INTEREST_CTRL,
+            interest_mode::SAMPLE if period != 0 && nth.is_multiple_of(period) => {
+                slow_reason::INTEREST_SAMPLE
+            }
+            _ => return,
+        };
+        d.action = Action::SlowPath { reason };
     }
 
     /// f3 for a key: counters and flow hit state, except a counter a command wrote at this edge.
@@ -287,6 +312,8 @@ impl Model {
             reg::PKT_LEN => r.pkt_len,
             reg::FLOW_STATE => r.flow_state,
             reg::FLOW_LAST_HIT => r.flow_last_hit,
+            reg::FLOW_INTEREST => r.flow_interest,
+            reg::PKT_FLAGS => r.pkt_flags,
             reg::CNT_PKTS_LO => r.cnt[0],
             reg::CNT_PKTS_HI => r.cnt[1],
             reg::CNT_BYTES_LO => r.cnt[2],
@@ -318,6 +345,8 @@ impl Model {
             reg::PLANES => r.planes = data,
             reg::FLOW_FLAGS => r.flow_flags = data,
             reg::PKT_LEN => r.pkt_len = data,
+            reg::FLOW_INTEREST => r.flow_interest = data,
+            reg::PKT_FLAGS => r.pkt_flags = data,
             _ => r.reject(reason_code::BAD_OFFSET, 0, addr),
         }
         None
@@ -351,6 +380,7 @@ fn decided(l: Located, kind: HitKind, action: Action, index: u32, stale: bool) -
         action,
         index,
         stale,
+        interest: 0,
     }
 }
 

@@ -10,6 +10,8 @@ pub(crate) struct Item {
     pub len: u16,
     pub tag: u32,
     pub probe: bool,
+    /// TCP flags (key port `tcp_flags`, or PKT_FLAGS for the probe).
+    pub flags: u8,
 }
 
 /// META bits a lookup key keeps from its input; locality comes from stage f1.
@@ -17,7 +19,10 @@ pub(crate) const INPUT_META: u32 = meta::PROTO.mask() | meta::IPV6.mask();
 
 impl Item {
     pub fn from_port(k: &KeyIn) -> Item {
-        Item::new(k.key.words(), k.len, k.tag, false)
+        Item {
+            flags: k.tcp_flags,
+            ..Item::new(k.key.words(), k.len, k.tag, false)
+        }
     }
 
     pub fn new(mut words: [u32; KEY_WORDS], len: u16, tag: u32, probe: bool) -> Item {
@@ -27,6 +32,7 @@ impl Item {
             len,
             tag,
             probe,
+            flags: 0,
         }
     }
 
@@ -66,6 +72,8 @@ pub(crate) struct Decided {
     /// Flow slot or TCAM index; 0 for a miss.
     pub index: u32,
     pub stale: bool,
+    /// The hit flow slot's FLOW_INTEREST word at lookup (0 for other kinds).
+    pub interest: u32,
 }
 
 impl Decided {

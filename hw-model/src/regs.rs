@@ -20,6 +20,8 @@ pub(crate) struct Regs {
     pub pkt_len: u32,
     pub flow_state: u32,
     pub flow_last_hit: u32,
+    pub flow_interest: u32,
+    pub pkt_flags: u32,
     /// CNT_PKTS_LO, CNT_PKTS_HI, CNT_BYTES_LO, CNT_BYTES_HI.
     pub cnt: [u32; 4],
     pub probe_result: u32,

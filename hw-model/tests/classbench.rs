@@ -42,6 +42,7 @@ fn check(set: &str, strategy: TcamStrategy, v6: bool) {
                 key: *k,
                 len: 64,
                 tag: i as u32,
+                tcp_flags: 0,
             }),
             ..CycleIn::default()
         });

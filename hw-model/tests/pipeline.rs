@@ -90,6 +90,7 @@ fn one_key_per_cycle_while_registers_are_written_every_cycle() {
                 key: k(i),
                 len: 1,
                 tag: i,
+                tcp_flags: 0,
             }),
             res_ready: true,
         });
@@ -123,6 +124,7 @@ fn stall_holds_the_result_and_blocks_keys() {
                 key: k(9),
                 len: 1,
                 tag: 9,
+                tcp_flags: 0,
             }),
             res_ready: false,
             mmio: None,
@@ -135,6 +137,7 @@ fn stall_holds_the_result_and_blocks_keys() {
             key: k(9),
             len: 1,
             tag: 9,
+            tcp_flags: 0,
         }),
         res_ready: true,
         mmio: None,
@@ -187,6 +190,7 @@ fn probe_takes_one_input_slot_and_is_busy_for_four_edges() {
             key: k(2),
             len: 1,
             tag: 2,
+            tcp_flags: 0,
         }),
         res_ready: true,
     });
@@ -707,6 +711,7 @@ fn a_key_offered_at_the_reset_edge_is_accepted_and_dropped() {
             key: k(0),
             len: 1,
             tag: 0,
+            tcp_flags: 0,
         }),
         res_ready: true,
     });

@@ -454,6 +454,7 @@ fn stream(
             key: k,
             len: 60 + i as u16,
             tag: i as u32,
+            tcp_flags: 0,
         });
         let out = b.step(CycleIn {
             mmio: mmio.get(i).copied().flatten(),

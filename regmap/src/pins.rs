@@ -17,6 +17,9 @@ pub struct KeyIn {
     pub key: Key,
     pub len: u16,
     pub tag: u32,
+    /// TCP flags of the packet (0 for other protocols): a flow entry's interest TCP_CTRL
+    /// selects packets with SYN, FIN or RST.
+    pub tcp_flags: u8,
 }
 
 /// Inputs sampled at one rising edge.

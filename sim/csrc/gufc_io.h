@@ -14,6 +14,7 @@ struct gufc_io {
     uint32_t key_data[GUFC_KEY_WORDS];
     uint32_t key_len;
     uint32_t key_tag;
+    uint32_t key_flags;
     uint32_t res_ready;
     uint32_t dump;  // write this cycle to the open waveform
     // outputs during the cycle, before the edge

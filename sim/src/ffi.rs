@@ -19,6 +19,7 @@ pub(crate) struct RtlIo {
     pub key_data: [u32; KEY_WORDS],
     pub key_len: u32,
     pub key_tag: u32,
+    pub key_flags: u32,
     pub res_ready: u32,
     pub dump: u32,
     pub key_ready: u32,

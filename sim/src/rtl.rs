@@ -129,6 +129,7 @@ impl Rtl {
                 io.key_data = k.key.words();
                 io.key_len = k.len as u32;
                 io.key_tag = k.tag;
+                io.key_flags = k.tcp_flags as u32;
             }
             None => io.key_valid = 0,
         }

@@ -10,8 +10,8 @@
 use std::collections::VecDeque;
 
 use gufc_regmap::{
-    action, bucket_pair, counter_space, field, key, meta, opcode, reg, verdict, CycleIn, Key,
-    KeyIn, Mmio, KEY_WORDS, REGISTERS,
+    action, bucket_pair, counter_space, field, interest_mode, key, meta, opcode, reg, verdict,
+    CycleIn, Key, KeyIn, Mmio, KEY_WORDS, REGISTERS,
 };
 
 use crate::Config;
@@ -89,6 +89,7 @@ enum Op {
     FlowClear,
     FlowMove,
     FlowTouch,
+    SetInterest,
     LocalWrite,
     CntRead,
     CntClear,
@@ -111,6 +112,7 @@ const OPS: &[(Op, u32)] = &[
     (Op::FlowClear, 3),
     (Op::FlowMove, 5),
     (Op::FlowTouch, 3),
+    (Op::SetInterest, 6),
     (Op::LocalWrite, 3),
     (Op::CntRead, 6),
     (Op::CntClear, 2),
@@ -187,6 +189,7 @@ impl Stimulus {
                 key: self.traffic_key(),
                 len: self.packet_len(),
                 tag: self.tag,
+                tcp_flags: self.tcp_flags(),
             }
         });
 
@@ -278,6 +281,49 @@ impl Stimulus {
         k.src_local = self.rng.chance(100);
         k.dst_local = self.rng.chance(100);
         k
+    }
+
+    /// TCP flags of a packet: mostly plain segments, often SYN/FIN/RST (alone or with others).
+    fn tcp_flags(&mut self) -> u8 {
+        const FIN: u8 = 0x01;
+        const SYN: u8 = 0x02;
+        const RST: u8 = 0x04;
+        const PSH: u8 = 0x08;
+        const ACK: u8 = 0x10;
+        let any = self.rng.below(256) as u8;
+        self.rng.pick(&[
+            0,
+            ACK,
+            ACK,
+            PSH | ACK,
+            SYN,
+            SYN | ACK,
+            FIN | ACK,
+            RST,
+            0xF8, // every flag but FIN/SYN/RST
+            any,
+        ])
+    }
+
+    /// A FLOW_INTEREST word: each mode, SAMPLE periods small enough to trigger under traffic,
+    /// and sometimes an invalid word (mode 4..7, a reserved bit, SAMPLE with PERIOD 0).
+    fn interest(&mut self) -> u32 {
+        let mode = |m: u8| field::FLOW_INTEREST_MODE.put(m as u32);
+        let period = |p: u32| field::FLOW_INTEREST_PERIOD.put(p);
+        match self.rng.below(100) {
+            0..=29 => mode(interest_mode::NONE),
+            30..=44 => mode(interest_mode::EVERY_PACKET),
+            45..=64 => mode(interest_mode::TCP_CTRL) | period(self.rng.below(3)),
+            65..=84 => mode(interest_mode::SAMPLE) | period(1 + self.rng.below(4)),
+            85..=89 => mode(interest_mode::SAMPLE) | period(1 + self.rng.below(0xFFFF)),
+            90..=92 => mode(4 + self.rng.below(4) as u8) | period(self.rng.below(4)),
+            93..=96 => {
+                let m = self.rng.below(4) as u8;
+                let reserved = self.rng.pick(&[3, 8, 15]);
+                mode(m) | period(1) | 1 << reserved
+            }
+            _ => mode(interest_mode::SAMPLE),
+        }
     }
 
     fn packet_len(&mut self) -> u16 {
@@ -417,6 +463,7 @@ impl Stimulus {
                     reg::FLOW_LAST_HIT,
                     reg::ACTION,
                     reg::FLOW_FLAGS,
+                    reg::FLOW_INTEREST,
                 ] {
                     if self.rng.chance(700) {
                         self.r(a);
@@ -447,6 +494,15 @@ impl Stimulus {
             Op::FlowTouch => {
                 let s = self.flow_slot();
                 self.cmd(opcode::FLOW_TOUCH, s);
+            }
+            Op::SetInterest => {
+                let i = self.interest();
+                self.w(reg::FLOW_INTEREST, i);
+                let s = self.flow_slot();
+                self.cmd(opcode::FLOW_SET_INTEREST, s);
+                if self.rng.chance(300) {
+                    self.r(reg::FLOW_INTEREST);
+                }
             }
             Op::LocalWrite => self.local_write(),
             Op::CntRead | Op::CntClear => {
@@ -491,6 +547,11 @@ impl Stimulus {
                 }
                 let len = self.rng.u32();
                 self.w(reg::PKT_LEN, len);
+                if self.rng.chance(700) {
+                    // FLAGS and, sometimes, bits beyond it (ignored).
+                    let f = self.tcp_flags() as u32 | (self.rng.chance(100) as u32) << 8;
+                    self.w(reg::PKT_FLAGS, f);
+                }
                 let i = self.rng.below(4);
                 self.cmd(opcode::PROBE, i);
                 if self.rng.chance(300) {
@@ -548,7 +609,7 @@ impl Stimulus {
             Op::BadCommand => {
                 let op = self
                     .rng
-                    .pick(&[0x00, 0x05, 0x0F, 0x15, 0x21, 0x32, 0x41, 0xFF]);
+                    .pick(&[0x00, 0x05, 0x0F, 0x16, 0x21, 0x32, 0x41, 0xFF]);
                 let i = self.rng.u32();
                 self.cmd(op, i & 0xFF_FFFF);
                 self.r(reg::ERROR);
@@ -662,6 +723,11 @@ impl Stimulus {
             flags |= 1 << (1 + self.rng.below(31));
         }
         self.w(reg::FLOW_FLAGS, flags);
+        if self.rng.chance(850) {
+            // Else the staged word stays (the last write, or what FLOW_READ loaded).
+            let i = self.interest();
+            self.w(reg::FLOW_INTEREST, i);
+        }
         let w = self.cfg.flow_ways;
         let slot = if self.rng.chance(850) {
             let (b1, b2) = bucket_pair(&k, self.log2_buckets);
@@ -754,6 +820,7 @@ pub fn bench_program(cfg: &Config, seed: u64, traffic_cycles: usize) -> Vec<Cycl
                 key,
                 len: 64,
                 tag: s.tag,
+                tcp_flags: 0,
             }),
             res_ready: true,
         });

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::lockstep::{cycles, run, seeds, Random};
+use common::lockstep::{cycles, run, seeds, Coverage, Random};
 use gufc_sim::{describe, Config, Rtl};
 
 fn config(n: u32) -> Config {
@@ -16,7 +16,7 @@ fn config(n: u32) -> Config {
 fn random(n: u32, default_seeds: &[u64], default_cycles: u64) {
     let cfg = config(n);
     let name = describe(&cfg);
-    let mut total = 0;
+    let mut total = Coverage::default();
     for seed in seeds(default_seeds) {
         let cov = run(
             cfg.clone(),
@@ -31,9 +31,19 @@ fn random(n: u32, default_seeds: &[u64], default_cycles: u64) {
             "seed {seed} exercised nothing: {cov:?}"
         );
         eprintln!("[{name}] seed {seed}: {cov:?}");
-        total += cov.cycles;
+        total.add(&cov);
     }
-    eprintln!("[{name}] {total} cycles co-simulated, 0 mismatches");
+    // The flow-entry interest (slow-path reasons INTEREST_ALL/CTRL/SAMPLE) must have decided
+    // packets, or the lockstep says nothing about it.
+    assert!(
+        total.interest.iter().all(|&n| n > 0),
+        "[{name}] interest reasons not all exercised: {:?}",
+        total.interest
+    );
+    eprintln!(
+        "[{name}] {} cycles co-simulated, 0 mismatches",
+        total.cycles
+    );
 }
 
 #[test]

@@ -1,13 +1,15 @@
 //! Directed lockstep cases: commands that land on the very edge at which a key is counted
 //! against the same TCAM entry, flow slot, channel or global counter (docs/timing.md, "Register
-//! accesses at the same edge"), probes under back-pressure, and resets in traffic. A key is sent
-//! every cycle, so every command below collides with a same-edge increment.
+//! accesses at the same edge"), probes under back-pressure, resets in traffic, and each mode of
+//! a flow entry's interest (FLOW_INTEREST) under traffic. A key is sent every cycle, so every
+//! command below collides with a same-edge increment.
 
 mod common;
 
 use common::lockstep::{run, Fixed};
 use gufc_regmap::{
-    bucket_pair, counter_space, field, opcode, reg, Action, CycleIn, Key, KeyIn, Mmio, TcamEntry,
+    bucket_pair, counter_space, field, interest_mode, opcode, reg, Action, CycleIn, Key, KeyIn,
+    Mmio, TcamEntry,
 };
 use gufc_sim::{Config, Rtl};
 
@@ -16,6 +18,8 @@ struct Prog {
     cfg: Config,
     inputs: Vec<CycleIn>,
     traffic: Vec<Key>,
+    /// TCP flags of successive keys (cycled independently of `traffic`); empty means 0.
+    flags: Vec<u8>,
     res_ready: bool,
     tag: u32,
 }
@@ -26,6 +30,7 @@ impl Prog {
             cfg,
             inputs: Vec::new(),
             traffic: Vec::new(),
+            flags: Vec::new(),
             res_ready: true,
             tag: 0,
         }
@@ -39,6 +44,11 @@ impl Prog {
                 key: k,
                 len: 64 + (self.tag % 7) as u16,
                 tag: self.tag,
+                tcp_flags: if self.flags.is_empty() {
+                    0
+                } else {
+                    self.flags[self.tag as usize % self.flags.len()]
+                },
             }
         });
         self.inputs.push(CycleIn {
@@ -119,6 +129,7 @@ impl Prog {
             reg::FLOW_LAST_HIT,
             reg::ACTION,
             reg::FLOW_FLAGS,
+            reg::FLOW_INTEREST,
             reg::KEY,
         ] {
             self.r(a);
@@ -366,5 +377,238 @@ fn probes_and_locality_under_back_pressure_and_reset() {
             },
         );
         assert!(cov.results > 100);
+    }
+}
+
+const FIN: u8 = 0x01;
+const SYN: u8 = 0x02;
+const RST: u8 = 0x04;
+const PSH: u8 = 0x08;
+const ACK: u8 = 0x10;
+
+fn interest(mode: u8, period: u32) -> u32 {
+    field::FLOW_INTEREST_MODE.put(mode as u32) | field::FLOW_INTEREST_PERIOD.put(period)
+}
+
+impl Prog {
+    fn set_interest(&mut self, slot: u32, word: u32) {
+        self.w(reg::FLOW_INTEREST, word);
+        self.cmd(opcode::FLOW_SET_INTEREST, slot);
+    }
+
+    /// Flow write with an interest, then traffic, then the slot's, channel's and globals' counts.
+    fn interest_round(&mut self, slot: u32, k: &Key, word: u32, burst: usize) {
+        self.w(reg::FLOW_INTEREST, word);
+        self.flow(slot, k, Action::Deliver { channel: 0 }, false);
+        self.traffic = vec![*k];
+        self.idle(burst);
+        self.flow_state(slot);
+        self.counter(counter_space::FLOW, slot);
+        self.counter(counter_space::CHANNEL, 0);
+        for g in 0..8 {
+            self.counter(counter_space::GLOBAL, g);
+        }
+    }
+
+    fn probe(&mut self, k: &Key, flags: u32) {
+        self.stage(reg::KEY, &k.words());
+        self.w(reg::PKT_FLAGS, flags);
+        self.cmd(opcode::PROBE, 0);
+        self.idle(5);
+        self.r(reg::PROBE_RESULT);
+        self.r(reg::PROBE_INDEX);
+    }
+}
+
+fn run_interest(name: &'static str, cfg: Config, p: Prog, reason: usize) {
+    let cov = run(
+        cfg,
+        &Fixed {
+            name,
+            inputs: p.inputs,
+        },
+    );
+    assert!(cov.results > 100, "{name}: {cov:?}");
+    assert!(cov.interest[reason] > 0, "{name}: {cov:?}");
+}
+
+/// EVERY_PACKET: every current hit goes to the slow path (no channel count); switched on and off
+/// by FLOW_SET_INTEREST under traffic; a stale entry's interest does not apply; FLOW_MOVE carries
+/// the interest.
+#[test]
+fn interest_every_packet() {
+    for cfg in configs() {
+        let mut p = Prog::new(cfg.clone());
+        let a = key_a();
+        let sa = p.slot(&a, false, 0);
+        let other = if cfg.flow_ways > 1 {
+            p.slot(&a, false, 1)
+        } else {
+            p.slot(&a, true, 0)
+        };
+        let all = interest(interest_mode::EVERY_PACKET, 0);
+        p.rule(1, &TcamEntry::match_all(1, Action::Drop), 3);
+        p.interest_round(sa, &a, all, 12);
+        for round in 0..4 {
+            p.idle(round);
+            p.set_interest(sa, interest(interest_mode::NONE, 0));
+            p.idle(5);
+            p.set_interest(sa, all);
+            p.idle(round);
+            p.flow_state(sa);
+            // Stale: the rule decides; touched again, the interest applies again.
+            p.cmd(opcode::COMMIT, 0);
+            p.idle(6);
+            p.cmd(opcode::FLOW_TOUCH, sa);
+            p.idle(6);
+            if other != sa {
+                p.w(reg::CMD_ARG, other);
+                p.cmd(opcode::FLOW_MOVE, sa);
+                p.idle(6);
+                p.flow_state(other);
+                p.w(reg::CMD_ARG, sa);
+                p.cmd(opcode::FLOW_MOVE, other);
+                p.idle(3);
+            }
+            p.probe(&a, 0);
+        }
+        run_interest("interest_every_packet", cfg, p, 0);
+    }
+}
+
+/// TCP_CTRL: only packets with SYN, FIN or RST go to the slow path, and a probe follows PKT_FLAGS.
+#[test]
+fn interest_tcp_ctrl() {
+    for cfg in configs() {
+        let mut p = Prog::new(cfg.clone());
+        let (a, b) = (key_a(), key_b());
+        let sa = p.slot(&a, false, 0);
+        let sb = p.slot(&b, true, cfg.flow_ways - 1);
+        p.rule(0, &TcamEntry::match_all(1, Action::SlowPath { reason: 30 }), 3);
+        p.flags = vec![0, SYN, ACK, SYN | ACK, PSH | ACK, FIN | ACK, RST, 0xF8, 0xFF];
+        p.interest_round(sa, &a, interest(interest_mode::TCP_CTRL, 7), 20);
+        if sb != sa {
+            p.w(reg::FLOW_INTEREST, interest(interest_mode::TCP_CTRL, 0));
+            p.flow(sb, &b, Action::Drop, true);
+            p.traffic = vec![a, b, a];
+            p.idle(20);
+        }
+        for f in [0, SYN, FIN, RST, ACK, 0xF8] {
+            p.probe(&a, f as u32);
+        }
+        p.probe(&a, 0x102); // bits beyond FLAGS are not flags
+        p.set_interest(sa, interest(interest_mode::NONE, 0));
+        p.idle(10);
+        p.set_interest(sa, interest(interest_mode::TCP_CTRL, 0));
+        p.idle(10);
+        p.counter(counter_space::GLOBAL, 5);
+        run_interest("interest_tcp_ctrl", cfg, p, 1);
+    }
+}
+
+/// SAMPLE: every PERIOD-th packet by the slot's packet counter, also where a same-edge command
+/// (CNT_CLEAR, FLOW_SET_INTEREST, FLOW_MOVE) loses the increment or changes the interest; probes
+/// test the counter without counting.
+#[test]
+fn interest_sample() {
+    for cfg in configs() {
+        let mut p = Prog::new(cfg.clone());
+        let a = key_a();
+        let sa = p.slot(&a, false, 0);
+        let other = if cfg.flow_ways > 1 {
+            p.slot(&a, false, 1)
+        } else {
+            p.slot(&a, true, 0)
+        };
+        p.rule(0, &TcamEntry::match_all(1, Action::Drop), 3);
+        for period in [1, 2, 3, 5] {
+            p.interest_round(sa, &a, interest(interest_mode::SAMPLE, period), 11);
+            for offset in 0..4 {
+                p.idle(offset);
+                p.w(reg::CMD_ARG, counter_space::FLOW as u32);
+                p.cmd(opcode::CNT_CLEAR, sa);
+                p.idle(offset);
+                p.set_interest(sa, interest(interest_mode::SAMPLE, period + offset as u32));
+                p.counter(counter_space::FLOW, sa);
+            }
+            if other != sa {
+                p.w(reg::CMD_ARG, other);
+                p.cmd(opcode::FLOW_MOVE, sa);
+                p.idle(4);
+                p.w(reg::CMD_ARG, sa);
+                p.cmd(opcode::FLOW_MOVE, other);
+                p.idle(2);
+            }
+            p.traffic.clear();
+            p.idle(4);
+            for _ in 0..3 {
+                p.probe(&a, 0);
+            }
+        }
+        run_interest("interest_sample", cfg, p, 2);
+    }
+}
+
+/// Invalid FLOW_INTEREST words are rejected (BAD_FLAGS) by FLOW_WRITE and FLOW_SET_INTEREST,
+/// FLOW_SET_INTEREST checks its index first and leaves an invalid slot alone, FLOW_READ loads the
+/// interest (0 from an invalid slot), and FLOW_WRITE's other checks keep their order.
+#[test]
+fn interest_rejections_and_reads() {
+    for cfg in configs() {
+        let mut p = Prog::new(cfg.clone());
+        let a = key_a();
+        let sa = p.slot(&a, false, 0);
+        let m = cfg.flow_buckets * cfg.flow_ways;
+        let all = interest(interest_mode::EVERY_PACKET, 9);
+        p.rule(0, &TcamEntry::match_all(1, Action::Drop), 3);
+        p.interest_round(sa, &a, all, 6);
+        let bad = [
+            interest(4, 1),
+            interest(7, 0),
+            interest(interest_mode::SAMPLE, 0),
+            interest(interest_mode::NONE, 0) | 1 << 3,
+            interest(interest_mode::TCP_CTRL, 1) | 1 << 15,
+        ];
+        for word in bad {
+            p.w(reg::ERROR, 0);
+            p.set_interest(sa, word);
+            p.r(reg::ERROR);
+            p.r(reg::ERROR_INDEX);
+            p.w(reg::ERROR, 0);
+            p.w(reg::FLOW_INTEREST, word);
+            p.flow(sa, &a, Action::Drop, false);
+            p.r(reg::ERROR);
+            p.w(reg::ERROR, 0);
+            // BAD_FLAGS comes before BAD_ACTION, after BAD_INDEX.
+            p.w(reg::ACTION, 3);
+            p.cmd(opcode::FLOW_WRITE, sa);
+            p.cmd(opcode::FLOW_SET_INTEREST, m);
+            p.r(reg::ERROR);
+            p.r(reg::ERROR_INDEX);
+            p.flow_state(sa);
+            p.idle(4);
+        }
+        p.w(reg::ERROR, 0);
+        p.w(reg::FLOW_INTEREST, interest(interest_mode::SAMPLE, 0xFFFF) | 0xFFF8);
+        p.flow(sa, &a, Action::Drop, false);
+        p.r(reg::ERROR);
+        // The staged word holds all 32 bits; FLOW_READ overwrites it with the slot's interest.
+        p.w(reg::FLOW_INTEREST, 0xFFFF_FFFF);
+        p.r(reg::FLOW_INTEREST);
+        p.flow_state(sa);
+        p.cmd(opcode::FLOW_CLEAR, sa);
+        p.set_interest(sa, all);
+        p.r(reg::ERROR);
+        p.flow_state(sa);
+        p.w(reg::PKT_FLAGS, 0xFFFF_FFFF);
+        p.r(reg::PKT_FLAGS);
+        p.w(reg::FLOW_INTEREST, all);
+        p.flow(sa, &a, Action::Drop, false);
+        p.idle(10);
+        p.w(reg::CONTROL, 1);
+        p.r(reg::FLOW_INTEREST);
+        p.r(reg::PKT_FLAGS);
+        p.flow_state(sa);
+        run_interest("interest_rejections", cfg, p, 0);
     }
 }

@@ -65,6 +65,7 @@ fn classify(d: &mut Rtl, k: Key, len: u16) -> LookupResult {
             key: k,
             len,
             tag: 0xABCD,
+            tcp_flags: 0,
         },
     );
     assert!(out.accepted);
@@ -104,6 +105,7 @@ fn capability_registers_report_the_parameters() {
         assert_eq!(
             read(&mut d, reg::VERSION),
             field::VERSION_MAJOR.put(device::VERSION_MAJOR)
+                | field::VERSION_MINOR.put(device::VERSION_MINOR)
         );
         assert_eq!(read(&mut d, reg::CAP_TCAM), c.tcam_entries);
         assert_eq!(read(&mut d, reg::CAP_FLOW_BUCKETS), c.flow_buckets);
@@ -145,6 +147,7 @@ fn latency_is_four_and_one_key_per_cycle() {
                 key: k,
                 len: 100 + t as u16,
                 tag: t,
+                tcp_flags: 0,
             },
         ));
     }
@@ -253,6 +256,7 @@ fn back_pressure_holds_the_result_and_stops_the_input() {
                 key: k,
                 len: 1,
                 tag: t,
+                tcp_flags: 0,
             },
         );
     }
@@ -261,6 +265,7 @@ fn back_pressure_holds_the_result_and_stops_the_input() {
             key: k,
             len: 1,
             tag: 99,
+            tcp_flags: 0,
         }),
         res_ready: false,
         mmio: None,
@@ -376,6 +381,7 @@ fn probe_takes_an_input_slot_and_reports_in_registers() {
             key: k,
             len: 1,
             tag: 1,
+            tcp_flags: 0,
         }),
         ..CycleIn::default()
     });
@@ -598,6 +604,7 @@ fn cycle_counter_and_reset() {
                 key: v4(1, 1, 1, 1),
                 len: 1,
                 tag: t,
+                tcp_flags: 0,
             },
         );
     }

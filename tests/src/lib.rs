@@ -23,10 +23,11 @@ fn rtl(c: Config) -> Box<dyn Sim> {
 
 /// Every backend built into this test binary: the model always, the RTL with feature `rtl`.
 pub fn backends() -> Vec<Backend> {
-    let mut v = vec![Backend { name: "model", make: model }];
+    let model = Backend { name: "model", make: model };
     #[cfg(feature = "rtl")]
-    v.push(Backend { name: "rtl", make: rtl });
-    v
+    return vec![model, Backend { name: "rtl", make: rtl }];
+    #[cfg(not(feature = "rtl"))]
+    vec![model]
 }
 
 /// A small configuration every backend is built with (the RTL's test build uses it too).

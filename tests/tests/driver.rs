@@ -94,7 +94,7 @@ fn rules_commit_atomically_and_classify_by_priority() {
         for r in &rules {
             tx.insert(*r);
         }
-        let (statuses, report) = tx.commit().map_err(|e| e.1).unwrap();
+        let (statuses, report) = tx.commit().unwrap();
         assert_eq!(statuses, vec![UpdateStatus::Ok; 4]);
         assert_eq!(report.epoch, 1);
         let live = d.live_rules().unwrap();
@@ -116,7 +116,7 @@ fn rules_commit_atomically_and_classify_by_priority() {
         tx.insert(rule(0x0c00_0000, 8, None, (0, 65535), 5, Action::Drop));
         tx.insert(rule(0x0d00_0000, 8, None, (0, 65535), 5, Action::Deliver { channel: 99 }));
         tx.delete(rule(0x0e00_0000, 8, None, (0, 65535), 5, Action::Drop));
-        let (statuses, _) = tx.commit().err().unwrap();
+        let statuses = tx.commit().err().unwrap().statuses;
         assert_eq!(statuses[0], UpdateStatus::Aborted);
         assert!(matches!(statuses[1], UpdateStatus::InvalidArgument(_)));
         assert_eq!(statuses[2], UpdateStatus::NotFound);
@@ -235,7 +235,7 @@ fn counters_count_what_the_stream_did() {
             ])
             .unwrap();
         let keys: Vec<_> = (0..300u32)
-            .map(|i| gufc_regmap::KeyIn { key: Key::v4(i, [0x0a00_0001, 0x0b00_0001, 0x0c00_0001][i as usize % 3], 17, 1, 2), len: 100 + i as u16, tag: 0 })
+            .map(|i| gufc_regmap::KeyIn { key: Key::v4(i, [0x0a00_0001, 0x0b00_0001, 0x0c00_0001][i as usize % 3], 17, 1, 2), len: 100 + i as u16, tag: 0, tcp_flags: 0 })
             .collect();
         let (results, st) = gufc::stream::classify_all(d.bar(), keys.clone());
         assert_eq!(results.len(), 300);

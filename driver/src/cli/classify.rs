@@ -65,7 +65,7 @@ pub fn classify_trace(target: &Target, rules: &Path, format: FormatArg, strict: 
     for (entry, &index) in report.placement.iter().enumerate() {
         rule_at[index as usize] = loaded.set.rules[loaded.compiled.rule_of(entry)].loc.line;
     }
-    let keys = trace.iter().map(|h| KeyIn { key: h.key, len: 64, tag: 0 });
+    let keys = trace.iter().map(|h| KeyIn { key: h.key, len: 64, tag: 0, tcp_flags: 0 });
     let mut matches = Vec::with_capacity(trace.len());
     let st = stream::classify(dev.bar(), keys, |r| {
         matches.push(match r.kind {

@@ -41,14 +41,14 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
     }
 }
 
@@ -60,7 +60,7 @@ fn local_addr(ipv6: bool, rng: &mut Rng) -> u128 {
         std::net::IpAddr::V4(a) => (u32::from(a) as u128, 32),
         std::net::IpAddr::V6(a) => (u128::from(a), 128),
     };
-    let host = ((rng.next() as u128) << 64 | rng.next() as u128) & (u128::MAX >> (128 - (bits - len as u32)));
+    let host = ((rng.next_u64() as u128) << 64 | rng.next_u64() as u128) & (u128::MAX >> (128 - (bits - len as u32)));
     base | host
 }
 
@@ -69,7 +69,7 @@ fn local_addr(ipv6: bool, rng: &mut Rng) -> u128 {
 pub fn key_inside(e: &TcamEntry, rng: &mut Rng) -> Key {
     let mut w = [0u32; gufc_regmap::KEY_WORDS];
     for (i, word) in w.iter_mut().enumerate() {
-        *word = (e.value[i] & e.mask[i]) | (rng.next() as u32 & !e.mask[i]);
+        *word = (e.value[i] & e.mask[i]) | (rng.next_u64() as u32 & !e.mask[i]);
     }
     let mut k = Key::from_words(&w);
     if !k.ipv6 {
@@ -128,9 +128,9 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
         } else if roll < 85 {
             key_inside(&entries[rng.below(entries.len() as u64) as usize], &mut rng)
         } else {
-            Key::v4(rng.next() as u32, rng.next() as u32, [6, 17][rng.below(2) as usize], rng.next() as u16, rng.next() as u16)
+            Key::v4(rng.next_u64() as u32, rng.next_u64() as u32, [6, 17][rng.below(2) as usize], rng.next_u64() as u16, rng.next_u64() as u16)
         };
-        keys.push(KeyIn { key: k, len: 64 + rng.below(1400) as u16, tag: 0 });
+        keys.push(KeyIn { key: k, len: 64 + rng.below(1400) as u16, tag: 0, tcp_flags: 0 });
     }
     let mut kinds = [0u64; 3];
     let st = stream::classify(dev.bar(), keys, |r| {

@@ -8,9 +8,11 @@ mod output;
 mod packet;
 pub mod pci;
 mod regs;
+pub mod replay;
 pub mod rules;
 pub mod selftest;
 mod show;
+pub mod trace;
 
 use std::process::ExitCode;
 
@@ -44,6 +46,8 @@ EXAMPLES:
     gufc classify --format classbench --rules acl1_1K --trace acl1_1K_trace
     gufc rules load examples/host-firewall.rules
     gufc --rules examples/host-firewall.rules probe tcp 203.0.113.7:40000 192.0.2.10:22
+    gufc replay --pcap tests/data/pcap/mixed.pcap --json
+    gufc trace --pcap tests/data/pcap/mixed.pcap tcp 10.0.3.164:40002 192.0.2.12:22
     gufc regs dump --json
     gufc --device 0000:01:00.0 caps
 
@@ -69,6 +73,10 @@ pub enum Command {
     Regs(regs::Cmd),
     /// Classify one packet through the device pipeline using registers only (no traffic).
     Probe(show::ProbeArgs),
+    /// Replay a pcap/pcapng capture through a model NIC whose slow path learns flows.
+    Replay(replay::Args),
+    /// Which stage of the device handles a packet now, why, and which subscribers get it.
+    Trace(trace::Args),
     /// Identification and capabilities of the device.
     #[command(alias = "info")]
     Caps,
@@ -107,6 +115,8 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Stats(a) => show::stats(&cli.target, a, json),
         Command::Regs(c) => regs::run(&cli.target, c, json),
         Command::Probe(a) => show::probe(&cli.target, a, json),
+        Command::Replay(a) => replay::run(&cli.target, a, json),
+        Command::Trace(a) => trace::run(&cli.target, a, json),
         Command::Caps => show::caps(&cli.target, json),
         Command::Selftest(a) => {
             let mut bar = cli.target.open()?.into_bar();

@@ -74,11 +74,18 @@ fn parse_prefix(s: &str) -> Result<(std::net::IpAddr, u8), String> {
 }
 
 /// The slow path replay and trace use: conntrack plus the two example subscribers.
-pub(crate) fn slow_path(learn_reason: u8, accept_channel: u8, eviction: Eviction) -> SlowPath {
+/// `hw_interest`: the device carries per-flow interest (register map 1.1 and later).
+pub(crate) fn slow_path(
+    learn_reason: u8,
+    accept_channel: u8,
+    eviction: Eviction,
+    hw_interest: bool,
+) -> SlowPath {
     let cfg = flowlife::Config {
         learn_reason,
         accept_channel,
         eviction,
+        hw_interest,
         ..flowlife::Config::default()
     };
     let mut slow = SlowPath::new(cfg);
@@ -124,7 +131,7 @@ pub(crate) fn replay_into(
     locals: &[String],
 ) -> Result<(WiredDevice, SlowPath, flowlife::ReplayReport), Box<dyn std::error::Error>> {
     let mut dev = open_wired(target, rules, locals)?;
-    let mut slow = slow_path(16, 0, Eviction::Refuse);
+    let mut slow = slow_path(16, 0, Eviction::Refuse, dev.caps().version_minor >= 1);
     let reader = CaptureReader::open(pcap)?;
     let opts = ReplayOptions {
         shutdown: false,
@@ -140,7 +147,12 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
         EvictionArg::Refuse => Eviction::Refuse,
         EvictionArg::EvictIdlest => Eviction::EvictIdlest,
     };
-    let mut slow = slow_path(a.learn_reason, a.accept_channel, eviction);
+    let mut slow = slow_path(
+        a.learn_reason,
+        a.accept_channel,
+        eviction,
+        dev.caps().version_minor >= 1,
+    );
     let reader = CaptureReader::open(&a.pcap)?;
     let size = std::fs::metadata(&a.pcap).map(|m| m.len()).unwrap_or(0);
     let show_progress = !json && std::io::stderr().is_terminal() && std::io::stdout().is_terminal();

@@ -89,9 +89,26 @@ pub struct StatsArgs {
     /// Also list every live rule's counters.
     #[arg(long)]
     pub rules: bool,
+    /// Replay this capture through the slow path first, and add the slow path's counters:
+    /// punts by reason, refused inserts by cause, flows learned and ended, re-validations.
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<std::path::PathBuf>,
 }
 
 pub fn stats(target: &Target, a: StatsArgs, json: bool) -> CliResult {
+    if let Some(p) = &a.pcap {
+        let (mut dev, slow, _) = super::replay::replay_into(target, p, target.load.as_deref(), &[])?;
+        let global = dev.global_counters()?;
+        if json {
+            output::json(&serde_json::json!({"global": global, "slow_path": slow.stats}));
+        } else {
+            print_global(&global);
+            for l in slow.stats.lines() {
+                println!("{l}");
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut dev = target.open()?;
     let global = dev.global_counters()?;
     let mut channels = Vec::new();
@@ -115,8 +132,7 @@ pub fn stats(target: &Target, a: StatsArgs, json: bool) -> CliResult {
         }));
         return Ok(ExitCode::SUCCESS);
     }
-    println!("lookups {}  flow hits {}  rule hits {}  misses {}  stale flows {}", global.lookups, global.flow_hits, global.rule_hits, global.misses, global.stale_flows);
-    println!("delivered {}  dropped {}  slow path {}", global.delivered, global.drops, global.slow_path);
+    print_global(&global);
     for (c, v) in &channels {
         println!("channel {c:>3}: {} packets, {} bytes", v.packets, v.bytes);
     }
@@ -171,4 +187,9 @@ pub fn caps(target: &Target, json: bool) -> CliResult {
         println!("latency:       {} cycles; counters {} bits", c.latency, c.counter_bits);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_global(g: &crate::device::GlobalCounters) {
+    println!("lookups {}  flow hits {}  rule hits {}  misses {}  stale flows {}", g.lookups, g.flow_hits, g.rule_hits, g.misses, g.stale_flows);
+    println!("delivered {}  dropped {}  slow path {}", g.delivered, g.drops, g.slow_path);
 }

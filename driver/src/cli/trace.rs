@@ -81,11 +81,11 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
         }
         None => (
             open_wired(target, a.rules.as_deref(), &a.locals)?,
-            slow_path(16, 0, Eviction::Refuse),
+            slow_path(16, 0, Eviction::Refuse, true),
         ),
     };
     let epoch = field::STATUS_EPOCH.get(dev.status()?) as u8;
-    let probe = dev.probe(&key, a.len)?;
+    let probe = dev.probe_flags(&key, a.len, flags)?;
     let cached = dev.flow_lookup(&key)?;
     let (stage, why) = match probe.kind {
         HitKind::Flow => {
@@ -93,7 +93,7 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
                 .ok_or("the device reports a flow hit but the driver finds no entry for the key")?;
             (
                 format!("flow-cache slot {}", probe.index),
-                format!("a current entry for this exact tuple (epoch {}{}, {} packets / {} bytes so far) decides: {}", f.epoch, if f.pinned { ", pinned" } else { "" }, f.packets, f.bytes, f.action),
+                format!("a current entry for this exact tuple (epoch {}{}, {} packets / {} bytes so far, interest: {}) decides: {}", f.epoch, if f.pinned { ", pinned" } else { "" }, f.packets, f.bytes, f.interest, f.action),
             )
         }
         HitKind::Rule => {

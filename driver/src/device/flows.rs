@@ -3,11 +3,13 @@
 //! cuckoo moves. Each move is one FLOW_MOVE command, atomic in the device, so a lookup never
 //! misses an entry that is being moved.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap;
 
 use super::{Caps, Device, DeviceError};
 use crate::backend::Bar;
-use gufc_regmap::{bucket_pair, field, opcode, reg, Action, Key, KEY_WORDS};
+use gufc_regmap::{bucket_pair, field, interest_mode, opcode, reg, Action, Key, KEY_WORDS};
 
 /// Most slots the cuckoo search visits before declaring the buckets full.
 const SEARCH_LIMIT: usize = 2048;
@@ -16,7 +18,7 @@ const SEARCH_LIMIT: usize = 2048;
 pub(super) struct Shadow {
     /// Key in each slot; `None` until read back from the device.
     slots: Option<Vec<Option<Key>>>,
-    index: HashMap<Key, u32>,
+    index: FxHashMap<Key, u32>,
     ways: u32,
     log2_buckets: u32,
     capacity: u32,
@@ -26,7 +28,7 @@ impl Shadow {
     pub(super) fn new(caps: &Caps) -> Self {
         Shadow {
             slots: None,
-            index: HashMap::new(),
+            index: FxHashMap::default(),
             ways: caps.flow_ways,
             log2_buckets: caps.flow_buckets.trailing_zeros(),
             capacity: caps.flow_slots(),
@@ -41,6 +43,11 @@ impl Shadow {
     fn bucket_slots(&self, b: u32) -> std::ops::Range<u32> {
         b * self.ways..(b + 1) * self.ways
     }
+    /// The first empty way of bucket `b1`, then of `b2`.
+    fn free_slot(&self, b1: u32, b2: u32) -> Option<u32> {
+        let slots = self.slots.as_ref()?;
+        self.bucket_slots(b1).chain(self.bucket_slots(b2)).find(|&s| slots[s as usize].is_none())
+    }
 }
 
 /// How an insert found its place.
@@ -51,6 +58,59 @@ pub struct FlowInsert {
     pub moves: u32,
     /// The key was already cached and its entry was rewritten.
     pub replaced: bool,
+}
+
+/// Which packets of a current hit a flow entry still sends to the host (FLOW_INTEREST), each
+/// with a slow-path reason naming why: INTEREST_ALL, INTEREST_CTRL, INTEREST_SAMPLE.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum FlowInterest {
+    /// Full offload.
+    #[default]
+    None,
+    /// Every packet.
+    All,
+    /// TCP packets with SYN, FIN or RST.
+    TcpCtrl,
+    /// Every Nth packet by the entry's packet counter (N ≥ 1).
+    Sample(u16),
+}
+
+impl FlowInterest {
+    pub fn encode(self) -> u32 {
+        let (mode, period) = match self {
+            FlowInterest::None => (interest_mode::NONE, 0),
+            FlowInterest::All => (interest_mode::EVERY_PACKET, 0),
+            FlowInterest::TcpCtrl => (interest_mode::TCP_CTRL, 0),
+            FlowInterest::Sample(n) => (interest_mode::SAMPLE, n),
+        };
+        field::FLOW_INTEREST_MODE.put(mode as u32) | field::FLOW_INTEREST_PERIOD.put(period as u32)
+    }
+
+    /// `None` for a word the device would not hold.
+    pub fn decode(w: u32) -> Option<FlowInterest> {
+        if w & !(field::FLOW_INTEREST_MODE.mask() | field::FLOW_INTEREST_PERIOD.mask()) != 0 {
+            return None;
+        }
+        let period = field::FLOW_INTEREST_PERIOD.get(w) as u16;
+        match field::FLOW_INTEREST_MODE.get(w) as u8 {
+            interest_mode::NONE => Some(FlowInterest::None),
+            interest_mode::EVERY_PACKET => Some(FlowInterest::All),
+            interest_mode::TCP_CTRL => Some(FlowInterest::TcpCtrl),
+            interest_mode::SAMPLE if period != 0 => Some(FlowInterest::Sample(period)),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for FlowInterest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FlowInterest::None => write!(f, "none (full offload)"),
+            FlowInterest::All => write!(f, "every packet"),
+            FlowInterest::TcpCtrl => write!(f, "TCP SYN/FIN/RST"),
+            FlowInterest::Sample(n) => write!(f, "every {n}th packet"),
+        }
+    }
 }
 
 /// A flow entry as read back from the device.
@@ -66,6 +126,8 @@ pub struct FlowInfo {
     pub hit: bool,
     pub stale: bool,
     pub last_hit: u32,
+    /// Which packets of a hit still go to the host.
+    pub interest: FlowInterest,
     pub packets: u64,
     pub bytes: u64,
 }
@@ -76,7 +138,7 @@ impl<B: Bar> Device<B> {
             return Ok(());
         }
         let mut slots = vec![None; self.flows.capacity as usize];
-        let mut index = HashMap::new();
+        let mut index = FxHashMap::default();
         for s in 0..self.flows.capacity {
             if let Some(info) = self.read_flow(s)? {
                 slots[s as usize] = Some(info.key);
@@ -91,16 +153,26 @@ impl<B: Bar> Device<B> {
     /// Caches `key` → `action`. A key already cached has its entry rewritten in place.
     /// `pinned` entries ignore rule-set commits; others go stale at the next COMMIT.
     pub fn flow_insert(&mut self, key: &Key, action: Action, pinned: bool) -> Result<FlowInsert, DeviceError> {
+        self.flow_insert_with(key, action, pinned, FlowInterest::None)
+    }
+
+    /// [`Device::flow_insert`] with the packets the host still wants of the flow.
+    pub fn flow_insert_with(&mut self, key: &Key, action: Action, pinned: bool, interest: FlowInterest) -> Result<FlowInsert, DeviceError> {
+        self.check_interest(interest)?;
         if let Action::Deliver { channel } = action {
             self.check_index("channel", channel as u32, self.caps.channels)?;
         }
         self.sync_flows()?;
         let key = key.flow_part();
         if let Some(&slot) = self.flows.index.get(&key) {
-            self.write_flow(slot, &key, action, pinned)?;
+            self.write_flow(slot, &key, action, pinned, interest)?;
             return Ok(FlowInsert { slot, moves: 0, replaced: true });
         }
         let (b1, b2) = self.flows.buckets(&key);
+        if let Some(slot) = self.flows.free_slot(b1, b2) {
+            self.write_flow(slot, &key, action, pinned, interest)?;
+            return Ok(FlowInsert { slot, moves: 0, replaced: false });
+        }
         let path = self.cuckoo_path(b1, b2).ok_or_else(|| DeviceError::FlowTableFull {
             backend: self.bar.name(),
             key,
@@ -113,7 +185,7 @@ impl<B: Bar> Device<B> {
             self.move_flow(w[0], w[1])?;
         }
         let slot = path[0];
-        self.write_flow(slot, &key, action, pinned)?;
+        self.write_flow(slot, &key, action, pinned, interest)?;
         Ok(FlowInsert { slot, moves: path.len() as u32 - 1, replaced: false })
     }
 
@@ -122,13 +194,10 @@ impl<B: Bar> Device<B> {
     fn cuckoo_path(&self, b1: u32, b2: u32) -> Option<Vec<u32>> {
         let sh = &self.flows;
         let slots = sh.slots.as_ref().unwrap();
-        let mut parent: HashMap<u32, Option<u32>> = HashMap::new();
+        let mut parent: FxHashMap<u32, Option<u32>> = FxHashMap::default();
         let mut queue = VecDeque::new();
         for b in [b1, b2] {
             for s in sh.bucket_slots(b) {
-                if slots[s as usize].is_none() {
-                    return Some(vec![s]);
-                }
                 if parent.insert(s, None).is_none() {
                     queue.push_back(s);
                 }
@@ -164,10 +233,11 @@ impl<B: Bar> Device<B> {
         None
     }
 
-    fn write_flow(&mut self, slot: u32, key: &Key, action: Action, pinned: bool) -> Result<(), DeviceError> {
+    fn write_flow(&mut self, slot: u32, key: &Key, action: Action, pinned: bool, interest: FlowInterest) -> Result<(), DeviceError> {
         self.stage_words(reg::KEY, &key.words())?;
         self.stage(reg::ACTION, action.encode())?;
         self.stage(reg::FLOW_FLAGS, field::FLOW_FLAGS_PINNED.put(pinned as u32))?;
+        self.stage(reg::FLOW_INTEREST, interest.encode())?;
         self.command(opcode::FLOW_WRITE, slot)?;
         self.check()?;
         let slots = self.flows.slots.as_mut().unwrap();
@@ -215,6 +285,26 @@ impl<B: Bar> Device<B> {
         Ok(slot)
     }
 
+    fn check_interest(&self, interest: FlowInterest) -> Result<(), DeviceError> {
+        if interest == FlowInterest::Sample(0) {
+            return Err(DeviceError::OutOfRange { backend: self.bar.name(), what: "sample period", value: 0, limit: 65535 });
+        }
+        Ok(())
+    }
+
+    /// Changes which packets of `key`'s entry still go to the host, in one command (a
+    /// subscriber changing its mind); the entry's counters and state are kept.
+    pub fn flow_set_interest(&mut self, key: &Key, interest: FlowInterest) -> Result<u32, DeviceError> {
+        self.check_interest(interest)?;
+        self.sync_flows()?;
+        let key = key.flow_part();
+        let slot = *self.flows.index.get(&key).ok_or_else(|| DeviceError::NoSuchFlow { backend: self.bar.name(), key })?;
+        self.stage(reg::FLOW_INTEREST, interest.encode())?;
+        self.command(opcode::FLOW_SET_INTEREST, slot)?;
+        self.check()?;
+        Ok(slot)
+    }
+
     /// Reads `key`'s entry back from the device, if cached.
     pub fn flow_lookup(&mut self, key: &Key) -> Result<Option<FlowInfo>, DeviceError> {
         self.sync_flows()?;
@@ -257,6 +347,7 @@ impl<B: Bar> Device<B> {
         let a = self.read(reg::ACTION)?;
         let flags = self.read(reg::FLOW_FLAGS)?;
         let last_hit = self.read(reg::FLOW_LAST_HIT)?;
+        let iw = self.read(reg::FLOW_INTEREST)?;
         let c = self.counter(super::CounterSpace::Flow, slot)?;
         self.check()?;
         Ok(Some(FlowInfo {
@@ -271,6 +362,10 @@ impl<B: Bar> Device<B> {
             hit: field::FLOW_STATE_HIT.get(state) != 0,
             stale: field::FLOW_STATE_STALE.get(state) != 0,
             last_hit,
+            interest: FlowInterest::decode(iw).ok_or_else(|| DeviceError::InvalidEntry {
+                backend: self.bar.name(),
+                msg: format!("flow slot {slot} holds an undecodable interest {iw:#x}"),
+            })?,
             packets: c.packets,
             bytes: c.bytes,
         }))

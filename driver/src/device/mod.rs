@@ -9,9 +9,9 @@ mod tcam;
 
 pub use counters::{Counter, CounterSpace, GlobalCounters};
 pub use error::{DeviceError, Rejection};
-pub use flows::{FlowInfo, FlowInsert};
+pub use flows::{FlowInfo, FlowInsert, FlowInterest};
 pub use probe::ProbeResult;
-pub use tcam::{CommitReport, Transaction, Update, UpdateStatus};
+pub use tcam::{CommitReport, Transaction, TransactionError, Update, UpdateStatus};
 
 use crate::backend::Bar;
 use gufc_regmap::{device, field, reg, KEY_WORDS};
@@ -69,15 +69,15 @@ pub struct Device<B: Bar> {
 }
 
 /// Staging registers the driver caches: KEY, MASK, SPORT/DPORT_RANGE, PRIO, ACTION, PLANES,
-/// FLOW_FLAGS, PKT_LEN, CMD_ARG.
-const STAGE_SLOTS: usize = 2 * KEY_WORDS + 8;
+/// FLOW_FLAGS, PKT_LEN, CMD_ARG, FLOW_INTEREST, PKT_FLAGS.
+const STAGE_SLOTS: usize = 2 * KEY_WORDS + 10;
 
 fn stage_slot(off: u32) -> Option<usize> {
     let in_array = |base: u32, slot0: usize| {
         (base..base + 4 * KEY_WORDS as u32).contains(&off).then(|| slot0 + ((off - base) / 4) as usize)
     };
     in_array(reg::KEY, 0).or_else(|| in_array(reg::MASK, KEY_WORDS)).or_else(|| {
-        [reg::SPORT_RANGE, reg::DPORT_RANGE, reg::PRIO, reg::ACTION, reg::PLANES, reg::FLOW_FLAGS, reg::PKT_LEN, reg::CMD_ARG]
+        [reg::SPORT_RANGE, reg::DPORT_RANGE, reg::PRIO, reg::ACTION, reg::PLANES, reg::FLOW_FLAGS, reg::PKT_LEN, reg::CMD_ARG, reg::FLOW_INTEREST, reg::PKT_FLAGS]
             .iter()
             .position(|&r| r == off)
             .map(|i| 2 * KEY_WORDS + i)

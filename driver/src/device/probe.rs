@@ -23,8 +23,15 @@ pub struct ProbeResult {
 impl<B: Bar> Device<B> {
     /// Sends `key` (locality bits are computed by the device) through the pipeline.
     pub fn probe(&mut self, key: &Key, len: u16) -> Result<ProbeResult, DeviceError> {
+        self.probe_flags(key, len, 0)
+    }
+
+    /// [`Device::probe`] of a packet with these TCP flags (a flow entry's interest may select
+    /// by them).
+    pub fn probe_flags(&mut self, key: &Key, len: u16, tcp_flags: u8) -> Result<ProbeResult, DeviceError> {
         self.stage_words(reg::KEY, &key.words())?;
         self.stage(reg::PKT_LEN, len as u32)?;
+        self.stage(reg::PKT_FLAGS, tcp_flags as u32)?;
         self.command(opcode::PROBE, 0)?;
         self.check()?;
         let mut polls = 0;

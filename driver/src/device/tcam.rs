@@ -70,6 +70,25 @@ pub struct CommitReport {
     pub placement: Vec<u32>,
 }
 
+/// Why a [`Transaction`] changed nothing: one status per update, and the error.
+#[derive(Debug)]
+pub struct TransactionError {
+    pub statuses: Vec<UpdateStatus>,
+    pub error: Box<DeviceError>,
+}
+
+impl std::fmt::Display for TransactionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for TransactionError {}
+
+fn abort(statuses: Vec<UpdateStatus>, error: DeviceError) -> TransactionError {
+    TransactionError { statuses, error: Box::new(error) }
+}
+
 /// A batch of updates applied atomically by [`Transaction::commit`].
 pub struct Transaction<'d, B: Bar> {
     dev: &'d mut Device<B>,
@@ -92,11 +111,11 @@ impl<'d, B: Bar> Transaction<'d, B> {
 
     /// Applies every update or none. On success returns one `Ok` per update and the report;
     /// on failure the live rule set is unchanged and the statuses say which updates failed.
-    pub fn commit(self) -> Result<(Vec<UpdateStatus>, CommitReport), (Vec<UpdateStatus>, DeviceError)> {
+    pub fn commit(self) -> Result<(Vec<UpdateStatus>, CommitReport), TransactionError> {
         let dev = self.dev;
         let live = match dev.live_entries() {
             Ok(l) => l,
-            Err(e) => return Err((vec![UpdateStatus::Aborted; self.updates.len()], e)),
+            Err(e) => return Err(abort(vec![UpdateStatus::Aborted; self.updates.len()], e)),
         };
         // Identity of an entry: everything but the action.
         let ident = |e: &TcamEntry| TcamEntry { action: Action::Drop, ..*e };
@@ -147,12 +166,12 @@ impl<'d, B: Bar> Transaction<'d, B> {
                 .into_iter()
                 .map(|s| if s == UpdateStatus::Ok { UpdateStatus::Aborted } else { s })
                 .collect();
-            return Err((statuses, err));
+            return Err(abort(statuses, err));
         }
         let new: Vec<TcamEntry> = set.into_iter().flatten().collect();
         match dev.replace_rules(&new) {
             Ok(r) => Ok((statuses, r)),
-            Err(e) => Err((vec![UpdateStatus::Aborted; statuses.len()], e)),
+            Err(e) => Err(abort(vec![UpdateStatus::Aborted; statuses.len()], e)),
         }
     }
 }

@@ -82,6 +82,17 @@ impl HwInterest {
             .fold(HwInterest::None, |acc, i| acc.merge(i.hw()))
     }
 
+    /// The device's form of this interest.
+    pub fn to_device(self) -> crate::device::FlowInterest {
+        use crate::device::FlowInterest;
+        match self {
+            HwInterest::None => FlowInterest::None,
+            HwInterest::All => FlowInterest::All,
+            HwInterest::TcpCtrl => FlowInterest::TcpCtrl,
+            HwInterest::Sample(n) => FlowInterest::Sample(n),
+        }
+    }
+
     /// FLOW_INTEREST.MODE and PERIOD.
     pub fn mode_period(self) -> (u32, u32) {
         match self {

@@ -287,7 +287,8 @@ pub fn run<S: Sim>(
                                 as u64
                         }
                     };
-                    dev.bar().push(key_in(p.key, p.len, tag), release);
+                    dev.bar()
+                        .push(key_in(p.key, p.len, tag, p.tcp_flags), release);
                     metas.push_back(Meta {
                         tag,
                         ts_ns: p.ts_ns,
@@ -384,6 +385,11 @@ pub fn run<S: Sim>(
 }
 
 /// The key-port input for a packet.
-pub fn key_in(key: gufc_regmap::Key, len: u16, tag: u32) -> KeyIn {
-    KeyIn { key, len, tag }
+pub fn key_in(key: gufc_regmap::Key, len: u16, tag: u32, tcp_flags: u8) -> KeyIn {
+    KeyIn {
+        key,
+        len,
+        tag,
+        tcp_flags,
+    }
 }

@@ -322,10 +322,16 @@ impl SlowPath {
         action: Action,
         hw: HwInterest,
     ) -> Result<(), DeviceError> {
-        if hw != HwInterest::None {
-            return Err(no_interest_register(dev));
+        if self.cfg.hw_interest {
+            dev.flow_insert_with(key, action, false, hw.to_device())?;
+        } else {
+            debug_assert_eq!(
+                hw,
+                HwInterest::None,
+                "offload() keeps such connections uncached"
+            );
+            dev.flow_insert(key, action, false)?;
         }
-        dev.flow_insert(key, action, false)?;
         Ok(())
     }
 
@@ -565,8 +571,10 @@ impl SlowPath {
         let (keys, offload) = (c.keys, c.offload);
         match offload {
             Offload::Cached if self.cfg.hw_interest => {
-                let _ = keys;
-                return Err(no_interest_register(dev));
+                for (k, h) in keys.iter().zip(hw) {
+                    dev.flow_set_interest(k, h.to_device())?;
+                }
+                self.stats.interest_changes += 1;
             }
             Offload::Cached if hw != [HwInterest::None; 2] => {
                 // Without per-flow interest in hardware, needing packets means not caching.
@@ -709,15 +717,6 @@ impl SlowPath {
     pub fn lookup(&self, key: &Key) -> Option<(&Conn, Dir)> {
         let (id, d) = self.table.find(key)?;
         Some((self.table.get(id)?, d))
-    }
-}
-
-/// The register map has no FLOW_INTEREST yet (the contract extension of issue #5).
-fn no_interest_register<B: Bar>(dev: &Device<B>) -> DeviceError {
-    let _ = dev;
-    DeviceError::InvalidEntry {
-        backend: "slow path".into(),
-        msg: "per-flow interest needs FLOW_INTEREST, which this register map lacks".into(),
     }
 }
 

@@ -170,7 +170,12 @@ impl Bench {
         loop {
             let edge = self.m.cycle();
             let out = self.step(CycleIn {
-                key: Some(KeyIn { key: k, len, tag }),
+                key: Some(KeyIn {
+                    key: k,
+                    len,
+                    tag,
+                    tcp_flags: 0,
+                }),
                 ..CycleIn::default()
             });
             if out.accepted {

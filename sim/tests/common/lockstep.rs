@@ -104,6 +104,26 @@ pub struct Coverage {
     pub stale: u64,
     pub local: u64,
     pub nonzero_reads: u64,
+    /// Flow hits sent to the slow path by their interest: INTEREST_ALL, _CTRL, _SAMPLE.
+    pub interest: [u64; 3],
+}
+
+impl Coverage {
+    pub fn add(&mut self, o: &Coverage) {
+        self.cycles += o.cycles;
+        self.keys_accepted += o.keys_accepted;
+        self.results += o.results;
+        self.reads += o.reads;
+        self.writes += o.writes;
+        self.flow_hits += o.flow_hits;
+        self.rule_hits += o.rule_hits;
+        self.stale += o.stale;
+        self.local += o.local;
+        self.nonzero_reads += o.nonzero_reads;
+        for i in 0..3 {
+            self.interest[i] += o.interest[i];
+        }
+    }
 }
 
 /// Runs `program` on both; panics with a full report (and writes a VCD) on the first mismatch.
@@ -136,6 +156,14 @@ pub fn run(config: Config, program: &dyn Program) -> Coverage {
             cov.rule_hits += (r.kind == gufc_regmap::HitKind::Rule) as u64;
             cov.stale += r.stale as u64;
             cov.local += (r.src_local || r.dst_local) as u64;
+            if let (gufc_regmap::HitKind::Flow, gufc_regmap::Action::SlowPath { reason }) =
+                (r.kind, r.action)
+            {
+                let first = gufc_regmap::slow_reason::INTEREST_ALL;
+                if (first..first + 3).contains(&reason) {
+                    cov.interest[(reason - first) as usize] += 1;
+                }
+            }
         }
         cov.nonzero_reads += (a.rdata != 0) as u64;
         match input.mmio {
