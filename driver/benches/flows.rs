@@ -13,27 +13,14 @@ use gufc::flowlife::{
     self, ByteAccounting, PortScanDetector, ReplayOptions, SlowPath, Speed, Wire,
 };
 use gufc::pcap::{self, CaptureReader, GenOptions, LinkType, PcapWriter};
+use gufc::rng::Rng;
 use gufc_regmap::{Action, Key, TcamEntry};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn key(&mut self) -> Key {
-        let a = self.next();
-        let b = self.next();
-        Key::v4(
-            a as u32,
-            (a >> 32) as u32,
-            [6, 17][(b & 1) as usize],
-            (b >> 8) as u16,
-            (b >> 24) as u16,
-        )
-    }
+/// A random IPv4 TCP or UDP tuple.
+fn random_key(rng: &mut Rng) -> Key {
+    let a = rng.next_u64();
+    let b = rng.next_u64();
+    Key::v4(a as u32, (a >> 32) as u32, [6, 17][(b & 1) as usize], (b >> 8) as u16, (b >> 24) as u16)
 }
 
 fn device(buckets: u32, ways: u32) -> Device<ModelBar> {
@@ -59,8 +46,8 @@ fn insert_rate() {
     for load in [0.5, 0.9] {
         let mut dev = device(4096, 8);
         let n = (32768.0 * load) as usize;
-        let mut rng = Rng(42);
-        let keys: Vec<Key> = (0..n).map(|_| rng.key()).collect();
+        let mut rng = Rng::new(42);
+        let keys: Vec<Key> = (0..n).map(|_| random_key(&mut rng)).collect();
         let io0 = dev.io_stats();
         let t = Instant::now();
         let mut moves = 0u64;
@@ -88,7 +75,7 @@ fn occupancy() {
     for (buckets, ways) in [(4096u32, 8u32), (8192, 4), (16384, 2)] {
         let slots = (buckets * ways) as usize;
         let mut dev = device(buckets, ways);
-        let mut rng = Rng(7);
+        let mut rng = Rng::new(7);
         let mut stored = 0usize;
         let mut first_fail: Option<f64> = None;
         let bands = [0.80, 0.90, 0.95, 0.97, 0.99, 1.0];
@@ -100,7 +87,7 @@ fn occupancy() {
             let load = stored as f64 / slots as f64;
             let band = bands.iter().position(|&b| load < b).unwrap_or(5);
             tried[band] += 1;
-            match dev.flow_insert(&rng.key(), Action::Drop, false) {
+            match dev.flow_insert(&random_key(&mut rng), Action::Drop, false) {
                 Ok(_) => stored += 1,
                 Err(DeviceError::FlowTableFull { .. }) => {
                     failed[band] += 1;

@@ -11,6 +11,7 @@ pub mod flowlife;
 pub mod json;
 pub mod pcap;
 pub mod pci;
+pub mod rng;
 pub mod rules;
 pub mod selftest;
 pub mod stream;

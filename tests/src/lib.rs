@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use gufc::backend::Sim;
+use gufc::cli::{BackendKind, Target};
 use gufc_hw_model::Config;
 
 /// A simulated device to run a case on.
@@ -43,4 +44,29 @@ pub fn data(rel: &str) -> PathBuf {
 /// `examples/…` in the repository.
 pub fn example(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples").join(rel)
+}
+
+/// Command-line options for a simulated device of `backend` with this geometry.
+pub fn target(backend: BackendKind, tcam_entries: u32, flow_buckets: u32) -> Target {
+    Target {
+        device: None,
+        sysfs: false,
+        force: false,
+        backend,
+        tcam_entries: Some(tcam_entries),
+        flow_buckets: Some(flow_buckets),
+        flow_ways: 8,
+        channels: 16,
+        trace_mmio: false,
+        load: None,
+    }
+}
+
+/// The simulated backends built into this test binary, as command-line choices.
+pub fn backend_kinds() -> Vec<BackendKind> {
+    let model = BackendKind::Model;
+    #[cfg(feature = "rtl")]
+    return vec![model, BackendKind::Rtl];
+    #[cfg(not(feature = "rtl"))]
+    vec![model]
 }

@@ -4,29 +4,14 @@
 
 use gufc::cli::classify::classify_trace;
 use gufc::cli::rules::FormatArg;
-use gufc::cli::{BackendKind, Target};
-use gufc_conformance::data;
-
-fn target(backend: BackendKind, tcam_entries: u32) -> Target {
-    Target {
-        device: None,
-        sysfs: false,
-        force: false,
-        backend,
-        tcam_entries: Some(tcam_entries),
-        flow_buckets: Some(1024),
-        flow_ways: 8,
-        channels: 16,
-        trace_mmio: false,
-        load: None,
-    }
-}
+use gufc::cli::BackendKind;
+use gufc_conformance::{data, target};
 
 /// Runs one set and returns (lines, mismatches) after checking the expected column exists.
 fn check(backend: BackendKind, set: &str, tcam_entries: u32) {
     let rules = data(&format!("classbench/{set}"));
     let trace = data(&format!("classbench/{set}_trace"));
-    let got = classify_trace(&target(backend, tcam_entries), &rules, FormatArg::Classbench, false, &trace)
+    let got = classify_trace(&target(backend, tcam_entries, 1024), &rules, FormatArg::Classbench, false, &trace)
         .unwrap_or_else(|e| panic!("{set}: {e}"));
     let expected: Vec<u32> = std::fs::read_to_string(&trace)
         .unwrap()
@@ -78,7 +63,7 @@ fn ipc1_10k_model() {
 #[test]
 fn too_small_a_tcam_is_a_clear_error() {
     let e = classify_trace(
-        &target(BackendKind::Model, 500),
+        &target(BackendKind::Model, 500, 1024),
         &data("classbench/acl1_1K"),
         FormatArg::Classbench,
         false,

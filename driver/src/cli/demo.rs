@@ -12,6 +12,7 @@ use clap::Args as ClapArgs;
 use super::rules::load_file;
 use super::{output, CliResult, Target};
 use crate::device::CounterSpace;
+use crate::rng::Rng;
 use crate::stream;
 use gufc_regmap::{key, Action, HitKind, Key, KeyIn, TcamEntry};
 
@@ -32,24 +33,6 @@ pub struct Args {
     /// Seed of the traffic generator.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-}
-
-/// A small deterministic generator (xorshift64*), so runs repeat exactly.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
 }
 
 /// An address inside the demo host's local prefixes, of the family `ipv6`.

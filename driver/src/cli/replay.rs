@@ -95,7 +95,7 @@ pub(crate) fn slow_path(
 }
 
 /// A simulated device with a wire in front of its key port.
-pub(crate) type WiredDevice = Device<Wire<Box<dyn crate::backend::Sim>>>;
+pub type WiredDevice = Device<Wire<Box<dyn crate::backend::Sim>>>;
 
 /// Opens the simulated device with a wire in front, loads locals and rules.
 pub(crate) fn open_wired(
@@ -124,7 +124,7 @@ pub(crate) fn open_wired(
 
 /// Replays `pcap` on a fresh wired device (rules from `rules`, else accept-all) through the
 /// standard slow path, leaving the flows in place: for `gufc trace` and `gufc stats --pcap`.
-pub(crate) fn replay_into(
+pub fn replay_into(
     target: &Target,
     pcap: &std::path::Path,
     rules: Option<&std::path::Path>,

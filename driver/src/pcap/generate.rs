@@ -4,6 +4,7 @@
 //! frames and non-IP frames (ARP, LLDP). Checksums are correct. It is deterministic per seed
 //! and returns what it wrote by construction, which tests compare with what replay measures.
 
+use crate::rng::Rng;
 use std::net::IpAddr;
 
 use super::decode::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
@@ -72,19 +73,6 @@ impl GenSummary {
     /// UDP and ICMP at the first reply).
     pub fn learnable(&self) -> u64 {
         self.tcp_established + self.udp_replied + self.icmp_replied
-    }
-}
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
     }
 }
 
@@ -295,7 +283,7 @@ impl Gen {
         let e = self.ends(server);
         let dport = [443, 22, 80, 3260][self.rng.below(4) as usize];
         let sport = self.port();
-        let (mut cs, mut ss) = (self.rng.next() as u32, self.rng.next() as u32);
+        let (mut cs, mut ss) = (self.rng.next_u64() as u32, self.rng.next_u64() as u32);
         let mut t = start;
         let seg = |g: &mut Gen, t: u64, from_a: bool, seq: u32, ack: u32, flags: u8, len: usize| {
             let (sp, dp) = if from_a {
@@ -349,7 +337,7 @@ impl Gen {
     fn dns_query(&mut self, start: u64) {
         let e = self.ends(53);
         let sport = self.port();
-        let id = self.rng.next() as u16;
+        let id = self.rng.next_u64() as u16;
         let name = format!("host{}.example.org", self.rng.below(100));
         let q = frame(
             &e,
@@ -378,7 +366,7 @@ impl Gen {
     fn ping(&mut self, start: u64) {
         let e = self.ends(1);
         let v6 = e.a.is_ipv6();
-        let id = self.rng.next() as u16;
+        let id = self.rng.next_u64() as u16;
         let answered = self.rng.below(4) != 0;
         let mut t = start;
         for seq in 1..=3 {
@@ -422,7 +410,7 @@ impl Gen {
         let mut t = start;
         for p in 1..=self.opts.scan_ports as u16 {
             let sport = 40000 + (p % 7);
-            let seq = self.rng.next() as u32;
+            let seq = self.rng.next_u64() as u32;
             let f = frame(&e, true, 6, tcp(sport, p, seq, 0, TCP_SYN, 0), Some(16));
             self.push(t, &e, f);
             let reply_t = t + 30_000;
@@ -510,7 +498,7 @@ impl Gen {
 /// Writes a capture made from `opts` and returns what it holds.
 pub fn generate(opts: &GenOptions, out: &mut dyn CaptureWriter) -> std::io::Result<GenSummary> {
     let mut g = Gen {
-        rng: Rng(opts.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
+        rng: Rng::new(opts.seed),
         pkts: Vec::new(),
         sum: GenSummary::default(),
         session: 0,
