@@ -15,10 +15,14 @@ use gufc::rules::classbench::{parse_trace, TraceColumns};
 use gufc::stream;
 use gufc_regmap::KeyIn;
 
-const SETS: [&str; 6] = ["acl1_1K", "fw1_1K", "ipc1_1K", "acl1_10K", "fw1_10K", "ipc1_10K"];
+const SETS: [&str; 6] = [
+    "acl1_1K", "fw1_1K", "ipc1_1K", "acl1_10K", "fw1_10K", "ipc1_10K",
+];
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/classbench").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data/classbench")
+        .join(name)
 }
 
 struct Row {
@@ -36,16 +40,41 @@ fn model_run(set: &str) -> Row {
     let loaded = load_file(&data(set), Some(FormatArg::Classbench), false).expect("rules load");
     let trace_path = data(&format!("{set}_trace"));
     let text = std::fs::read_to_string(&trace_path).expect("trace reads");
-    let trace = parse_trace(&trace_path.display().to_string(), &text, TraceColumns::Headers).expect("trace parses");
-    let config = gufc_hw_model::Config { tcam_entries: 16384, ..Default::default() };
+    let trace = parse_trace(
+        &trace_path.display().to_string(),
+        &text,
+        TraceColumns::Headers,
+    )
+    .expect("trace parses");
+    let config = gufc_hw_model::Config {
+        tcam_entries: 16384,
+        ..Default::default()
+    };
     let mut dev = Device::open(ModelBar::new(config).unwrap(), OpenOptions::default()).unwrap();
     dev.reset().unwrap();
     let t = Instant::now();
     let report = dev.replace_rules(&loaded.compiled.entries).unwrap();
     // The first lookup after a commit builds the model's index: count it with the load.
-    stream::classify(dev.bar(), [KeyIn { key: trace[0].key, len: 64, tag: 0, tcp_flags: 0 }], |_| {});
+    stream::classify(
+        dev.bar(),
+        [KeyIn {
+            key: trace[0].key,
+            len: 64,
+            tag: 0,
+            tcp_flags: 0,
+        }],
+        |_| {},
+    );
     let load = t.elapsed();
-    let keys: Vec<KeyIn> = trace.iter().map(|h| KeyIn { key: h.key, len: 64, tag: 0, tcp_flags: 0 }).collect();
+    let keys: Vec<KeyIn> = trace
+        .iter()
+        .map(|h| KeyIn {
+            key: h.key,
+            len: 64,
+            tag: 0,
+            tcp_flags: 0,
+        })
+        .collect();
     let (mut lookups, mut cycles) = (0u64, 0u64);
     let t = Instant::now();
     while t.elapsed() < Duration::from_millis(700) {
@@ -69,26 +98,63 @@ fn model_run(set: &str) -> Row {
 /// rte_acl on the same files: `dpdk-test-acl … --alg=avx2`, its pkt/sec figure.
 fn dpdk_run(set: &str) -> Result<f64, String> {
     let out = Command::new("dpdk-test-acl")
-        .args(["--no-huge", "-m", "4096", "--no-pci", "-l", "0", "--log-level=1", "--"])
+        .args([
+            "--no-huge",
+            "-m",
+            "4096",
+            "--no-pci",
+            "-l",
+            "0",
+            "--log-level=1",
+            "--",
+        ])
         .arg(format!("--rulesf={}", data(set).display()))
-        .arg(format!("--tracef={}", data(&format!("{set}_trace")).display()))
-        .args(["--iter=20", "--alg=avx2", "--verbose=0", "--tracenum=200000"])
+        .arg(format!(
+            "--tracef={}",
+            data(&format!("{set}_trace")).display()
+        ))
+        .args([
+            "--iter=20",
+            "--alg=avx2",
+            "--verbose=0",
+            "--tracenum=200000",
+        ])
         .output()
-        .map_err(|e| format!("dpdk-test-acl not runnable ({e}); scripts/bench installs dpdk-dev"))?;
+        .map_err(|e| {
+            format!("dpdk-test-acl not runnable ({e}); scripts/bench installs dpdk-dev")
+        })?;
     let text = String::from_utf8_lossy(&out.stdout);
     text.lines()
         .find(|l| l.starts_with("search_ip5tuples") && l.contains("pkt/sec"))
         .and_then(|l| l.split_whitespace().rev().nth(1)?.parse().ok())
-        .ok_or_else(|| format!("dpdk-test-acl printed no pkt/sec line (exit {})", out.status))
+        .ok_or_else(|| {
+            format!(
+                "dpdk-test-acl printed no pkt/sec line (exit {})",
+                out.status
+            )
+        })
 }
 
 fn main() {
-    let wanted: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     println!(
         "{:<9} {:>6} {:>10} {:>9} {:>14} {:>14} {:>9} {:>16}",
-        "set", "rules", "load ms", "writes", "lookups/s", "sim cycles/s", "lkp/cyc", "rte_acl avx2/s"
+        "set",
+        "rules",
+        "load ms",
+        "writes",
+        "lookups/s",
+        "sim cycles/s",
+        "lkp/cyc",
+        "rte_acl avx2/s"
     );
-    for set in SETS.iter().filter(|s| wanted.is_empty() || wanted.iter().any(|w| w == *s)) {
+    for set in SETS
+        .iter()
+        .filter(|s| wanted.is_empty() || wanted.iter().any(|w| w == *s))
+    {
         let r = model_run(set);
         let dpdk = match &r.dpdk {
             Ok(v) => format!("{v:.0}"),

@@ -20,7 +20,13 @@ use gufc_regmap::{Action, Key, TcamEntry};
 fn random_key(rng: &mut Rng) -> Key {
     let a = rng.next_u64();
     let b = rng.next_u64();
-    Key::v4(a as u32, (a >> 32) as u32, [6, 17][(b & 1) as usize], (b >> 8) as u16, (b >> 24) as u16)
+    Key::v4(
+        a as u32,
+        (a >> 32) as u32,
+        [6, 17][(b & 1) as usize],
+        (b >> 8) as u16,
+        (b >> 24) as u16,
+    )
 }
 
 fn device(buckets: u32, ways: u32) -> Device<ModelBar> {

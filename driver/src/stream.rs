@@ -37,7 +37,10 @@ pub fn classify<S: Sim + ?Sized>(
     let mut input = CycleIn::default();
     loop {
         if input.key.is_none() {
-            input.key = keys.next().map(|k| KeyIn { tag: sent as u32, ..k });
+            input.key = keys.next().map(|k| KeyIn {
+                tag: sent as u32,
+                ..k
+            });
         }
         if input.key.is_none() && received == sent {
             break;
@@ -52,11 +55,17 @@ pub fn classify<S: Sim + ?Sized>(
             sink(&r);
         }
     }
-    StreamStats { keys: sent, cycles: sim.cycle() - start }
+    StreamStats {
+        keys: sent,
+        cycles: sim.cycle() - start,
+    }
 }
 
 /// [`classify`], collecting the results.
-pub fn classify_all<S: Sim + ?Sized>(sim: &mut S, keys: impl IntoIterator<Item = KeyIn>) -> (Vec<LookupResult>, StreamStats) {
+pub fn classify_all<S: Sim + ?Sized>(
+    sim: &mut S,
+    keys: impl IntoIterator<Item = KeyIn>,
+) -> (Vec<LookupResult>, StreamStats) {
     let mut out = Vec::new();
     let stats = classify(sim, keys, |r| out.push(*r));
     (out, stats)

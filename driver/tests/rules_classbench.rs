@@ -98,9 +98,11 @@ fn check(name: &str, rules: usize, lines: usize, stride: usize) -> (usize, usize
             .entry(t.key)
             .or_insert((t.expected.unwrap(), 0, t.loc.clone()));
         assert_eq!(
-            Some(g.0), t.expected,
+            Some(g.0),
+            t.expected,
             "{}: same header as {} but another label",
-            t.loc, g.2
+            t.loc,
+            g.2
         );
         g.1 += 1;
     }
@@ -383,6 +385,8 @@ fn trace_errors_and_the_raw_generator_format() {
     // Plain headers (what `gufc classify` reads): five columns or more, the rest ignored.
     let h = parse_trace("t", "1 2 3 4 6\n\n1 2 3 4 6 0 9\n", TraceColumns::Headers).unwrap();
     assert_eq!((h.len(), h[1].expected, h[1].loc.line), (2, None, 3));
-    let e = parse_trace("t", "1 2 3 4\n", TraceColumns::Headers).unwrap_err().to_string();
+    let e = parse_trace("t", "1 2 3 4\n", TraceColumns::Headers)
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("t:1:8: ") && e.contains("at least 5"), "{e}");
 }

@@ -15,7 +15,13 @@ pub fn fold(words: &[u32; KEY_WORDS]) -> u32 {
 /// The two candidate buckets of `key` in a cache of `2^log2_buckets` buckets.
 pub fn bucket_pair(key: &Key, log2_buckets: u32) -> (u32, u32) {
     let x = fold(&key.words());
-    let top = |h: u32| if log2_buckets == 0 { 0 } else { h >> (32 - log2_buckets) };
+    let top = |h: u32| {
+        if log2_buckets == 0 {
+            0
+        } else {
+            h >> (32 - log2_buckets)
+        }
+    };
     (
         top(x.wrapping_mul(hash::MUL1)),
         top(x.rotate_left(hash::ROTATE2).wrapping_mul(hash::MUL2)),

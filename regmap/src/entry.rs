@@ -40,5 +40,6 @@ impl TcamEntry {
     }
 
     /// The META bits a key can carry; any other bit in value or mask is reserved.
-    pub const META_BITS: u32 = meta::PROTO.mask() | meta::SRC_LOCAL.mask() | meta::DST_LOCAL.mask() | meta::IPV6.mask();
+    pub const META_BITS: u32 =
+        meta::PROTO.mask() | meta::SRC_LOCAL.mask() | meta::DST_LOCAL.mask() | meta::IPV6.mask();
 }

@@ -27,12 +27,27 @@ impl Key {
             (IpAddr::V4(s), IpAddr::V4(d)) => (u32::from(s) as u128, u32::from(d) as u128, false),
             (s, d) => (v6(s), v6(d), true),
         };
-        Key { src, dst, ipv6, proto, sport, dport, ..Key::default() }
+        Key {
+            src,
+            dst,
+            ipv6,
+            proto,
+            sport,
+            dport,
+            ..Key::default()
+        }
     }
 
     /// An IPv4 key from host-order addresses, as in ClassBench traces.
     pub fn v4(src: u32, dst: u32, proto: u8, sport: u16, dport: u16) -> Key {
-        Key { src: src as u128, dst: dst as u128, proto, sport, dport, ..Key::default() }
+        Key {
+            src: src as u128,
+            dst: dst as u128,
+            proto,
+            sport,
+            dport,
+            ..Key::default()
+        }
     }
 
     pub fn src_ip(&self) -> IpAddr {
@@ -83,7 +98,11 @@ impl Key {
 
     /// The key with the locality bits cleared: what the flow cache stores and compares.
     pub fn flow_part(&self) -> Key {
-        Key { src_local: false, dst_local: false, ..*self }
+        Key {
+            src_local: false,
+            dst_local: false,
+            ..*self
+        }
     }
 
     /// The key of the reply direction.
@@ -159,9 +178,13 @@ impl Action {
             return None;
         }
         match action::VERDICT.get(w) as u8 {
-            verdict::DELIVER => Some(Action::Deliver { channel: action::CHANNEL.get(w) as u8 }),
+            verdict::DELIVER => Some(Action::Deliver {
+                channel: action::CHANNEL.get(w) as u8,
+            }),
             verdict::DROP => Some(Action::Drop),
-            verdict::SLOW_PATH => Some(Action::SlowPath { reason: action::REASON.get(w) as u8 }),
+            verdict::SLOW_PATH => Some(Action::SlowPath {
+                reason: action::REASON.get(w) as u8,
+            }),
             _ => None,
         }
     }

@@ -4,14 +4,14 @@
 //! Everything here is generated from `regmap.toml` or derived from it, so the RTL
 //! (`rtl/gufc_regs.vh`), the docs (`docs/registers.md`) and the Rust side cannot drift apart.
 
+mod bucket;
 mod entry;
 mod flowkey;
 mod pins;
-mod bucket;
 
+pub use bucket::{bucket_pair, fold};
 pub use entry::TcamEntry;
 pub use flowkey::{Action, Key, KEY_WORDS};
-pub use bucket::{bucket_pair, fold};
 pub use pins::{CycleIn, CycleOut, HitKind, KeyIn, LookupResult, Mmio};
 
 include!(concat!(env!("OUT_DIR"), "/regmap.rs"));
@@ -111,7 +111,9 @@ pub fn register_named(name: &str) -> Option<(&'static RegInfo, u32)> {
         Some((b, rest)) => (b, rest.strip_suffix(']')?.parse::<u32>().ok()?),
         None => (name, 0),
     };
-    let r = REGISTERS.iter().find(|r| r.name.eq_ignore_ascii_case(base))?;
+    let r = REGISTERS
+        .iter()
+        .find(|r| r.name.eq_ignore_ascii_case(base))?;
     (idx < r.count).then(|| (r, r.offset + idx * r.stride))
 }
 

@@ -32,7 +32,11 @@ pub struct CycleIn {
 
 impl Default for CycleIn {
     fn default() -> Self {
-        CycleIn { mmio: None, key: None, res_ready: true }
+        CycleIn {
+            mmio: None,
+            key: None,
+            res_ready: true,
+        }
     }
 }
 

@@ -30,7 +30,11 @@ fn names_and_offsets_round_trip() {
             let off = r.offset + i * r.stride;
             let (found, idx) = gufc_regmap::register_at(off).unwrap();
             assert_eq!((found.name, idx), (r.name, i));
-            let name = if r.count > 1 { format!("{}[{i}]", r.name) } else { r.name.to_string() };
+            let name = if r.count > 1 {
+                format!("{}[{i}]", r.name)
+            } else {
+                r.name.to_string()
+            };
             assert_eq!(gufc_regmap::register_named(&name).unwrap().1, off);
         }
     }
@@ -55,8 +59,14 @@ fn key_words_round_trip() {
 #[test]
 fn buckets_ignore_locality_bits_and_stay_in_range() {
     let k = gufc_regmap::Key::v4(0x0a000001, 0x0a000002, 17, 53, 3333);
-    let l = gufc_regmap::Key { src_local: true, ..k };
-    assert_eq!(gufc_regmap::bucket_pair(&k, 10), gufc_regmap::bucket_pair(&l, 10));
+    let l = gufc_regmap::Key {
+        src_local: true,
+        ..k
+    };
+    assert_eq!(
+        gufc_regmap::bucket_pair(&k, 10),
+        gufc_regmap::bucket_pair(&l, 10)
+    );
     let (a, b) = gufc_regmap::bucket_pair(&k, 10);
     assert!(a < 1024 && b < 1024);
     assert_eq!(gufc_regmap::bucket_pair(&k, 0), (0, 0));

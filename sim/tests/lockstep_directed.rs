@@ -484,8 +484,22 @@ fn interest_tcp_ctrl() {
         let (a, b) = (key_a(), key_b());
         let sa = p.slot(&a, false, 0);
         let sb = p.slot(&b, true, cfg.flow_ways - 1);
-        p.rule(0, &TcamEntry::match_all(1, Action::SlowPath { reason: 30 }), 3);
-        p.flags = vec![0, SYN, ACK, SYN | ACK, PSH | ACK, FIN | ACK, RST, 0xF8, 0xFF];
+        p.rule(
+            0,
+            &TcamEntry::match_all(1, Action::SlowPath { reason: 30 }),
+            3,
+        );
+        p.flags = vec![
+            0,
+            SYN,
+            ACK,
+            SYN | ACK,
+            PSH | ACK,
+            FIN | ACK,
+            RST,
+            0xF8,
+            0xFF,
+        ];
         p.interest_round(sa, &a, interest(interest_mode::TCP_CTRL, 7), 20);
         if sb != sa {
             p.w(reg::FLOW_INTEREST, interest(interest_mode::TCP_CTRL, 0));
@@ -589,7 +603,10 @@ fn interest_rejections_and_reads() {
             p.idle(4);
         }
         p.w(reg::ERROR, 0);
-        p.w(reg::FLOW_INTEREST, interest(interest_mode::SAMPLE, 0xFFFF) | 0xFFF8);
+        p.w(
+            reg::FLOW_INTEREST,
+            interest(interest_mode::SAMPLE, 0xFFFF) | 0xFFF8,
+        );
         p.flow(sa, &a, Action::Drop, false);
         p.r(reg::ERROR);
         // The staged word holds all 32 bits; FLOW_READ overwrites it with the slot's interest.

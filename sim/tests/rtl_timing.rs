@@ -6,8 +6,9 @@ mod common;
 
 use common::*;
 use gufc_regmap::{
-    bucket_pair, counter_space, device, field, global_counter, key, meta, opcode, reason_code, reg,
-    slow_reason, Action, CycleIn, HitKind, Key, KeyIn, LookupResult, TcamEntry, KEY_WORDS,
+    bucket_pair, counter_space, device, field, global_counter, interest_mode, key, meta, opcode,
+    reason_code, reg, slow_reason, Action, CycleIn, HitKind, Key, KeyIn, LookupResult, TcamEntry,
+    KEY_WORDS,
 };
 use gufc_sim::{Config, Rtl};
 
@@ -59,13 +60,18 @@ fn flow(d: &mut Rtl, slot: u32, k: &Key, a: Action, pinned: bool) {
 
 /// Sends one key and returns its result (drains the pipeline).
 fn classify(d: &mut Rtl, k: Key, len: u16) -> LookupResult {
+    classify_flags(d, k, len, 0)
+}
+
+/// Sends one key with TCP flags and returns its result (drains the pipeline).
+fn classify_flags(d: &mut Rtl, k: Key, len: u16, tcp_flags: u8) -> LookupResult {
     let out = key(
         d,
         KeyIn {
             key: k,
             len,
             tag: 0xABCD,
-            tcp_flags: 0,
+            tcp_flags,
         },
     );
     assert!(out.accepted);
@@ -652,4 +658,170 @@ fn unbuilt_configurations_are_refused_with_the_list_of_built_ones() {
         msg.contains("N=12345") && msg.contains("N=256 B=64 W=4"),
         "{msg}"
     );
+}
+
+fn interest(mode: u8, period: u32) -> u32 {
+    field::FLOW_INTEREST_MODE.put(mode as u32) | field::FLOW_INTEREST_PERIOD.put(period)
+}
+
+fn set_interest(d: &mut Rtl, slot: u32, word: u32) {
+    write(d, reg::FLOW_INTEREST, word);
+    cmd(d, opcode::FLOW_SET_INTEREST, slot);
+}
+
+#[test]
+fn flow_interest_sends_selected_packets_to_the_slow_path() {
+    let mut d = rtl(64);
+    let k = v4(0x0A01_0203, 0x0A09_0807, 40000, 443);
+    let slot = flow_slot(&d, &k, false, 1);
+    rule(&mut d, 0, &TcamEntry::match_all(1, Action::Drop), 3);
+    let deliver = Action::Deliver { channel: 3 };
+    let slow = |reason| Action::SlowPath { reason };
+    flow(&mut d, slot, &k, deliver, false);
+
+    // EVERY_PACKET: every packet, kind FLOW, index = slot, counted by the slot, no channel count.
+    set_interest(&mut d, slot, interest(interest_mode::EVERY_PACKET, 0));
+    assert_eq!(read(&mut d, reg::ERROR), 0);
+    let r = classify(&mut d, k, 100);
+    assert_eq!(
+        (r.kind, r.index, r.action, r.stale),
+        (HitKind::Flow, slot, slow(slow_reason::INTEREST_ALL), false)
+    );
+    assert_eq!(counter(&mut d, counter_space::FLOW, slot), (1, 100));
+    assert_eq!(counter(&mut d, counter_space::CHANNEL, 3), (0, 0));
+    let g = |d: &mut Rtl, c: u8| counter(d, counter_space::GLOBAL, c as u32).0;
+    assert_eq!(g(&mut d, global_counter::FLOW_HITS), 1);
+    assert_eq!(g(&mut d, global_counter::SLOW_PATH), 1);
+    assert_eq!(g(&mut d, global_counter::DELIVERED), 0);
+    // A stale entry's interest does not apply: the rule decides.
+    cmd(&mut d, opcode::COMMIT, 0);
+    let r = classify(&mut d, k, 1);
+    assert_eq!(
+        (r.kind, r.action, r.stale),
+        (HitKind::Rule, Action::Drop, true)
+    );
+    cmd(&mut d, opcode::FLOW_TOUCH, slot);
+
+    // TCP_CTRL: SYN, FIN or RST only.
+    set_interest(&mut d, slot, interest(interest_mode::TCP_CTRL, 0));
+    for (flags, selected) in [
+        (0x02, true),
+        (0x11, true),
+        (0x04, true),
+        (0x10, false),
+        (0xF8, false),
+        (0, false),
+    ] {
+        let r = classify_flags(&mut d, k, 1, flags);
+        let want = if selected {
+            slow(slow_reason::INTEREST_CTRL)
+        } else {
+            deliver
+        };
+        assert_eq!(
+            (r.kind, r.action),
+            (HitKind::Flow, want),
+            "flags {flags:#x}"
+        );
+    }
+    // A probe uses PKT_FLAGS and does not count.
+    let before = counter(&mut d, counter_space::FLOW, slot);
+    stage_key(&mut d, &k.words());
+    for (flags, reason) in [(0x02, slow_reason::INTEREST_CTRL), (0x10, 0)] {
+        write(&mut d, reg::PKT_FLAGS, flags);
+        cmd(&mut d, opcode::PROBE, 0);
+        for _ in 0..6 {
+            idle(&mut d);
+        }
+        let p = read(&mut d, reg::PROBE_RESULT);
+        assert_eq!(
+            field::PROBE_RESULT_REASON.get(p),
+            reason as u32,
+            "probe flags {flags:#x}"
+        );
+    }
+    assert_eq!(counter(&mut d, counter_space::FLOW, slot), before);
+
+    // SAMPLE: the n-th packet of the slot (its counter before the count, + 1) is a multiple of PERIOD.
+    write(&mut d, reg::CMD_ARG, counter_space::FLOW as u32);
+    cmd(&mut d, opcode::CNT_CLEAR, slot);
+    set_interest(&mut d, slot, interest(interest_mode::SAMPLE, 3));
+    let picked: Vec<bool> = (0..9)
+        .map(|_| classify(&mut d, k, 1).action == slow(slow_reason::INTEREST_SAMPLE))
+        .collect();
+    assert_eq!(
+        picked,
+        [false, false, true, false, false, true, false, false, true]
+    );
+
+    // FLOW_READ loads the interest; FLOW_MOVE carries it; an invalid slot reads 0 and
+    // FLOW_SET_INTEREST leaves it alone.
+    write(&mut d, reg::FLOW_INTEREST, 0);
+    cmd(&mut d, opcode::FLOW_READ, slot);
+    assert_eq!(
+        read(&mut d, reg::FLOW_INTEREST),
+        interest(interest_mode::SAMPLE, 3)
+    );
+    let dst = flow_slot(&d, &k, true, 0);
+    if dst != slot {
+        write(&mut d, reg::CMD_ARG, dst);
+        cmd(&mut d, opcode::FLOW_MOVE, slot);
+        cmd(&mut d, opcode::FLOW_READ, dst);
+        assert_eq!(
+            read(&mut d, reg::FLOW_INTEREST),
+            interest(interest_mode::SAMPLE, 3)
+        );
+        set_interest(&mut d, slot, interest(interest_mode::EVERY_PACKET, 0));
+        assert_eq!(read(&mut d, reg::ERROR), 0);
+        cmd(&mut d, opcode::FLOW_READ, slot);
+        assert_eq!(read(&mut d, reg::FLOW_INTEREST), 0);
+        assert_eq!(
+            field::FLOW_STATE_VALID.get(read(&mut d, reg::FLOW_STATE)),
+            0
+        );
+    }
+}
+
+#[test]
+fn invalid_interest_is_rejected_with_bad_flags() {
+    let mut d = rtl(64);
+    let m = d.config().flow_buckets * d.config().flow_ways;
+    let k = v4(1, 2, 3, 4);
+    let slot = flow_slot(&d, &k, false, 0);
+    flow(&mut d, slot, &k, Action::Drop, false);
+    for word in [
+        interest(4, 1),
+        interest(7, 9),
+        interest(interest_mode::SAMPLE, 0),
+        interest(interest_mode::EVERY_PACKET, 0) | 1 << 3,
+        interest(interest_mode::NONE, 0) | 1 << 15,
+    ] {
+        for op in [opcode::FLOW_SET_INTEREST, opcode::FLOW_WRITE] {
+            write(&mut d, reg::ERROR, 0);
+            write(&mut d, reg::FLOW_INTEREST, word);
+            cmd(&mut d, op, slot);
+            let e = read(&mut d, reg::ERROR);
+            assert_eq!(
+                field::ERROR_REASON.get(e),
+                reason_code::BAD_FLAGS as u32,
+                "{word:#x} op {op:#x}"
+            );
+            assert_eq!(field::ERROR_OPCODE.get(e), op as u32);
+        }
+        // The index is checked first.
+        write(&mut d, reg::ERROR, 0);
+        cmd(&mut d, opcode::FLOW_SET_INTEREST, m);
+        assert_eq!(
+            field::ERROR_REASON.get(read(&mut d, reg::ERROR)),
+            reason_code::BAD_INDEX as u32
+        );
+    }
+    // Nothing changed: the slot still has interest NONE and its action decides.
+    write(&mut d, reg::ERROR, 0);
+    assert_eq!(classify_flags(&mut d, k, 1, 0x02).action, Action::Drop);
+    // The largest PERIOD is valid; the staged register keeps all 32 bits.
+    set_interest(&mut d, slot, interest(interest_mode::SAMPLE, 0xFFFF));
+    assert_eq!(read(&mut d, reg::ERROR), 0);
+    write(&mut d, reg::PKT_FLAGS, 0xDEAD_BEEF);
+    assert_eq!(read(&mut d, reg::PKT_FLAGS), 0xDEAD_BEEF);
 }

@@ -24,26 +24,45 @@ fn rtl(c: Config) -> Box<dyn Sim> {
 
 /// Every backend built into this test binary: the model always, the RTL with feature `rtl`.
 pub fn backends() -> Vec<Backend> {
-    let model = Backend { name: "model", make: model };
+    let model = Backend {
+        name: "model",
+        make: model,
+    };
     #[cfg(feature = "rtl")]
-    return vec![model, Backend { name: "rtl", make: rtl }];
+    return vec![
+        model,
+        Backend {
+            name: "rtl",
+            make: rtl,
+        },
+    ];
     #[cfg(not(feature = "rtl"))]
     vec![model]
 }
 
 /// A small configuration every backend is built with (the RTL's test build uses it too).
 pub fn small_config() -> Config {
-    Config { tcam_entries: 64, flow_buckets: 4, flow_ways: 2, channels: 8, local_entries: 4 }
+    Config {
+        tcam_entries: 64,
+        flow_buckets: 4,
+        flow_ways: 2,
+        channels: 8,
+        local_entries: 4,
+    }
 }
 
 /// `tests/data/…` in the repository.
 pub fn data(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join(rel)
 }
 
 /// `examples/…` in the repository.
 pub fn example(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(rel)
 }
 
 /// Command-line options for a simulated device of `backend` with this geometry.

@@ -11,16 +11,34 @@ use gufc_conformance::{data, target};
 fn check(backend: BackendKind, set: &str, tcam_entries: u32) {
     let rules = data(&format!("classbench/{set}"));
     let trace = data(&format!("classbench/{set}_trace"));
-    let got = classify_trace(&target(backend, tcam_entries, 1024), &rules, FormatArg::Classbench, false, &trace)
-        .unwrap_or_else(|e| panic!("{set}: {e}"));
+    let got = classify_trace(
+        &target(backend, tcam_entries, 1024),
+        &rules,
+        FormatArg::Classbench,
+        false,
+        &trace,
+    )
+    .unwrap_or_else(|e| panic!("{set}: {e}"));
     let expected: Vec<u32> = std::fs::read_to_string(&trace)
         .unwrap()
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split_whitespace().nth(5).expect("expected-rule column").parse().unwrap())
+        .map(|l| {
+            l.split_whitespace()
+                .nth(5)
+                .expect("expected-rule column")
+                .parse()
+                .unwrap()
+        })
         .collect();
-    assert_eq!(got.matches.len(), expected.len(), "{set}: one result per trace line");
-    let bad: Vec<usize> = (0..expected.len()).filter(|&i| got.matches[i] != expected[i]).collect();
+    assert_eq!(
+        got.matches.len(),
+        expected.len(),
+        "{set}: one result per trace line"
+    );
+    let bad: Vec<usize> = (0..expected.len())
+        .filter(|&i| got.matches[i] != expected[i])
+        .collect();
     assert!(
         bad.is_empty(),
         "{set} on {backend:?}: {} mismatches of {}; first at trace line {}: got rule {}, expected {}",
@@ -31,8 +49,15 @@ fn check(backend: BackendKind, set: &str, tcam_entries: u32) {
         expected[bad[0]]
     );
     // One lookup per cycle: the stream takes its packets plus the pipeline latency.
-    assert_eq!(got.stream.cycles, got.stream.keys + gufc_regmap::device::LATENCY as u64, "{set}: throughput");
-    assert_eq!(got.tcam_entries, got.rules, "{set}: one TCAM entry per rule");
+    assert_eq!(
+        got.stream.cycles,
+        got.stream.keys + gufc_regmap::device::LATENCY as u64,
+        "{set}: throughput"
+    );
+    assert_eq!(
+        got.tcam_entries, got.rules,
+        "{set}: one TCAM entry per rule"
+    );
 }
 
 #[test]
@@ -72,7 +97,10 @@ fn too_small_a_tcam_is_a_clear_error() {
     .err()
     .expect("917 rules do not fit in 500 entries")
     .to_string();
-    assert!(e.contains("need 917 TCAM entries, the device has 500"), "{e}");
+    assert!(
+        e.contains("need 917 TCAM entries, the device has 500"),
+        "{e}"
+    );
 }
 
 #[cfg(feature = "rtl")]

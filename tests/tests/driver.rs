@@ -6,14 +6,24 @@ use gufc::device::{CounterSpace, Device, DeviceError, OpenOptions, UpdateStatus}
 use gufc_conformance::{backends, small_config};
 use gufc_regmap::{reason_code, reg, slow_reason, Action, HitKind, Key, TcamEntry, KEY_WORDS};
 
-fn open(make: fn(gufc_hw_model::Config) -> Box<dyn Sim>, c: gufc_hw_model::Config) -> Device<Box<dyn Sim>> {
+fn open(
+    make: fn(gufc_hw_model::Config) -> Box<dyn Sim>,
+    c: gufc_hw_model::Config,
+) -> Device<Box<dyn Sim>> {
     let mut d = Device::open(make(c), OpenOptions::default()).expect("device opens");
     d.reset().unwrap();
     d
 }
 
 /// An IPv4 rule: dst prefix, protocol, dst port range.
-fn rule(dst: u32, len: u32, proto: Option<u8>, dport: (u16, u16), prio: u16, action: Action) -> TcamEntry {
+fn rule(
+    dst: u32,
+    len: u32,
+    proto: Option<u8>,
+    dport: (u16, u16),
+    prio: u16,
+    action: Action,
+) -> TcamEntry {
     let mut e = TcamEntry::match_all(prio, action);
     let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
     e.value[gufc_regmap::key::DST0] = dst & mask;
@@ -40,7 +50,9 @@ fn reference(entries: &[(u32, TcamEntry)], k: &Key) -> Option<u32> {
 
 /// Every TCAM entry's (content, planes) read back through TCAM_READ.
 fn readback<B: Bar>(d: &mut Device<B>) -> Vec<(TcamEntry, u8)> {
-    (0..d.caps().tcam_entries).map(|i| d.read_entry(i).unwrap()).collect()
+    (0..d.caps().tcam_entries)
+        .map(|i| d.read_entry(i).unwrap())
+        .collect()
 }
 
 #[test]
@@ -48,7 +60,18 @@ fn identifies_and_reports_capabilities() {
     for b in backends() {
         let d = open(b.make, small_config());
         let c = d.caps();
-        assert_eq!((c.tcam_entries, c.flow_buckets, c.flow_ways, c.channels, c.local_entries), (64, 4, 2, 8, 4), "{}", b.name);
+        assert_eq!(
+            (
+                c.tcam_entries,
+                c.flow_buckets,
+                c.flow_ways,
+                c.channels,
+                c.local_entries
+            ),
+            (64, 4, 2, 8, 4),
+            "{}",
+            b.name
+        );
         assert_eq!(c.latency, gufc_regmap::device::LATENCY);
         assert!(c.ipv4 && c.ipv6 && c.port_ranges);
     }
@@ -58,7 +81,11 @@ fn identifies_and_reports_capabilities() {
 struct Fake(u32);
 impl Bar for Fake {
     fn read32(&mut self, off: u32) -> Result<u32, BusError> {
-        Ok(if off == reg::ID || self.0 == u32::MAX { self.0 } else { 0 })
+        Ok(if off == reg::ID || self.0 == u32::MAX {
+            self.0
+        } else {
+            0
+        })
     }
     fn write32(&mut self, _: u32, _: u32) -> Result<(), BusError> {
         Ok(())
@@ -70,13 +97,35 @@ impl Bar for Fake {
 
 #[test]
 fn refuses_devices_that_answer_wrongly() {
-    let e = Device::open(Fake(0x1234_5678), OpenOptions::default()).err().unwrap();
-    assert!(matches!(e, DeviceError::WrongId { id: 0x1234_5678, .. }), "{e}");
-    assert!(e.to_string().starts_with("fake 0000:00:00.0: not a gufc classifier"), "{e}");
-    let e = Device::open(Fake(u32::MAX), OpenOptions { force: true }).err().unwrap();
-    assert!(matches!(e, DeviceError::AllOnes { offset: 0, .. }), "all-ones is refused even with --force: {e}");
+    let e = Device::open(Fake(0x1234_5678), OpenOptions::default())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            e,
+            DeviceError::WrongId {
+                id: 0x1234_5678,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .starts_with("fake 0000:00:00.0: not a gufc classifier"),
+        "{e}"
+    );
+    let e = Device::open(Fake(u32::MAX), OpenOptions { force: true })
+        .err()
+        .unwrap();
+    assert!(
+        matches!(e, DeviceError::AllOnes { offset: 0, .. }),
+        "all-ones is refused even with --force: {e}"
+    );
     // --force gets past the ID, but impossible capabilities (all zero here) are still refused.
-    let e = Device::open(Fake(0x1234_5678), OpenOptions { force: true }).err().unwrap();
+    let e = Device::open(Fake(0x1234_5678), OpenOptions { force: true })
+        .err()
+        .unwrap();
     assert!(matches!(e, DeviceError::BadCaps { .. }), "{e}");
 }
 
@@ -85,9 +134,23 @@ fn rules_commit_atomically_and_classify_by_priority() {
     for b in backends() {
         let mut d = open(b.make, small_config());
         let rules = vec![
-            rule(0x0a00_0000, 8, None, (0, 65535), 10, Action::Deliver { channel: 1 }),
+            rule(
+                0x0a00_0000,
+                8,
+                None,
+                (0, 65535),
+                10,
+                Action::Deliver { channel: 1 },
+            ),
             rule(0x0a01_0000, 16, Some(6), (80, 443), 20, Action::Drop),
-            rule(0x0a01_0200, 24, Some(6), (0, 65535), 20, Action::Deliver { channel: 2 }),
+            rule(
+                0x0a01_0200,
+                24,
+                Some(6),
+                (0, 65535),
+                20,
+                Action::Deliver { channel: 2 },
+            ),
             rule(0, 0, None, (0, 65535), 1, Action::SlowPath { reason: 16 }),
         ];
         let mut tx = d.transaction();
@@ -108,19 +171,34 @@ fn rules_commit_atomically_and_classify_by_priority() {
             let p = d.probe(&k, 100).unwrap();
             let want = reference(&live, &k).unwrap();
             assert_eq!((p.kind, p.index), (HitKind::Rule, want), "{}: {k}", b.name);
-            assert_eq!(p.action, live.iter().find(|x| x.0 == want).unwrap().1.action);
+            assert_eq!(
+                p.action,
+                live.iter().find(|x| x.0 == want).unwrap().1.action
+            );
         }
         // A batch with one bad update changes nothing and says which one failed.
         let before = readback(&mut d);
         let mut tx = d.transaction();
         tx.insert(rule(0x0c00_0000, 8, None, (0, 65535), 5, Action::Drop));
-        tx.insert(rule(0x0d00_0000, 8, None, (0, 65535), 5, Action::Deliver { channel: 99 }));
+        tx.insert(rule(
+            0x0d00_0000,
+            8,
+            None,
+            (0, 65535),
+            5,
+            Action::Deliver { channel: 99 },
+        ));
         tx.delete(rule(0x0e00_0000, 8, None, (0, 65535), 5, Action::Drop));
         let statuses = tx.commit().err().unwrap().statuses;
         assert_eq!(statuses[0], UpdateStatus::Aborted);
         assert!(matches!(statuses[1], UpdateStatus::InvalidArgument(_)));
         assert_eq!(statuses[2], UpdateStatus::NotFound);
-        assert_eq!(readback(&mut d), before, "{}: a failed batch leaves the TCAM unchanged", b.name);
+        assert_eq!(
+            readback(&mut d),
+            before,
+            "{}: a failed batch leaves the TCAM unchanged",
+            b.name
+        );
     }
 }
 
@@ -129,18 +207,43 @@ fn a_full_tcam_is_refused_before_anything_is_written() {
     for b in backends() {
         let mut d = open(b.make, small_config());
         let set = |base: u32| -> Vec<TcamEntry> {
-            (0..40).map(|i| rule(base + (i << 8), 24, Some(6), (0, 65535), 100 - i as u16, Action::Drop)).collect()
+            (0..40)
+                .map(|i| {
+                    rule(
+                        base + (i << 8),
+                        24,
+                        Some(6),
+                        (0, 65535),
+                        100 - i as u16,
+                        Action::Drop,
+                    )
+                })
+                .collect()
         };
         d.replace_rules(&set(0x0a00_0000)).unwrap();
         let before = readback(&mut d);
         let status = d.status().unwrap();
         let e = d.replace_rules(&set(0x0b00_0000)).err().unwrap();
-        assert!(matches!(e, DeviceError::TcamFull { needed: 80, capacity: 64, .. }), "{}: {e}", b.name);
+        assert!(
+            matches!(
+                e,
+                DeviceError::TcamFull {
+                    needed: 80,
+                    capacity: 64,
+                    ..
+                }
+            ),
+            "{}: {e}",
+            b.name
+        );
         assert_eq!(readback(&mut d), before, "{}", b.name);
         assert_eq!(d.status().unwrap(), status, "no commit happened");
         // Sharing entries with the live set makes room: 30 kept + 10 new fit.
         let mut next = set(0x0a00_0000)[..30].to_vec();
-        next.extend(set(0x0c00_0000)[..10].iter().map(|e| TcamEntry { prio: e.prio - 50, ..*e }));
+        next.extend(set(0x0c00_0000)[..10].iter().map(|e| TcamEntry {
+            prio: e.prio - 50,
+            ..*e
+        }));
         let r = d.replace_rules(&next).unwrap();
         assert_eq!((r.kept, r.written, r.freed), (30, 10, 10));
     }
@@ -150,20 +253,40 @@ fn a_full_tcam_is_refused_before_anything_is_written() {
 fn rule_writes_cost_the_same_at_any_table_size() {
     let mut costs = Vec::new();
     for n in [64, 16384] {
-        let mut d = open(backends()[0].make, gufc_hw_model::Config { tcam_entries: n, ..small_config() });
-        let e = rule(0x0a00_0000, 8, Some(17), (53, 53), 7, Action::Deliver { channel: 3 });
+        let mut d = open(
+            backends()[0].make,
+            gufc_hw_model::Config {
+                tcam_entries: n,
+                ..small_config()
+            },
+        );
+        let e = rule(
+            0x0a00_0000,
+            8,
+            Some(17),
+            (53, 53),
+            7,
+            Action::Deliver { channel: 3 },
+        );
         let r = d.replace_rules(&[e]).unwrap();
         costs.push(r.register_writes);
     }
-    assert_eq!(costs[0], costs[1], "register writes for one rule insert do not depend on N");
-    assert!(costs[0] <= 2 * KEY_WORDS as u64 + 8, "one entry costs at most its staging registers + commands: {costs:?}");
+    assert_eq!(
+        costs[0], costs[1],
+        "register writes for one rule insert do not depend on N"
+    );
+    assert!(
+        costs[0] <= 2 * KEY_WORDS as u64 + 8,
+        "one entry costs at most its staging registers + commands: {costs:?}"
+    );
 }
 
 #[test]
 fn flow_cache_places_by_cuckoo_and_refuses_when_full() {
     for b in backends() {
         let mut d = open(b.make, small_config()); // 4 buckets x 2 ways
-        d.replace_rules(&[TcamEntry::match_all(1, Action::Drop)]).unwrap();
+        d.replace_rules(&[TcamEntry::match_all(1, Action::Drop)])
+            .unwrap();
         let mut placed = Vec::new();
         let mut moves = 0;
         let err = loop {
@@ -177,11 +300,21 @@ fn flow_cache_places_by_cuckoo_and_refuses_when_full() {
             }
         };
         assert!(matches!(err, DeviceError::FlowTableFull { .. }), "{err}");
-        assert!(placed.len() >= 6, "{}: cuckoo placement reaches 6 of 8 slots, got {}", b.name, placed.len());
+        assert!(
+            placed.len() >= 6,
+            "{}: cuckoo placement reaches 6 of 8 slots, got {}",
+            b.name,
+            placed.len()
+        );
         // Every flow placed, including those moved, is still found by the device.
         for k in &placed {
             let p = d.probe(k, 64).unwrap();
-            assert_eq!((p.kind, p.action), (HitKind::Flow, Action::Deliver { channel: 3 }), "{}: {k} after {moves} moves", b.name);
+            assert_eq!(
+                (p.kind, p.action),
+                (HitKind::Flow, Action::Deliver { channel: 3 }),
+                "{}: {k} after {moves} moves",
+                b.name
+            );
             assert_eq!(d.flow_lookup(k).unwrap().unwrap().slot, p.index);
         }
         d.flow_remove(&placed[0]).unwrap();
@@ -193,18 +326,54 @@ fn flow_cache_places_by_cuckoo_and_refuses_when_full() {
 fn flows_go_stale_at_a_commit_unless_pinned_or_touched() {
     for b in backends() {
         let mut d = open(b.make, small_config());
-        d.replace_rules(&[TcamEntry::match_all(1, Action::SlowPath { reason: slow_reason::RULE })]).unwrap();
+        d.replace_rules(&[TcamEntry::match_all(
+            1,
+            Action::SlowPath {
+                reason: slow_reason::RULE,
+            },
+        )])
+        .unwrap();
         let f = Key::v4(0x0a00_0001, 0x0a00_0002, 6, 40000, 22);
         let g = Key::v4(0x0a00_0003, 0x0a00_0002, 6, 40001, 22);
-        d.flow_insert(&f, Action::Deliver { channel: 2 }, false).unwrap();
-        d.flow_insert(&g, Action::Deliver { channel: 5 }, true).unwrap();
-        assert_eq!(d.probe(&f, 64).unwrap().kind, HitKind::Flow, "flow cache before rules");
-        d.replace_rules(&[TcamEntry::match_all(2, Action::SlowPath { reason: slow_reason::RULE })]).unwrap();
+        d.flow_insert(&f, Action::Deliver { channel: 2 }, false)
+            .unwrap();
+        d.flow_insert(&g, Action::Deliver { channel: 5 }, true)
+            .unwrap();
+        assert_eq!(
+            d.probe(&f, 64).unwrap().kind,
+            HitKind::Flow,
+            "flow cache before rules"
+        );
+        d.replace_rules(&[TcamEntry::match_all(
+            2,
+            Action::SlowPath {
+                reason: slow_reason::RULE,
+            },
+        )])
+        .unwrap();
         let p = d.probe(&f, 64).unwrap();
-        assert_eq!((p.kind, p.stale, p.action), (HitKind::Rule, true, Action::SlowPath { reason: slow_reason::STALE }));
-        assert_eq!(d.probe(&g, 64).unwrap().action, Action::Deliver { channel: 5 }, "pinned");
+        assert_eq!(
+            (p.kind, p.stale, p.action),
+            (
+                HitKind::Rule,
+                true,
+                Action::SlowPath {
+                    reason: slow_reason::STALE
+                }
+            )
+        );
+        assert_eq!(
+            d.probe(&g, 64).unwrap().action,
+            Action::Deliver { channel: 5 },
+            "pinned"
+        );
         d.flow_touch(&f).unwrap();
-        assert_eq!(d.probe(&f, 64).unwrap().action, Action::Deliver { channel: 2 }, "{}: re-validated", b.name);
+        assert_eq!(
+            d.probe(&f, 64).unwrap().action,
+            Action::Deliver { channel: 2 },
+            "{}: re-validated",
+            b.name
+        );
     }
 }
 
@@ -212,15 +381,29 @@ fn flows_go_stale_at_a_commit_unless_pinned_or_touched() {
 fn locality_bits_are_computed_and_matched() {
     for b in backends() {
         let mut d = open(b.make, small_config());
-        d.set_local(0, "192.0.2.0".parse().unwrap(), 24, true).unwrap();
+        d.set_local(0, "192.0.2.0".parse().unwrap(), 24, true)
+            .unwrap();
         let mut to_local = TcamEntry::match_all(5, Action::Deliver { channel: 1 });
         to_local.value[gufc_regmap::key::META] = gufc_regmap::meta::DST_LOCAL.mask();
         to_local.mask[gufc_regmap::key::META] = gufc_regmap::meta::DST_LOCAL.mask();
-        d.replace_rules(&[to_local, TcamEntry::match_all(1, Action::Drop)]).unwrap();
-        let inbound = d.probe(&Key::v4(0xc633_6401, 0xc000_0207, 6, 1, 22), 64).unwrap();
-        assert_eq!((inbound.src_local, inbound.dst_local, inbound.action), (false, true, Action::Deliver { channel: 1 }), "{}", b.name);
-        let outbound = d.probe(&Key::v4(0xc000_0207, 0xc633_6401, 6, 22, 1), 64).unwrap();
-        assert_eq!((outbound.src_local, outbound.dst_local, outbound.action), (true, false, Action::Drop));
+        d.replace_rules(&[to_local, TcamEntry::match_all(1, Action::Drop)])
+            .unwrap();
+        let inbound = d
+            .probe(&Key::v4(0xc633_6401, 0xc000_0207, 6, 1, 22), 64)
+            .unwrap();
+        assert_eq!(
+            (inbound.src_local, inbound.dst_local, inbound.action),
+            (false, true, Action::Deliver { channel: 1 }),
+            "{}",
+            b.name
+        );
+        let outbound = d
+            .probe(&Key::v4(0xc000_0207, 0xc633_6401, 6, 22, 1), 64)
+            .unwrap();
+        assert_eq!(
+            (outbound.src_local, outbound.dst_local, outbound.action),
+            (true, false, Action::Drop)
+        );
     }
 }
 
@@ -230,24 +413,70 @@ fn counters_count_what_the_stream_did() {
         let mut d = open(b.make, small_config());
         let r = d
             .replace_rules(&[
-                rule(0x0a00_0000, 8, None, (0, 65535), 10, Action::Deliver { channel: 4 }),
+                rule(
+                    0x0a00_0000,
+                    8,
+                    None,
+                    (0, 65535),
+                    10,
+                    Action::Deliver { channel: 4 },
+                ),
                 rule(0x0b00_0000, 8, None, (0, 65535), 10, Action::Drop),
             ])
             .unwrap();
         let keys: Vec<_> = (0..300u32)
-            .map(|i| gufc_regmap::KeyIn { key: Key::v4(i, [0x0a00_0001, 0x0b00_0001, 0x0c00_0001][i as usize % 3], 17, 1, 2), len: 100 + i as u16, tag: 0, tcp_flags: 0 })
+            .map(|i| gufc_regmap::KeyIn {
+                key: Key::v4(
+                    i,
+                    [0x0a00_0001, 0x0b00_0001, 0x0c00_0001][i as usize % 3],
+                    17,
+                    1,
+                    2,
+                ),
+                len: 100 + i as u16,
+                tag: 0,
+                tcp_flags: 0,
+            })
             .collect();
         let (results, st) = gufc::stream::classify_all(d.bar(), keys.clone());
         assert_eq!(results.len(), 300);
-        assert_eq!(st.cycles, 300 + gufc_regmap::device::LATENCY as u64, "{}: one key per cycle", b.name);
-        let bytes = |m: usize| keys.iter().enumerate().filter(|(i, _)| i % 3 == m).map(|(_, k)| k.len as u64).sum::<u64>();
+        assert_eq!(
+            st.cycles,
+            300 + gufc_regmap::device::LATENCY as u64,
+            "{}: one key per cycle",
+            b.name
+        );
+        let bytes = |m: usize| {
+            keys.iter()
+                .enumerate()
+                .filter(|(i, _)| i % 3 == m)
+                .map(|(_, k)| k.len as u64)
+                .sum::<u64>()
+        };
         let c0 = d.counter(CounterSpace::Tcam, r.placement[0]).unwrap();
         assert_eq!((c0.packets, c0.bytes), (100, bytes(0)));
         assert_eq!(d.counter(CounterSpace::Channel, 4).unwrap().packets, 100);
         let g = d.global_counters().unwrap();
-        assert_eq!((g.lookups, g.rule_hits, g.misses, g.delivered, g.drops, g.slow_path), (300, 200, 100, 100, 100, 100), "{}", b.name);
+        assert_eq!(
+            (
+                g.lookups,
+                g.rule_hits,
+                g.misses,
+                g.delivered,
+                g.drops,
+                g.slow_path
+            ),
+            (300, 200, 100, 100, 100, 100),
+            "{}",
+            b.name
+        );
         d.clear_counter(CounterSpace::Tcam, r.placement[0]).unwrap();
-        assert_eq!(d.counter(CounterSpace::Tcam, r.placement[0]).unwrap().packets, 0);
+        assert_eq!(
+            d.counter(CounterSpace::Tcam, r.placement[0])
+                .unwrap()
+                .packets,
+            0
+        );
     }
 }
 
@@ -259,11 +488,19 @@ fn unknown_offsets_and_bad_commands_are_rejected_without_effect() {
         d.write(0x0fc, 7).unwrap(); // unmapped
         d.write(reg::CAP_TCAM, 7).unwrap(); // read-only
         let rej = d.take_rejection().unwrap().expect("rejected");
-        assert_eq!((rej.reason, rej.index, rej.count), (reason_code::BAD_OFFSET, 0x0fc, 2), "{}", b.name);
+        assert_eq!(
+            (rej.reason, rej.index, rej.count),
+            (reason_code::BAD_OFFSET, 0x0fc, 2),
+            "{}",
+            b.name
+        );
         assert_eq!(d.read(reg::SCRATCH).unwrap(), 0x5a5a_1234);
         assert_eq!(d.read(reg::CAP_TCAM).unwrap(), 64);
         let e = d.read_entry(64).err().unwrap();
         assert!(e.to_string().contains("TCAM index out of range: 64"), "{e}");
-        assert!(d.take_rejection().unwrap().is_none(), "the driver refused before writing");
+        assert!(
+            d.take_rejection().unwrap().is_none(),
+            "the driver refused before writing"
+        );
     }
 }

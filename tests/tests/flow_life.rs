@@ -8,15 +8,34 @@ use gufc_conformance::{backend_kinds, data, target};
 fn replay_learns_the_same_flows_on_every_backend() {
     let mut reports = Vec::new();
     for kind in backend_kinds() {
-        let (mut dev, _slow, rep) = replay_into(&target(kind, 2048, 1024), &data("pcap/mixed.pcap"), None, &[])
-            .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
-        assert!(rep.flows_learned > 0 && rep.cache_hits > 0, "{kind:?}: flows learned and hit: {rep:?}");
+        let (mut dev, _slow, rep) = replay_into(
+            &target(kind, 2048, 1024),
+            &data("pcap/mixed.pcap"),
+            None,
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        assert!(
+            rep.flows_learned > 0 && rep.cache_hits > 0,
+            "{kind:?}: flows learned and hit: {rep:?}"
+        );
         let g = dev.global_counters().unwrap();
-        assert_eq!(g.flow_hits, rep.cache_hits, "{kind:?}: the device counted the cache hits the host saw");
+        assert_eq!(
+            g.flow_hits, rep.cache_hits,
+            "{kind:?}: the device counted the cache hits the host saw"
+        );
         reports.push((kind, serde_json::to_value(&rep).unwrap(), g));
     }
     for w in reports.windows(2) {
-        assert_eq!(w[0].1, w[1].1, "{:?} and {:?} replay differently", w[0].0, w[1].0);
-        assert_eq!(w[0].2, w[1].2, "{:?} and {:?} count differently", w[0].0, w[1].0);
+        assert_eq!(
+            w[0].1, w[1].1,
+            "{:?} and {:?} replay differently",
+            w[0].0, w[1].0
+        );
+        assert_eq!(
+            w[0].2, w[1].2,
+            "{:?} and {:?} count differently",
+            w[0].0, w[1].0
+        );
     }
 }

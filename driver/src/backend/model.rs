@@ -13,7 +13,10 @@ pub struct ModelBar {
 impl ModelBar {
     /// A model device with `config`, or which parameter is out of range.
     pub fn new(config: Config) -> Result<Self, gufc_hw_model::ConfigError> {
-        Ok(ModelBar { model: Model::new(config)?, held: Vec::new() })
+        Ok(ModelBar {
+            model: Model::new(config)?,
+            held: Vec::new(),
+        })
     }
 
     pub fn model(&self) -> &Model {
@@ -24,11 +27,22 @@ impl ModelBar {
 impl Bar for ModelBar {
     fn read32(&mut self, off: u32) -> Result<u32, BusError> {
         let model = &mut self.model;
-        Ok(sim_access(&mut |i| model.step(i), &mut self.held, Mmio::Read { addr: off }))
+        Ok(sim_access(
+            &mut |i| model.step(i),
+            &mut self.held,
+            Mmio::Read { addr: off },
+        ))
     }
     fn write32(&mut self, off: u32, val: u32) -> Result<(), BusError> {
         let model = &mut self.model;
-        sim_access(&mut |i| model.step(i), &mut self.held, Mmio::Write { addr: off, data: val });
+        sim_access(
+            &mut |i| model.step(i),
+            &mut self.held,
+            Mmio::Write {
+                addr: off,
+                data: val,
+            },
+        );
         Ok(())
     }
     fn name(&self) -> String {

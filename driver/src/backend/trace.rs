@@ -14,7 +14,11 @@ pub struct Traced<B> {
 
 impl<B: Bar> Traced<B> {
     pub fn new(inner: B, out: Box<dyn Write + Send>) -> Self {
-        Traced { inner, out, accesses: 0 }
+        Traced {
+            inner,
+            out,
+            accesses: 0,
+        }
     }
 
     pub fn into_inner(self) -> B {

@@ -45,7 +45,13 @@ pub struct Classified {
 
 /// Compiles `rules`, programs them into the simulated device of `target` through the driver,
 /// and pushes every header of `trace` through the device pipeline.
-pub fn classify_trace(target: &Target, rules: &Path, format: FormatArg, strict: bool, trace: &Path) -> Result<Classified, Box<dyn std::error::Error>> {
+pub fn classify_trace(
+    target: &Target,
+    rules: &Path,
+    format: FormatArg,
+    strict: bool,
+    trace: &Path,
+) -> Result<Classified, Box<dyn std::error::Error>> {
     let loaded = load_file(rules, Some(format), strict)?;
     if loaded.compiled.len() > target.tcam_entries() as usize {
         return Err(format!(
@@ -65,7 +71,12 @@ pub fn classify_trace(target: &Target, rules: &Path, format: FormatArg, strict: 
     for (entry, &index) in report.placement.iter().enumerate() {
         rule_at[index as usize] = loaded.set.rules[loaded.compiled.rule_of(entry)].loc.line;
     }
-    let keys = trace.iter().map(|h| KeyIn { key: h.key, len: 64, tag: 0, tcp_flags: 0 });
+    let keys = trace.iter().map(|h| KeyIn {
+        key: h.key,
+        len: 64,
+        tag: 0,
+        tcp_flags: 0,
+    });
     let mut matches = Vec::with_capacity(trace.len());
     let st = stream::classify(dev.bar(), keys, |r| {
         matches.push(match r.kind {

@@ -43,7 +43,8 @@ fn local_addr(ipv6: bool, rng: &mut Rng) -> u128 {
         std::net::IpAddr::V4(a) => (u32::from(a) as u128, 32),
         std::net::IpAddr::V6(a) => (u128::from(a), 128),
     };
-    let host = ((rng.next_u64() as u128) << 64 | rng.next_u64() as u128) & (u128::MAX >> (128 - (bits - len as u32)));
+    let host = ((rng.next_u64() as u128) << 64 | rng.next_u64() as u128)
+        & (u128::MAX >> (128 - (bits - len as u32)));
     base | host
 }
 
@@ -107,13 +108,28 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
         let roll = rng.below(100);
         let k = if roll < 50 && !established.is_empty() {
             let f = established[rng.below(established.len() as u64) as usize];
-            if rng.below(2) == 0 { f } else { f.reversed() }
+            if rng.below(2) == 0 {
+                f
+            } else {
+                f.reversed()
+            }
         } else if roll < 85 {
             key_inside(&entries[rng.below(entries.len() as u64) as usize], &mut rng)
         } else {
-            Key::v4(rng.next_u64() as u32, rng.next_u64() as u32, [6, 17][rng.below(2) as usize], rng.next_u64() as u16, rng.next_u64() as u16)
+            Key::v4(
+                rng.next_u64() as u32,
+                rng.next_u64() as u32,
+                [6, 17][rng.below(2) as usize],
+                rng.next_u64() as u16,
+                rng.next_u64() as u16,
+            )
         };
-        keys.push(KeyIn { key: k, len: 64 + rng.below(1400) as u16, tag: 0, tcp_flags: 0 });
+        keys.push(KeyIn {
+            key: k,
+            len: 64 + rng.below(1400) as u16,
+            tag: 0,
+            tcp_flags: 0,
+        });
     }
     let mut kinds = [0u64; 3];
     let st = stream::classify(dev.bar(), keys, |r| {
@@ -184,10 +200,16 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
         global.rule_hits,
         global.misses
     );
-    println!("verdicts: delivered {}, dropped {}, slow path {}", global.delivered, global.drops, global.slow_path);
+    println!(
+        "verdicts: delivered {}, dropped {}, slow path {}",
+        global.delivered, global.drops, global.slow_path
+    );
     println!("\nper channel:");
     for (ch, c) in &per_channel {
-        println!("  channel {ch:>2}: {:>7} packets {:>10} bytes", c.packets, c.bytes);
+        println!(
+            "  channel {ch:>2}: {:>7} packets {:>10} bytes",
+            c.packets, c.bytes
+        );
     }
     println!("\nper rule (packets decided by the rule; cached flows count in the flow cache):");
     for (r, c) in &per_rule {

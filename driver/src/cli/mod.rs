@@ -123,7 +123,13 @@ pub fn run(cli: Cli) -> CliResult {
             selftest::run(&mut *bar, &a, json)
         }
         Command::List(a) => pci::list(&SysfsRoot::default(), &a, json, &mut std::io::stdout()),
-        Command::Bind(a) => pci::bind(&SysfsRoot::default(), &a, cli.target.force, json, &mut std::io::stdout()),
+        Command::Bind(a) => pci::bind(
+            &SysfsRoot::default(),
+            &a,
+            cli.target.force,
+            json,
+            &mut std::io::stdout(),
+        ),
         Command::Unbind(a) => pci::unbind(&SysfsRoot::default(), &a, json, &mut std::io::stdout()),
     }
 }
@@ -132,4 +138,3 @@ pub fn run(cli: Cli) -> CliResult {
 pub(crate) fn shown(p: &std::path::Path) -> String {
     p.display().to_string()
 }
-

@@ -58,11 +58,21 @@ impl Target {
     /// TCAM entries of the simulated device. The RTL's default is its largest build (Verilog
     /// parameters are fixed when it is Verilated).
     pub fn tcam_entries(&self) -> u32 {
-        self.tcam_entries.unwrap_or(if self.backend == BackendKind::Rtl { 2048 } else { 16384 })
+        self.tcam_entries
+            .unwrap_or(if self.backend == BackendKind::Rtl {
+                2048
+            } else {
+                16384
+            })
     }
 
     pub fn flow_buckets(&self) -> u32 {
-        self.flow_buckets.unwrap_or(if self.backend == BackendKind::Rtl { 1024 } else { 4096 })
+        self.flow_buckets
+            .unwrap_or(if self.backend == BackendKind::Rtl {
+                1024
+            } else {
+                4096
+            })
     }
 
     #[cfg(feature = "model")]
@@ -87,9 +97,18 @@ impl Target {
             #[cfg(feature = "rtl")]
             BackendKind::Rtl => Box::new(crate::backend::RtlBar::new(self.model_config())?),
             #[allow(unreachable_patterns)]
-            other => return Err(format!("backend {other:?} is not built into this gufc (cargo feature missing)").into()),
+            other => {
+                return Err(format!(
+                    "backend {other:?} is not built into this gufc (cargo feature missing)"
+                )
+                .into())
+            }
         };
-        Ok(if self.trace_mmio { Box::new(Traced::new(sim, Box::new(std::io::stderr()))) } else { sim })
+        Ok(if self.trace_mmio {
+            Box::new(Traced::new(sim, Box::new(std::io::stderr())))
+        } else {
+            sim
+        })
     }
 
     fn opts(&self) -> OpenOptions {
@@ -113,8 +132,17 @@ impl Target {
             self.preload(&mut dev)?;
             return Ok(dev);
         };
-        let bar = super::pci::hw_bar(&crate::pci::SysfsRoot::default(), addr, self.sysfs, self.force)?;
-        let bar: Box<dyn Bar> = if self.trace_mmio { Box::new(Traced::new(bar, Box::new(std::io::stderr()))) } else { bar };
+        let bar = super::pci::hw_bar(
+            &crate::pci::SysfsRoot::default(),
+            addr,
+            self.sysfs,
+            self.force,
+        )?;
+        let bar: Box<dyn Bar> = if self.trace_mmio {
+            Box::new(Traced::new(bar, Box::new(std::io::stderr())))
+        } else {
+            bar
+        };
         let mut dev = Device::open(bar, self.opts())?;
         for w in &dev.warnings {
             eprintln!("gufc: warning: {w}");

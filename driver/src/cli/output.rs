@@ -4,7 +4,10 @@ use gufc_regmap::{key, meta, Action, TcamEntry};
 
 /// Prints a JSON value on stdout.
 pub fn json(v: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string_pretty(v).expect("JSON values serialize"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).expect("JSON values serialize")
+    );
 }
 
 /// A 128-bit value/mask pair as CIDR when the mask is a prefix, else as value/mask.
@@ -19,7 +22,11 @@ fn addr_text(value: u128, mask: u128, ipv6: Option<bool>) -> Option<String> {
         return Some(format!("{value:#x}/{mask:#x}"));
     }
     Some(if v4 {
-        format!("{}/{}", std::net::Ipv4Addr::from(value as u32), len.min(bits))
+        format!(
+            "{}/{}",
+            std::net::Ipv4Addr::from(value as u32),
+            len.min(bits)
+        )
     } else {
         format!("{}/{}", std::net::Ipv6Addr::from(value), len)
     })
@@ -38,8 +45,16 @@ pub fn entry_text(e: &TcamEntry) -> String {
     };
     let (mv, mm) = (e.value[key::META], e.mask[key::META]);
     let ipv6 = (meta::IPV6.get(mm) != 0).then_some(meta::IPV6.get(mv) != 0);
-    let src = addr_text(words128(&e.value, key::SRC0), words128(&e.mask, key::SRC0), ipv6);
-    let dst = addr_text(words128(&e.value, key::DST0), words128(&e.mask, key::DST0), ipv6);
+    let src = addr_text(
+        words128(&e.value, key::SRC0),
+        words128(&e.mask, key::SRC0),
+        ipv6,
+    );
+    let dst = addr_text(
+        words128(&e.value, key::DST0),
+        words128(&e.mask, key::DST0),
+        ipv6,
+    );
     if src.is_none() && dst.is_none() {
         if let Some(v6) = ipv6 {
             s += if v6 { " family ipv6" } else { " family ipv4" };
@@ -51,14 +66,23 @@ pub fn entry_text(e: &TcamEntry) -> String {
     if let Some(a) = dst {
         s += &format!(" dst {a}");
     }
-    for (f, name) in [(meta::SRC_LOCAL, "src-local"), (meta::DST_LOCAL, "dst-local")] {
+    for (f, name) in [
+        (meta::SRC_LOCAL, "src-local"),
+        (meta::DST_LOCAL, "dst-local"),
+    ] {
         if f.get(mm) != 0 {
             s += &format!(" {name} {}", if f.get(mv) != 0 { "yes" } else { "no" });
         }
     }
     match meta::PROTO.get(mm) {
         0 => {}
-        0xff => s += &format!(" proto {}", crate::rules::protocol_name(meta::PROTO.get(mv) as u8).map_or_else(|| meta::PROTO.get(mv).to_string(), str::to_string)),
+        0xff => {
+            s += &format!(
+                " proto {}",
+                crate::rules::protocol_name(meta::PROTO.get(mv) as u8)
+                    .map_or_else(|| meta::PROTO.get(mv).to_string(), str::to_string)
+            )
+        }
         m => s += &format!(" proto {:#04x}/{m:#04x}", meta::PROTO.get(mv)),
     }
     let ports = e.mask[key::PORTS];

@@ -7,7 +7,9 @@ use gufc_regmap::Key;
 
 fn endpoint(s: &str) -> Result<(IpAddr, u16), String> {
     let (addr, port) = if let Some(rest) = s.strip_prefix('[') {
-        let (a, p) = rest.split_once(']').ok_or_else(|| format!("'{s}': missing ']' after an IPv6 address"))?;
+        let (a, p) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("'{s}': missing ']' after an IPv6 address"))?;
         (a, p.strip_prefix(':'))
     } else if s.matches(':').count() > 1 {
         (s, None) // bare IPv6 address, no port
@@ -19,7 +21,9 @@ fn endpoint(s: &str) -> Result<(IpAddr, u16), String> {
     };
     let ip: IpAddr = addr.parse().map_err(|e| format!("'{addr}': {e}"))?;
     let port = match port {
-        Some(p) => p.parse::<u16>().map_err(|_| format!("'{p}': port must be 0..=65535"))?,
+        Some(p) => p
+            .parse::<u16>()
+            .map_err(|_| format!("'{p}': port must be 0..=65535"))?,
         None => 0,
     };
     Ok((ip, port))
@@ -28,7 +32,10 @@ fn endpoint(s: &str) -> Result<(IpAddr, u16), String> {
 /// Parses `PROTO SRC[:PORT] DST[:PORT]` (protocol by name or number).
 pub fn parse(words: &[String]) -> Result<Key, String> {
     let [proto, src, dst] = words else {
-        return Err(format!("a packet is PROTO SRC[:PORT] DST[:PORT], got {} words", words.len()));
+        return Err(format!(
+            "a packet is PROTO SRC[:PORT] DST[:PORT], got {} words",
+            words.len()
+        ));
     };
     let proto = crate::rules::protocol_number(proto)
         .or_else(|| proto.parse().ok())

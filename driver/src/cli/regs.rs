@@ -40,17 +40,25 @@ fn resolve(arg: &str, raw: bool) -> Result<(u32, Option<&'static RegInfo>), Stri
     if raw {
         let off = number(arg)?;
         if off % 4 != 0 || off >= gufc_regmap::device::BAR0_SIZE {
-            return Err(format!("offset {off:#x} is not a 4-byte-aligned offset inside BAR0 (size {:#x})", gufc_regmap::device::BAR0_SIZE));
+            return Err(format!(
+                "offset {off:#x} is not a 4-byte-aligned offset inside BAR0 (size {:#x})",
+                gufc_regmap::device::BAR0_SIZE
+            ));
         }
         return Ok((off, register_at(off).map(|r| r.0)));
     }
     register_named(arg)
         .map(|(r, off)| (off, Some(r)))
-        .ok_or_else(|| format!("'{arg}' is not a register (see `gufc regs dump`; use --raw for a bare offset)"))
+        .ok_or_else(|| {
+            format!("'{arg}' is not a register (see `gufc regs dump`; use --raw for a bare offset)")
+        })
 }
 
 fn fields(r: &RegInfo, v: u32) -> Vec<(String, u32)> {
-    r.fields.iter().map(|f| (f.name.to_string(), f.field.get(v))).collect()
+    r.fields
+        .iter()
+        .map(|f| (f.name.to_string(), f.field.get(v)))
+        .collect()
 }
 
 pub fn run(target: &Target, cmd: Cmd, json: bool) -> CliResult {
@@ -62,7 +70,11 @@ pub fn run(target: &Target, cmd: Cmd, json: bool) -> CliResult {
                 for i in 0..r.count {
                     let off = r.offset + i * r.stride;
                     let v = dev.read(off)?;
-                    let name = if r.count > 1 { format!("{}[{i}]", r.name) } else { r.name.to_string() };
+                    let name = if r.count > 1 {
+                        format!("{}[{i}]", r.name)
+                    } else {
+                        r.name.to_string()
+                    };
                     rows.push((off, name, v, fields(r, v)));
                 }
             }
@@ -86,13 +98,24 @@ pub fn run(target: &Target, cmd: Cmd, json: bool) -> CliResult {
             let (off, r) = resolve(&register, raw)?;
             let v = dev.read(off)?;
             if json {
-                output::json(&serde_json::json!({"offset": off, "register": r.map(|r| r.name), "value": v}));
+                output::json(
+                    &serde_json::json!({"offset": off, "register": r.map(|r| r.name), "value": v}),
+                );
             } else {
-                let f: Vec<String> = r.map(|r| fields(r, v)).unwrap_or_default().iter().map(|(n, x)| format!("{n}={x:#x}")).collect();
+                let f: Vec<String> = r
+                    .map(|r| fields(r, v))
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|(n, x)| format!("{n}={x:#x}"))
+                    .collect();
                 println!("{v:#010x}  {}", f.join(" "));
             }
         }
-        Cmd::Write { register, value, raw } => {
+        Cmd::Write {
+            register,
+            value,
+            raw,
+        } => {
             let (off, r) = resolve(&register, raw)?;
             if let Some(r) = r {
                 if !r.access.writable() {

@@ -53,7 +53,11 @@ pub struct Loaded {
 }
 
 /// Reads, parses and compiles a rule file; warnings go to stderr.
-pub fn load_file(path: &Path, format: Option<FormatArg>, strict: bool) -> Result<Loaded, Box<dyn std::error::Error>> {
+pub fn load_file(
+    path: &Path,
+    format: Option<FormatArg>,
+    strict: bool,
+) -> Result<Loaded, Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let name = path.display().to_string();
     let format = match format {
@@ -75,7 +79,11 @@ pub fn load_file(path: &Path, format: Option<FormatArg>, strict: bool) -> Result
 pub fn run(target: &Target, cmd: Cmd, json: bool) -> CliResult {
     let mut dev = target.open()?;
     match cmd {
-        Cmd::Load { file, format, strict } => {
+        Cmd::Load {
+            file,
+            format,
+            strict,
+        } => {
             let loaded = load_file(&file, format, strict)?;
             let report = dev.replace_rules(&loaded.compiled.entries)?;
             if json {
@@ -105,7 +113,12 @@ pub fn run(target: &Target, cmd: Cmd, json: bool) -> CliResult {
             }
         }
         Cmd::Show => show(&mut dev, json)?,
-        Cmd::Diff { file, format, strict, apply } => {
+        Cmd::Diff {
+            file,
+            format,
+            strict,
+            apply,
+        } => {
             let loaded = load_file(&file, format, strict)?;
             let live: Vec<_> = dev.live_rules()?.into_iter().map(|(_, e)| e).collect();
             let live_set: std::collections::HashSet<_> = live.iter().collect();
@@ -132,7 +145,12 @@ pub fn run(target: &Target, cmd: Cmd, json: bool) -> CliResult {
                 for r in &added {
                     println!("+ {r}    # {}", r.loc);
                 }
-                println!("{} added, {} removed, {} unchanged", added.len(), removed.len(), loaded.compiled.len() - added.len());
+                println!(
+                    "{} added, {} removed, {} unchanged",
+                    added.len(),
+                    removed.len(),
+                    loaded.compiled.len() - added.len()
+                );
             }
             if apply {
                 let report = dev.replace_rules(&loaded.compiled.entries)?;

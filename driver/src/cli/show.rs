@@ -11,13 +11,25 @@ use gufc_regmap::Action;
 /// An action on the command line: `channel N`, `drop` or `slowpath [REASON]`.
 fn parse_action(words: &[String]) -> Result<Action, String> {
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
-    let num = |s: &str, what: &str| s.parse::<u8>().map_err(|_| format!("'{s}': {what} must be 0..=255"));
+    let num = |s: &str, what: &str| {
+        s.parse::<u8>()
+            .map_err(|_| format!("'{s}': {what} must be 0..=255"))
+    };
     match w.as_slice() {
-        ["channel", n] => Ok(Action::Deliver { channel: num(n, "channel")? }),
+        ["channel", n] => Ok(Action::Deliver {
+            channel: num(n, "channel")?,
+        }),
         ["drop"] => Ok(Action::Drop),
-        ["slowpath"] => Ok(Action::SlowPath { reason: gufc_regmap::slow_reason::RULE }),
-        ["slowpath", r] => Ok(Action::SlowPath { reason: num(r, "reason")? }),
-        _ => Err(format!("'{}': an action is `channel N`, `drop` or `slowpath [REASON]`", w.join(" "))),
+        ["slowpath"] => Ok(Action::SlowPath {
+            reason: gufc_regmap::slow_reason::RULE,
+        }),
+        ["slowpath", r] => Ok(Action::SlowPath {
+            reason: num(r, "reason")?,
+        }),
+        _ => Err(format!(
+            "'{}': an action is `channel N`, `drop` or `slowpath [REASON]`",
+            w.join(" ")
+        )),
     }
 }
 
@@ -47,16 +59,25 @@ pub enum FlowCmd {
 pub fn flows(target: &Target, cmd: FlowCmd, json: bool) -> CliResult {
     let mut dev = target.open()?;
     match cmd {
-        FlowCmd::Add { packet: p, action, pinned } => {
+        FlowCmd::Add {
+            packet: p,
+            action,
+            pinned,
+        } => {
             let key = packet::parse(&p)?;
             let action = parse_action(&action)?;
             let io0 = dev.io_stats();
             let r = dev.flow_insert(&key, action, pinned)?;
             let writes = dev.io_stats().writes - io0.writes;
             if json {
-                output::json(&serde_json::json!({"key": key.to_string(), "insert": r, "register_writes": writes}));
+                output::json(
+                    &serde_json::json!({"key": key.to_string(), "insert": r, "register_writes": writes}),
+                );
             } else {
-                println!("{key} -> {action}: slot {} ({} cuckoo moves, {writes} register writes)", r.slot, r.moves);
+                println!(
+                    "{key} -> {action}: slot {} ({} cuckoo moves, {writes} register writes)",
+                    r.slot, r.moves
+                );
             }
         }
         FlowCmd::Del { packet: p } => {
@@ -74,8 +95,17 @@ pub fn flows(target: &Target, cmd: FlowCmd, json: bool) -> CliResult {
                 output::json(&serde_json::json!({ "flows": flows }));
             } else {
                 for f in &flows {
-                    let state = if f.pinned { "pinned" } else if f.stale { "stale" } else { "current" };
-                    println!("{:>7}  {}  -> {}  [{state}, epoch {}] {} pkts {} bytes", f.slot, f.key, f.action, f.epoch, f.packets, f.bytes);
+                    let state = if f.pinned {
+                        "pinned"
+                    } else if f.stale {
+                        "stale"
+                    } else {
+                        "current"
+                    };
+                    println!(
+                        "{:>7}  {}  -> {}  [{state}, epoch {}] {} pkts {} bytes",
+                        f.slot, f.key, f.action, f.epoch, f.packets, f.bytes
+                    );
                 }
                 println!("{} flows cached", flows.len());
             }
@@ -97,7 +127,8 @@ pub struct StatsArgs {
 
 pub fn stats(target: &Target, a: StatsArgs, json: bool) -> CliResult {
     if let Some(p) = &a.pcap {
-        let (mut dev, slow, _) = super::replay::replay_into(target, p, target.load.as_deref(), &[])?;
+        let (mut dev, slow, _) =
+            super::replay::replay_into(target, p, target.load.as_deref(), &[])?;
         let global = dev.global_counters()?;
         if json {
             output::json(&serde_json::json!({"global": global, "slow_path": slow.stats}));
@@ -121,7 +152,11 @@ pub fn stats(target: &Target, a: StatsArgs, json: bool) -> CliResult {
     let mut rules = Vec::new();
     if a.rules {
         for (i, e) in dev.live_rules()? {
-            rules.push((i, output::entry_text(&e), dev.counter(CounterSpace::Tcam, i)?));
+            rules.push((
+                i,
+                output::entry_text(&e),
+                dev.counter(CounterSpace::Tcam, i)?,
+            ));
         }
     }
     if json {
@@ -137,7 +172,10 @@ pub fn stats(target: &Target, a: StatsArgs, json: bool) -> CliResult {
         println!("channel {c:>3}: {} packets, {} bytes", v.packets, v.bytes);
     }
     for (i, t, v) in &rules {
-        println!("rule {i:>6}: {:>10} packets {:>12} bytes  {t}", v.packets, v.bytes);
+        println!(
+            "rule {i:>6}: {:>10} packets {:>12} bytes  {t}",
+            v.packets, v.bytes
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -164,7 +202,15 @@ pub fn probe(target: &Target, a: ProbeArgs, json: bool) -> CliResult {
             gufc_regmap::HitKind::Rule => format!("TCAM entry {}", r.index),
             gufc_regmap::HitKind::Miss => "no rule (miss)".to_string(),
         };
-        println!("{key}: {} by {by}{}", r.action, if r.stale { " (a stale flow entry was bypassed)" } else { "" });
+        println!(
+            "{key}: {} by {by}{}",
+            r.action,
+            if r.stale {
+                " (a stale flow entry was bypassed)"
+            } else {
+                ""
+            }
+        );
         println!("  src local: {}, dst local: {}", r.src_local, r.dst_local);
     }
     Ok(ExitCode::SUCCESS)
@@ -179,17 +225,37 @@ pub fn caps(target: &Target, json: bool) -> CliResult {
     } else {
         println!("device:        {name}");
         println!("version:       {}.{}", c.version_major, c.version_minor);
-        println!("TCAM:          {} entries, {}-bit priority, port ranges: {}", c.tcam_entries, c.prio_bits, c.port_ranges);
-        println!("flow cache:    {} buckets x {} ways = {} entries", c.flow_buckets, c.flow_ways, c.flow_slots());
+        println!(
+            "TCAM:          {} entries, {}-bit priority, port ranges: {}",
+            c.tcam_entries, c.prio_bits, c.port_ranges
+        );
+        println!(
+            "flow cache:    {} buckets x {} ways = {} entries",
+            c.flow_buckets,
+            c.flow_ways,
+            c.flow_slots()
+        );
         println!("channels:      {}", c.channels);
         println!("locality:      {} entries", c.local_entries);
-        println!("key:           {} words, IPv4 {}, IPv6 {}", c.key_words, c.ipv4, c.ipv6);
-        println!("latency:       {} cycles; counters {} bits", c.latency, c.counter_bits);
+        println!(
+            "key:           {} words, IPv4 {}, IPv6 {}",
+            c.key_words, c.ipv4, c.ipv6
+        );
+        println!(
+            "latency:       {} cycles; counters {} bits",
+            c.latency, c.counter_bits
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn print_global(g: &crate::device::GlobalCounters) {
-    println!("lookups {}  flow hits {}  rule hits {}  misses {}  stale flows {}", g.lookups, g.flow_hits, g.rule_hits, g.misses, g.stale_flows);
-    println!("delivered {}  dropped {}  slow path {}", g.delivered, g.drops, g.slow_path);
+    println!(
+        "lookups {}  flow hits {}  rule hits {}  misses {}  stale flows {}",
+        g.lookups, g.flow_hits, g.rule_hits, g.misses, g.stale_flows
+    );
+    println!(
+        "delivered {}  dropped {}  slow path {}",
+        g.delivered, g.drops, g.slow_path
+    );
 }

@@ -52,7 +52,10 @@ impl<B: Bar> Device<B> {
         let bl = self.read(reg::CNT_BYTES_LO)? as u64;
         let bh = self.read(reg::CNT_BYTES_HI)? as u64;
         self.check()?;
-        Ok(Counter { packets: ph << 32 | pl, bytes: bh << 32 | bl })
+        Ok(Counter {
+            packets: ph << 32 | pl,
+            bytes: bh << 32 | bl,
+        })
     }
 
     pub fn clear_counter(&mut self, space: CounterSpace, index: u32) -> Result<(), DeviceError> {
@@ -62,7 +65,9 @@ impl<B: Bar> Device<B> {
     }
 
     pub fn global_counters(&mut self) -> Result<GlobalCounters, DeviceError> {
-        let mut g = |i: u8| -> Result<u64, DeviceError> { Ok(self.counter(CounterSpace::Global, i as u32)?.packets) };
+        let mut g = |i: u8| -> Result<u64, DeviceError> {
+            Ok(self.counter(CounterSpace::Global, i as u32)?.packets)
+        };
         Ok(GlobalCounters {
             lookups: g(global_counter::LOOKUPS)?,
             flow_hits: g(global_counter::FLOW_HITS)?,

@@ -19,8 +19,15 @@ pub struct Rejection {
 impl std::fmt::Display for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let op = name_of(opcode::ALL, self.opcode).unwrap_or("?");
-        let why = reason_code::ALL.iter().find(|r| r.1 == self.reason).map_or("unknown reason", |r| r.2);
-        let target = if self.reason == reason_code::BAD_OFFSET { "offset" } else { "index" };
+        let why = reason_code::ALL
+            .iter()
+            .find(|r| r.1 == self.reason)
+            .map_or("unknown reason", |r| r.2);
+        let target = if self.reason == reason_code::BAD_OFFSET {
+            "offset"
+        } else {
+            "index"
+        };
         write!(f, "{op} {target} {:#x} rejected: {why}", self.index)?;
         if self.count > 1 {
             write!(f, " ({} commands rejected in all)", self.count)?;
@@ -36,23 +43,58 @@ pub enum DeviceError {
     #[error("{backend}: BAR0+{offset:#05x} reads all-ones: the device is gone, powered down or not decoding memory")]
     AllOnes { backend: String, offset: u32 },
     #[error("{backend}: not a gufc classifier (ID {id:#010x}, version {major}.{minor}; expected ID 0x47554643, version 1.x)")]
-    WrongId { backend: String, id: u32, major: u16, minor: u16 },
+    WrongId {
+        backend: String,
+        id: u32,
+        major: u16,
+        minor: u16,
+    },
     #[error("{backend}: capability registers are impossible: {caps:?}")]
     BadCaps { backend: String, caps: Box<Caps> },
     #[error("{backend}: {rejection}")]
-    Rejected { backend: String, rejection: Rejection },
+    Rejected {
+        backend: String,
+        rejection: Rejection,
+    },
     #[error("{backend}: TCAM full: the update needs {needed} entries (old and new rule sets side by side until the commit), the device has {capacity}")]
-    TcamFull { backend: String, needed: usize, capacity: u32 },
+    TcamFull {
+        backend: String,
+        needed: usize,
+        capacity: u32,
+    },
     #[error("{backend}: flow cache full for {key}: buckets {b1} and {b2} and {searched} slots reachable by cuckoo moves are occupied")]
-    FlowTableFull { backend: String, key: gufc_regmap::Key, b1: u32, b2: u32, searched: usize },
+    FlowTableFull {
+        backend: String,
+        key: gufc_regmap::Key,
+        b1: u32,
+        b2: u32,
+        searched: usize,
+    },
     #[error("{backend}: no flow entry for {key}")]
-    NoSuchFlow { backend: String, key: gufc_regmap::Key },
+    NoSuchFlow {
+        backend: String,
+        key: gufc_regmap::Key,
+    },
     #[error("{backend}: {what} out of range: {value} (device has {limit})")]
-    OutOfRange { backend: String, what: &'static str, value: u64, limit: u64 },
+    OutOfRange {
+        backend: String,
+        what: &'static str,
+        value: u64,
+        limit: u64,
+    },
     #[error("{backend}: invalid entry: {msg}")]
     InvalidEntry { backend: String, msg: String },
     #[error("{backend}: {what} did not finish within {polls} register polls")]
-    Timeout { backend: String, what: &'static str, polls: u32 },
+    Timeout {
+        backend: String,
+        what: &'static str,
+        polls: u32,
+    },
     #[error("{backend}: rule update rejected, nothing changed: {failed} of {total} updates failed (first: {first})")]
-    UpdateFailed { backend: String, failed: usize, total: usize, first: String },
+    UpdateFailed {
+        backend: String,
+        failed: usize,
+        total: usize,
+        first: String,
+    },
 }

@@ -35,7 +35,10 @@ impl Shadow {
         }
     }
     pub(super) fn empty(caps: &Caps) -> Self {
-        Shadow { slots: Some(vec![None; caps.flow_slots() as usize]), ..Shadow::new(caps) }
+        Shadow {
+            slots: Some(vec![None; caps.flow_slots() as usize]),
+            ..Shadow::new(caps)
+        }
     }
     fn buckets(&self, key: &Key) -> (u32, u32) {
         bucket_pair(key, self.log2_buckets)
@@ -46,7 +49,9 @@ impl Shadow {
     /// The first empty way of bucket `b1`, then of `b2`.
     fn free_slot(&self, b1: u32, b2: u32) -> Option<u32> {
         let slots = self.slots.as_ref()?;
-        self.bucket_slots(b1).chain(self.bucket_slots(b2)).find(|&s| slots[s as usize].is_none())
+        self.bucket_slots(b1)
+            .chain(self.bucket_slots(b2))
+            .find(|&s| slots[s as usize].is_none())
     }
 }
 
@@ -152,12 +157,23 @@ impl<B: Bar> Device<B> {
 
     /// Caches `key` → `action`. A key already cached has its entry rewritten in place.
     /// `pinned` entries ignore rule-set commits; others go stale at the next COMMIT.
-    pub fn flow_insert(&mut self, key: &Key, action: Action, pinned: bool) -> Result<FlowInsert, DeviceError> {
+    pub fn flow_insert(
+        &mut self,
+        key: &Key,
+        action: Action,
+        pinned: bool,
+    ) -> Result<FlowInsert, DeviceError> {
         self.flow_insert_with(key, action, pinned, FlowInterest::None)
     }
 
     /// [`Device::flow_insert`] with the packets the host still wants of the flow.
-    pub fn flow_insert_with(&mut self, key: &Key, action: Action, pinned: bool, interest: FlowInterest) -> Result<FlowInsert, DeviceError> {
+    pub fn flow_insert_with(
+        &mut self,
+        key: &Key,
+        action: Action,
+        pinned: bool,
+        interest: FlowInterest,
+    ) -> Result<FlowInsert, DeviceError> {
         self.check_interest(interest)?;
         if let Action::Deliver { channel } = action {
             self.check_index("channel", channel as u32, self.caps.channels)?;
@@ -166,27 +182,41 @@ impl<B: Bar> Device<B> {
         let key = key.flow_part();
         if let Some(&slot) = self.flows.index.get(&key) {
             self.write_flow(slot, &key, action, pinned, interest)?;
-            return Ok(FlowInsert { slot, moves: 0, replaced: true });
+            return Ok(FlowInsert {
+                slot,
+                moves: 0,
+                replaced: true,
+            });
         }
         let (b1, b2) = self.flows.buckets(&key);
         if let Some(slot) = self.flows.free_slot(b1, b2) {
             self.write_flow(slot, &key, action, pinned, interest)?;
-            return Ok(FlowInsert { slot, moves: 0, replaced: false });
+            return Ok(FlowInsert {
+                slot,
+                moves: 0,
+                replaced: false,
+            });
         }
-        let path = self.cuckoo_path(b1, b2).ok_or_else(|| DeviceError::FlowTableFull {
-            backend: self.bar.name(),
-            key,
-            b1,
-            b2,
-            searched: SEARCH_LIMIT,
-        })?;
+        let path = self
+            .cuckoo_path(b1, b2)
+            .ok_or_else(|| DeviceError::FlowTableFull {
+                backend: self.bar.name(),
+                key,
+                b1,
+                b2,
+                searched: SEARCH_LIMIT,
+            })?;
         // path = [s0, s1, …, free]: move s(k) → s(k+1) from the end backwards, then write s0.
         for w in path.windows(2).rev() {
             self.move_flow(w[0], w[1])?;
         }
         let slot = path[0];
         self.write_flow(slot, &key, action, pinned, interest)?;
-        Ok(FlowInsert { slot, moves: path.len() as u32 - 1, replaced: false })
+        Ok(FlowInsert {
+            slot,
+            moves: path.len() as u32 - 1,
+            replaced: false,
+        })
     }
 
     /// Breadth-first search from the key's two buckets to a free slot; each step moves an
@@ -233,7 +263,14 @@ impl<B: Bar> Device<B> {
         None
     }
 
-    fn write_flow(&mut self, slot: u32, key: &Key, action: Action, pinned: bool, interest: FlowInterest) -> Result<(), DeviceError> {
+    fn write_flow(
+        &mut self,
+        slot: u32,
+        key: &Key,
+        action: Action,
+        pinned: bool,
+        interest: FlowInterest,
+    ) -> Result<(), DeviceError> {
         self.stage_words(reg::KEY, &key.words())?;
         self.stage(reg::ACTION, action.encode())?;
         self.stage(reg::FLOW_FLAGS, field::FLOW_FLAGS_PINNED.put(pinned as u32))?;
@@ -253,7 +290,9 @@ impl<B: Bar> Device<B> {
         self.command(opcode::FLOW_MOVE, from)?;
         self.check()?;
         let slots = self.flows.slots.as_mut().unwrap();
-        let key = slots[from as usize].take().expect("moving an occupied slot");
+        let key = slots[from as usize]
+            .take()
+            .expect("moving an occupied slot");
         slots[to as usize] = Some(key);
         self.flows.index.insert(key, to);
         Ok(())
@@ -267,7 +306,10 @@ impl<B: Bar> Device<B> {
             .flows
             .index
             .remove(&key)
-            .ok_or_else(|| DeviceError::NoSuchFlow { backend: self.bar.name(), key })?;
+            .ok_or_else(|| DeviceError::NoSuchFlow {
+                backend: self.bar.name(),
+                key,
+            })?;
         self.command(opcode::FLOW_CLEAR, slot)?;
         self.check()?;
         self.flows.slots.as_mut().unwrap()[slot as usize] = None;
@@ -279,7 +321,14 @@ impl<B: Bar> Device<B> {
     pub fn flow_touch(&mut self, key: &Key) -> Result<u32, DeviceError> {
         self.sync_flows()?;
         let key = key.flow_part();
-        let slot = *self.flows.index.get(&key).ok_or_else(|| DeviceError::NoSuchFlow { backend: self.bar.name(), key })?;
+        let slot = *self
+            .flows
+            .index
+            .get(&key)
+            .ok_or_else(|| DeviceError::NoSuchFlow {
+                backend: self.bar.name(),
+                key,
+            })?;
         self.command(opcode::FLOW_TOUCH, slot)?;
         self.check()?;
         Ok(slot)
@@ -287,18 +336,34 @@ impl<B: Bar> Device<B> {
 
     fn check_interest(&self, interest: FlowInterest) -> Result<(), DeviceError> {
         if interest == FlowInterest::Sample(0) {
-            return Err(DeviceError::OutOfRange { backend: self.bar.name(), what: "sample period", value: 0, limit: 65535 });
+            return Err(DeviceError::OutOfRange {
+                backend: self.bar.name(),
+                what: "sample period",
+                value: 0,
+                limit: 65535,
+            });
         }
         Ok(())
     }
 
     /// Changes which packets of `key`'s entry still go to the host, in one command (a
     /// subscriber changing its mind); the entry's counters and state are kept.
-    pub fn flow_set_interest(&mut self, key: &Key, interest: FlowInterest) -> Result<u32, DeviceError> {
+    pub fn flow_set_interest(
+        &mut self,
+        key: &Key,
+        interest: FlowInterest,
+    ) -> Result<u32, DeviceError> {
         self.check_interest(interest)?;
         self.sync_flows()?;
         let key = key.flow_part();
-        let slot = *self.flows.index.get(&key).ok_or_else(|| DeviceError::NoSuchFlow { backend: self.bar.name(), key })?;
+        let slot = *self
+            .flows
+            .index
+            .get(&key)
+            .ok_or_else(|| DeviceError::NoSuchFlow {
+                backend: self.bar.name(),
+                key,
+            })?;
         self.stage(reg::FLOW_INTEREST, interest.encode())?;
         self.command(opcode::FLOW_SET_INTEREST, slot)?;
         self.check()?;

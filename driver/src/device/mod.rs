@@ -74,14 +74,29 @@ const STAGE_SLOTS: usize = 2 * KEY_WORDS + 10;
 
 fn stage_slot(off: u32) -> Option<usize> {
     let in_array = |base: u32, slot0: usize| {
-        (base..base + 4 * KEY_WORDS as u32).contains(&off).then(|| slot0 + ((off - base) / 4) as usize)
+        (base..base + 4 * KEY_WORDS as u32)
+            .contains(&off)
+            .then(|| slot0 + ((off - base) / 4) as usize)
     };
-    in_array(reg::KEY, 0).or_else(|| in_array(reg::MASK, KEY_WORDS)).or_else(|| {
-        [reg::SPORT_RANGE, reg::DPORT_RANGE, reg::PRIO, reg::ACTION, reg::PLANES, reg::FLOW_FLAGS, reg::PKT_LEN, reg::CMD_ARG, reg::FLOW_INTEREST, reg::PKT_FLAGS]
+    in_array(reg::KEY, 0)
+        .or_else(|| in_array(reg::MASK, KEY_WORDS))
+        .or_else(|| {
+            [
+                reg::SPORT_RANGE,
+                reg::DPORT_RANGE,
+                reg::PRIO,
+                reg::ACTION,
+                reg::PLANES,
+                reg::FLOW_FLAGS,
+                reg::PKT_LEN,
+                reg::CMD_ARG,
+                reg::FLOW_INTEREST,
+                reg::PKT_FLAGS,
+            ]
             .iter()
             .position(|&r| r == off)
             .map(|i| 2 * KEY_WORDS + i)
-    })
+        })
 }
 
 impl<B: Bar> Device<B> {
@@ -92,7 +107,10 @@ impl<B: Bar> Device<B> {
         let mut read = |off: u32| -> Result<u32, DeviceError> {
             let v = bar.read32(off)?;
             if v == u32::MAX {
-                return Err(DeviceError::AllOnes { backend: name.clone(), offset: off });
+                return Err(DeviceError::AllOnes {
+                    backend: name.clone(),
+                    offset: off,
+                });
             }
             Ok(v)
         };
@@ -102,7 +120,12 @@ impl<B: Bar> Device<B> {
         let major = field::VERSION_MAJOR.get(version) as u16;
         let minor = field::VERSION_MINOR.get(version) as u16;
         if id != device::MAGIC || major != device::VERSION_MAJOR as u16 {
-            let e = DeviceError::WrongId { backend: name.clone(), id, major, minor };
+            let e = DeviceError::WrongId {
+                backend: name.clone(),
+                id,
+                major,
+                minor,
+            };
             if !opts.force {
                 return Err(e);
             }
@@ -138,11 +161,22 @@ impl<B: Bar> Device<B> {
             && caps.port_ranges
             && caps.counter_bits == 64;
         if !sane {
-            return Err(DeviceError::BadCaps { backend: name, caps: Box::new(caps) });
+            return Err(DeviceError::BadCaps {
+                backend: name,
+                caps: Box::new(caps),
+            });
         }
         let tcam = tcam::Shadow::new(caps.tcam_entries);
         let flows = flows::Shadow::new(&caps);
-        Ok(Device { bar, caps, staged: [None; STAGE_SLOTS], io: IoStats::default(), tcam, flows, warnings })
+        Ok(Device {
+            bar,
+            caps,
+            staged: [None; STAGE_SLOTS],
+            io: IoStats::default(),
+            tcam,
+            flows,
+            warnings,
+        })
     }
 
     pub fn caps(&self) -> &Caps {
@@ -193,7 +227,11 @@ impl<B: Bar> Device<B> {
         }
     }
 
-    pub(crate) fn stage_words(&mut self, base: u32, words: &[u32; KEY_WORDS]) -> Result<(), DeviceError> {
+    pub(crate) fn stage_words(
+        &mut self,
+        base: u32,
+        words: &[u32; KEY_WORDS],
+    ) -> Result<(), DeviceError> {
         for (i, &w) in words.iter().enumerate() {
             self.stage(base + 4 * i as u32, w)?;
         }
@@ -206,14 +244,20 @@ impl<B: Bar> Device<B> {
     }
 
     pub(crate) fn command(&mut self, opcode: u8, index: u32) -> Result<(), DeviceError> {
-        self.write(reg::CMD, field::CMD_OPCODE.put(opcode as u32) | field::CMD_INDEX.put(index))
+        self.write(
+            reg::CMD,
+            field::CMD_OPCODE.put(opcode as u32) | field::CMD_INDEX.put(index),
+        )
     }
 
     /// Reads ERROR; if a command was rejected since the last check, clears it and returns it.
     pub fn take_rejection(&mut self) -> Result<Option<Rejection>, DeviceError> {
         let e = self.read(reg::ERROR)?;
         if e == u32::MAX {
-            return Err(DeviceError::AllOnes { backend: self.bar.name(), offset: reg::ERROR });
+            return Err(DeviceError::AllOnes {
+                backend: self.bar.name(),
+                offset: reg::ERROR,
+            });
         }
         if e == 0 {
             return Ok(None);
@@ -232,7 +276,10 @@ impl<B: Bar> Device<B> {
     pub(crate) fn check(&mut self) -> Result<(), DeviceError> {
         match self.take_rejection()? {
             None => Ok(()),
-            Some(r) => Err(DeviceError::Rejected { backend: self.bar.name(), rejection: r }),
+            Some(r) => Err(DeviceError::Rejected {
+                backend: self.bar.name(),
+                rejection: r,
+            }),
         }
     }
 
@@ -240,7 +287,10 @@ impl<B: Bar> Device<B> {
     pub fn status(&mut self) -> Result<u32, DeviceError> {
         let s = self.read(reg::STATUS)?;
         if s == u32::MAX {
-            return Err(DeviceError::AllOnes { backend: self.bar.name(), offset: reg::STATUS });
+            return Err(DeviceError::AllOnes {
+                backend: self.bar.name(),
+                offset: reg::STATUS,
+            });
         }
         Ok(s)
     }

@@ -28,7 +28,12 @@ impl<B: Bar> Device<B> {
 
     /// [`Device::probe`] of a packet with these TCP flags (a flow entry's interest may select
     /// by them).
-    pub fn probe_flags(&mut self, key: &Key, len: u16, tcp_flags: u8) -> Result<ProbeResult, DeviceError> {
+    pub fn probe_flags(
+        &mut self,
+        key: &Key,
+        len: u16,
+        tcp_flags: u8,
+    ) -> Result<ProbeResult, DeviceError> {
         self.stage_words(reg::KEY, &key.words())?;
         self.stage(reg::PKT_LEN, len as u32)?;
         self.stage(reg::PKT_FLAGS, tcp_flags as u32)?;
@@ -38,15 +43,23 @@ impl<B: Bar> Device<B> {
         while field::STATUS_PROBE_BUSY.get(self.status()?) != 0 {
             polls += 1;
             if polls >= PROBE_POLLS {
-                return Err(DeviceError::Timeout { backend: self.bar.name(), what: "PROBE", polls });
+                return Err(DeviceError::Timeout {
+                    backend: self.bar.name(),
+                    what: "PROBE",
+                    polls,
+                });
             }
         }
         let r = self.read(reg::PROBE_RESULT)?;
         let index = self.read(reg::PROBE_INDEX)?;
         let action = match field::PROBE_RESULT_VERDICT.get(r) as u8 {
-            verdict::DELIVER => Action::Deliver { channel: field::PROBE_RESULT_CHANNEL.get(r) as u8 },
+            verdict::DELIVER => Action::Deliver {
+                channel: field::PROBE_RESULT_CHANNEL.get(r) as u8,
+            },
             verdict::DROP => Action::Drop,
-            _ => Action::SlowPath { reason: field::PROBE_RESULT_REASON.get(r) as u8 },
+            _ => Action::SlowPath {
+                reason: field::PROBE_RESULT_REASON.get(r) as u8,
+            },
         };
         let kind = match field::PROBE_RESULT_KIND.get(r) as u8 {
             kind::FLOW => HitKind::Flow,
@@ -64,24 +77,49 @@ impl<B: Bar> Device<B> {
     }
 
     /// Writes locality entry `index`: addresses under `prefix_len` bits of `addr` are local.
-    pub fn set_local(&mut self, index: u32, addr: std::net::IpAddr, prefix_len: u8, valid: bool) -> Result<(), DeviceError> {
+    pub fn set_local(
+        &mut self,
+        index: u32,
+        addr: std::net::IpAddr,
+        prefix_len: u8,
+        valid: bool,
+    ) -> Result<(), DeviceError> {
         self.check_index("locality entry", index, self.caps.local_entries)?;
         let (value, bits, ipv6) = match addr {
             std::net::IpAddr::V4(a) => (u32::from(a) as u128, 32u32, false),
             std::net::IpAddr::V6(a) => (u128::from(a), 128u32, true),
         };
         if prefix_len as u32 > bits {
-            return Err(DeviceError::OutOfRange { backend: self.bar.name(), what: "prefix length", value: prefix_len as u64, limit: bits as u64 });
+            return Err(DeviceError::OutOfRange {
+                backend: self.bar.name(),
+                what: "prefix length",
+                value: prefix_len as u64,
+                limit: bits as u64,
+            });
         }
-        let mask: u128 = if prefix_len == 0 { 0 } else { (u128::MAX << (bits - prefix_len as u32)) & (u128::MAX >> (128 - bits)) };
-        let k = Key { src: value & mask, ipv6, ..Key::default() };
-        let m = Key { src: mask, ..Key::default() };
+        let mask: u128 = if prefix_len == 0 {
+            0
+        } else {
+            (u128::MAX << (bits - prefix_len as u32)) & (u128::MAX >> (128 - bits))
+        };
+        let k = Key {
+            src: value & mask,
+            ipv6,
+            ..Key::default()
+        };
+        let m = Key {
+            src: mask,
+            ..Key::default()
+        };
         let (kw, mw) = (k.words(), m.words());
         for i in 0..4u32 {
             self.stage(reg::KEY + 4 * i, kw[i as usize])?;
             self.stage(reg::MASK + 4 * i, mw[i as usize])?;
         }
-        self.stage(reg::KEY + 4 * gufc_regmap::key::META as u32, kw[gufc_regmap::key::META])?;
+        self.stage(
+            reg::KEY + 4 * gufc_regmap::key::META as u32,
+            kw[gufc_regmap::key::META],
+        )?;
         self.stage(reg::CMD_ARG, valid as u32)?;
         self.command(opcode::LOCAL_WRITE, index)?;
         self.check()

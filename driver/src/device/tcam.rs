@@ -20,11 +20,17 @@ pub(super) struct Shadow {
 
 impl Shadow {
     pub(super) fn new(capacity: u32) -> Self {
-        Shadow { slots: None, capacity }
+        Shadow {
+            slots: None,
+            capacity,
+        }
     }
     pub(super) fn empty(capacity: u32) -> Self {
         let blank = TcamEntry::match_all(0, Action::Drop);
-        Shadow { slots: Some(vec![(blank, 0); capacity as usize]), capacity }
+        Shadow {
+            slots: Some(vec![(blank, 0); capacity as usize]),
+            capacity,
+        }
     }
 }
 
@@ -86,7 +92,10 @@ impl std::fmt::Display for TransactionError {
 impl std::error::Error for TransactionError {}
 
 fn abort(statuses: Vec<UpdateStatus>, error: DeviceError) -> TransactionError {
-    TransactionError { statuses, error: Box::new(error) }
+    TransactionError {
+        statuses,
+        error: Box::new(error),
+    }
 }
 
 /// A batch of updates applied atomically by [`Transaction::commit`].
@@ -118,10 +127,16 @@ impl<'d, B: Bar> Transaction<'d, B> {
             Err(e) => return Err(abort(vec![UpdateStatus::Aborted; self.updates.len()], e)),
         };
         // Identity of an entry: everything but the action.
-        let ident = |e: &TcamEntry| TcamEntry { action: Action::Drop, ..*e };
+        let ident = |e: &TcamEntry| TcamEntry {
+            action: Action::Drop,
+            ..*e
+        };
         let mut set: Vec<Option<TcamEntry>> = live.into_iter().map(Some).collect();
-        let mut by_ident: HashMap<TcamEntry, usize> =
-            set.iter().enumerate().map(|(i, e)| (ident(e.as_ref().unwrap()), i)).collect();
+        let mut by_ident: HashMap<TcamEntry, usize> = set
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (ident(e.as_ref().unwrap()), i))
+            .collect();
         let mut statuses = Vec::with_capacity(self.updates.len());
         for u in &self.updates {
             let status = match u {
@@ -155,16 +170,28 @@ impl<'d, B: Bar> Transaction<'d, B> {
         }
         let failed = statuses.iter().filter(|s| **s != UpdateStatus::Ok).count();
         if failed > 0 {
-            let first = statuses.iter().position(|s| *s != UpdateStatus::Ok).unwrap();
+            let first = statuses
+                .iter()
+                .position(|s| *s != UpdateStatus::Ok)
+                .unwrap();
             let err = DeviceError::UpdateFailed {
                 backend: dev.bar.name(),
                 failed,
                 total: statuses.len(),
-                first: format!("update {} ({:?}): {:?}", first, self.updates[first], statuses[first]),
+                first: format!(
+                    "update {} ({:?}): {:?}",
+                    first, self.updates[first], statuses[first]
+                ),
             };
             let statuses = statuses
                 .into_iter()
-                .map(|s| if s == UpdateStatus::Ok { UpdateStatus::Aborted } else { s })
+                .map(|s| {
+                    if s == UpdateStatus::Ok {
+                        UpdateStatus::Aborted
+                    } else {
+                        s
+                    }
+                })
                 .collect();
             return Err(abort(statuses, err));
         }
@@ -179,14 +206,20 @@ impl<'d, B: Bar> Transaction<'d, B> {
 impl<B: Bar> Device<B> {
     /// Starts a batch of rule updates against the live rule set.
     pub fn transaction(&mut self) -> Transaction<'_, B> {
-        Transaction { dev: self, updates: Vec::new() }
+        Transaction {
+            dev: self,
+            updates: Vec::new(),
+        }
     }
 
     /// Checks an entry against the device's limits before anything is written.
     pub fn validate(&self, e: &TcamEntry) -> Result<(), String> {
         if let Action::Deliver { channel } = e.action {
             if channel as u32 >= self.caps.channels {
-                return Err(format!("channel {channel} >= the device's {} channels", self.caps.channels));
+                return Err(format!(
+                    "channel {channel} >= the device's {} channels",
+                    self.caps.channels
+                ));
             }
         }
         if e.sport.0 > e.sport.1 || e.dport.0 > e.dport.1 {
@@ -227,7 +260,12 @@ impl<B: Bar> Device<B> {
                 e.value[i as usize] = self.read(reg::KEY + 4 * i)?;
                 e.mask[i as usize] = self.read(reg::MASK + 4 * i)?;
             }
-            let range = |w: u32| (field::SPORT_RANGE_LO.get(w) as u16, field::SPORT_RANGE_HI.get(w) as u16);
+            let range = |w: u32| {
+                (
+                    field::SPORT_RANGE_LO.get(w) as u16,
+                    field::SPORT_RANGE_HI.get(w) as u16,
+                )
+            };
             e.sport = range(self.read(reg::SPORT_RANGE)?);
             e.dport = range(self.read(reg::DPORT_RANGE)?);
             e.prio = self.read(reg::PRIO)? as u16;
@@ -241,9 +279,19 @@ impl<B: Bar> Device<B> {
         Ok((e, planes))
     }
 
-    pub(crate) fn check_index(&self, what: &'static str, value: u32, limit: u32) -> Result<(), DeviceError> {
+    pub(crate) fn check_index(
+        &self,
+        what: &'static str,
+        value: u32,
+        limit: u32,
+    ) -> Result<(), DeviceError> {
         if value >= limit {
-            return Err(DeviceError::OutOfRange { backend: self.bar.name(), what, value: value as u64, limit: limit as u64 });
+            return Err(DeviceError::OutOfRange {
+                backend: self.bar.name(),
+                what,
+                value: value as u64,
+                limit: limit as u64,
+            });
         }
         Ok(())
     }
@@ -257,7 +305,10 @@ impl<B: Bar> Device<B> {
         self.sync_tcam()?;
         let bit = 1u8 << self.active_plane()?;
         let slots = self.tcam.slots.as_ref().unwrap();
-        Ok((0..slots.len()).filter(|&i| slots[i].1 & bit != 0).map(|i| (i as u32, slots[i].0)).collect())
+        Ok((0..slots.len())
+            .filter(|&i| slots[i].1 & bit != 0)
+            .map(|i| (i as u32, slots[i].0))
+            .collect())
     }
 
     fn live_entries(&mut self) -> Result<Vec<TcamEntry>, DeviceError> {
@@ -267,7 +318,9 @@ impl<B: Bar> Device<B> {
     fn write_entry(&mut self, index: u32, e: &TcamEntry, planes: u8) -> Result<(), DeviceError> {
         self.stage_words(reg::KEY, &e.value)?;
         self.stage_words(reg::MASK, &e.mask)?;
-        let range = |r: (u16, u16)| field::SPORT_RANGE_LO.put(r.0 as u32) | field::SPORT_RANGE_HI.put(r.1 as u32);
+        let range = |r: (u16, u16)| {
+            field::SPORT_RANGE_LO.put(r.0 as u32) | field::SPORT_RANGE_HI.put(r.1 as u32)
+        };
         self.stage(reg::SPORT_RANGE, range(e.sport))?;
         self.stage(reg::DPORT_RANGE, range(e.dport))?;
         self.stage(reg::PRIO, e.prio as u32)?;
@@ -304,7 +357,10 @@ impl<B: Bar> Device<B> {
                 reusable.entry(*e).or_default().push(i as u32);
             }
         }
-        let mut free = (0..slots.len() as u32).rev().filter(|&i| slots[i as usize].1 & a_bit == 0).collect::<Vec<_>>();
+        let mut free = (0..slots.len() as u32)
+            .rev()
+            .filter(|&i| slots[i as usize].1 & a_bit == 0)
+            .collect::<Vec<_>>();
         let mut target = vec![0u8; slots.len()]; // desired planes after staging
         for (i, (_, p)) in slots.iter().enumerate() {
             target[i] = p & a_bit;
@@ -376,7 +432,12 @@ impl<B: Bar> Device<B> {
         })
     }
 
-    fn stage_plane(&mut self, slots: &[(TcamEntry, u8)], target: &[u8], fresh: &[(u32, TcamEntry)]) -> Result<(), DeviceError> {
+    fn stage_plane(
+        &mut self,
+        slots: &[(TcamEntry, u8)],
+        target: &[u8],
+        fresh: &[(u32, TcamEntry)],
+    ) -> Result<(), DeviceError> {
         let fresh_at: HashMap<u32, &TcamEntry> = fresh.iter().map(|(i, e)| (*i, e)).collect();
         for (i, &t) in target.iter().enumerate() {
             let i32 = i as u32;

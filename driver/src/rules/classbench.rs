@@ -248,19 +248,31 @@ pub enum TraceColumns {
 
 /// Parses a trace, all columns unsigned decimal with host-order IPv4 addresses. Blank lines
 /// are skipped; every bad line is reported.
-pub fn parse_trace(file: &str, text: &str, columns: TraceColumns) -> Result<Vec<TraceEntry>, RuleErrors> {
+pub fn parse_trace(
+    file: &str,
+    text: &str,
+    columns: TraceColumns,
+) -> Result<Vec<TraceEntry>, RuleErrors> {
     let file: Arc<str> = file.into();
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        let at = |col: u32| Loc { file: file.clone(), line: line_no, column: col };
+        let at = |col: u32| Loc {
+            file: file.clone(),
+            line: line_no,
+            column: col,
+        };
         let toks = tokens(line, None);
         if toks.is_empty() {
             continue;
         }
         match header(line, &toks, columns) {
-            Ok((key, expected)) => out.push(TraceEntry { key, expected, loc: at(toks[0].col) }),
+            Ok((key, expected)) => out.push(TraceEntry {
+                key,
+                expected,
+                loc: at(toks[0].col),
+            }),
             Err((col, kind)) => errors.push(RuleError { loc: at(col), kind }),
         }
     }
@@ -271,17 +283,33 @@ pub fn parse_trace(file: &str, text: &str, columns: TraceColumns) -> Result<Vec<
     }
 }
 
-fn header(line: &str, t: &[Tok<'_>], columns: TraceColumns) -> Result<(Key, Option<u32>), LineError> {
+fn header(
+    line: &str,
+    t: &[Tok<'_>],
+    columns: TraceColumns,
+) -> Result<(Key, Option<u32>), LineError> {
     let (fields, ok) = match columns {
         TraceColumns::Headers => ("at least 5 (src dst sport dport proto)", t.len() >= 5),
         TraceColumns::Labelled => ("6 (src dst sport dport proto rule)", t.len() == 6),
     };
     if !ok {
         let col = t.get(6).map_or(end_col(line), |x| x.col);
-        return Err((col, ErrorKind::FieldCount { expected: fields, found: t.len() }));
+        return Err((
+            col,
+            ErrorKind::FieldCount {
+                expected: fields,
+                found: t.len(),
+            },
+        ));
     }
     let num = |x: Tok<'_>, max: u64, what: &'static str| {
-        decimal(x.s).filter(|&n| n <= max).ok_or((x.col, ErrorKind::Expected { expected: what, found: x.s.into() }))
+        decimal(x.s).filter(|&n| n <= max).ok_or((
+            x.col,
+            ErrorKind::Expected {
+                expected: what,
+                found: x.s.into(),
+            },
+        ))
     };
     let addr = "a host-order IPv4 address 0..=4294967295";
     let src = num(t[0], u32::MAX as u64, addr)? as u32;
@@ -295,7 +323,13 @@ fn header(line: &str, t: &[Tok<'_>], columns: TraceColumns) -> Result<(Key, Opti
     }
     let rule = num(t[5], u32::MAX as u64, "a 1-based rule number")? as u32;
     if rule == 0 {
-        return Err((t[5].col, ErrorKind::Expected { expected: "a 1-based rule number", found: t[5].s.into() }));
+        return Err((
+            t[5].col,
+            ErrorKind::Expected {
+                expected: "a 1-based rule number",
+                found: t[5].s.into(),
+            },
+        ));
     }
     Ok((key, Some(rule)))
 }

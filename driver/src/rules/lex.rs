@@ -18,7 +18,10 @@ pub(crate) fn tokens(line: &str, comment: Option<char>) -> Vec<Tok<'_>> {
         let is_comment = Some(ch) == comment;
         if is_comment || ch.is_whitespace() {
             if let Some((b, c)) = start.take() {
-                out.push(Tok { s: &line[b..byte], col: c });
+                out.push(Tok {
+                    s: &line[b..byte],
+                    col: c,
+                });
             }
             if is_comment {
                 return out;
@@ -28,7 +31,10 @@ pub(crate) fn tokens(line: &str, comment: Option<char>) -> Vec<Tok<'_>> {
         }
     }
     if let Some((b, c)) = start {
-        out.push(Tok { s: &line[b..], col: c });
+        out.push(Tok {
+            s: &line[b..],
+            col: c,
+        });
     }
     out
 }
