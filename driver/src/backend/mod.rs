@@ -80,7 +80,11 @@ pub(crate) fn sim_access(
     held: &mut Vec<gufc_regmap::LookupResult>,
     mmio: gufc_regmap::Mmio,
 ) -> u32 {
-    let out = sim(&CycleIn { mmio: Some(mmio), key: None, res_ready: true });
+    let out = sim(&CycleIn {
+        mmio: Some(mmio),
+        key: None,
+        res_ready: true,
+    });
     held.extend(out.result);
     out.rdata
 }
