@@ -3,6 +3,9 @@
 //! takes) on a real Linux kernel with an emulated IOMMU. Prints one `CHECK <name>: PASS|FAIL`
 //! line per check and exits 0 only if every check passed.
 //!
+//! Usage: `vfio_edu container|iommufd`, the IOMMU path the device must be opened through
+//! (`GUFC_VFIO_PATH` unset: the path gufc picks by itself on this kernel).
+//!
 //! edu (QEMU hw/misc/edu.c): 0x00 ID 0x010000ed, 0x04 liveness (reads ~value), 0x08 factorial,
 //! 0x20 status (bit 0 busy, bit 7 IRQ when done), 0x24 IRQ status, 0x60 raise IRQ, 0x64 ack,
 //! 0x80 DMA src, 0x88 dst, 0x90 count, 0x98 cmd (bit 0 start, bit 1 edu→RAM, bit 2 IRQ).
@@ -26,7 +29,7 @@ mod edu {
     use std::process::ExitCode;
     use std::time::{Duration, Instant};
 
-    use gufc::backend::vfio::{DmaBuffer, VfioBar, VfioError, VfioPci};
+    use gufc::backend::vfio::{DmaBuffer, VfioBar, VfioError, VfioPath, VfioPci};
     use gufc::backend::Bar;
     use gufc::pci::{self, PciAddr, PciError, SysfsRoot};
 
@@ -88,7 +91,16 @@ mod edu {
             failed: 0,
         };
         let root = SysfsRoot::default();
-        let result = run(&root, &mut c);
+        let expect = match std::env::args().nth(1).as_deref() {
+            Some("container") => VfioPath::Container,
+            Some("iommufd") => VfioPath::Iommufd,
+            other => {
+                println!("usage: vfio_edu container|iommufd (got {other:?})");
+                println!("EDU-RESULT: FAIL");
+                return ExitCode::FAILURE;
+            }
+        };
+        let result = run(&root, &mut c, expect);
         if let Err(e) = result {
             c.failed += 1;
             println!("CHECK aborted: FAIL {e}");
@@ -119,7 +131,7 @@ mod edu {
         Ok(format!("{addr} group {group}, BAR0 1 MiB"))
     }
 
-    fn run(root: &SysfsRoot, c: &mut Checks) -> Res<()> {
+    fn run(root: &SysfsRoot, c: &mut Checks, expect: VfioPath) -> Res<()> {
         let addr = pci::list_devices(root, true)?
             .iter()
             .find(|d| d.vendor == EDU_VENDOR && d.device == EDU_DEVICE)
@@ -178,6 +190,24 @@ mod edu {
 
         let mut bar = VfioBar::open(root, &addr, true)?;
         let dev = bar.device().clone();
+        c.check(
+            "iommu-path",
+            (|| {
+                ensure(
+                    dev.path() == expect,
+                    format!("opened through {}, expected {expect}", dev.path()),
+                )?;
+                let name = bar.name();
+                ensure(
+                    name.ends_with(&format!("({expect})")),
+                    format!("backend name {name:?} does not show the path"),
+                )?;
+                Ok(format!(
+                    "{name}; GUFC_VFIO_PATH={:?}",
+                    std::env::var("GUFC_VFIO_PATH").ok()
+                ))
+            })(),
+        );
         c.check("second-open-locked", {
             match VfioPci::open(root, &addr, true) {
                 Err(VfioError::Pci(e @ PciError::Locked { .. })) => Ok(e.to_string()),

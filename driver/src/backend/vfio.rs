@@ -1,23 +1,29 @@
 //! Real hardware through Linux VFIO: the device's BARs are mapped into this process, its
 //! interrupts arrive on eventfds, and it can DMA only into memory mapped through the IOMMU.
 //!
-//! Built on `vfio-ioctls` (rust-vmm, default features off, so no KVM): it is maintained, small,
-//! and its container/group/device wrappers are what cloud-hypervisor runs in production.
-//! `pci-driver` was the alternative; its traits are sealed (no way to put our `Bar` behind
-//! them) and it lacks 64-bit and no-IOMMU support. Where vfio-ioctls hides errors (region
-//! reads and writes, reset), this module does the pread/pwrite/ioctl itself.
+//! Two kernel paths lead to the same device fd ([`VfioPath`]): iommufd with the per-device
+//! cdev (`/dev/iommu`, `/dev/vfio/devices/vfioN`) when the kernel offers it, else the legacy
+//! container/group (type-1 IOMMU). `GUFC_VFIO_PATH` forces one.
 //!
-//! Only the legacy container/group (type-1 IOMMU) path is implemented; iommufd/cdev is not.
+//! The container path is opened with `vfio-ioctls` (rust-vmm, default features off, so no
+//! KVM): maintained, and what cloud-hypervisor runs in production. `pci-driver` was the
+//! alternative; its traits are sealed (no way to put our `Bar` behind them) and it lacks
+//! 64-bit and no-IOMMU support. The iommufd ioctls, and every device-fd ioctl and region
+//! access on both paths, are issued here, so each errno is reported (vfio-ioctls logs them).
 
 mod bar;
 mod device;
 mod dma;
+mod ioctl;
+mod iommufd;
 mod irq;
+mod path;
 
 pub use bar::VfioBar;
 pub use device::{RegionInfo, VfioPci};
 pub use dma::DmaBuffer;
 pub use irq::Interrupt;
+pub use path::{PathChoice, VfioPath, PATH_ENV};
 
 use crate::pci::{PciAddr, PciError};
 

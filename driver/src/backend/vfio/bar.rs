@@ -124,8 +124,8 @@ impl Bar for VfioBar {
 
     fn name(&self) -> String {
         match self.index {
-            0 => format!("vfio {}", self.dev.addr()),
-            i => format!("vfio {} BAR{i}", self.dev.addr()),
+            0 => format!("vfio {} ({})", self.dev.addr(), self.dev.path()),
+            i => format!("vfio {} BAR{i} ({})", self.dev.addr(), self.dev.path()),
         }
     }
 }

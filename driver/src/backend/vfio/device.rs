@@ -1,28 +1,27 @@
-//! Opening a device through its IOMMU group, its regions, config space, interrupts and reset.
+//! Opening a device through one of the two IOMMU paths ([`VfioPath`]), then its regions,
+//! config space, interrupts and reset, which are the same on both.
 
 use std::fs::{File, OpenOptions};
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 
 use vfio_bindings::bindings::vfio::{
-    vfio_device_info, VFIO_DEVICE_FLAGS_RESET, VFIO_PCI_CONFIG_REGION_INDEX,
-    VFIO_PCI_INTX_IRQ_INDEX, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_PCI_MSI_IRQ_INDEX,
-    VFIO_REGION_INFO_FLAG_MMAP, VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE,
+    VFIO_DEVICE_FLAGS_RESET, VFIO_PCI_CONFIG_REGION_INDEX, VFIO_PCI_INTX_IRQ_INDEX,
+    VFIO_PCI_MSIX_IRQ_INDEX, VFIO_PCI_MSI_IRQ_INDEX, VFIO_REGION_INFO_FLAG_MMAP,
+    VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE,
 };
 use vfio_ioctls::{VfioContainer, VfioDevice};
 use vmm_sys_util::eventfd::EventFd;
 
+use super::iommufd::{cdev_name, iommu_node, Iommufd};
 use super::irq::Interrupt;
-use super::VfioError;
+use super::path::{PathChoice, VfioPath};
+use super::{ioctl, VfioError};
 use crate::pci::{
     check_group_viable, DeviceLock, PciAddr, PciDevice, PciError, SysfsRoot, VFIO_PCI,
 };
-
-/// `_IO(VFIO_TYPE, VFIO_BASE + 7)` and `+ 11` from linux/vfio.h.
-const VFIO_DEVICE_GET_INFO: libc::c_ulong = 0x3B6B;
-const VFIO_DEVICE_RESET: libc::c_ulong = 0x3B6F;
 
 /// PCI_COMMAND and its enable bits.
 const PCI_COMMAND: u64 = 0x04;
@@ -41,27 +40,65 @@ pub struct RegionInfo {
     pub mmappable: bool,
 }
 
-/// An open VFIO PCI device: container (type-1 IOMMU), group and device fd, plus the
-/// per-device lock. BARs, interrupts and DMA buffers borrow it through an `Arc`.
+impl RegionInfo {
+    fn absent(index: u32) -> RegionInfo {
+        RegionInfo {
+            index,
+            offset: 0,
+            size: 0,
+            readable: false,
+            writable: false,
+            mmappable: false,
+        }
+    }
+}
+
+/// How the device is attached to the IOMMU; dropped after the device fd (see [`VfioPci`]).
+enum Iommu {
+    /// Field order is drop order: the device (which releases the group) before the container.
+    Container {
+        _device: VfioDevice,
+        container: Arc<VfioContainer>,
+    },
+    Iommufd(Iommufd),
+}
+
+/// An open VFIO PCI device: its device fd, the IOMMU attachment it came from (container and
+/// group, or iommufd and IOAS) and the per-device lock. BARs, interrupts and DMA buffers
+/// borrow it through an `Arc`.
 pub struct VfioPci {
     addr: PciAddr,
     group: u32,
-    // Field order is drop order: every device fd before the group is released (else EBUSY),
-    // the container after the device, the lock last.
-    /// A dup of the device fd for pread/pwrite/mmap (vfio-ioctls swallows region I/O errors).
+    path: VfioPath,
+    // Field order is drop order: the device fd before its group or iommufd is released (else
+    // EBUSY on the group), the lock last.
+    /// The device fd (container path: a dup of vfio-ioctls' fd, which swallows I/O errors).
     file: File,
-    device: VfioDevice,
-    container: Arc<VfioContainer>,
+    iommu: Iommu,
     flags: u32,
+    regions: Vec<RegionInfo>,
+    irq_counts: Vec<u32>,
     _lock: DeviceLock,
 }
 
 impl VfioPci {
-    /// Opens `addr`, which must be bound to vfio-pci with a viable IOMMU group. Unless `force`,
-    /// it must also carry gufc's vendor/device IDs. Each failure is a specific [`PciError`]:
-    /// no device, wrong IDs, not bound, no IOMMU, group not viable (naming the device that
-    /// blocks it), permission denied on /dev/vfio/N, group busy, locked by another gufc.
+    /// Opens `addr`, which must be bound to vfio-pci with a viable IOMMU group, through the
+    /// path [`PATH_ENV`](super::PATH_ENV) asks for (default: iommufd when the kernel has it,
+    /// else the container). Unless `force`, it must also carry gufc's vendor/device IDs.
     pub fn open(root: &SysfsRoot, addr: &PciAddr, force: bool) -> Result<Arc<VfioPci>, VfioError> {
+        VfioPci::open_with(root, addr, force, PathChoice::from_env(addr)?)
+    }
+
+    /// [`VfioPci::open`] with an explicit path choice. Each failure is a specific error naming
+    /// the device and, where one is involved, the file: no device, wrong IDs, not bound, no
+    /// IOMMU, group not viable (naming the device that blocks it), permission denied on a
+    /// /dev node, group busy, locked by another gufc, forced path not offered by the kernel.
+    pub fn open_with(
+        root: &SysfsRoot,
+        addr: &PciAddr,
+        force: bool,
+        choice: PathChoice,
+    ) -> Result<Arc<VfioPci>, VfioError> {
         let dev = PciDevice::read(root, addr)?;
         dev.check_ids(force)?;
         if dev.driver.as_deref() != Some(VFIO_PCI) {
@@ -71,43 +108,72 @@ impl VfioPci {
             }
             .into());
         }
+        // The cdev path needs a viable group too: binding claims DMA ownership for the group.
         let (group, _members) = check_group_viable(root, addr)?;
+        let path = choice.resolve(root, addr)?;
         let lock = DeviceLock::acquire(root, addr)?;
-        precheck_node(addr, &root.vfio_dev().join("vfio"), group)?;
-        precheck_node(addr, &root.vfio_dev().join(group.to_string()), group)?;
-
-        let vfio = |what, source| VfioError::Vfio {
-            addr: *addr,
-            what,
-            source,
-        };
-        let container =
-            Arc::new(VfioContainer::new(None).map_err(|e| vfio("opening /dev/vfio/vfio", e))?);
-        let device = VfioDevice::new(&root.device(addr), container.clone(), false)
-            .map_err(|e| vfio("attaching the group to a type-1 IOMMU container", e))?;
-        // SAFETY: the fd belongs to `device`, which is alive for this borrow; we only dup it.
-        let borrowed = unsafe { BorrowedFd::borrow_raw(device.as_raw_fd()) };
-        let file = File::from(
-            borrowed
-                .try_clone_to_owned()
-                .map_err(|source| VfioError::Io {
+        let (file, iommu) = match path {
+            VfioPath::Container => open_container(root, addr, group)?,
+            VfioPath::Iommufd => {
+                let name = cdev_name(root, addr).ok_or(VfioError::Unsupported {
                     addr: *addr,
-                    what: "dup of the device fd".into(),
-                    source,
-                })?,
-        );
-        let flags = device_flags(&file).map_err(|source| VfioError::Io {
-            addr: *addr,
-            what: "VFIO_DEVICE_GET_INFO".into(),
-            source,
-        })?;
+                    what: "the vfio-dev cdev disappeared while opening".into(),
+                })?;
+                let cdev = root.vfio_dev().join("devices").join(name);
+                let (file, fd) = Iommufd::open_device(addr, group, &iommu_node(root), &cdev)?;
+                (file, Iommu::Iommufd(fd))
+            }
+        };
+        let io = |what: &str| {
+            let what = what.to_string();
+            move |source| VfioError::Io {
+                addr: *addr,
+                what,
+                source,
+            }
+        };
+        let info = ioctl::device_info(&file).map_err(io("VFIO_DEVICE_GET_INFO"))?;
+        let mut regions = Vec::new();
+        for index in 0..info.num_regions {
+            regions.push(match ioctl::region_info(&file, index) {
+                Ok(r) => RegionInfo {
+                    index,
+                    offset: r.offset,
+                    size: r.size,
+                    readable: r.flags & VFIO_REGION_INFO_FLAG_READ != 0,
+                    writable: r.flags & VFIO_REGION_INFO_FLAG_WRITE != 0,
+                    mmappable: r.flags & VFIO_REGION_INFO_FLAG_MMAP != 0,
+                },
+                // vfio-pci answers EINVAL for regions the device lacks (VGA on most).
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => RegionInfo::absent(index),
+                Err(e) => {
+                    return Err(io(&format!(
+                        "VFIO_DEVICE_GET_REGION_INFO for region {index}"
+                    ))(e))
+                }
+            });
+        }
+        let mut irq_counts = Vec::new();
+        for index in 0..info.num_irqs {
+            irq_counts.push(match ioctl::irq_info(&file, index) {
+                Ok(i) => i.count,
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => 0,
+                Err(e) => {
+                    return Err(io(&format!("VFIO_DEVICE_GET_IRQ_INFO for index {index}"))(
+                        e,
+                    ))
+                }
+            });
+        }
         Ok(Arc::new(VfioPci {
             addr: *addr,
             group,
-            device,
+            path,
             file,
-            container,
-            flags,
+            iommu,
+            flags: info.flags,
+            regions,
+            irq_counts,
             _lock: lock,
         }))
     }
@@ -120,29 +186,63 @@ impl VfioPci {
         self.group
     }
 
+    /// The interface the device was opened through.
+    pub fn path(&self) -> VfioPath {
+        self.path
+    }
+
     pub(crate) fn file(&self) -> &File {
         &self.file
     }
 
-    pub(crate) fn container(&self) -> &Arc<VfioContainer> {
-        &self.container
+    /// Maps `len` bytes at `vaddr` for device reads and writes at `iova`.
+    ///
+    /// # Safety
+    /// The range must stay mapped until [`VfioPci::dma_unmap`] succeeds and be accessed only
+    /// through raw pointers meanwhile.
+    pub(crate) unsafe fn dma_map(
+        &self,
+        iova: u64,
+        len: usize,
+        vaddr: *mut u8,
+    ) -> Result<(), VfioError> {
+        match &self.iommu {
+            // SAFETY: forwarded from this function's contract.
+            Iommu::Container { container, .. } => unsafe {
+                container.vfio_dma_map(iova, len, vaddr)
+            }
+            .map_err(|source| VfioError::Vfio {
+                addr: self.addr,
+                what: "VFIO_IOMMU_MAP_DMA",
+                source,
+            }),
+            // SAFETY: forwarded from this function's contract.
+            Iommu::Iommufd(fd) => unsafe { fd.map(iova, len, vaddr) },
+        }
     }
 
-    /// Region `index` (0..=5 are BARs, 7 is config space).
-    pub fn region(&self, index: u32) -> RegionInfo {
-        let flags = self.device.get_region_flags(index);
-        RegionInfo {
-            index,
-            offset: self.device.get_region_offset(index),
-            size: if flags == 0 {
-                0
-            } else {
-                self.device.get_region_size(index)
-            },
-            readable: flags & VFIO_REGION_INFO_FLAG_READ != 0,
-            writable: flags & VFIO_REGION_INFO_FLAG_WRITE != 0,
-            mmappable: flags & VFIO_REGION_INFO_FLAG_MMAP != 0,
+    /// Removes the mapping made by [`VfioPci::dma_map`].
+    pub(crate) fn dma_unmap(&self, iova: u64, len: usize) -> Result<(), VfioError> {
+        match &self.iommu {
+            Iommu::Container { container, .. } => {
+                container
+                    .vfio_dma_unmap(iova, len)
+                    .map_err(|source| VfioError::Vfio {
+                        addr: self.addr,
+                        what: "VFIO_IOMMU_UNMAP_DMA",
+                        source,
+                    })
+            }
+            Iommu::Iommufd(fd) => fd.unmap(iova, len),
         }
+    }
+
+    /// Region `index` (0..=5 are BARs, 7 is config space); size 0 if the device lacks it.
+    pub fn region(&self, index: u32) -> RegionInfo {
+        self.regions
+            .get(index as usize)
+            .copied()
+            .unwrap_or(RegionInfo::absent(index))
     }
 
     /// Reads `buf.len()` bytes of region `index` at `off` with pread (errors reported).
@@ -221,7 +321,12 @@ impl VfioPci {
 
     /// Interrupt vectors the device offers for `index` (INTx 0, MSI 1, MSI-X 2).
     pub fn irq_count(&self, index: u32) -> u32 {
-        self.device.get_irq_info(index).map_or(0, |i| i.count)
+        self.irq_counts.get(index as usize).copied().unwrap_or(0)
+    }
+
+    fn irq_err(&self, what: &str) -> impl FnOnce(std::io::Error) -> VfioError {
+        let (addr, what) = (self.addr, format!("VFIO_DEVICE_SET_IRQS ({what})"));
+        move |source| VfioError::Io { addr, what, source }
     }
 
     fn enable(&self, index: u32, kind: &str, n: u32) -> Result<Vec<Interrupt>, VfioError> {
@@ -240,13 +345,9 @@ impl VfioPci {
                 what: "eventfd".into(),
                 source,
             })?;
-        self.device
-            .enable_irq(index, fds.iter().collect())
-            .map_err(|source| VfioError::Vfio {
-                addr: self.addr,
-                what: "VFIO_DEVICE_SET_IRQS",
-                source,
-            })?;
+        let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
+        ioctl::enable_irqs(&self.file, index, &raw)
+            .map_err(self.irq_err(&format!("enabling {n} {kind} vectors")))?;
         Ok(fds
             .into_iter()
             .enumerate()
@@ -271,24 +372,13 @@ impl VfioPci {
     }
 
     pub fn unmask_intx(&self) -> Result<(), VfioError> {
-        self.device
-            .unmask_irq(VFIO_PCI_INTX_IRQ_INDEX)
-            .map_err(|source| VfioError::Vfio {
-                addr: self.addr,
-                what: "INTx unmask",
-                source,
-            })
+        ioctl::unmask_irq(&self.file, VFIO_PCI_INTX_IRQ_INDEX).map_err(self.irq_err("INTx unmask"))
     }
 
     /// Turns off every vector of `index` (INTx 0, MSI 1, MSI-X 2).
     pub fn disable_irqs(&self, index: u32) -> Result<(), VfioError> {
-        self.device
-            .disable_irq(index)
-            .map_err(|source| VfioError::Vfio {
-                addr: self.addr,
-                what: "disabling interrupts",
-                source,
-            })
+        ioctl::disable_irqs(&self.file, index)
+            .map_err(self.irq_err(&format!("disabling interrupt index {index}")))
     }
 
     pub fn supports_reset(&self) -> bool {
@@ -300,17 +390,51 @@ impl VfioPci {
         if !self.supports_reset() {
             return Ok(false);
         }
-        // SAFETY: VFIO_DEVICE_RESET takes no argument; the fd is a VFIO device fd we own.
-        let rc = unsafe { libc::ioctl(self.file.as_raw_fd(), VFIO_DEVICE_RESET) };
-        if rc != 0 {
-            return Err(VfioError::Io {
-                addr: self.addr,
-                what: "VFIO_DEVICE_RESET".into(),
-                source: std::io::Error::last_os_error(),
-            });
-        }
+        ioctl::reset(&self.file).map_err(|source| VfioError::Io {
+            addr: self.addr,
+            what: "VFIO_DEVICE_RESET".into(),
+            source,
+        })?;
         Ok(true)
     }
+}
+
+/// The container path: `/dev/vfio/vfio` with the group attached to a type-1 IOMMU, and the
+/// device fd from the group (through vfio-ioctls, which also releases the group on drop).
+fn open_container(
+    root: &SysfsRoot,
+    addr: &PciAddr,
+    group: u32,
+) -> Result<(File, Iommu), VfioError> {
+    precheck_node(addr, &root.vfio_dev().join("vfio"), group)?;
+    precheck_node(addr, &root.vfio_dev().join(group.to_string()), group)?;
+    let vfio = |what, source| VfioError::Vfio {
+        addr: *addr,
+        what,
+        source,
+    };
+    let container =
+        Arc::new(VfioContainer::new(None).map_err(|e| vfio("opening /dev/vfio/vfio", e))?);
+    let device = VfioDevice::new(&root.device(addr), container.clone(), false)
+        .map_err(|e| vfio("attaching the group to a type-1 IOMMU container", e))?;
+    // SAFETY: the fd belongs to `device`, which is alive for this borrow; we only dup it.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(device.as_raw_fd()) };
+    let file = File::from(
+        borrowed
+            .try_clone_to_owned()
+            .map_err(|source| VfioError::Io {
+                addr: *addr,
+                what: "dup of the device fd".into(),
+                source,
+            })?,
+    );
+    Ok((
+        file,
+        Iommu::Container {
+            _device: device,
+            container,
+        },
+    ))
 }
 
 /// Opens a /dev/vfio node read-write once, to turn the kernel's errno into a specific error
@@ -328,25 +452,4 @@ fn precheck_node(addr: &PciAddr, path: &Path, group: u32) -> Result<(), PciError
             _ => PciError::io(addr, path, e),
         }),
     }
-}
-
-/// The device's VFIO_DEVICE_FLAGS_* (vfio-ioctls keeps them private).
-fn device_flags(file: &File) -> std::io::Result<u32> {
-    let mut info = vfio_device_info {
-        argsz: std::mem::size_of::<vfio_device_info>() as u32,
-        ..Default::default()
-    };
-    // SAFETY: VFIO_DEVICE_GET_INFO writes at most `argsz` bytes into `info`, which is a live,
-    // correctly sized vfio_device_info owned by this frame.
-    let rc = unsafe {
-        libc::ioctl(
-            file.as_raw_fd(),
-            VFIO_DEVICE_GET_INFO,
-            &mut info as *mut vfio_device_info,
-        )
-    };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(info.flags)
 }

@@ -49,17 +49,8 @@ impl DmaBuffer {
     fn map(&mut self) -> Result<(), VfioError> {
         // SAFETY: the range is our own anonymous mapping, alive until after `unmap` in Drop,
         // and it is only accessed through raw-pointer volatile copies (no references), which
-        // is what vfio_dma_map's contract requires while the device can write it.
-        unsafe {
-            self.dev
-                .container()
-                .vfio_dma_map(self.iova, self.len, self.mem.as_mut_ptr())
-        }
-        .map_err(|source| VfioError::Vfio {
-            addr: self.dev.addr(),
-            what: "VFIO_IOMMU_MAP_DMA",
-            source,
-        })?;
+        // is what dma_map's contract requires while the device can write it.
+        unsafe { self.dev.dma_map(self.iova, self.len, self.mem.as_mut_ptr()) }?;
         self.mapped = true;
         Ok(())
     }
@@ -67,14 +58,7 @@ impl DmaBuffer {
     /// Removes the IOVA mapping; afterwards device accesses to it fault in the IOMMU.
     pub fn unmap(&mut self) -> Result<(), VfioError> {
         if self.mapped {
-            self.dev
-                .container()
-                .vfio_dma_unmap(self.iova, self.len)
-                .map_err(|source| VfioError::Vfio {
-                    addr: self.dev.addr(),
-                    what: "VFIO_IOMMU_UNMAP_DMA",
-                    source,
-                })?;
+            self.dev.dma_unmap(self.iova, self.len)?;
             self.mapped = false;
         }
         Ok(())
