@@ -345,7 +345,9 @@ impl<B: Bar> Device<B> {
         }
         let io0 = self.io;
         self.sync_tcam()?;
-        self.check()?; // start from a clean ERROR register so rejections below are ours
+        // Clear the sticky ERROR register so that rejections below are this update's; every
+        // earlier command already checked it.
+        self.take_rejection()?;
         let active = self.active_plane()?;
         let (a_bit, n_bit) = (1u8 << active, 1u8 << (1 - active));
         let slots = self.tcam.slots.clone().unwrap();
@@ -368,6 +370,7 @@ impl<B: Bar> Device<B> {
         let mut fresh = Vec::new();
         let mut kept = 0;
         let mut placement = Vec::with_capacity(entries.len());
+        let mut unplaced = 0;
         for e in entries {
             match reusable.get_mut(e).and_then(Vec::pop) {
                 Some(i) => {
@@ -381,16 +384,17 @@ impl<B: Bar> Device<B> {
                         fresh.push((i, *e));
                         placement.push(i);
                     }
-                    None => {
-                        let live = slots.iter().filter(|s| s.1 & a_bit != 0).count();
-                        return Err(DeviceError::TcamFull {
-                            backend: self.bar.name(),
-                            needed: live + entries.len() - kept,
-                            capacity: self.caps.tcam_entries,
-                        });
-                    }
+                    None => unplaced += 1,
                 },
             }
+        }
+        if unplaced > 0 {
+            let live = slots.iter().filter(|s| s.1 & a_bit != 0).count();
+            return Err(DeviceError::TcamFull {
+                backend: self.bar.name(),
+                needed: live + entries.len() - kept,
+                capacity: self.caps.tcam_entries,
+            });
         }
 
         // Stage into the inactive plane; nothing here changes what packets see.
