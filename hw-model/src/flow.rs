@@ -1,7 +1,7 @@
 //! The exact-match flow cache: B buckets of W slots, each key looked up in its two buckets
 //! from `gufc_regmap::bucket_pair` (docs/timing.md, f2).
 
-use gufc_regmap::{fold, hash, Action, KEY_WORDS};
+use gufc_regmap::{buckets_of_fold, fold, Action, KEY_WORDS};
 
 /// One flow slot. An invalid slot is all zeros.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,21 +53,6 @@ pub(crate) struct FlowCache {
     log2_buckets: u32,
 }
 
-/// The two buckets of a key whose folded words are `x` (as `gufc_regmap::bucket_pair`).
-fn buckets(x: u32, log2_buckets: u32) -> (u32, u32) {
-    let top = |h: u32| {
-        if log2_buckets == 0 {
-            0
-        } else {
-            h >> (32 - log2_buckets)
-        }
-    };
-    (
-        top(x.wrapping_mul(hash::MUL1)),
-        top(x.rotate_left(hash::ROTATE2).wrapping_mul(hash::MUL2)),
-    )
-}
-
 impl FlowCache {
     pub fn new(buckets: u32, ways: u32) -> FlowCache {
         FlowCache {
@@ -93,7 +78,7 @@ impl FlowCache {
     pub fn lookup(&self, w: &[u32; KEY_WORDS]) -> Option<u32> {
         let x = fold(w);
         let tag = x | 1;
-        let (b1, b2) = buckets(x, self.log2_buckets);
+        let (b1, b2) = buckets_of_fold(x, self.log2_buckets);
         for b in [b1, b2] {
             let base = b as usize * self.ways;
             for s in base..base + self.ways {
@@ -104,23 +89,5 @@ impl FlowCache {
             }
         }
         None
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use gufc_regmap::{bucket_pair, Key};
-    use proptest::prelude::*;
-
-    proptest! {
-        /// The model's bucket computation is the contract's `bucket_pair`.
-        #[test]
-        fn buckets_are_bucket_pair(words in prop::array::uniform10(any::<u32>()), log2 in 0u32..=20) {
-            let mut words = words;
-            words[gufc_regmap::key::META] &= 0x4FF; // as stored: no locality bits
-            let k = Key::from_words(&words);
-            prop_assert_eq!(buckets(fold(&k.words()), log2), bucket_pair(&k, log2));
-        }
     }
 }

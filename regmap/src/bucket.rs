@@ -14,7 +14,11 @@ pub fn fold(words: &[u32; KEY_WORDS]) -> u32 {
 
 /// The two candidate buckets of `key` in a cache of `2^log2_buckets` buckets.
 pub fn bucket_pair(key: &Key, log2_buckets: u32) -> (u32, u32) {
-    let x = fold(&key.words());
+    buckets_of_fold(fold(&key.words()), log2_buckets)
+}
+
+/// The two candidate buckets of a key whose [`fold`] is `x`.
+pub fn buckets_of_fold(x: u32, log2_buckets: u32) -> (u32, u32) {
     let top = |h: u32| {
         if log2_buckets == 0 {
             0

@@ -9,7 +9,7 @@ mod entry;
 mod flowkey;
 mod pins;
 
-pub use bucket::{bucket_pair, fold};
+pub use bucket::{bucket_pair, buckets_of_fold, fold};
 pub use entry::TcamEntry;
 pub use flowkey::{Action, Key, KEY_WORDS};
 pub use pins::{CycleIn, CycleOut, HitKind, KeyIn, LookupResult, Mmio};

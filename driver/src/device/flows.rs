@@ -316,19 +316,24 @@ impl<B: Bar> Device<B> {
         Ok(slot)
     }
 
+    /// The slot caching `key`, or NoSuchFlow.
+    fn slot_of(&self, key: &Key) -> Result<u32, DeviceError> {
+        let key = key.flow_part();
+        self.flows
+            .index
+            .get(&key)
+            .copied()
+            .ok_or_else(|| DeviceError::NoSuchFlow {
+                backend: self.bar.name(),
+                key,
+            })
+    }
+
     /// Re-stamps `key`'s entry with the current epoch: after a commit, software that has
     /// re-validated a flow against the new rules makes it current again with one command.
     pub fn flow_touch(&mut self, key: &Key) -> Result<u32, DeviceError> {
         self.sync_flows()?;
-        let key = key.flow_part();
-        let slot = *self
-            .flows
-            .index
-            .get(&key)
-            .ok_or_else(|| DeviceError::NoSuchFlow {
-                backend: self.bar.name(),
-                key,
-            })?;
+        let slot = self.slot_of(key)?;
         self.command(opcode::FLOW_TOUCH, slot)?;
         self.check()?;
         Ok(slot)
@@ -355,15 +360,7 @@ impl<B: Bar> Device<B> {
     ) -> Result<u32, DeviceError> {
         self.check_interest(interest)?;
         self.sync_flows()?;
-        let key = key.flow_part();
-        let slot = *self
-            .flows
-            .index
-            .get(&key)
-            .ok_or_else(|| DeviceError::NoSuchFlow {
-                backend: self.bar.name(),
-                key,
-            })?;
+        let slot = self.slot_of(key)?;
         self.stage(reg::FLOW_INTEREST, interest.encode())?;
         self.command(opcode::FLOW_SET_INTEREST, slot)?;
         self.check()?;
