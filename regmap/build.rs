@@ -49,6 +49,24 @@ fn fields_of(t: &Table) -> Vec<Field> {
     out
 }
 
+/// `(name, word, doc)` of every key word, in word order.
+fn key_words(doc: &Table) -> Vec<(String, i64, String)> {
+    let mut out: Vec<_> = doc["key"]
+        .as_table()
+        .unwrap()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.clone(),
+                int(&v["word"], n),
+                text(v.as_table().unwrap(), "doc").to_string(),
+            )
+        })
+        .collect();
+    out.sort_by_key(|w| w.1);
+    out
+}
+
 /// `(name, value, doc)` rows of an enumeration table, in value order.
 fn enum_rows(t: &Table) -> Vec<(String, i64, String)> {
     let mut out: Vec<_> = t
@@ -227,14 +245,7 @@ fn rust(regs: &[Reg], device: &Table, doc: &Table, enums: &[&str], layouts: &[&s
         s += "}\n\n";
     }
     s += "/// Key/mask word indices.\npub mod key {\n";
-    let mut words: Vec<_> = doc["key"]
-        .as_table()
-        .unwrap()
-        .iter()
-        .map(|(n, v)| (n.clone(), int(&v["word"], n)))
-        .collect();
-    words.sort_by_key(|w| w.1);
-    for (n, w) in &words {
+    for (n, w, _) in key_words(doc) {
         writeln!(s, "    pub const {n}: usize = {w};").unwrap();
     }
     s += "}\n\n/// Flow-cache hash constants.\npub mod hash {\n";
@@ -342,14 +353,7 @@ fn verilog(regs: &[Reg], device: &Table, doc: &Table, enums: &[&str], layouts: &
         writeln!(s, "localparam [31:0] HASH_{k} = 32'h{:08x};", int(v, k)).unwrap();
     }
     s += "\n";
-    let mut words: Vec<_> = doc["key"]
-        .as_table()
-        .unwrap()
-        .iter()
-        .map(|(n, v)| (n.clone(), int(&v["word"], n)))
-        .collect();
-    words.sort_by_key(|w| w.1);
-    for (n, w) in &words {
+    for (n, w, _) in key_words(doc) {
         writeln!(s, "localparam integer KEY_{n}_WORD = {w};").unwrap();
     }
     s += "\n`endif\n";
@@ -423,20 +427,7 @@ fn markdown(regs: &[Reg], device: &Table, doc: &Table, enums: &[&str], layouts: 
         }
     }
     s += "\n## key\n\n| word | name | description |\n|---|---|---|\n";
-    let mut words: Vec<_> = doc["key"]
-        .as_table()
-        .unwrap()
-        .iter()
-        .map(|(n, v)| {
-            (
-                int(&v["word"], n),
-                n.clone(),
-                text(v.as_table().unwrap(), "doc").to_string(),
-            )
-        })
-        .collect();
-    words.sort();
-    for (w, n, d) in words {
+    for (n, w, d) in key_words(doc) {
         writeln!(s, "| {w} | {n} | {d} |").unwrap();
     }
     s += "\n## hash\n\n| constant | value |\n|---|---|\n";
