@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use gufc::backend::Sim;
-use gufc::cli::{BackendKind, Target};
+use gufc::backend::{Sim, SimKind, SimSpec};
+use gufc::{Device, OpenOptions};
 use gufc_hw_model::Config;
 
 /// A simulated device to run a case on.
@@ -65,27 +65,21 @@ pub fn example(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-/// Command-line options for a simulated device of `backend` with this geometry.
-pub fn target(backend: BackendKind, tcam_entries: u32, flow_buckets: u32) -> Target {
-    Target {
-        device: None,
-        sysfs: false,
-        force: false,
-        backend,
-        tcam_entries: Some(tcam_entries),
-        flow_buckets: Some(flow_buckets),
-        flow_ways: 8,
-        channels: 16,
-        trace_mmio: false,
-        load: None,
-    }
-}
-
-/// The simulated backends built into this test binary, as command-line choices.
-pub fn backend_kinds() -> Vec<BackendKind> {
-    let model = BackendKind::Model;
+/// The simulated backends built into this test binary.
+pub fn sim_kinds() -> Vec<SimKind> {
+    let model = SimKind::Model;
     #[cfg(feature = "rtl")]
-    return vec![model, BackendKind::Rtl];
+    return vec![model, SimKind::Rtl];
     #[cfg(not(feature = "rtl"))]
     vec![model]
+}
+
+/// A fresh, reset device of `kind` with this geometry (8 ways, 16 channels).
+pub fn open(kind: SimKind, tcam_entries: u32, flow_buckets: u32) -> Device<Box<dyn Sim>> {
+    let sim = SimSpec::new(kind, tcam_entries, flow_buckets)
+        .build()
+        .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+    let mut dev = Device::open(sim, OpenOptions::default()).expect("a gufc device");
+    dev.reset().expect("reset");
+    dev
 }

@@ -2,23 +2,27 @@
 //! path (compiled, programmed by the driver over BAR writes, every header through the device
 //! pipeline) must give the trace's expected first-matching rule on every line.
 
-use gufc::cli::classify::classify_trace;
-use gufc::cli::rules::FormatArg;
-use gufc::cli::BackendKind;
-use gufc_conformance::{data, target};
+use gufc::backend::SimKind;
+use gufc::classify::{classify_trace, Classified};
+use gufc::rules::{load_file, Format};
+use gufc_conformance::{data, open};
+
+/// `set` with its trace through a fresh device of `kind` with `tcam_entries` entries.
+fn classify(kind: SimKind, set: &str, tcam_entries: u32) -> Result<Classified, String> {
+    let rules = load_file(
+        &data(&format!("classbench/{set}")),
+        Some(Format::ClassBench),
+        false,
+    )
+    .map_err(|e| e.to_string())?;
+    let trace = data(&format!("classbench/{set}_trace"));
+    classify_trace(&mut open(kind, tcam_entries, 1024), &rules, &trace).map_err(|e| e.to_string())
+}
 
 /// Runs one set and returns (lines, mismatches) after checking the expected column exists.
-fn check(backend: BackendKind, set: &str, tcam_entries: u32) {
-    let rules = data(&format!("classbench/{set}"));
+fn check(backend: SimKind, set: &str, tcam_entries: u32) {
     let trace = data(&format!("classbench/{set}_trace"));
-    let got = classify_trace(
-        &target(backend, tcam_entries, 1024),
-        &rules,
-        FormatArg::Classbench,
-        false,
-        &trace,
-    )
-    .unwrap_or_else(|e| panic!("{set}: {e}"));
+    let got = classify(backend, set, tcam_entries).unwrap_or_else(|e| panic!("{set}: {e}"));
     let expected: Vec<u32> = std::fs::read_to_string(&trace)
         .unwrap()
         .lines()
@@ -62,41 +66,34 @@ fn check(backend: BackendKind, set: &str, tcam_entries: u32) {
 
 #[test]
 fn acl1_1k_model() {
-    check(BackendKind::Model, "acl1_1K", 1024);
+    check(SimKind::Model, "acl1_1K", 1024);
 }
 #[test]
 fn fw1_1k_model() {
-    check(BackendKind::Model, "fw1_1K", 1024);
+    check(SimKind::Model, "fw1_1K", 1024);
 }
 #[test]
 fn ipc1_1k_model() {
-    check(BackendKind::Model, "ipc1_1K", 1024);
+    check(SimKind::Model, "ipc1_1K", 1024);
 }
 #[test]
 fn acl1_10k_model() {
-    check(BackendKind::Model, "acl1_10K", 16384);
+    check(SimKind::Model, "acl1_10K", 16384);
 }
 #[test]
 fn fw1_10k_model() {
-    check(BackendKind::Model, "fw1_10K", 16384);
+    check(SimKind::Model, "fw1_10K", 16384);
 }
 #[test]
 fn ipc1_10k_model() {
-    check(BackendKind::Model, "ipc1_10K", 16384);
+    check(SimKind::Model, "ipc1_10K", 16384);
 }
 
 #[test]
 fn too_small_a_tcam_is_a_clear_error() {
-    let e = classify_trace(
-        &target(BackendKind::Model, 500, 1024),
-        &data("classbench/acl1_1K"),
-        FormatArg::Classbench,
-        false,
-        &data("classbench/acl1_1K_trace"),
-    )
-    .err()
-    .expect("917 rules do not fit in 500 entries")
-    .to_string();
+    let Err(e) = classify(SimKind::Model, "acl1_1K", 500) else {
+        panic!("917 rules do not fit in 500 entries");
+    };
     assert!(
         e.contains("need 917 TCAM entries, the device has 500"),
         "{e}"
@@ -106,5 +103,5 @@ fn too_small_a_tcam_is_a_clear_error() {
 #[cfg(feature = "rtl")]
 #[test]
 fn acl1_1k_rtl() {
-    check(BackendKind::Rtl, "acl1_1K", 2048);
+    check(SimKind::Rtl, "acl1_1K", 2048);
 }

@@ -1,15 +1,16 @@
 //! The flow life cycle (slow path, connection tracking, learning into the flow cache) on every
 //! backend: a capture replayed on the RTL must give exactly what it gives on the model.
 
-use gufc::cli::replay::replay_into;
-use gufc_conformance::{backend_kinds, data, target};
+use gufc::backend::SimSpec;
+use gufc_conformance::{data, sim_kinds};
+use gufc_flowlife::session::replay_into;
 
 #[test]
 fn replay_learns_the_same_flows_on_every_backend() {
     let mut reports = Vec::new();
-    for kind in backend_kinds() {
+    for kind in sim_kinds() {
         let (mut dev, _slow, rep) = replay_into(
-            &target(kind, 2048, 1024),
+            SimSpec::new(kind, 2048, 1024).build().unwrap(),
             &data("pcap/mixed.pcap"),
             None,
             &[],

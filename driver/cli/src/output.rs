@@ -1,0 +1,100 @@
+//! Text and JSON rendering shared by the commands.
+
+use gufc_regmap::{key, meta, Action, TcamEntry};
+
+/// Prints a JSON value on stdout.
+pub fn json(v: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).expect("JSON values serialize")
+    );
+}
+
+/// A 128-bit value/mask pair as CIDR when the mask is a prefix, else as value/mask.
+fn addr_text(value: u128, mask: u128, ipv6: Option<bool>) -> Option<String> {
+    if mask == 0 {
+        return None;
+    }
+    let v4 = ipv6 == Some(false) && mask >> 32 == 0;
+    let (bits, m) = if v4 { (32, mask << 96) } else { (128, mask) };
+    let len = m.leading_ones();
+    if m.count_ones() != len {
+        return Some(format!("{value:#x}/{mask:#x}"));
+    }
+    Some(if v4 {
+        format!(
+            "{}/{}",
+            std::net::Ipv4Addr::from(value as u32),
+            len.min(bits)
+        )
+    } else {
+        format!("{}/{}", std::net::Ipv6Addr::from(value), len)
+    })
+}
+
+fn words128(w: &[u32], base: usize) -> u128 {
+    (0..4).fold(0u128, |acc, i| acc | (w[base + i] as u128) << (32 * i))
+}
+
+/// A TCAM entry in the rule language where it can be expressed, raw value/mask otherwise.
+pub fn entry_text(e: &TcamEntry) -> String {
+    let mut s = match e.action {
+        Action::Deliver { channel } => format!("channel {channel}"),
+        Action::Drop => "drop".to_string(),
+        Action::SlowPath { reason } => format!("slowpath reason {reason}"),
+    };
+    let (mv, mm) = (e.value[key::META], e.mask[key::META]);
+    let ipv6 = (meta::IPV6.get(mm) != 0).then_some(meta::IPV6.get(mv) != 0);
+    let src = addr_text(
+        words128(&e.value, key::SRC0),
+        words128(&e.mask, key::SRC0),
+        ipv6,
+    );
+    let dst = addr_text(
+        words128(&e.value, key::DST0),
+        words128(&e.mask, key::DST0),
+        ipv6,
+    );
+    if src.is_none() && dst.is_none() {
+        if let Some(v6) = ipv6 {
+            s += if v6 { " family ipv6" } else { " family ipv4" };
+        }
+    }
+    if let Some(a) = src {
+        s += &format!(" src {a}");
+    }
+    if let Some(a) = dst {
+        s += &format!(" dst {a}");
+    }
+    for (f, name) in [
+        (meta::SRC_LOCAL, "src-local"),
+        (meta::DST_LOCAL, "dst-local"),
+    ] {
+        if f.get(mm) != 0 {
+            s += &format!(" {name} {}", if f.get(mv) != 0 { "yes" } else { "no" });
+        }
+    }
+    match meta::PROTO.get(mm) {
+        0 => {}
+        0xff => {
+            s += &format!(
+                " proto {}",
+                gufc::rules::protocol_name(meta::PROTO.get(mv) as u8)
+                    .map_or_else(|| meta::PROTO.get(mv).to_string(), str::to_string)
+            )
+        }
+        m => s += &format!(" proto {:#04x}/{m:#04x}", meta::PROTO.get(mv)),
+    }
+    let ports = e.mask[key::PORTS];
+    if ports != 0 {
+        s += &format!(" ports {:#010x}/{ports:#010x}", e.value[key::PORTS]);
+    }
+    for (name, (lo, hi)) in [("sport", e.sport), ("dport", e.dport)] {
+        match (lo, hi) {
+            (0, 65535) => {}
+            (a, b) if a == b => s += &format!(" {name} {a}"),
+            (a, b) => s += &format!(" {name} {a}-{b}"),
+        }
+    }
+    s
+}

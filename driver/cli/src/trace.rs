@@ -1,0 +1,195 @@
+//! `gufc trace`: which stage of the device handles a packet as it is programmed now (a flow
+//! entry, a rule, or a miss), why, and which subscribers get it. The device part is read back
+//! through the driver (PROBE, FLOW_READ, TCAM_READ), so it explains the hardware, not a copy;
+//! the host part (connection state, per-subscriber interest) is the slow path's.
+//!
+//! The device starts fresh: `--rules` loads a rule set (else accept-all to channel 0) and
+//! `--pcap` replays a capture first so the flow cache holds what the slow path learned.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args as ClapArgs;
+
+use crate::replay::{open_wired, replay_into};
+use crate::{output, packet, CliResult, Target};
+use gufc_flowlife::capture::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
+use gufc_flowlife::session::slow_path;
+use gufc_flowlife::{Decision, Eviction};
+use gufc_regmap::{field, Action, HitKind};
+
+#[derive(ClapArgs, Debug)]
+pub struct Args {
+    /// PROTO SRC[:PORT] DST[:PORT], e.g. `tcp 10.0.1.20:40001 192.0.2.10:443`.
+    #[arg(num_args = 3, required = true)]
+    pub packet: Vec<String>,
+    /// TCP flags of the packet: names separated by commas (syn,ack,fin,rst,psh,urg) or a number.
+    #[arg(long, default_value = "ack")]
+    pub flags: String,
+    /// Packet length in bytes.
+    #[arg(long, default_value_t = 64)]
+    pub len: u16,
+    /// Rule file (default: accept-all to channel 0, as `gufc replay`).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Replay this capture first, so the flow cache and the slow path hold its flows.
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<PathBuf>,
+    /// Addresses the locality table marks local.
+    #[arg(long = "local", value_name = "PREFIX")]
+    pub locals: Vec<String>,
+}
+
+pub fn parse_flags(s: &str) -> Result<u8, String> {
+    if let Ok(n) = s.parse::<u8>() {
+        return Ok(n);
+    }
+    if let Some(h) = s.strip_prefix("0x") {
+        return u8::from_str_radix(h, 16)
+            .map_err(|_| format!("'{s}': TCP flags must fit in 8 bits"));
+    }
+    let mut f = 0;
+    for w in s.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        f |= match w.to_ascii_lowercase().as_str() {
+            "fin" => TCP_FIN,
+            "syn" => TCP_SYN,
+            "rst" => TCP_RST,
+            "psh" => 0x08,
+            "ack" => TCP_ACK,
+            "urg" => 0x20,
+            "none" => 0,
+            _ => {
+                return Err(format!(
+                    "'{w}': unknown TCP flag (syn, ack, fin, rst, psh, urg)"
+                ))
+            }
+        };
+    }
+    Ok(f)
+}
+
+pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
+    let key = packet::parse(&a.packet)?;
+    let flags = if key.proto == 6 {
+        parse_flags(&a.flags)?
+    } else {
+        0
+    };
+    let (mut dev, slow) = match &a.pcap {
+        Some(p) => {
+            let (dev, slow, _) = replay_into(target, p, a.rules.as_deref(), &a.locals)?;
+            (dev, slow)
+        }
+        None => (
+            open_wired(target, a.rules.as_deref(), &a.locals)?,
+            slow_path(16, 0, Eviction::Refuse, true),
+        ),
+    };
+    let epoch = field::STATUS_EPOCH.get(dev.status()?) as u8;
+    let probe = dev.probe_flags(&key, a.len, flags)?;
+    let cached = dev.flow_lookup(&key)?;
+    let (stage, why) = match probe.kind {
+        HitKind::Flow => {
+            let f = cached
+                .ok_or("the device reports a flow hit but the driver finds no entry for the key")?;
+            (
+                format!("flow-cache slot {}", probe.index),
+                format!("a current entry for this exact tuple (epoch {}{}, {} packets / {} bytes so far, interest: {}) decides: {}", f.epoch, if f.pinned { ", pinned" } else { "" }, f.packets, f.bytes, f.interest, f.action),
+            )
+        }
+        HitKind::Rule => {
+            let (e, _) = dev.read_entry(probe.index)?;
+            let mut why = format!(
+                "TCAM entry {} matches: {} (priority {})",
+                probe.index,
+                output::entry_text(&e),
+                e.prio
+            );
+            if probe.stale {
+                if let Some(f) = &cached {
+                    why += &format!("; the cached entry in slot {} is stale (epoch {} < current {epoch}) and was bypassed", f.slot, f.epoch);
+                }
+            }
+            (format!("rule {}", probe.index), why)
+        }
+        HitKind::Miss => (
+            "miss".to_string(),
+            "no flow entry and no rule matches".to_string(),
+        ),
+    };
+    let host_sees = !matches!(
+        (probe.kind, probe.action),
+        (_, Action::Drop) | (HitKind::Flow, Action::Deliver { .. })
+    );
+    let conn = slow.lookup(&key).map(|(c, d)| (c.clone(), d));
+    let recipients: Vec<String> = match (&conn, host_sees, probe.kind) {
+        (_, false, _) => Vec::new(),
+        (Some((c, d)), true, HitKind::Flow) => slow
+            .recipients(c, *d, flags, c.interest_seen[d.index()] + 1)
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        (_, true, _) => slow
+            .subscribers()
+            .iter()
+            .map(|s| s.name().to_string())
+            .collect(),
+    };
+    let conn_text = conn.as_ref().map(|(c, d)| {
+        let decision = match c.decision {
+            Decision::Accept { channel } => format!("accepted to channel {channel}"),
+            Decision::HostOnly { reason } => format!("kept on the host (reason {reason})"),
+        };
+        format!(
+            "connection #{} ({:?} direction), {}, {decision}, {:?}",
+            c.id,
+            d,
+            c.state.name(),
+            c.offload
+        )
+    });
+    if json {
+        output::json(&serde_json::json!({
+            "key": key.to_string(),
+            "tcp_flags": flags,
+            "epoch": epoch,
+            "probe": probe,
+            "stage": stage,
+            "why": why,
+            "flow_entry": cached,
+            "host_receives": host_sees,
+            "connection": conn.as_ref().map(|(c, _)| c),
+            "subscribers": recipients,
+        }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{key} (TCP flags {flags:#04x}), rule-set epoch {epoch}");
+    println!("  stage:   {stage}");
+    println!("  why:     {why}");
+    println!("  verdict: {}", probe.action);
+    if host_sees {
+        println!(
+            "  host:    receives it{}",
+            if probe.kind == HitKind::Flow {
+                " (the entry's interest selects it)"
+            } else {
+                " (not cached: conntrack and every subscriber inspect it)"
+            }
+        );
+    } else {
+        println!("  host:    never sees it");
+    }
+    println!(
+        "  conntrack: {}",
+        conn_text.unwrap_or_else(|| "no connection".into())
+    );
+    println!(
+        "  subscribers: {}",
+        if recipients.is_empty() {
+            "none".to_string()
+        } else {
+            recipients.join(", ")
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,92 @@
+//! BAR access backends. The driver is written once against [`Bar`]; [`Sim`] adds what only a
+//! simulation can do (clock steps, key injection) and is never implemented by hardware.
+
+use gufc_regmap::{CycleIn, CycleOut};
+
+#[cfg(feature = "model")]
+mod model;
+#[cfg(feature = "rtl")]
+mod rtl;
+mod simulated;
+pub mod sysfs;
+mod trace;
+#[cfg(all(feature = "vfio", target_os = "linux"))]
+pub mod vfio;
+
+#[cfg(feature = "model")]
+pub use model::ModelBar;
+#[cfg(feature = "rtl")]
+pub use rtl::{RtlBar, RtlConfig, RtlError};
+pub use simulated::{SimKind, SimSpec};
+pub use sysfs::SysfsBar;
+pub use trace::Traced;
+#[cfg(all(feature = "vfio", target_os = "linux"))]
+pub use vfio::VfioBar;
+
+/// A register access that failed below the driver (I/O error, unmapped BAR, dead link).
+#[derive(Debug, thiserror::Error)]
+#[error("{backend}: {op} at BAR0+{offset:#05x}: {msg}")]
+pub struct BusError {
+    pub backend: String,
+    pub op: &'static str,
+    pub offset: u32,
+    pub msg: String,
+}
+
+/// 32-bit access to a device's BAR0. Offsets are bytes.
+pub trait Bar {
+    fn read32(&mut self, off: u32) -> Result<u32, BusError>;
+    fn write32(&mut self, off: u32, val: u32) -> Result<(), BusError>;
+    /// Human-readable name: "model", "rtl", "vfio 0000:01:00.0", …
+    fn name(&self) -> String;
+}
+
+/// Simulation-only control of a device model.
+pub trait Sim: Bar {
+    /// One rising edge with these inputs.
+    fn step(&mut self, input: &CycleIn) -> CycleOut;
+    /// Rising edges since the simulation started.
+    fn cycle(&self) -> u64;
+    /// Results that left the device while [`Bar`] accesses were clocking it.
+    fn take_results(&mut self) -> Vec<gufc_regmap::LookupResult>;
+}
+
+impl<B: Bar + ?Sized> Bar for Box<B> {
+    fn read32(&mut self, off: u32) -> Result<u32, BusError> {
+        (**self).read32(off)
+    }
+    fn write32(&mut self, off: u32, val: u32) -> Result<(), BusError> {
+        (**self).write32(off, val)
+    }
+    fn name(&self) -> String {
+        (**self).name()
+    }
+}
+
+impl<S: Sim + ?Sized> Sim for Box<S> {
+    fn step(&mut self, input: &CycleIn) -> CycleOut {
+        (**self).step(input)
+    }
+    fn cycle(&self) -> u64 {
+        (**self).cycle()
+    }
+    fn take_results(&mut self) -> Vec<gufc_regmap::LookupResult> {
+        (**self).take_results()
+    }
+}
+
+/// Register accesses through [`Sim::step`]: each access is one clock edge, and results that
+/// leave the pipeline meanwhile are kept for [`Sim::take_results`].
+pub(crate) fn sim_access(
+    sim: &mut impl FnMut(&CycleIn) -> CycleOut,
+    held: &mut Vec<gufc_regmap::LookupResult>,
+    mmio: gufc_regmap::Mmio,
+) -> u32 {
+    let out = sim(&CycleIn {
+        mmio: Some(mmio),
+        key: None,
+        res_ready: true,
+    });
+    held.extend(out.result);
+    out.rdata
+}

@@ -1,0 +1,75 @@
+//! A header trace through the real path: rules compiled, programmed into a simulated NIC by the
+//! driver through BAR writes, every header through the device pipeline, one key per cycle.
+
+use std::path::Path;
+
+use crate::backend::Sim;
+use crate::device::Device;
+use crate::rules::classbench::{parse_trace, TraceColumns};
+use crate::rules::Loaded;
+use crate::stream;
+use gufc_regmap::{HitKind, KeyIn};
+
+/// What one classification run produced.
+#[derive(Clone, Debug)]
+pub struct Classified {
+    /// Per trace line: the 1-based line of the first matching rule, 0 for none.
+    pub matches: Vec<u32>,
+    /// Rules in the set.
+    pub rules: usize,
+    /// TCAM entries they took.
+    pub tcam_entries: usize,
+    /// Register writes of the rule load.
+    pub register_writes: u64,
+    /// Keys and cycles of the stream.
+    pub stream: stream::StreamStats,
+    /// The backend's name.
+    pub backend: String,
+}
+
+/// Commits `loaded` to `dev` and pushes every header of the ClassBench-style `trace` file
+/// (`src dst sport dport proto`, extra columns ignored) through its pipeline.
+pub fn classify_trace<S: Sim>(
+    dev: &mut Device<S>,
+    loaded: &Loaded,
+    trace: &Path,
+) -> Result<Classified, Box<dyn std::error::Error>> {
+    let capacity = dev.caps().tcam_entries as usize;
+    if loaded.compiled.len() > capacity {
+        return Err(format!(
+            "{}: the rules need {} TCAM entries, the device has {capacity}",
+            loaded.set.rules[0].loc.file,
+            loaded.compiled.len(),
+        )
+        .into());
+    }
+    let text = std::fs::read_to_string(trace).map_err(|e| format!("{}: {e}", trace.display()))?;
+    let trace = parse_trace(&trace.display().to_string(), &text, TraceColumns::Headers)?;
+    let report = dev.replace_rules(&loaded.compiled.entries)?;
+    // TCAM index -> rule number (ClassBench: its line number).
+    let mut rule_at = vec![0u32; capacity];
+    for (entry, &index) in report.placement.iter().enumerate() {
+        rule_at[index as usize] = loaded.set.rules[loaded.compiled.rule_of(entry)].loc.line;
+    }
+    let keys = trace.iter().map(|h| KeyIn {
+        key: h.key,
+        len: 64,
+        tag: 0,
+        tcp_flags: 0,
+    });
+    let mut matches = Vec::with_capacity(trace.len());
+    let st = stream::classify(dev.bar(), keys, |r| {
+        matches.push(match r.kind {
+            HitKind::Rule => rule_at[r.index as usize],
+            HitKind::Miss | HitKind::Flow => 0,
+        })
+    });
+    Ok(Classified {
+        matches,
+        rules: loaded.set.len(),
+        tcam_entries: loaded.compiled.len(),
+        register_writes: report.register_writes,
+        stream: st,
+        backend: dev.bar().name(),
+    })
+}

@@ -1,0 +1,533 @@
+//! Rules as people and benchmarks write them, and their compilation to TCAM entries.
+//!
+//! - [`text`]: the line-oriented rule format for people (`docs/rules.md`).
+//! - [`classbench`]: ClassBench filter sets and traces.
+//! - [`compile()`]: one [`TcamEntry`](gufc_regmap::TcamEntry) per rule, in hardware priority order.
+//!
+//! A [`Rule`] says what it matches in the 7-tuple's own terms (prefixes, port ranges, protocol
+//! value/mask, locality); [`Rule::matches`] is the plain meaning that the compiled entries must
+//! reproduce bit for bit.
+
+pub mod classbench;
+mod compile;
+mod error;
+mod lex;
+pub mod text;
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use gufc_regmap::{Action, Key};
+
+pub use compile::{compile, compile_rule, Compiled, EntrySource, MAX_RULES};
+pub use error::{CompileError, ErrorKind, LoadError, RuleError, RuleErrors, Warning, WarningKind};
+
+/// Where a rule (or a token of it) was written. Lines and columns count from 1; columns count
+/// characters. Displays as `file:line:column`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Loc {
+    pub file: Arc<str>,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Loc {
+    pub fn new(file: impl Into<Arc<str>>, line: u32, column: u32) -> Loc {
+        Loc {
+            file: file.into(),
+            line,
+            column,
+        }
+    }
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// Address family of a rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Family {
+    V4,
+    V6,
+}
+
+impl Family {
+    /// Address width in bits.
+    pub fn bits(self) -> u8 {
+        match self {
+            Family::V4 => 32,
+            Family::V6 => 128,
+        }
+    }
+
+    pub fn of(addr: &IpAddr) -> Family {
+        match addr {
+            IpAddr::V4(_) => Family::V4,
+            IpAddr::V6(_) => Family::V6,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::V4 => "ipv4",
+            Family::V6 => "ipv6",
+        }
+    }
+}
+
+/// An address prefix with no bits set beyond its length (constructed only through [`Prefix::new`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Prefix {
+    addr: IpAddr,
+    len: u8,
+}
+
+impl Prefix {
+    /// `addr/len`; fails if `len` exceeds the address width or host bits are set.
+    pub fn new(addr: IpAddr, len: u8) -> Result<Prefix, ErrorKind> {
+        let fam = Family::of(&addr);
+        if len > fam.bits() {
+            return Err(ErrorKind::PrefixTooLong {
+                len: len as u32,
+                max: fam.bits(),
+            });
+        }
+        let p = Prefix { addr, len };
+        if p.bits() & !p.mask_bits() != 0 {
+            let fixed = Prefix::truncated(addr, len);
+            return Err(ErrorKind::HostBitsSet {
+                given: format!("{addr}/{len}"),
+                suggested: fixed.to_string(),
+            });
+        }
+        Ok(p)
+    }
+
+    /// `addr/len` with the host bits cleared. Panics if `len` exceeds the address width.
+    pub fn truncated(addr: IpAddr, len: u8) -> Prefix {
+        let fam = Family::of(&addr);
+        assert!(len <= fam.bits(), "prefix length {len} > {}", fam.bits());
+        let mask = prefix_mask(fam, len);
+        let addr = match addr {
+            IpAddr::V4(a) => IpAddr::from((u32::from(a) & mask as u32).to_be_bytes()),
+            IpAddr::V6(a) => IpAddr::from((u128::from(a) & mask).to_be_bytes()),
+        };
+        Prefix { addr, len }
+    }
+
+    pub fn addr(&self) -> IpAddr {
+        self.addr
+    }
+
+    /// The prefix length in bits (0 matches every address of the family).
+    pub fn prefix_len(&self) -> u8 {
+        self.len
+    }
+
+    pub fn family(&self) -> Family {
+        Family::of(&self.addr)
+    }
+
+    /// The address as an integer in key layout (IPv4 in the low 32 bits).
+    pub fn bits(&self) -> u128 {
+        match self.addr {
+            IpAddr::V4(a) => u32::from(a) as u128,
+            IpAddr::V6(a) => u128::from(a),
+        }
+    }
+
+    /// The network mask as an integer in key layout.
+    pub fn mask_bits(&self) -> u128 {
+        prefix_mask(self.family(), self.len)
+    }
+
+    /// Does the address `a` (key layout, of this prefix's family) lie in the prefix?
+    pub fn contains_bits(&self, a: u128) -> bool {
+        (a ^ self.bits()) & self.mask_bits() == 0
+    }
+}
+
+fn prefix_mask(fam: Family, len: u8) -> u128 {
+    let w = fam.bits() as u32;
+    if len == 0 {
+        0
+    } else {
+        let ones = u128::MAX >> (128 - w);
+        (ones >> (w - len as u32)) << (w - len as u32)
+    }
+}
+
+impl fmt::Display for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.len)
+    }
+}
+
+/// Protocol match: `(proto & mask) == value`; mask 0 matches any protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ProtoMatch {
+    pub value: u8,
+    pub mask: u8,
+}
+
+impl ProtoMatch {
+    pub const ANY: ProtoMatch = ProtoMatch { value: 0, mask: 0 };
+
+    pub const fn exact(p: u8) -> ProtoMatch {
+        ProtoMatch {
+            value: p,
+            mask: 0xFF,
+        }
+    }
+
+    pub fn is_any(&self) -> bool {
+        self.mask == 0
+    }
+
+    pub fn matches(&self, proto: u8) -> bool {
+        proto & self.mask == self.value & self.mask
+    }
+}
+
+/// IP protocol names the text format accepts, with their numbers.
+pub const PROTOCOL_NAMES: &[(&str, u8)] = &[
+    ("icmp", 1),
+    ("tcp", 6),
+    ("udp", 17),
+    ("gre", 47),
+    ("esp", 50),
+    ("ah", 51),
+    ("icmpv6", 58),
+    ("sctp", 132),
+];
+
+/// The number of a protocol name (case-insensitive).
+pub fn protocol_number(name: &str) -> Option<u8> {
+    PROTOCOL_NAMES
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|&(_, v)| v)
+}
+
+/// The name of a protocol number, if the text format has one.
+pub fn protocol_name(p: u8) -> Option<&'static str> {
+    PROTOCOL_NAMES
+        .iter()
+        .find(|&&(_, v)| v == p)
+        .map(|&(n, _)| n)
+}
+
+/// Inclusive port range `lo..=hi` (lo <= hi).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PortRange {
+    pub lo: u16,
+    pub hi: u16,
+}
+
+impl PortRange {
+    pub const ANY: PortRange = PortRange {
+        lo: 0,
+        hi: u16::MAX,
+    };
+
+    pub const fn single(p: u16) -> PortRange {
+        PortRange { lo: p, hi: p }
+    }
+
+    pub fn is_any(&self) -> bool {
+        *self == PortRange::ANY
+    }
+
+    pub fn contains(&self, p: u16) -> bool {
+        (self.lo..=self.hi).contains(&p)
+    }
+}
+
+impl fmt::Display for PortRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_any() {
+            write!(f, "any")
+        } else if self.lo == self.hi {
+            write!(f, "{}", self.lo)
+        } else {
+            write!(f, "{}-{}", self.lo, self.hi)
+        }
+    }
+}
+
+/// One classification rule.
+///
+/// `family` is the rule's address family: implied by `src`/`dst` when either is a prefix, or
+/// given on its own (`family ipv6`); `None` matches both families. [`compile()`] rejects a rule
+/// whose prefixes disagree with each other or with `family`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Rule {
+    /// `None` = any source address.
+    pub src: Option<Prefix>,
+    /// `None` = any destination address.
+    pub dst: Option<Prefix>,
+    pub family: Option<Family>,
+    /// `None` = either; `Some(b)` = the locality stage must have found the source local (b).
+    pub src_local: Option<bool>,
+    pub dst_local: Option<bool>,
+    pub proto: ProtoMatch,
+    pub sport: PortRange,
+    pub dport: PortRange,
+    /// Explicit priority: higher wins. Rules without one count as 0. Ties: earlier rule wins.
+    pub prio: Option<u16>,
+    pub action: Action,
+    /// Where it was written; for ClassBench sets `loc.line` is the rule number the traces use.
+    pub loc: Loc,
+}
+
+impl Rule {
+    /// A rule that matches every packet.
+    pub fn any(action: Action, loc: Loc) -> Rule {
+        Rule {
+            src: None,
+            dst: None,
+            family: None,
+            src_local: None,
+            dst_local: None,
+            proto: ProtoMatch::ANY,
+            sport: PortRange::ANY,
+            dport: PortRange::ANY,
+            prio: None,
+            action,
+            loc,
+        }
+    }
+
+    /// The priority used for ordering: the explicit one, else 0.
+    pub fn effective_prio(&self) -> u16 {
+        self.prio.unwrap_or(0)
+    }
+
+    /// The rule's meaning: does a packet with this key (locality bits already computed) match?
+    pub fn matches(&self, key: &Key) -> bool {
+        let fam = if key.ipv6 { Family::V6 } else { Family::V4 };
+        unset_or(self.family, |f| f == fam)
+            && unset_or(self.src, |p| p.family() == fam && p.contains_bits(key.src))
+            && unset_or(self.dst, |p| p.family() == fam && p.contains_bits(key.dst))
+            && unset_or(self.src_local, |l| l == key.src_local)
+            && unset_or(self.dst_local, |l| l == key.dst_local)
+            && self.proto.matches(key.proto)
+            && self.sport.contains(key.sport)
+            && self.dport.contains(key.dport)
+    }
+
+    /// Checks the invariants the text parser enforces, for rules built in code.
+    pub fn validate(&self) -> Result<(), RuleError> {
+        let err = |kind| {
+            Err(RuleError {
+                loc: self.loc.clone(),
+                kind,
+            })
+        };
+        let mut fam = self.family;
+        for p in [self.src, self.dst].into_iter().flatten() {
+            match fam {
+                Some(f) if f != p.family() => return err(ErrorKind::MixedFamilies),
+                _ => fam = Some(p.family()),
+            }
+        }
+        for r in [self.sport, self.dport] {
+            if r.lo > r.hi {
+                return err(ErrorKind::InvertedRange {
+                    lo: r.lo as u64,
+                    hi: r.hi as u64,
+                });
+            }
+        }
+        if self.proto.value & !self.proto.mask != 0 {
+            return err(ErrorKind::ProtoValueOutsideMask {
+                value: self.proto.value,
+                mask: self.proto.mask,
+            });
+        }
+        if let Action::SlowPath { reason } = self.action {
+            if !is_rule_reason(reason) {
+                return err(ErrorKind::ReasonOutOfRange(reason as u64));
+            }
+        }
+        Ok(())
+    }
+
+    /// The family the rule is restricted to: explicit, or implied by its prefixes.
+    pub fn resolved_family(&self) -> Option<Family> {
+        self.family
+            .or(self.src.map(|p| p.family()))
+            .or(self.dst.map(|p| p.family()))
+    }
+}
+
+/// `None` means "don't care"; `Some(v)` must satisfy `f`.
+fn unset_or<T>(o: Option<T>, f: impl FnOnce(T) -> bool) -> bool {
+    match o {
+        None => true,
+        Some(v) => f(v),
+    }
+}
+
+/// Slow-path reasons a rule may carry: the default [`slow_reason::RULE`](gufc_regmap::slow_reason::RULE)
+/// or a rule's own reason in 16..=255 (0..=15 belong to the hardware).
+pub fn is_rule_reason(r: u8) -> bool {
+    r == gufc_regmap::slow_reason::RULE || r >= FIRST_RULE_REASON
+}
+
+/// The first slow-path reason rules may define for themselves.
+pub const FIRST_RULE_REASON: u8 = 16;
+
+/// Rules in file order, plus what the loader warned about.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    pub warnings: Vec<Warning>,
+}
+
+impl RuleSet {
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Rule indices in decision order: explicit priority descending, then file order.
+    pub fn decision_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.rules.len()).collect();
+        // Stable sort keeps file order among equal priorities.
+        order.sort_by_key(|&i| std::cmp::Reverse(self.rules[i].effective_prio()));
+        order
+    }
+
+    /// The index of the rule that decides `key` (reference semantics, linear).
+    pub fn first_match(&self, key: &Key) -> Option<usize> {
+        self.decision_order()
+            .into_iter()
+            .find(|&i| self.rules[i].matches(key))
+    }
+
+    /// The whole set in the text format (one canonical line per rule).
+    pub fn to_text(&self) -> String {
+        self.rules.iter().map(|r| format!("{r}\n")).collect()
+    }
+
+    /// Reads a rule file, choosing the format by [`Format::detect`].
+    pub fn load(path: &Path) -> Result<RuleSet, LoadError> {
+        read(path, None, classbench::Options::default())
+    }
+}
+
+/// Reads and parses a rule file (`format` `None`: [`Format::detect`]).
+fn read(
+    path: &Path,
+    format: Option<Format>,
+    opts: classbench::Options,
+) -> Result<RuleSet, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let name = path.display().to_string();
+    let format = format.unwrap_or_else(|| Format::detect(&text));
+    Ok(match format {
+        Format::Text => text::parse(&name, &text)?,
+        Format::ClassBench => classbench::parse(&name, &text, opts)?,
+    })
+}
+
+/// A rule file, parsed and compiled: what a device is loaded with.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The rules as written (with their warnings).
+    pub set: RuleSet,
+    /// Their TCAM entries.
+    pub compiled: Compiled,
+}
+
+/// Reads, parses and compiles a rule file. `format` `None` detects it; `strict` refuses
+/// ClassBench constraints the 7-tuple cannot express instead of warning.
+pub fn load_file(path: &Path, format: Option<Format>, strict: bool) -> Result<Loaded, LoadError> {
+    let set = read(path, format, classbench::Options { strict })?;
+    let compiled = compile(&set).map_err(RuleErrors::from)?;
+    Ok(Loaded { set, compiled })
+}
+
+/// Rule file formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// The people's format of `docs/rules.md`.
+    Text,
+    /// ClassBench filter sets (lines starting with `@`).
+    ClassBench,
+}
+
+impl Format {
+    /// ClassBench if the first line that is neither blank nor a `#` comment starts with `@`.
+    pub fn detect(text: &str) -> Format {
+        let first = text
+            .lines()
+            .map(str::trim_start)
+            .find(|l| !l.is_empty() && !l.starts_with('#'));
+        match first {
+            Some(l) if l.starts_with('@') => Format::ClassBench,
+            _ => Format::Text,
+        }
+    }
+}
+
+/// The text format's canonical line for the rule (without its location).
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.action {
+            Action::Deliver { channel } => write!(f, "channel {channel}")?,
+            Action::Drop => write!(f, "drop")?,
+            Action::SlowPath { reason } if reason == gufc_regmap::slow_reason::RULE => {
+                write!(f, "slowpath")?
+            }
+            Action::SlowPath { reason } => write!(f, "slowpath reason {reason}")?,
+        }
+        if let Some(fam) = self.family {
+            if self.src.is_none() && self.dst.is_none() {
+                write!(f, " family {}", fam.name())?;
+            }
+        }
+        if let Some(p) = self.src {
+            write!(f, " src {p}")?;
+        }
+        if let Some(p) = self.dst {
+            write!(f, " dst {p}")?;
+        }
+        let yes_no = |b: bool| if b { "yes" } else { "no" };
+        if let Some(l) = self.src_local {
+            write!(f, " src-local {}", yes_no(l))?;
+        }
+        if let Some(l) = self.dst_local {
+            write!(f, " dst-local {}", yes_no(l))?;
+        }
+        if !self.proto.is_any() {
+            match (self.proto.mask, protocol_name(self.proto.value)) {
+                (0xFF, Some(name)) => write!(f, " proto {name}")?,
+                (0xFF, None) => write!(f, " proto {}", self.proto.value)?,
+                (m, _) => write!(f, " proto {:#04x}/{:#04x}", self.proto.value, m)?,
+            }
+        }
+        if !self.sport.is_any() {
+            write!(f, " sport {}", self.sport)?;
+        }
+        if !self.dport.is_any() {
+            write!(f, " dport {}", self.dport)?;
+        }
+        if let Some(p) = self.prio {
+            write!(f, " prio {p}")?;
+        }
+        Ok(())
+    }
+}

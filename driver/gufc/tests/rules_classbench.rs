@@ -1,0 +1,382 @@
+//! The ClassBench importer and the compiler against the six filter sets and their traces in
+//! tests/data/classbench: a first-match scan over the compiled TCAM entries must name the
+//! trace's expected rule on every header checked.
+//!
+//! Cost: the 1K sets are checked on every trace line. The 10K sets' traces repeat headers
+//! (acl1_10K: 97,000 lines, 32,847 distinct), so lines are grouped by header (and every line
+//! of a group must carry the same label); a debug build then scans every 8th distinct header
+//! of the 10K sets, a release build (`cargo test --release`) scans all of them.
+
+use std::cmp::Reverse;
+use std::collections::HashMap;
+
+use gufc::rules::classbench::{self, parse_trace, Options, TraceColumns, TraceEntry};
+use gufc::rules::{compile, text, Compiled, ErrorKind, Loc, Rule, RuleSet, WarningKind};
+use gufc_regmap::{key, Action, Key, TcamEntry, KEY_WORDS};
+
+fn data(name: &str) -> (String, String) {
+    let path = gufc_testkit::data("classbench").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (name.to_string(), text)
+}
+
+fn load(name: &str) -> RuleSet {
+    let (file, text) = data(name);
+    classbench::parse(&file, &text, Options::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn trace(name: &str) -> Vec<TraceEntry> {
+    let (file, text) = data(&format!("{name}_trace"));
+    parse_trace(&file, &text, TraceColumns::Labelled).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Entry indices in the order the hardware prefers them: priority down, then index up.
+fn hw_order(entries: &[TcamEntry]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by_key(|&i| (Reverse(entries[i].prio), i));
+    order
+}
+
+/// The first entry in `order` that matches: docs/timing.md f2 with the key's words computed
+/// once (`TcamEntry::matches` recomputes them per entry, which dominates a debug build).
+fn scan(entries: &[TcamEntry], order: &[usize], key: &Key) -> Option<usize> {
+    let w = key.words();
+    order.iter().copied().find(|&i| {
+        let e = &entries[i];
+        (0..KEY_WORDS).all(|j| (w[j] ^ e.value[j]) & e.mask[j] == 0)
+            && (e.sport.0..=e.sport.1).contains(&key.sport)
+            && (e.dport.0..=e.dport.1).contains(&key.dport)
+    })
+}
+
+/// `order` split by the top byte of an IPv4 destination: list b keeps, in order, the entries
+/// whose destination word can match a key with top byte b. Scanning list b is the same as
+/// scanning all of `order`, only without entries that cannot match.
+fn by_dst_byte(entries: &[TcamEntry], order: &[usize]) -> Vec<Vec<usize>> {
+    (0..256u32)
+        .map(|b| {
+            let keep = |e: &TcamEntry| {
+                ((b << 24) ^ e.value[key::DST0]) & e.mask[key::DST0] & 0xFF00_0000 == 0
+            };
+            order
+                .iter()
+                .copied()
+                .filter(|&i| keep(&entries[i]))
+                .collect()
+        })
+        .collect()
+}
+
+/// Checks `name` against its whole trace; every `stride`-th distinct header is also scanned
+/// with `TcamEntry::matches`. Returns (headers cross-checked, trace lines checked).
+fn check(name: &str, rules: usize, lines: usize, stride: usize) -> (usize, usize) {
+    let set = load(name);
+    assert_eq!(set.len(), rules, "{name}: rule count");
+    assert!(set.warnings.is_empty(), "{name}: {:?}", set.warnings);
+    let c: Compiled = compile(&set).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.len(), rules, "{name}: one TCAM entry per rule");
+    // In these files every line is a rule, so the rule number is both the line and index + 1.
+    for (i, r) in set.rules.iter().enumerate() {
+        assert_eq!(r.loc.line as usize, i + 1);
+    }
+    let tr = trace(name);
+    assert_eq!(tr.len(), lines, "{name}: trace lines");
+
+    let mut groups: HashMap<Key, (u32, usize, Loc)> = HashMap::new();
+    for t in &tr {
+        let g = groups
+            .entry(t.key)
+            .or_insert((t.expected.unwrap(), 0, t.loc.clone()));
+        assert_eq!(
+            Some(g.0),
+            t.expected,
+            "{}: same header as {} but another label",
+            t.loc,
+            g.2
+        );
+        g.1 += 1;
+    }
+    let mut distinct: Vec<(Key, (u32, usize, Loc))> = groups.into_iter().collect();
+    distinct.sort_by_key(|(_, g)| g.2.line);
+
+    let order = hw_order(&c.entries);
+    let lists = by_dst_byte(&c.entries, &order);
+    let (mut scanned, mut covered, mut mismatches) = (0, 0, Vec::new());
+    for (n, (key, (expected, count, loc))) in distinct.iter().enumerate() {
+        let hit = scan(&c.entries, &lists[(key.dst >> 24) as usize], key);
+        if n % stride == 0 {
+            // The regmap crate's reference matcher must pick the same entry.
+            assert_eq!(
+                order.iter().copied().find(|&i| c.entries[i].matches(key)),
+                hit,
+                "{loc}"
+            );
+            scanned += 1;
+        }
+        let got = hit.map(|i| set.rules[c.rule_of(i)].loc.line);
+        if got != Some(*expected) {
+            mismatches.push(format!(
+                "{loc}: {key}: expected rule {expected}, got {got:?}"
+            ));
+        }
+        covered += count;
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{name}: {} mismatches, first: {}",
+        mismatches.len(),
+        mismatches[0]
+    );
+    eprintln!(
+        "{name}: {rules} rules -> {} entries; {covered} trace lines ({} distinct headers) checked, 0 mismatches; \
+         {scanned} cross-checked with TcamEntry::matches",
+        c.len(),
+        distinct.len()
+    );
+    (scanned, covered)
+}
+
+const SAMPLE_10K: usize = if cfg!(debug_assertions) { 32 } else { 1 };
+
+#[test]
+fn acl1_1k_every_trace_line() {
+    assert_eq!(check("acl1_1K", 917, 9_380, 1).1, 9_380);
+}
+
+#[test]
+fn fw1_1k_every_trace_line() {
+    assert_eq!(check("fw1_1K", 792, 8_050, 1).1, 8_050);
+}
+
+#[test]
+fn ipc1_1k_every_trace_line() {
+    assert_eq!(check("ipc1_1K", 938, 9_380, 1).1, 9_380);
+}
+
+#[test]
+fn acl1_10k_trace() {
+    let (scanned, _) = check("acl1_10K", 9_603, 97_000, SAMPLE_10K);
+    assert_eq!(scanned, 32_847usize.div_ceil(SAMPLE_10K));
+}
+
+#[test]
+fn fw1_10k_trace() {
+    check("fw1_10K", 9_311, 93_250, SAMPLE_10K);
+}
+
+#[test]
+fn ipc1_10k_trace() {
+    check("ipc1_10K", 9_037, 90_640, SAMPLE_10K);
+}
+
+#[test]
+fn the_worked_example_of_the_readme() {
+    let set = load("acl1_1K");
+    let r = &set.rules[412];
+    assert_eq!(
+        r.to_string(),
+        "channel 0 src 95.105.143.1/32 dst 194.253.128.48/32 proto tcp dport 21"
+    );
+    assert_eq!(r.loc, Loc::new("acl1_1K", 413, 1));
+    let t = &trace("acl1_1K")[0];
+    assert_eq!(t.key, Key::v4(1600753409, 3271393328, 6, 65535, 21));
+    assert_eq!(t.expected, Some(413));
+    assert_eq!(t.key.src_ip().to_string(), "95.105.143.1");
+    assert_eq!(set.first_match(&t.key), Some(412));
+    assert_eq!(r.action, Action::Deliver { channel: 0 });
+    assert!(r.src_local.is_none() && r.dst_local.is_none());
+}
+
+/// The 9-token lines of a set rewritten as raw db_generator output with the given flags.
+fn as_raw(text: &str, flags: impl Fn(usize) -> &'static str) -> String {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let t: Vec<&str> = l.split_whitespace().collect();
+            format!(
+                "{}\t{}\t{} : {}\t{} : {}\t{}\t{}\t\n",
+                t[0],
+                t[1],
+                t[2],
+                t[4],
+                t[5],
+                t[7],
+                t[8],
+                flags(i)
+            )
+        })
+        .collect()
+}
+
+fn without_file(set: &RuleSet) -> Vec<Rule> {
+    set.rules
+        .iter()
+        .map(|r| Rule {
+            loc: Loc {
+                file: "".into(),
+                ..r.loc.clone()
+            },
+            ..r.clone()
+        })
+        .collect()
+}
+
+#[test]
+fn raw_db_generator_lines_with_wildcard_flags_are_the_same_rules() {
+    let (_, text) = data("fw1_1K");
+    let raw = as_raw(&text, |_| "0x0000/0x0000");
+    assert!(raw.starts_with("@") && raw.contains("\t0x0000/0x0000\t\n"));
+    let a = classbench::parse("x", &text, Options::default()).unwrap();
+    let b = classbench::parse("x", &raw, Options { strict: true }).unwrap();
+    assert!(b.warnings.is_empty());
+    assert_eq!(a, b);
+}
+
+#[test]
+fn tcp_flags_are_dropped_with_one_warning_or_refused_in_strict_mode() {
+    let (_, text) = data("acl1_1K");
+    let raw = as_raw(&text, |i| {
+        if i == 4 || i == 9 {
+            "0x1000/0x1000"
+        } else {
+            "0x0000/0x0000"
+        }
+    });
+    let set = classbench::parse("raw", &raw, Options::default()).unwrap();
+    assert_eq!(set.len(), 917);
+    assert_eq!(set.warnings.len(), 1);
+    let w = &set.warnings[0];
+    assert_eq!(w.kind, WarningKind::TcpFlagsIgnored { rules: 2 });
+    let flags_col = raw.lines().nth(4).unwrap().find("0x1000").unwrap() as u32 + 1;
+    assert_eq!(w.loc, Loc::new("raw", 5, flags_col));
+    assert!(w.to_string().starts_with(&format!(
+        "raw:5:{flags_col}: warning: 2 rule(s) constrain TCP flags"
+    )));
+
+    let errs = classbench::parse("raw", &raw, Options { strict: true }).unwrap_err();
+    assert_eq!(errs.len(), 2);
+    assert_eq!(errs.first().loc, Loc::new("raw", 5, flags_col));
+    assert_eq!(
+        errs.first().kind,
+        ErrorKind::TcpFlagsConstraint {
+            value: 0x1000,
+            mask: 0x1000
+        }
+    );
+    assert_eq!(errs.iter().nth(1).unwrap().loc.line, 10);
+}
+
+#[test]
+fn classbench_through_the_text_format_and_back() {
+    let set = load("ipc1_1K");
+    let again = text::parse("ipc1_1K", &set.to_text()).unwrap();
+    assert_eq!(without_file(&again), without_file(&set));
+}
+
+fn cb_error(line: &str) -> (u32, ErrorKind) {
+    let errs = classbench::parse(
+        "e",
+        &format!("@0.0.0.0/0 0.0.0.0/0 0 : 65535 0 : 65535 0x00/0x00\n{line}\n"),
+        Options::default(),
+    )
+    .unwrap_err();
+    assert_eq!(errs.len(), 1, "{errs}");
+    let e = errs.first().clone();
+    assert_eq!(e.loc.line, 2, "{e}");
+    (e.loc.column, e.kind)
+}
+
+#[test]
+fn classbench_errors_point_at_the_token() {
+    let ok = "@1.2.3.0/24 5.6.7.8/32 0 : 65535 80 : 80 0x06/0xFF";
+    assert!(classbench::parse("e", ok, Options::default()).is_ok());
+    let (col, k) = cb_error("1.2.3.0/24 5.6.7.8/32 0 : 65535 80 : 80 0x06/0xFF");
+    assert!(
+        col == 1 && matches!(k, ErrorKind::Expected { .. }),
+        "{col} {k}"
+    );
+    assert_eq!(
+        cb_error("@1.2.3.0/33 5.6.7.8/32 0 : 65535 80 : 80 0x06/0xFF"),
+        (1, ErrorKind::PrefixTooLong { len: 33, max: 32 })
+    );
+    let (col, k) = cb_error("@1.2.3.4/24 5.6.7.8/32 0 : 65535 80 : 80 0x06/0xFF");
+    assert!(
+        col == 1
+            && matches!(k, ErrorKind::HostBitsSet { ref suggested, .. } if suggested == "1.2.3.0/24"),
+        "{k}"
+    );
+    assert_eq!(
+        cb_error("@1.2.3.0/24 5.6.7.8/32 0 : 65535 81 : 80 0x06/0xFF").0,
+        34
+    );
+    assert_eq!(
+        cb_error("@1.2.3.0/24 5.6.7.8/32 0 : 65536 80 : 80 0x06/0xFF"),
+        (28, ErrorKind::PortOutOfRange(65536))
+    );
+    assert!(matches!(
+        cb_error("@1.2.3.0/24 5.6.7.8/32 0 - 65535 80 : 80 0x06/0xFF"),
+        (26, ErrorKind::Expected { .. })
+    ));
+    assert!(matches!(
+        cb_error("@1.2.3.0/24 5.6.7.8/32 0 : 65535 80 : 80 0x106/0xFF"),
+        (42, ErrorKind::Expected { .. })
+    ));
+    assert!(matches!(
+        cb_error("@1.2.3.0/24 ::1/128 0 : 65535 80 : 80 0x06/0xFF"),
+        (13, ErrorKind::Expected { .. })
+    ));
+    assert_eq!(
+        cb_error("@1.2.3.0/24 5.6.7.8/32 0 : 65535 80 : 80"),
+        (
+            41,
+            ErrorKind::FieldCount {
+                expected: "9 (or 10 with TCP flags)",
+                found: 8
+            }
+        )
+    );
+    assert!(matches!(
+        cb_error("@1.2.3.0/24 5.6.7.8/32 0 : 65535 80 : 80 0x06/0xFF 0x0/0x0 7").1,
+        ErrorKind::FieldCount { found: 11, .. }
+    ));
+    // PCVisor's copies append a decimal rule id as a 10th column: not flags, so refused.
+    assert!(matches!(
+        cb_error("@1.2.3.0/24 5.6.7.8/32 0 : 65535 80 : 80 0x06/0xFF 2"),
+        (52, ErrorKind::Expected { .. })
+    ));
+}
+
+#[test]
+fn protocol_bits_outside_the_mask_mean_nothing() {
+    let set = classbench::parse(
+        "p",
+        "@0.0.0.0/0 0.0.0.0/0 0 : 65535 0 : 65535 0x11/0xF0\n",
+        Options::default(),
+    )
+    .unwrap();
+    assert_eq!(set.rules[0].proto.value, 0x10);
+    assert!(set.rules[0].matches(&Key::v4(0, 0, 0x1F, 0, 0)));
+    assert!(!set.rules[0].matches(&Key::v4(0, 0, 0x21, 0, 0)));
+}
+
+#[test]
+fn trace_errors_and_the_raw_generator_format() {
+    let errs = parse_trace(
+        "t",
+        "1 2 3 4 6 1\n1 2 3 70000 6 1\n1 2 3 4 6 0\n1 2 3 4 6 0 9\n",
+        TraceColumns::Labelled,
+    )
+    .unwrap_err();
+    let at: Vec<_> = errs.iter().map(|e| (e.loc.line, e.loc.column)).collect();
+    assert_eq!(at, [(2, 7), (3, 11), (4, 13)]);
+    let ok = parse_trace("t", "16909060 84281096 1 2 17 5\n", TraceColumns::Labelled).unwrap();
+    assert_eq!(ok[0].key, Key::v4(0x0102_0304, 0x0506_0708, 17, 1, 2));
+    assert_eq!(ok[0].key.src_ip().to_string(), "1.2.3.4");
+    // Plain headers (what `gufc classify` reads): five columns or more, the rest ignored.
+    let h = parse_trace("t", "1 2 3 4 6\n\n1 2 3 4 6 0 9\n", TraceColumns::Headers).unwrap();
+    assert_eq!((h.len(), h[1].expected, h[1].loc.line), (2, None, 3));
+    let e = parse_trace("t", "1 2 3 4\n", TraceColumns::Headers)
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("t:1:8: ") && e.contains("at least 5"), "{e}");
+}

@@ -1,5 +1,0 @@
-//! The `gufc` command line (see `gufc --help` and README.md).
-
-fn main() -> std::process::ExitCode {
-    gufc::cli::main()
-}
