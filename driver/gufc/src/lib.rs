@@ -12,7 +12,7 @@ pub mod device;
 pub mod json;
 pub mod pci;
 pub mod rng;
-pub mod rules;
+pub use gufc_rules as rules;
 pub mod selftest;
 pub mod stream;
 

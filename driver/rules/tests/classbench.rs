@@ -10,12 +10,16 @@
 use std::cmp::Reverse;
 use std::collections::HashMap;
 
-use gufc::rules::classbench::{self, parse_trace, Options, TraceColumns, TraceEntry};
-use gufc::rules::{compile, text, Compiled, ErrorKind, Loc, Rule, RuleSet, WarningKind};
 use gufc_regmap::{key, Action, Key, TcamEntry, KEY_WORDS};
+use gufc_rules::classbench::{self, parse_trace, Options, TraceColumns, TraceEntry};
+use gufc_rules::{compile, text, Compiled, ErrorKind, Loc, Rule, RuleSet, WarningKind};
 
 fn data(name: &str) -> (String, String) {
-    let path = gufc_testkit::data("classbench").join(name);
+    let path = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/data/classbench"
+    ))
+    .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     (name.to_string(), text)
 }

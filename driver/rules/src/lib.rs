@@ -8,6 +8,8 @@
 //! value/mask, locality); [`Rule::matches`] is the plain meaning that the compiled entries must
 //! reproduce bit for bit.
 
+#![forbid(unsafe_code)]
+
 pub mod classbench;
 mod compile;
 mod error;

@@ -2,10 +2,10 @@
 
 use std::net::IpAddr;
 
-use gufc::rules::{
+use gufc_regmap::{slow_reason, Action, Key};
+use gufc_rules::{
     text, ErrorKind, Family, Format, Loc, PortRange, Prefix, ProtoMatch, Rule, RuleError, RuleSet,
 };
-use gufc_regmap::{slow_reason, Action, Key};
 use proptest::prelude::*;
 
 fn parse(src: &str) -> RuleSet {
@@ -314,7 +314,11 @@ fn format_detection() {
 }
 
 fn example_path() -> std::path::PathBuf {
-    gufc_testkit::repo("examples/host-firewall.rules")
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/host-firewall.rules"
+    )
+    .into()
 }
 
 #[test]
@@ -506,7 +510,7 @@ proptest! {
 // ----------------------------------------------------------------------- docs/rules.md is true
 
 fn doc_blocks() -> Vec<String> {
-    let path = gufc_testkit::repo("docs/rules.md");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/rules.md");
     let doc = std::fs::read_to_string(path).unwrap();
     doc.split("```")
         .skip(1)

@@ -4,10 +4,10 @@
 use std::cmp::Reverse;
 use std::net::IpAddr;
 
-use gufc::rules::{
+use gufc_regmap::{key, meta, Action, Key, TcamEntry, KEY_WORDS};
+use gufc_rules::{
     compile, text, ErrorKind, Family, Loc, PortRange, Prefix, ProtoMatch, Rule, RuleSet, MAX_RULES,
 };
-use gufc_regmap::{key, meta, Action, Key, TcamEntry, KEY_WORDS};
 use proptest::prelude::*;
 
 fn set(src: &str) -> RuleSet {
