@@ -3,6 +3,7 @@
 
 use gufc_regmap::{CycleIn, CycleOut};
 
+mod clocked;
 #[cfg(feature = "model")]
 mod model;
 #[cfg(feature = "rtl")]
@@ -13,6 +14,7 @@ mod trace;
 #[cfg(all(feature = "vfio", target_os = "linux"))]
 pub mod vfio;
 
+pub use clocked::{Clocked, ClockedBar};
 #[cfg(feature = "model")]
 pub use model::ModelBar;
 #[cfg(feature = "rtl")]
@@ -73,20 +75,4 @@ impl<S: Sim + ?Sized> Sim for Box<S> {
     fn take_results(&mut self) -> Vec<gufc_regmap::LookupResult> {
         (**self).take_results()
     }
-}
-
-/// Register accesses through [`Sim::step`]: each access is one clock edge, and results that
-/// leave the pipeline meanwhile are kept for [`Sim::take_results`].
-pub(crate) fn sim_access(
-    sim: &mut impl FnMut(&CycleIn) -> CycleOut,
-    held: &mut Vec<gufc_regmap::LookupResult>,
-    mmio: gufc_regmap::Mmio,
-) -> u32 {
-    let out = sim(&CycleIn {
-        mmio: Some(mmio),
-        key: None,
-        res_ready: true,
-    });
-    held.extend(out.result);
-    out.rdata
 }
