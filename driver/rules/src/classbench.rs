@@ -233,6 +233,7 @@ pub struct TraceEntry {
     pub key: Key,
     /// The 1-based line number of the first rule, in file order, that matches.
     pub expected: Option<u32>,
+    /// Where the trace line was written.
     pub loc: Loc,
 }
 

@@ -14,6 +14,7 @@ pub const MAX_RULES: usize = u16::MAX as usize;
 pub struct EntrySource {
     /// Index of the rule in its [`RuleSet`].
     pub rule: usize,
+    /// Where that rule was written.
     pub loc: Loc,
 }
 
@@ -21,6 +22,8 @@ pub struct EntrySource {
 /// order, index order and rule decision order (explicit priority, then file order) all agree.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Compiled {
+    /// The entries, highest priority first; each carries its own priority, so the device may
+    /// place them at any free index.
     pub entries: Vec<TcamEntry>,
     /// `sources[i]` is the rule entry i came from.
     pub sources: Vec<EntrySource>,
@@ -32,6 +35,7 @@ impl Compiled {
         self.entries.len()
     }
 
+    /// No entries: the rule set was empty.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -30,12 +30,16 @@ pub use error::{CompileError, ErrorKind, LoadError, RuleError, RuleErrors, Warni
 /// characters. Displays as `file:line:column`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Loc {
+    /// The file name as given to the parser (shared by every location in the file).
     pub file: Arc<str>,
+    /// Line, from 1.
     pub line: u32,
+    /// Column in characters, from 1.
     pub column: u32,
 }
 
 impl Loc {
+    /// `file:line:column`.
     pub fn new(file: impl Into<Arc<str>>, line: u32, column: u32) -> Loc {
         Loc {
             file: file.into(),
@@ -54,7 +58,9 @@ impl fmt::Display for Loc {
 /// Address family of a rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Family {
+    /// IPv4: each address in the lowest of its four key words, META.IPV6 = 0.
     V4,
+    /// IPv6: each address over all four of its key words, META.IPV6 = 1.
     V6,
 }
 
@@ -67,6 +73,7 @@ impl Family {
         }
     }
 
+    /// The family of an address.
     pub fn of(addr: &IpAddr) -> Family {
         match addr {
             IpAddr::V4(_) => Family::V4,
@@ -74,6 +81,7 @@ impl Family {
         }
     }
 
+    /// The text format's name: `ipv4` or `ipv6` (as in `family ipv6`).
     pub fn name(self) -> &'static str {
         match self {
             Family::V4 => "ipv4",
@@ -122,6 +130,7 @@ impl Prefix {
         Prefix { addr, len }
     }
 
+    /// The network address (host bits clear).
     pub fn addr(&self) -> IpAddr {
         self.addr
     }
@@ -131,6 +140,7 @@ impl Prefix {
         self.len
     }
 
+    /// The address family, from the address.
     pub fn family(&self) -> Family {
         Family::of(&self.addr)
     }
@@ -173,13 +183,17 @@ impl fmt::Display for Prefix {
 /// Protocol match: `(proto & mask) == value`; mask 0 matches any protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ProtoMatch {
+    /// The protocol bits to compare; no bits outside `mask` ([`Rule::validate`]).
     pub value: u8,
+    /// Which protocol bits are compared.
     pub mask: u8,
 }
 
 impl ProtoMatch {
+    /// Matches every protocol.
     pub const ANY: ProtoMatch = ProtoMatch { value: 0, mask: 0 };
 
+    /// Matches protocol `p` only.
     pub const fn exact(p: u8) -> ProtoMatch {
         ProtoMatch {
             value: p,
@@ -187,10 +201,12 @@ impl ProtoMatch {
         }
     }
 
+    /// Does it match every protocol (mask 0)?
     pub fn is_any(&self) -> bool {
         self.mask == 0
     }
 
+    /// Does protocol number `proto` match?
     pub fn matches(&self, proto: u8) -> bool {
         proto & self.mask == self.value & self.mask
     }
@@ -227,24 +243,30 @@ pub fn protocol_name(p: u8) -> Option<&'static str> {
 /// Inclusive port range `lo..=hi` (lo <= hi).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PortRange {
+    /// Lowest port matched.
     pub lo: u16,
+    /// Highest port matched (inclusive).
     pub hi: u16,
 }
 
 impl PortRange {
+    /// Every port, `0..=65535`.
     pub const ANY: PortRange = PortRange {
         lo: 0,
         hi: u16::MAX,
     };
 
+    /// Port `p` only.
     pub const fn single(p: u16) -> PortRange {
         PortRange { lo: p, hi: p }
     }
 
+    /// Does it cover every port?
     pub fn is_any(&self) -> bool {
         *self == PortRange::ANY
     }
 
+    /// Is port `p` in the range?
     pub fn contains(&self, p: u16) -> bool {
         (self.lo..=self.hi).contains(&p)
     }
@@ -273,15 +295,21 @@ pub struct Rule {
     pub src: Option<Prefix>,
     /// `None` = any destination address.
     pub dst: Option<Prefix>,
+    /// `None` = both families unless a prefix implies one ([`Rule::resolved_family`]).
     pub family: Option<Family>,
     /// `None` = either; `Some(b)` = the locality stage must have found the source local (b).
     pub src_local: Option<bool>,
+    /// `None` = either; `Some(b)` = the locality stage must have found the destination local (b).
     pub dst_local: Option<bool>,
+    /// The IP protocol (next header) match.
     pub proto: ProtoMatch,
+    /// Source ports matched; compiled to the entry's native range compare.
     pub sport: PortRange,
+    /// Destination ports matched; compiled to the entry's native range compare.
     pub dport: PortRange,
     /// Explicit priority: higher wins. Rules without one count as 0. Ties: earlier rule wins.
     pub prio: Option<u16>,
+    /// What the device does with a packet this rule decides.
     pub action: Action,
     /// Where it was written; for ClassBench sets `loc.line` is the rule number the traces use.
     pub loc: Loc,
@@ -376,8 +404,9 @@ fn unset_or<T>(o: Option<T>, f: impl FnOnce(T) -> bool) -> bool {
     }
 }
 
-/// Slow-path reasons a rule may carry: the default [`slow_reason::RULE`](gufc_regmap::slow_reason::RULE)
-/// or a rule's own reason in 16..=255 (0..=15 belong to the hardware).
+/// Slow-path reasons a rule may carry: the default
+/// [`slow_reason::RULE`](gufc_regmap::slow_reason::RULE) or a rule's own reason in 16..=255
+/// (0..=15 belong to the hardware).
 pub fn is_rule_reason(r: u8) -> bool {
     r == gufc_regmap::slow_reason::RULE || r >= FIRST_RULE_REASON
 }
@@ -388,15 +417,19 @@ pub const FIRST_RULE_REASON: u8 = 16;
 /// Rules in file order, plus what the loader warned about.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RuleSet {
+    /// The rules, in file order (not decision order: see [`RuleSet::decision_order`]).
     pub rules: Vec<Rule>,
+    /// What the loader accepted but changed, each with its first place.
     pub warnings: Vec<Warning>,
 }
 
 impl RuleSet {
+    /// Number of rules.
     pub fn len(&self) -> usize {
         self.rules.len()
     }
 
+    /// No rules at all (every packet misses).
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
