@@ -9,7 +9,7 @@
 pub mod backend;
 pub mod classify;
 pub mod device;
-pub mod json;
+pub(crate) mod json;
 pub mod pci;
 pub mod rng;
 pub use gufc_rules as rules;

@@ -40,7 +40,9 @@ impl Default for Options {
 /// One check's outcome.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Check {
+    /// Short stable name: `id-version`, `scratch`, `tcam-entries`, `counters`, …
     pub name: &'static str,
+    /// Did everything read back as expected, without a bus error?
     pub passed: bool,
     /// What was verified, or the first mismatches.
     pub detail: String,
@@ -51,21 +53,27 @@ pub struct Check {
 /// The whole run.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    /// The backend's [`Bar::name`].
     pub device: String,
+    /// Sampled tables ([`Options::quick`]) rather than every entry.
     pub quick: bool,
+    /// The checks that ran, in order.
     pub checks: Vec<Check>,
     /// Checks not run because an earlier one hit a bus error.
     pub not_run: Vec<&'static str>,
     /// The bus error that stopped the run, if any.
     pub bus_error: Option<String>,
+    /// Wall-clock time of the whole run, seconds.
     pub elapsed_s: f64,
 }
 
 impl Report {
+    /// Did every check run and pass, with no bus error?
     pub fn passed(&self) -> bool {
         self.bus_error.is_none() && self.not_run.is_empty() && self.checks.iter().all(|c| c.passed)
     }
 
+    /// Checks that ran and failed (not counting those [`Report::not_run`]).
     pub fn failed_count(&self) -> usize {
         self.checks.iter().filter(|c| !c.passed).count()
     }

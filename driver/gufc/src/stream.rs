@@ -7,12 +7,14 @@ use gufc_regmap::{CycleIn, KeyIn, LookupResult};
 /// Totals of a stream run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct StreamStats {
+    /// Keys the device accepted.
     pub keys: u64,
     /// Clock cycles from the first key offered to the last result out.
     pub cycles: u64,
 }
 
 impl StreamStats {
+    /// Throughput in keys per clock cycle (1.0 is the pipeline's peak); 0 for an empty run.
     pub fn lookups_per_cycle(&self) -> f64 {
         if self.cycles == 0 {
             0.0

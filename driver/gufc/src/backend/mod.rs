@@ -29,15 +29,21 @@ pub use vfio::VfioBar;
 #[derive(Debug, thiserror::Error)]
 #[error("{backend}: {op} at BAR0+{offset:#05x}: {msg}")]
 pub struct BusError {
+    /// The backend's [`Bar::name`].
     pub backend: String,
+    /// `"read"` or `"write"`.
     pub op: &'static str,
+    /// Byte offset into BAR0 of the failed access.
     pub offset: u32,
+    /// What went wrong, in the backend's words.
     pub msg: String,
 }
 
 /// 32-bit access to a device's BAR0. Offsets are bytes.
 pub trait Bar {
+    /// Reads the 32-bit register at byte offset `off` (4-aligned).
     fn read32(&mut self, off: u32) -> Result<u32, BusError>;
+    /// Writes `val` to the 32-bit register at byte offset `off` (4-aligned).
     fn write32(&mut self, off: u32, val: u32) -> Result<(), BusError>;
     /// Human-readable name: "model", "rtl", "vfio 0000:01:00.0", …
     fn name(&self) -> String;

@@ -146,6 +146,7 @@ impl SysfsBar {
         self.window.len()
     }
 
+    /// A BAR of size 0 (never: [`SysfsBar::open`] refuses one).
     pub fn is_empty(&self) -> bool {
         self.window.len() == 0
     }

@@ -13,6 +13,7 @@ pub struct Traced<B> {
 }
 
 impl<B: Bar> Traced<B> {
+    /// Logs every access to `inner` on `out`.
     pub fn new(inner: B, out: Box<dyn Write + Send>) -> Self {
         Traced {
             inner,
@@ -21,6 +22,7 @@ impl<B: Bar> Traced<B> {
         }
     }
 
+    /// The wrapped backend, without the log.
     pub fn into_inner(self) -> B {
         self.inner
     }

@@ -8,9 +8,13 @@ use super::PciError;
 /// A PCI function address, printed as sysfs names it: `0000:01:00.0`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PciAddr {
+    /// PCI segment (domain), 0..=0xffff; 0 on most machines.
     pub domain: u16,
+    /// Bus number, 0..=0xff.
     pub bus: u8,
+    /// Device (slot) on the bus, 0..=0x1f.
     pub device: u8,
+    /// Function of the device, 0..=7.
     pub function: u8,
 }
 

@@ -15,26 +15,36 @@ const IORESOURCE_MEM_64: u64 = 0x10_0000;
 /// One implemented BAR.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bar {
+    /// BAR number, 0..=5 (gufc's registers are BAR0).
     pub index: u8,
     /// Bus address the BAR decodes.
     pub start: u64,
+    /// Size in bytes.
     pub size: u64,
+    /// An I/O-port BAR rather than memory.
     pub io: bool,
+    /// A 64-bit memory BAR.
     pub mem64: bool,
+    /// Prefetchable memory.
     pub prefetch: bool,
 }
 
 /// A PCI function as sysfs describes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PciDevice {
+    /// Where it sits.
     pub addr: PciAddr,
+    /// PCI vendor ID.
     pub vendor: u16,
+    /// PCI device ID.
     pub device: u16,
+    /// PCI class code (24 bits: class, subclass, programming interface); 0 if unreadable.
     pub class: u32,
     /// The bound driver (`vfio-pci`, `gufc`, …), if any.
     pub driver: Option<String>,
     /// The IOMMU group, if the kernel has an IOMMU for the device.
     pub iommu_group: Option<u32>,
+    /// Its implemented BARs, by index.
     pub bars: Vec<Bar>,
 }
 
@@ -83,6 +93,7 @@ impl PciDevice {
         })
     }
 
+    /// BAR `index`, if the device implements it.
     pub fn bar(&self, index: u8) -> Option<&Bar> {
         self.bars.iter().find(|b| b.index == index)
     }

@@ -9,11 +9,15 @@ const VIABLE_DRIVERS: [&str; 3] = [VFIO_PCI, "pci-stub", "pcieport"];
 /// One device of an IOMMU group and its driver.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupMember {
+    /// The member device.
     pub addr: PciAddr,
+    /// The driver bound to it, if any.
     pub driver: Option<String>,
 }
 
 impl GroupMember {
+    /// Does it allow the group to be used through VFIO: no driver, or one that does no DMA of
+    /// its own outside VFIO (vfio-pci, pci-stub, pcieport)?
     pub fn viable(&self) -> bool {
         self.driver
             .as_deref()

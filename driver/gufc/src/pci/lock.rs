@@ -39,6 +39,7 @@ impl DeviceLock {
         Ok(DeviceLock { _file: file, path })
     }
 
+    /// The locked file: the device's sysfs `config`.
     pub fn path(&self) -> &std::path::Path {
         &self.path
     }

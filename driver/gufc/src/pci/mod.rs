@@ -25,7 +25,9 @@ pub const VFIO_PCI: &str = "vfio-pci";
 /// three into a temp dir holding a fake tree.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SysfsRoot {
+    /// sysfs (`/sys`): devices, drivers, IOMMU groups.
     pub sys: PathBuf,
+    /// Device nodes (`/dev`): the VFIO group and iommufd nodes.
     pub dev: PathBuf,
     /// `gufc bind` remembers the driver it displaced under `<run>/gufc/`.
     pub run: PathBuf,
@@ -50,15 +52,19 @@ impl SysfsRoot {
             run: dir.join("run"),
         }
     }
+    /// `/sys/bus/pci/devices`: one entry per PCI function, named by its address.
     pub fn devices(&self) -> PathBuf {
         self.sys.join("bus/pci/devices")
     }
+    /// `/sys/bus/pci/devices/<addr>`.
     pub fn device(&self, addr: &PciAddr) -> PathBuf {
         self.devices().join(addr.to_string())
     }
+    /// `/sys/bus/pci/drivers`: one directory per loaded PCI driver.
     pub fn drivers(&self) -> PathBuf {
         self.sys.join("bus/pci/drivers")
     }
+    /// `/sys/kernel/iommu_groups`.
     pub fn iommu_groups(&self) -> PathBuf {
         self.sys.join("kernel/iommu_groups")
     }
@@ -71,77 +77,149 @@ impl SysfsRoot {
 /// Everything that can go wrong finding, binding or opening a device, each naming the device.
 #[derive(Debug, thiserror::Error)]
 pub enum PciError {
+    /// Text that is not a PCI address ([`PciAddr`]'s `FromStr`).
     #[error("bad PCI address {text:?}: {why} (expected e.g. 0000:01:00.0)")]
-    BadAddress { text: String, why: &'static str },
+    BadAddress {
+        /// The text as given.
+        text: String,
+        /// Which part is wrong.
+        why: &'static str,
+    },
+    /// No such device in sysfs.
     #[error("{addr}: no such PCI device ({path} missing)")]
-    NoDevice { addr: PciAddr, path: PathBuf },
+    NoDevice {
+        /// The device asked for.
+        addr: PciAddr,
+        /// Its sysfs directory, which does not exist.
+        path: PathBuf,
+    },
+    /// The device's vendor/device IDs are not gufc's (`--force` overrides).
     #[error(
         "{addr}: is {vendor:04x}:{device:04x}, not a gufc device ({want_vendor:04x}:{want_device:04x}); \
          use --force to use it anyway"
     )]
     WrongIds {
+        /// The device.
         addr: PciAddr,
+        /// Its PCI vendor ID.
         vendor: u16,
+        /// Its PCI device ID.
         device: u16,
+        /// gufc's vendor ID (regmap.toml `[device]`).
         want_vendor: u16,
+        /// gufc's device ID (regmap.toml `[device]`).
         want_device: u16,
     },
+    /// The VFIO backend needs the device bound to vfio-pci and it is not.
     #[error(
         "{addr}: not bound to vfio-pci ({}); run `gufc bind {addr}`",
         bound_to(driver)
     )]
     NotBoundToVfio {
+        /// The device.
         addr: PciAddr,
+        /// The driver it is bound to, if any.
         driver: Option<String>,
     },
+    /// The kernel gave the device no IOMMU group, so VFIO cannot isolate it.
     #[error("{addr}: no IOMMU (no iommu_group for the device, no /dev/vfio/vfio groups; intel_iommu=on / amd_iommu=on on the kernel command line?)")]
-    NoIommu { addr: PciAddr },
+    NoIommu {
+        /// The device.
+        addr: PciAddr,
+    },
+    /// Another device in the IOMMU group is bound to a driver that could DMA outside VFIO.
     #[error("{addr}: IOMMU group {group} not viable: {blocker} bound to {driver} (bind it to vfio-pci or unbind it; every device in a group must be)")]
     GroupNotViable {
+        /// The device asked for.
         addr: PciAddr,
+        /// Its IOMMU group number.
         group: u32,
+        /// The first group member that blocks (lowest address).
         blocker: PciAddr,
+        /// The driver the blocker is bound to.
         driver: String,
     },
+    /// A sysfs attribute or device node refused access (EACCES/EPERM).
     #[error("{addr}: permission denied on {path} (run as root, or chown the group node to your user and raise RLIMIT_MEMLOCK)")]
-    PermissionDenied { addr: PciAddr, path: PathBuf },
+    PermissionDenied {
+        /// The device.
+        addr: PciAddr,
+        /// The file that refused access.
+        path: PathBuf,
+    },
+    /// The VFIO group or device node is open elsewhere (EBUSY).
     #[error("{addr}: {path} is busy: IOMMU group {group} is already open in another process (another gufc, QEMU, DPDK?)")]
     GroupBusy {
+        /// The device.
         addr: PciAddr,
+        /// Its IOMMU group number.
         group: u32,
+        /// The node that reported EBUSY.
         path: PathBuf,
     },
+    /// Another gufc process holds the device's [`DeviceLock`].
     #[error("{addr}: in use by another gufc process (lock on {path} held)")]
-    Locked { addr: PciAddr, path: PathBuf },
+    Locked {
+        /// The device.
+        addr: PciAddr,
+        /// The locked file (the device's sysfs `config`).
+        path: PathBuf,
+    },
+    /// A kernel driver other than vfio-pci/pci-stub drives the device, so mapping its BAR
+    /// from user space would race it (`--force` overrides).
     #[error("{addr}: bound to {driver}, which programs the device too; `gufc unbind {addr}` or unbind it, or --force")]
-    DriverBound { addr: PciAddr, driver: String },
+    DriverBound {
+        /// The device.
+        addr: PciAddr,
+        /// The driver bound to it.
+        driver: String,
+    },
+    /// The driver to bind to is not loaded (its sysfs directory is missing).
     #[error("{addr}: driver {driver} not loaded ({path} missing; modprobe {driver})")]
     DriverMissing {
+        /// The device.
         addr: PciAddr,
+        /// The driver that is not loaded.
         driver: String,
+        /// Its sysfs directory, which does not exist.
         path: PathBuf,
     },
+    /// Binding left the device on another driver (or none); the previous one was restored.
     #[error("{addr}: after binding, the device is bound to {} instead of {want}; previous driver restored", bound_to(got))]
     BindFailed {
+        /// The device.
         addr: PciAddr,
+        /// The driver asked for.
         want: String,
+        /// The driver the device ended up with, if any.
         got: Option<String>,
     },
+    /// The PCI device list could not be read: sysfs missing or not mounted.
     #[error("{path}: {source} (is sysfs mounted?)")]
     Sysfs {
+        /// The directory that could not be read.
         path: PathBuf,
+        /// Why.
         source: std::io::Error,
     },
+    /// Any other I/O error on one of the device's files.
     #[error("{addr}: {path}: {source}")]
     Io {
+        /// The device.
         addr: PciAddr,
+        /// The file.
         path: PathBuf,
+        /// Why.
         source: std::io::Error,
     },
+    /// A sysfs file of the device holds something unexpected (or a BAR is missing).
     #[error("{addr}: {path}: {why}")]
     Parse {
+        /// The device.
         addr: PciAddr,
+        /// The file.
         path: PathBuf,
+        /// What is wrong with its contents.
         why: String,
     },
 }
