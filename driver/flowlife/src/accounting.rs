@@ -11,22 +11,29 @@ use crate::subscriber::{ConnEnd, Subscriber};
 /// One finished connection's bill.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Bill {
+    /// The originating direction's key, as text.
     pub conn: String,
+    /// Packets per direction ([`Dir::index`]): cached plus seen by the host.
     pub packets: [u64; 2],
+    /// Bytes per direction ([`Dir::index`]): cached plus seen by the host.
     pub bytes: [u64; 2],
 }
 
+/// The accounting subscriber: one [`Bill`] per ended connection.
 #[derive(Default)]
 pub struct ByteAccounting {
+    /// Finished connections, in the order they ended.
     pub bills: Vec<Bill>,
     /// Bytes per local endpoint address (both directions).
     pub by_address: BTreeMap<String, u64>,
 }
 
 impl ByteAccounting {
+    /// Bytes of every finished connection, both directions.
     pub fn total_bytes(&self) -> u64 {
         self.bills.iter().map(|b| b.bytes[0] + b.bytes[1]).sum()
     }
+    /// Packets of every finished connection, both directions.
     pub fn total_packets(&self) -> u64 {
         self.bills.iter().map(|b| b.packets[0] + b.packets[1]).sum()
     }

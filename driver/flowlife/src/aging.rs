@@ -4,18 +4,24 @@
 
 use crate::conntrack::{State, TcpState};
 
+/// Idle timeouts, in seconds, by protocol and connection state (defaults: docs/flow-life.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Timeouts {
     /// TCP before the handshake completes.
     pub tcp_handshake_s: u64,
+    /// TCP with the handshake complete and no FIN yet.
     pub tcp_established_s: u64,
     /// TCP after a FIN in one direction.
     pub tcp_closing_s: u64,
     /// TCP after FIN both ways or RST (kept to absorb retransmissions, never cached).
     pub tcp_closed_s: u64,
+    /// UDP before the first reply.
     pub udp_unreplied_s: u64,
+    /// UDP after a reply.
     pub udp_replied_s: u64,
+    /// ICMP and ICMPv6 query sessions, replied or not.
     pub icmp_s: u64,
+    /// Any other protocol.
     pub other_s: u64,
 }
 

@@ -12,14 +12,18 @@ use crate::interest::{HwInterest, Interest};
 /// Which way a packet travels relative to the connection's first packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub enum Dir {
+    /// The direction of the connection's first packet.
     Orig,
+    /// Back towards the originator.
     Reply,
 }
 
 impl Dir {
+    /// 0 for [`Dir::Orig`], 1 for [`Dir::Reply`]: the index of per-direction arrays.
     pub fn index(self) -> usize {
         self as usize
     }
+    /// The opposite direction.
     pub fn other(self) -> Dir {
         match self {
             Dir::Orig => Dir::Reply,
@@ -28,6 +32,7 @@ impl Dir {
     }
 }
 
+/// Where a TCP connection is in its handshake or close.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum TcpState {
     /// SYN seen from the originator.
@@ -42,11 +47,14 @@ pub enum TcpState {
     Closed,
 }
 
+/// A connection's state: TCP's own, or for every other protocol whether the reply came.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum State {
+    /// A TCP connection.
     Tcp(TcpState),
     /// UDP, ICMP or another protocol, no reply yet.
     Unreplied,
+    /// UDP, ICMP or another protocol after the first reply: learnable.
     Replied,
 }
 
@@ -55,6 +63,7 @@ impl State {
     pub fn learnable(self) -> bool {
         matches!(self, State::Tcp(TcpState::Established) | State::Replied)
     }
+    /// Lower-case name for reports (`syn-sent`, `established`, `unreplied`, …).
     pub fn name(self) -> &'static str {
         match self {
             State::Tcp(TcpState::SynSent) => "syn-sent",
@@ -72,10 +81,16 @@ impl State {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum Decision {
     /// Accepted: cached flows deliver to this channel.
-    Accept { channel: u8 },
+    Accept {
+        /// The channel, 0..=255.
+        channel: u8,
+    },
     /// The rules want every packet on the host (a slow-path reason other than the learn
     /// reason): tracked, never cached.
-    HostOnly { reason: u8 },
+    HostOnly {
+        /// The rule's slow-path reason.
+        reason: u8,
+    },
 }
 
 /// Where the connection's flow entries are.
@@ -86,17 +101,23 @@ pub enum Offload {
     /// Both directions are cached.
     Cached,
     /// A cache insert was refused (table full); retried after this host time.
-    Refused { retry_ns: u64 },
+    Refused {
+        /// Host time (ns) from which the insert may be tried again.
+        retry_ns: u64,
+    },
 }
 
 /// Counters of one direction.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DirCounters {
+    /// Packets in this direction.
     pub packets: u64,
+    /// Their bytes, by wire length.
     pub bytes: u64,
 }
 
 impl DirCounters {
+    /// Adds `packets` packets of `bytes` bytes in total.
     pub fn add(&mut self, packets: u64, bytes: u64) {
         self.packets += packets;
         self.bytes += bytes;
@@ -106,13 +127,18 @@ impl DirCounters {
 /// One tracked connection.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Conn {
+    /// Unique in its [`Table`], increasing in creation order.
     pub id: u64,
     /// The key of each direction (flow part: no locality bits).
     #[serde(serialize_with = "keys")]
     pub keys: [Key; 2],
+    /// Where the connection is in its life.
     pub state: State,
+    /// What the rules decided at its first packet (or at the last re-validation).
     pub decision: Decision,
+    /// Whether its flow entries are in the cache.
     pub offload: Offload,
+    /// Host time (ns) of its first packet.
     pub created_ns: u64,
     /// Last time the host saw a packet, or a sweep saw a cache hit.
     pub last_active_ns: u64,
@@ -120,6 +146,7 @@ pub struct Conn {
     pub host: [DirCounters; 2],
     /// Hardware counters of flow entries already removed or rewritten, per direction.
     pub hw_retired: [DirCounters; 2],
+    /// A FIN was seen in each direction.
     pub fin: [bool; 2],
     /// Each subscriber's interest per direction, in registration order.
     pub interests: Vec<[Interest; 2]>,
@@ -145,12 +172,15 @@ fn keys<S: serde::Serializer>(k: &[Key; 2], s: S) -> Result<S::Ok, S::Error> {
 }
 
 impl Conn {
+    /// The flow key of direction `d`.
     pub fn key(&self, d: Dir) -> Key {
         self.keys[d.index()]
     }
+    /// The IP protocol number.
     pub fn proto(&self) -> u8 {
         self.keys[0].proto
     }
+    /// Is it TCP (protocol 6)?
     pub fn is_tcp(&self) -> bool {
         self.proto() == 6
     }
@@ -231,12 +261,15 @@ pub fn advance(c: &mut Conn, d: Dir, tcp_flags: u8) -> bool {
 /// The connection table: connections by id, and both directions' keys to (id, direction).
 #[derive(Default)]
 pub struct Table {
+    /// Connections by id. Add and remove them only through [`Table::open`] and
+    /// [`Table::remove`], which keep the key index in step.
     pub conns: HashMap<u64, Conn>,
     by_key: HashMap<Key, (u64, Dir)>,
     next_id: u64,
 }
 
 impl Table {
+    /// The connection and direction a packet with key `k` belongs to (locality bits ignored).
     pub fn find(&self, k: &Key) -> Option<(u64, Dir)> {
         self.by_key.get(&k.flow_part()).copied()
     }
@@ -283,6 +316,7 @@ impl Table {
         Some(id)
     }
 
+    /// Forgets a connection and both its keys; the connection, if it existed.
     pub fn remove(&mut self, id: u64) -> Option<Conn> {
         let c = self.conns.remove(&id)?;
         for k in &c.keys {
@@ -291,18 +325,22 @@ impl Table {
         Some(c)
     }
 
+    /// The connection with this id.
     pub fn get(&self, id: u64) -> Option<&Conn> {
         self.conns.get(&id)
     }
 
+    /// The connection with this id, to update (its keys must not change).
     pub fn get_mut(&mut self, id: u64) -> Option<&mut Conn> {
         self.conns.get_mut(&id)
     }
 
+    /// Connections tracked.
     pub fn len(&self) -> usize {
         self.conns.len()
     }
 
+    /// No connection tracked.
     pub fn is_empty(&self) -> bool {
         self.conns.is_empty()
     }

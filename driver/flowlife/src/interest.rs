@@ -19,10 +19,16 @@ pub enum Interest {
 /// The interest a flow entry carries in hardware (FLOW_INTEREST.MODE/PERIOD).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub enum HwInterest {
+    /// MODE NONE: the entry sends no packet to the host.
     #[default]
     None,
+    /// MODE EVERY_PACKET: every hit goes to the host (reason INTEREST_ALL).
     All,
+    /// MODE TCP_CTRL: TCP packets with SYN, FIN or RST go to the host (reason INTEREST_CTRL).
     TcpCtrl,
+    /// MODE SAMPLE with this PERIOD: a hit goes to the host when the entry's packet count,
+    /// this packet included, is a multiple of it (reason INTEREST_SAMPLE). Never below 2 when
+    /// made by [`Interest::hw`] or [`HwInterest::merge`].
     Sample(u16),
 }
 

@@ -1,8 +1,8 @@
 //! Example subscriber: a port-scan detector. It watches connection attempts (TCP SYNs and
 //! first UDP packets reach the host before any flow is cached) and flags a source that tries
-//! more than `threshold` distinct destination ports within `window_ns`. From then on it wants
-//! every packet of that source's connections: new ones at caching time, and those already
-//! cached by a change of interest.
+//! more than `threshold` distinct (destination, port) pairs within `window_ns`. From then on it
+//! wants every packet of that source's connections: new ones at caching time, and those
+//! already cached by a change of interest.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
@@ -13,8 +13,11 @@ use crate::conntrack::{opens, Conn, Dir};
 use crate::interest::Interest;
 use crate::subscriber::{ConnEnd, HostPacket, InterestChange, Subscriber};
 
+/// The port-scan subscriber (interest `Nothing` until a source is flagged).
 pub struct PortScanDetector {
+    /// A source is flagged when it tries more than this many (destination, port) pairs…
     pub threshold: usize,
+    /// …within this much host time, in nanoseconds.
     pub window_ns: u64,
     /// Per source: start of its current window and the (destination, port) pairs tried.
     attempts: HashMap<IpAddr, (u64, HashSet<(IpAddr, u16)>)>,
@@ -28,6 +31,8 @@ pub struct PortScanDetector {
 }
 
 impl PortScanDetector {
+    /// Flags a source that tries more than `threshold` (destination, port) pairs within
+    /// `window_ns` nanoseconds of host time.
     pub fn new(threshold: usize, window_ns: u64) -> Self {
         PortScanDetector {
             threshold,

@@ -41,14 +41,23 @@ impl std::str::FromStr for Speed {
     }
 }
 
+/// Why a replay stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
+    /// The capture file is unreadable or corrupt (the error names the byte offset).
     #[error(transparent)]
     Pcap(#[from] PcapError),
+    /// A register access of the slow path failed or the device refused a command.
     #[error(transparent)]
     Device(#[from] DeviceError),
+    /// Results must leave the device in key order; this one did not (a device bug).
     #[error("result for packet tag {got} arrived where tag {expected} was due: the device reordered or lost a packet")]
-    Order { expected: u32, got: u32 },
+    Order {
+        /// The tag due next (`u32::MAX` if no packet was due at all).
+        expected: u32,
+        /// The tag of the result that arrived.
+        got: u32,
+    },
 }
 
 /// A point of the flow-cache hit rate over the run.
@@ -60,6 +69,9 @@ pub struct HitPoint {
     pub hit_rate: f64,
 }
 
+/// Everything a replay counted; the JSON of `gufc replay --json` (docs/flow-life.md). Every
+/// record is accounted for once: `packets_total = non_ip + truncated + malformed + Σchannels +
+/// dropped + Σslow_path`.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct ReplayReport {
     /// Every record in the file.
@@ -72,6 +84,7 @@ pub struct ReplayReport {
     pub malformed: u64,
     /// Packets looked up by the device.
     pub lookups: u64,
+    /// Looked-up frames that carried at least one VLAN tag.
     pub vlan_tagged: u64,
     /// Looked-up frames captured shorter than on the wire (headers complete).
     pub snapped: u64,
@@ -83,26 +96,38 @@ pub struct ReplayReport {
     pub flows_active: u64,
     /// Packets decided by a current flow entry.
     pub cache_hits: u64,
-    /// Device verdicts: dropped, to the slow path by reason, to each channel.
+    /// Packets the device dropped.
     pub dropped: u64,
+    /// Packets the device sent to the slow path, by reason name (`miss`, `rule`, `stale`,
+    /// `interest_*`, or a rule's own reason number).
     pub slow_path: BTreeMap<String, u64>,
+    /// Packets the device delivered, by channel number.
     pub channels: BTreeMap<String, u64>,
-    /// What the host did with what it received.
+    /// Host packets the slow path passed on to their channel ([`HostVerdict::Forward`]).
     pub host_forwarded: u64,
+    /// Host packets the slow path kept ([`HostVerdict::Consume`]).
     pub host_consumed: u64,
+    /// Host packets the slow path dropped ([`HostVerdict::Drop`]).
     pub host_dropped: u64,
+    /// Device clock cycles simulated (skipped idle cycles not included).
     pub cycles: u64,
     /// Idle cycles skipped when pacing by timestamps.
     pub skipped_cycles: u64,
+    /// `lookups / cycles`: 1.0 is line rate.
     pub lookups_per_cycle: f64,
+    /// `cache_hits / lookups`.
     pub hit_rate: f64,
+    /// The hit rate in successive windows of packets (at most 200 points).
     pub hit_rate_over_time: Vec<HitPoint>,
+    /// The slow path's own counters at the end.
     pub host: SlowPathStats,
+    /// Each subscriber's [`Subscriber::report`](crate::Subscriber::report), by name.
     pub subscribers: BTreeMap<String, serde_json::Value>,
 }
 
 /// Per-run options.
 pub struct ReplayOptions<'a> {
+    /// Packet pacing (default: the capture's own timing).
     pub speed: Speed,
     /// Host time between aging/re-validation sweeps (capture clock).
     pub sweep_interval_ns: u64,
@@ -182,17 +207,24 @@ impl HitCurve {
 /// One record of the traffic: a packet for the key port, or a frame the decoder skipped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Arrival {
+    /// An IP packet, to be looked up.
     Packet(Packet),
+    /// A frame that is not looked up, and why.
     Skipped(Skip),
 }
 
 /// A packet arriving at the NIC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Packet {
+    /// Capture timestamp, nanoseconds (the host clock during replay).
     pub ts_ns: u64,
+    /// Its 7-tuple key, locality bits clear (the device computes them).
     pub key: gufc_regmap::Key,
+    /// TCP flags (0 for other protocols).
     pub tcp_flags: u8,
+    /// Wire length in bytes (saturated to 65535): what the byte counters add.
     pub len: u16,
+    /// The frame carried a VLAN tag.
     pub vlan: bool,
     /// Captured shorter than on the wire (headers complete).
     pub snapped: bool,

@@ -25,6 +25,7 @@ pub enum Eviction {
     EvictIdlest,
 }
 
+/// How the slow path decides, ages and caches (defaults: docs/flow-life.md).
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Slow-path reason by which rules say "a new connection: conntrack decides".
@@ -33,7 +34,9 @@ pub struct Config {
     pub accept_channel: u8,
     /// Channel for connections no rule matched (reason MISS); `None` rejects them.
     pub miss_channel: Option<u8>,
+    /// Idle timeouts by protocol and state.
     pub timeouts: Timeouts,
+    /// What to do when a new flow's buckets are full.
     pub eviction: Eviction,
     /// After a refused insert, the connection is retried no sooner than this (host ns).
     pub refuse_retry_ns: u64,
@@ -65,32 +68,46 @@ impl Default for Config {
 pub enum HostVerdict {
     /// Passed on to this channel's consumer.
     Forward {
+        /// The connection's channel.
         channel: u8,
     },
     /// Kept by the host (the rules want every packet there).
     Consume,
+    /// Discarded: the connection was rejected or removed by a rule change, or the packet
+    /// belongs to no connection and no rule delivers it.
     Drop,
 }
 
 /// What one sweep did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SweepReport {
+    /// Connections looked at (at most [`Config::sweep_budget`]).
     pub examined: u64,
+    /// Connections ended by their idle or closed timeout.
     pub expired: u64,
+    /// Stale cached connections re-validated with a PROBE of the new rules.
     pub revalidated: u64,
+    /// Connections whose refused insert was retried and now are cached.
     pub readmitted: u64,
 }
 
+/// The host's slow path: the connection table, the subscribers and the counters. It drives
+/// the device through the ordinary [`Device`] API ([`SlowPath::handle`] per host packet,
+/// [`SlowPath::sweep`] now and then).
 pub struct SlowPath {
+    /// How it decides, ages and caches.
     pub cfg: Config,
+    /// The tracked connections.
     pub table: Table,
     subs: Vec<Box<dyn Subscriber>>,
+    /// Everything it did, counted.
     pub stats: SlowPathStats,
     /// The next connection id a sweep examines.
     sweep_cursor: u64,
 }
 
 impl SlowPath {
+    /// A slow path with no connections and no subscribers.
     pub fn new(cfg: Config) -> SlowPath {
         SlowPath {
             cfg,
@@ -110,6 +127,7 @@ impl SlowPath {
         self.subs.len() - 1
     }
 
+    /// The subscribers, in registration order (the index [`SlowPath::subscribe`] returned).
     pub fn subscribers(&self) -> &[Box<dyn Subscriber>] {
         &self.subs
     }
@@ -601,11 +619,11 @@ impl SlowPath {
         Ok(())
     }
 
-    /// The background pass over the next `sweep_budget` connections: reads each cached connection's entries (their hit bits tell
-    /// activity the host never saw), re-validates stale ones against the device's rules with
-    /// one PROBE each, re-admits connections whose insert was refused, and ends connections
-    /// idle beyond their timeout with their final counters. Costs about 40 register
-    /// accesses per cached connection.
+    /// The background pass over the next [`Config::sweep_budget`] connections: reads each
+    /// cached connection's entries (their hit bits tell activity the host never saw),
+    /// re-validates stale ones against the device's rules with one PROBE each, re-admits
+    /// connections whose insert was refused, and ends connections idle beyond their timeout
+    /// with their final counters. Costs about 40 register accesses per cached connection.
     pub fn sweep<B: Bar>(
         &mut self,
         dev: &mut Device<B>,

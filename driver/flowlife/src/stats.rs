@@ -18,6 +18,7 @@ pub fn reason_name(r: u8) -> String {
     }
 }
 
+/// The slow path's counters, cumulative since it was made (`host` in the replay JSON).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SlowPathStats {
     /// Packets the host received and inspected.
@@ -26,6 +27,7 @@ pub struct SlowPathStats {
     pub punts: BTreeMap<String, u64>,
     /// Of those, delivered to a channel by a rule (not yet cached): the host stack sees them.
     pub rule_delivered: u64,
+    /// Connections opened (first packets the rules let in).
     pub new_connections: u64,
     /// First packets refused a connection, by cause ("miss": no rule matched).
     pub rejected: BTreeMap<String, u64>,
@@ -37,15 +39,19 @@ pub struct SlowPathStats {
     pub refused_inserts: BTreeMap<String, u64>,
     /// Connections ended, by reason.
     pub ended: BTreeMap<String, u64>,
-    /// Stale entries made current again with FLOW_TOUCH / rewritten with a new action /
-    /// removed because the new rules no longer cache them.
+    /// Stale connections whose entries were made current again with FLOW_TOUCH (same
+    /// decision under the new rules).
     pub revalidated_touched: u64,
+    /// Stale connections whose entries were rewritten with a new action (another channel).
     pub revalidated_rewritten: u64,
+    /// Stale connections whose entries were removed because the new rules no longer cache
+    /// them.
     pub revalidated_removed: u64,
     /// Interest changes applied to cached entries.
     pub interest_changes: u64,
-    /// Register reads and writes the slow path made.
+    /// Register reads the slow path made.
     pub register_reads: u64,
+    /// Register writes the slow path made.
     pub register_writes: u64,
 }
 

@@ -10,11 +10,15 @@ use crate::interest::Interest;
 /// A packet that reached the host, with the device's result for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HostPacket {
+    /// The packet's key as it arrived (locality bits clear: `result` has the device's).
     pub key: Key,
+    /// TCP flags (0 for other protocols).
     pub tcp_flags: u8,
+    /// Wire length in bytes.
     pub len: u16,
     /// Host clock (capture time during replay), nanoseconds.
     pub ts_ns: u64,
+    /// What the device decided for it (action, hit kind, index, stale).
     pub result: LookupResult,
 }
 
@@ -36,6 +40,7 @@ pub enum EndReason {
 /// The final word on a connection: everything counted for it, per direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ConnEnd {
+    /// Why it ended.
     pub reason: EndReason,
     /// Packets/bytes decided by its flow entries (hardware counters, read before removal).
     pub cached: [DirCounters; 2],
@@ -59,11 +64,18 @@ impl ConnEnd {
 /// A change of mind: the subscriber's new interest in the connection one of whose keys is `key`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InterestChange {
+    /// Either direction's flow key; the change applies to both directions.
     pub key: Key,
+    /// The new interest.
     pub interest: Interest,
 }
 
+/// A module that wants to see flows (docs/flow-life.md, "Subscribers"). Only `name`,
+/// `on_cache` and `report` are required.
 pub trait Subscriber {
+    /// Short unique name; its report's key in [`ReplayReport::subscribers`].
+    ///
+    /// [`ReplayReport::subscribers`]: crate::ReplayReport::subscribers
     fn name(&self) -> &str;
     /// A tuple of `conn` (direction `dir`) is about to be cached: what is still needed of it?
     fn on_cache(&mut self, conn: &Conn, dir: Dir) -> Interest;

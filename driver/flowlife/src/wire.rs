@@ -16,6 +16,8 @@ struct Queued {
     release: u64,
 }
 
+/// A simulation behind a wire: each register access ([`Bar`]) and each [`Wire::tick`] is one
+/// clock edge that also offers the next due packet to the key port and collects results.
 pub struct Wire<S: Sim> {
     sim: S,
     queue: VecDeque<Queued>,
@@ -30,6 +32,7 @@ pub struct Wire<S: Sim> {
 }
 
 impl<S: Sim> Wire<S> {
+    /// `sim` with an empty wire.
     pub fn new(sim: S) -> Self {
         Wire {
             sim,
@@ -47,6 +50,7 @@ impl<S: Sim> Wire<S> {
         self.accept_log = Some(Vec::new());
     }
 
+    /// (tag, edge) of every key accepted since [`Wire::record_accepts`]; empty without it.
     pub fn accepts(&self) -> &[(u32, u64)] {
         self.accept_log.as_deref().unwrap_or(&[])
     }
@@ -61,6 +65,7 @@ impl<S: Sim> Wire<S> {
         self.queue.push_back(Queued { key, release });
     }
 
+    /// Packets on the wire not yet accepted by the device.
     pub fn queued(&self) -> usize {
         self.queue.len()
     }
@@ -70,6 +75,7 @@ impl<S: Sim> Wire<S> {
         self.in_flight
     }
 
+    /// The oldest result not yet taken, in key order.
     pub fn pop_result(&mut self) -> Option<LookupResult> {
         self.results.pop_front()
     }
@@ -97,6 +103,7 @@ impl<S: Sim> Wire<S> {
         self.edge(None);
     }
 
+    /// The simulation underneath (for its cycle count).
     pub fn inner(&self) -> &S {
         &self.sim
     }
