@@ -34,6 +34,7 @@ impl Default for Config {
 pub struct ConfigError {
     /// The field of [`Config`] that is out of range.
     pub parameter: &'static str,
+    /// The value given.
     pub value: u32,
     /// What the parameter must be, in words.
     pub allowed: &'static str,

@@ -53,6 +53,7 @@ impl Model {
         self.cycles
     }
 
+    /// The parameters the model was built with (what its capability registers report).
     pub fn config(&self) -> &Config {
         &self.config
     }

@@ -13,11 +13,19 @@ use crate::Config;
 pub enum RtlError {
     /// Verilog parameters are fixed at build time; this configuration was not Verilated.
     NotBuilt {
+        /// The configuration asked for.
         requested: Config,
+        /// The configurations this build has ([`Rtl::available`]).
         available: Vec<Config>,
     },
     /// The waveform file could not be opened.
-    Trace { path: PathBuf, code: i32 },
+    Trace {
+        /// The VCD file asked for.
+        path: PathBuf,
+        /// The shim's code: -1 instance not traceable or already tracing, -2 the file did
+        /// not open, -3 the path contains a NUL byte.
+        code: i32,
+    },
 }
 
 impl std::fmt::Display for RtlError {
@@ -95,6 +103,7 @@ impl Rtl {
         }
     }
 
+    /// The parameters this configuration was Verilated with.
     pub fn config(&self) -> &Config {
         &self.built.config
     }

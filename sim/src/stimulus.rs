@@ -22,10 +22,12 @@ use crate::Config;
 pub struct Rng(u64);
 
 impl Rng {
+    /// The stream for `seed`.
     pub fn new(seed: u64) -> Rng {
         Rng(seed ^ 0x5EED_6F0C_0FFE_E123)
     }
 
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -34,6 +36,7 @@ impl Rng {
         z ^ (z >> 31)
     }
 
+    /// The next 32 random bits (the high half of [`Rng::next_u64`]).
     pub fn u32(&mut self) -> u32 {
         (self.next_u64() >> 32) as u32
     }
@@ -48,6 +51,7 @@ impl Rng {
         self.below(1000) < per_mille
     }
 
+    /// A uniformly chosen element of `items` (not empty).
     pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
         items[self.below(items.len() as u32) as usize]
     }
@@ -146,6 +150,7 @@ pub struct Stimulus {
 }
 
 impl Stimulus {
+    /// A generator for `cfg`; the same (config, seed) gives the same cycles.
     pub fn new(cfg: &Config, seed: u64) -> Stimulus {
         let mut rng = Rng::new(seed);
         let pool_size = 4 + rng.below(28);
