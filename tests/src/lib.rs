@@ -9,7 +9,9 @@ use gufc_hw_model::Config;
 
 /// A simulated device to run a case on.
 pub struct Backend {
+    /// `model` or `rtl`, for failure messages.
     pub name: &'static str,
+    /// Builds the backend for a configuration (panics if it cannot: a test setup error).
     pub make: fn(Config) -> Box<dyn Sim>,
 }
 

@@ -6,21 +6,30 @@ use std::path::{Path, PathBuf};
 
 use gufc::pci::{PciAddr, SysfsRoot};
 
+/// gufc's (vendor, device) IDs, as regmap.toml `[device]` gives them.
 pub const GUFC: (u16, u16) = (0x1234, 0x4746);
 
+/// A fake tree with no devices yet, only vfio-pci loaded; removed when dropped.
 pub struct FakeSys {
-    pub dir: tempfile::TempDir,
+    /// The temp dir holding `sys/`, `dev/` and `run/`.
+    pub(crate) dir: tempfile::TempDir,
+    /// The root to hand to the code under test.
     pub root: SysfsRoot,
 }
 
 /// One device to create.
 pub struct Dev<'a> {
+    /// Its PCI address, as text.
     pub addr: &'a str,
+    /// (vendor, device) IDs; [`GUFC`] by default.
     pub ids: (u16, u16),
+    /// The driver it is bound to (default vfio-pci).
     pub driver: Option<&'a str>,
+    /// Its IOMMU group (default 5); `None` for a device without IOMMU.
     pub group: Option<u32>,
     /// BAR0 size; its `resource0` file is this long, filled with `fill`.
     pub bar0: u64,
+    /// The byte BAR0 is filled with (0xff: reads all-ones, like a device that is gone).
     pub fill: u8,
 }
 
@@ -44,6 +53,7 @@ impl Default for FakeSys {
 }
 
 impl FakeSys {
+    /// An empty tree: PCI bus and drivers (vfio-pci), IOMMU groups, `/dev/vfio/vfio`.
     pub fn new() -> FakeSys {
         let dir = tempfile::tempdir().unwrap();
         let root = SysfsRoot::under(dir.path());
@@ -59,6 +69,8 @@ impl FakeSys {
         FakeSys { dir, root }
     }
 
+    /// Creates the device's sysfs directory (IDs, config, resource, BAR0, driver link, group
+    /// membership and `/dev/vfio/<group>`); its parsed address.
     pub fn add(&self, d: Dev) -> PciAddr {
         let addr: PciAddr = d.addr.parse().unwrap();
         let dev = self.root.device(&addr);
@@ -120,10 +132,12 @@ impl FakeSys {
         }
     }
 
+    /// The text of a file, relative to the fake root (panics if it is missing).
     pub fn read(&self, rel: impl AsRef<Path>) -> String {
         fs::read_to_string(self.path(rel)).unwrap()
     }
 
+    /// `rel` under the fake root (`sys/…`, `dev/…`, `run/…`).
     pub fn path(&self, rel: impl AsRef<Path>) -> PathBuf {
         self.dir.path().join(rel)
     }

@@ -10,8 +10,10 @@ use gufc_flowlife::{
 };
 use gufc_regmap::{Action, Key, TcamEntry};
 
+/// The device of the flow-life tests: the model behind a [`Wire`].
 pub type Dev = Device<Wire<ModelBar>>;
 
+/// A reset model with 256 TCAM entries and `buckets` × `ways` flow slots.
 pub fn device(buckets: u32, ways: u32) -> Dev {
     let config = gufc_hw_model::Config {
         tcam_entries: 256,
@@ -28,11 +30,13 @@ pub fn device(buckets: u32, ways: u32) -> Dev {
     dev
 }
 
+/// Loads one rule that delivers every packet to `channel`.
 pub fn accept_all(dev: &mut Dev, channel: u8) {
     dev.replace_rules(&[TcamEntry::match_all(0, Action::Deliver { channel })])
         .unwrap();
 }
 
+/// A shipped capture, `tests/data/pcap/<name>`.
 pub fn pcap(name: &str) -> PathBuf {
     crate::data("pcap").join(name)
 }
@@ -49,6 +53,7 @@ pub fn pkt(ts_us: u64, key: Key, flags: u8, len: u16) -> Packet {
     }
 }
 
+/// Replays `pkts` (in time order) through `dev` and `slow`; panics on a replay error.
 pub fn run(
     dev: &mut Dev,
     slow: &mut SlowPath,
@@ -72,9 +77,13 @@ pub fn run(
     .unwrap()
 }
 
+/// TCP flag SYN.
 pub const SYN: u8 = 0x02;
+/// TCP flag ACK.
 pub const ACK: u8 = 0x10;
+/// TCP flag FIN.
 pub const FIN: u8 = 0x01;
+/// TCP flag RST.
 pub const RST: u8 = 0x04;
 
 /// A TCP connection: handshake at `t0` µs, then `data` packets alternating directions 100 µs
@@ -99,6 +108,7 @@ pub fn tcp_conn(k: Key, t0: u64, data: u32, close: bool) -> Vec<Packet> {
     v
 }
 
+/// Several packet lists as one, in time order (stable for equal times).
 pub fn merge(mut all: Vec<Packet>) -> Vec<Packet> {
     all.sort_by_key(|p| p.ts_ns);
     all

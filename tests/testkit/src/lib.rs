@@ -1,6 +1,6 @@
 //! Test scaffolding shared by gufc's suites, so each suite states its case and not its setup:
 //! fake sysfs trees ([`fake_sysfs`]), flow-life setups on a wired model NIC ([`flowlife`]) and
-//! the synthetic capture generator that made the shipped captures ([`generate`]).
+//! the synthetic capture generator that made the shipped captures ([`mod@generate`]).
 
 pub mod fake_sysfs;
 pub mod flowlife;
