@@ -450,7 +450,14 @@ impl Ng {
 /// resolutions; simple packet blocks and blocks that carry no packet.
 #[test]
 fn pcapng_sections_interfaces_and_resolutions() {
-    let pkts = packets(6);
+    // Untagged, unsnapped IP frames, so that they also make sense without their Ethernet header.
+    let pkts: Vec<_> = packets(usize::MAX)
+        .into_iter()
+        .filter(|(_, orig, d)| {
+            d.len() == *orig as usize && matches!(d[12..14], [0x08, 0x00] | [0x86, 0xdd])
+        })
+        .take(6)
+        .collect();
     let eth = |i: usize| pkts[i].2.clone();
     let ip = |i: usize| pkts[i].2[14..].to_vec();
     let mut ng = Ng {
@@ -470,8 +477,7 @@ fn pcapng_sections_interfaces_and_resolutions() {
     ng.section(false);
     ng.interface(113, Some(9)); // Linux SLL, nanoseconds
     let mut sll = vec![0u8; 14];
-    sll.extend([0x08, 0x00]);
-    sll.extend(ip(4));
+    sll.extend(&pkts[4].2[12..]);
     ng.enhanced(0, 42, &sll);
     let got: Vec<(u64, LinkType, Vec<u8>)> = read_all(ng.bytes)
         .unwrap()

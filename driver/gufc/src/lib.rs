@@ -11,7 +11,6 @@ pub mod classify;
 pub mod device;
 pub mod json;
 pub mod pci;
-pub mod rng;
 pub mod rules;
 pub mod selftest;
 pub mod stream;
