@@ -15,40 +15,38 @@ use gufc_regmap::{
 };
 
 use crate::Config;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{Rng as _, RngExt, SeedableRng};
 
-/// splitmix64: small, fast and good enough to drive a test bench; the same seed gives the same
-/// stream on every platform.
+/// The stimulus's random choices over rand's Xoshiro256++, a generator rand keeps portable: the
+/// same seed gives the same stream on every platform.
 #[derive(Clone, Debug)]
-pub struct Rng(u64);
+pub struct Rng(Xoshiro256PlusPlus);
 
 impl Rng {
     /// The stream for `seed`.
     pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x5EED_6F0C_0FFE_E123)
+        Rng(Xoshiro256PlusPlus::seed_from_u64(seed))
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// The next 32 random bits (the high half of [`Rng::next_u64`]).
     pub fn u32(&mut self) -> u32 {
-        (self.next_u64() >> 32) as u32
+        self.0.next_u32()
     }
 
     /// Uniform in `0..n` (`n` > 0).
     pub fn below(&mut self, n: u32) -> u32 {
-        (((self.next_u64() >> 32) * n as u64) >> 32) as u32
+        self.0.random_range(0..n)
     }
 
     /// True with probability `per_mille`/1000.
     pub fn chance(&mut self, per_mille: u32) -> bool {
-        self.below(1000) < per_mille
+        self.0.random_ratio(per_mille, 1000)
     }
 
     /// A uniformly chosen element of `items` (not empty).

@@ -12,9 +12,10 @@ use clap::Args as ClapArgs;
 use crate::rules::load_file;
 use crate::{output, CliResult, Target};
 use gufc::device::CounterSpace;
-use gufc::rng::Rng;
 use gufc::stream;
 use gufc_regmap::{key, Action, HitKind, Key, KeyIn, TcamEntry};
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{Rng, RngExt, SeedableRng};
 
 /// The host's own addresses in the demo: the locality stage marks them local.
 pub const DEMO_LOCAL: [(&str, u8); 2] = [("192.0.2.0", 24), ("2001:db8:1::", 48)];
@@ -36,24 +37,23 @@ pub struct Args {
 }
 
 /// An address inside the demo host's local prefixes, of the family `ipv6`.
-fn local_addr(ipv6: bool, rng: &mut Rng) -> u128 {
+fn local_addr(ipv6: bool, rng: &mut impl Rng) -> u128 {
     let (addr, len) = DEMO_LOCAL[ipv6 as usize];
     let base: std::net::IpAddr = addr.parse().expect("demo prefixes parse");
     let (base, bits) = match base {
         std::net::IpAddr::V4(a) => (u32::from(a) as u128, 32),
         std::net::IpAddr::V6(a) => (u128::from(a), 128),
     };
-    let host = ((rng.next_u64() as u128) << 64 | rng.next_u64() as u128)
-        & (u128::MAX >> (128 - (bits - len as u32)));
+    let host = rng.random::<u128>() & (u128::MAX >> (128 - (bits - len as u32)));
     base | host
 }
 
 /// A packet inside `e`'s match: unmasked bits random, ports inside the ranges, and addresses
 /// inside the host's local prefixes where the entry asks for a local end.
-pub fn key_inside(e: &TcamEntry, rng: &mut Rng) -> Key {
+pub fn key_inside(e: &TcamEntry, rng: &mut impl Rng) -> Key {
     let mut w = [0u32; gufc_regmap::KEY_WORDS];
     for (i, word) in w.iter_mut().enumerate() {
-        *word = (e.value[i] & e.mask[i]) | (rng.next_u64() as u32 & !e.mask[i]);
+        *word = (e.value[i] & e.mask[i]) | (rng.next_u32() & !e.mask[i]);
     }
     let mut k = Key::from_words(&w);
     if !k.ipv6 {
@@ -68,10 +68,10 @@ pub fn key_inside(e: &TcamEntry, rng: &mut Rng) -> Key {
         k.dst = local_addr(k.ipv6, rng);
     }
     if e.mask[key::META] & gufc_regmap::meta::PROTO.mask() == 0 {
-        k.proto = [6, 17, 1][rng.below(3) as usize];
+        k.proto = [6, 17, 1][rng.random_range(0..3)];
     }
-    k.sport = (e.sport.0 as u64 + rng.below(e.sport.1 as u64 - e.sport.0 as u64 + 1)) as u16;
-    k.dport = (e.dport.0 as u64 + rng.below(e.dport.1 as u64 - e.dport.0 as u64 + 1)) as u16;
+    k.sport = rng.random_range(e.sport.0..=e.sport.1);
+    k.dport = rng.random_range(e.dport.0..=e.dport.1);
     k
 }
 
@@ -82,14 +82,14 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
         dev.set_local(i as u32, addr.parse()?, *len, true)?;
     }
     let commit = dev.replace_rules(&loaded.compiled.entries)?;
-    let mut rng = Rng::new(a.seed);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(a.seed);
 
     // The slow path accepted some connections: cache both directions with the rule's verdict.
     let mut established = Vec::new();
     let entries = &loaded.compiled.entries;
     let mut flow_writes = 0;
     while established.len() < a.flows as usize {
-        let k = key_inside(&entries[rng.below(entries.len() as u64) as usize], &mut rng);
+        let k = key_inside(&entries[rng.random_range(0..entries.len())], &mut rng);
         let verdict = dev.probe(&k, 64)?;
         if let Action::Deliver { .. } = verdict.action {
             let io0 = dev.io_stats().writes;
@@ -97,7 +97,7 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
             dev.flow_insert(&k.reversed(), verdict.action, false)?;
             flow_writes += dev.io_stats().writes - io0;
             established.push(k);
-        } else if established.is_empty() && rng.below(1000) == 0 {
+        } else if established.is_empty() && rng.random_ratio(1, 1000) {
             break; // the rules deliver nothing: no connections to cache
         }
     }
@@ -105,28 +105,28 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
     // Traffic: 50% established flows (either direction), 35% inside random rules, 15% random.
     let mut keys = Vec::with_capacity(a.packets as usize);
     for _ in 0..a.packets {
-        let roll = rng.below(100);
+        let roll = rng.random_range(0..100);
         let k = if roll < 50 && !established.is_empty() {
-            let f = established[rng.below(established.len() as u64) as usize];
-            if rng.below(2) == 0 {
+            let f = established[rng.random_range(0..established.len())];
+            if rng.random() {
                 f
             } else {
                 f.reversed()
             }
         } else if roll < 85 {
-            key_inside(&entries[rng.below(entries.len() as u64) as usize], &mut rng)
+            key_inside(&entries[rng.random_range(0..entries.len())], &mut rng)
         } else {
             Key::v4(
-                rng.next_u64() as u32,
-                rng.next_u64() as u32,
-                [6, 17][rng.below(2) as usize],
-                rng.next_u64() as u16,
-                rng.next_u64() as u16,
+                rng.random(),
+                rng.random(),
+                [6, 17][rng.random_range(0..2)],
+                rng.random(),
+                rng.random(),
             )
         };
         keys.push(KeyIn {
             key: k,
-            len: 64 + rng.below(1400) as u16,
+            len: rng.random_range(64..1464),
             tag: 0,
             tcp_flags: 0,
         });

@@ -7,6 +7,7 @@ mod open;
 mod output;
 mod packet;
 pub mod pci;
+mod progress;
 mod regs;
 pub mod replay;
 pub mod rules;

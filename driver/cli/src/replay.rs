@@ -4,7 +4,6 @@
 //! path sees the first packets of each connection (delivered by the rule), learns TCP at the
 //! end of the handshake and UDP/ICMP at the first reply, and caches both directions.
 
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -12,7 +11,7 @@ use std::time::Instant;
 use clap::{Args as ClapArgs, ValueEnum};
 
 use crate::rules::load_file;
-use crate::{output, shown, CliResult, Target};
+use crate::{output, progress, shown, CliResult, Target};
 use gufc::device::OpenOptions;
 use gufc_flowlife::capture::CaptureReader;
 use gufc_flowlife::session::{self, slow_path, WiredDevice};
@@ -100,16 +99,10 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
     );
     let reader = CaptureReader::open(&a.pcap)?;
     let size = std::fs::metadata(&a.pcap).map(|m| m.len()).unwrap_or(0);
-    let show_progress = !json && std::io::stderr().is_terminal() && std::io::stdout().is_terminal();
-    let mut bar = |pos: u64, pkts: u64| {
-        let pct = (pos * 100).checked_div(size).unwrap_or(100).min(100);
-        let filled = (pct / 5) as usize;
-        eprint!(
-            "\r[{}{}] {pct:>3}% {pkts} packets",
-            "#".repeat(filled),
-            ".".repeat(20 - filled)
-        );
-        let _ = std::io::stderr().flush();
+    let bar = progress::bar(size, true, json);
+    let mut on_progress = |pos: u64, pkts: u64| {
+        bar.set_position(pos);
+        bar.set_message(format!("{pkts} packets"));
     };
     if a.sweep_interval.is_nan() || a.sweep_interval <= 0.0 {
         return Err("--sweep-interval must be a positive number of seconds".into());
@@ -117,15 +110,13 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
     let opts = ReplayOptions {
         speed: a.speed,
         sweep_interval_ns: (a.sweep_interval * 1e9) as u64,
-        progress: if show_progress { Some(&mut bar) } else { None },
+        progress: Some(&mut on_progress),
         shutdown: true,
     };
     let t = Instant::now();
     let rep = flowlife::replay(&mut dev, &mut slow, reader, opts)?;
     let wall = t.elapsed().as_secs_f64();
-    if show_progress {
-        eprintln!("\r{:60}\r", "");
-    }
+    bar.finish_and_clear();
     let pps = rep.packets_total as f64 / wall.max(1e-9);
     if json {
         let mut v = serde_json::to_value(&rep)?;

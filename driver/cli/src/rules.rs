@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Subcommand, ValueEnum};
 
-use crate::{output, CliResult, Target};
+use crate::{output, progress, CliResult, Target};
 use gufc::backend::Bar;
 use gufc::device::Device;
 use gufc::rules::{Format, Loaded};
@@ -77,7 +77,10 @@ pub fn run(target: &Target, cmd: Cmd, json: bool) -> CliResult {
             strict,
         } => {
             let loaded = load_file(&file, format, strict)?;
+            let n = loaded.compiled.len();
+            let spin = progress::spinner(format!("writing {n} TCAM entries"), json);
             let report = dev.replace_rules(&loaded.compiled.entries)?;
+            spin.finish_and_clear();
             if json {
                 output::json(&serde_json::json!({
                     "file": crate::shown(&file),

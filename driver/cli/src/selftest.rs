@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use gufc::backend::Bar;
 use gufc::selftest::{self, Options, Report};
 
+use crate::progress;
+
 /// Bring-up self test: bus, registers, every TCAM entry and flow slot, probes, counters.
 /// Exits 0 if every check passed, 1 otherwise. Resets the device (all rules are lost).
 #[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
@@ -34,7 +36,13 @@ pub fn report(
     json: bool,
     out: &mut dyn Write,
 ) -> std::io::Result<Report> {
-    let report = selftest::run(bar, &args.options());
+    let pb = progress::bar(0, false, json);
+    let report = selftest::run_with_progress(bar, &args.options(), &mut |name, i, n| {
+        pb.set_length(n as u64);
+        pb.set_position(i as u64);
+        pb.set_message(name);
+    });
+    pb.finish_and_clear();
     if json {
         let text = serde_json::to_string_pretty(&serde_json::json!({
             "passed": report.passed(),

@@ -89,6 +89,36 @@ fn replay_text_output_when_piped_has_no_progress_bar() {
     );
 }
 
+/// Long commands draw progress only on a terminal: piped, stderr stays empty even past the
+/// replay's first progress report (every 4096 packets).
+#[test]
+fn progress_stays_off_pipes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.pcap");
+    let f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut w = PcapWriter::new(f, LinkType::Ethernet, 65535).unwrap();
+    let opts = GenOptions {
+        tcp_connections: 300,
+        dns_queries: 300,
+        scan_ports: 2000,
+        ..GenOptions::default()
+    };
+    let sum = pcap::generate(&opts, &mut w).unwrap();
+    drop(w);
+    assert!(sum.records > 4096, "{sum:?}");
+    let rules = gufc_testkit::repo("examples/host-firewall.rules");
+    for args in [
+        vec!["replay", "--pcap", path.to_str().unwrap(), "--speed", "max"],
+        vec!["selftest", "--quick"],
+        vec!["rules", "load", rules.to_str().unwrap()],
+    ] {
+        let (code, out, err) = gufc(&args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(!out.is_empty(), "{args:?}");
+        assert!(err.is_empty(), "{args:?}: stderr {err:?}");
+    }
+}
+
 #[test]
 fn a_corrupt_capture_is_an_error_with_its_byte_offset() {
     let dir = tempfile::tempdir().unwrap();

@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use gufc::backend::ModelBar;
 use gufc::device::{Device, DeviceError, OpenOptions};
-use gufc::rng::Rng;
 use gufc_flowlife::capture::{CaptureReader, LinkType, PcapWriter};
 use gufc_flowlife::{
     self as flowlife, ByteAccounting, PortScanDetector, ReplayOptions, SlowPath, Speed, Wire,
@@ -17,9 +16,11 @@ use gufc_flowlife::{
 use gufc_regmap::{Action, Key, TcamEntry};
 use gufc_testkit as pcap;
 use gufc_testkit::GenOptions;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{Rng, SeedableRng};
 
 /// A random IPv4 TCP or UDP tuple.
-fn random_key(rng: &mut Rng) -> Key {
+fn random_key(rng: &mut impl Rng) -> Key {
     let a = rng.next_u64();
     let b = rng.next_u64();
     Key::v4(
@@ -54,7 +55,7 @@ fn insert_rate() {
     for load in [0.5, 0.9] {
         let mut dev = device(4096, 8);
         let n = (32768.0 * load) as usize;
-        let mut rng = Rng::new(42);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(42);
         let keys: Vec<Key> = (0..n).map(|_| random_key(&mut rng)).collect();
         let io0 = dev.io_stats();
         let t = Instant::now();
@@ -83,7 +84,7 @@ fn occupancy() {
     for (buckets, ways) in [(4096u32, 8u32), (8192, 4), (16384, 2)] {
         let slots = (buckets * ways) as usize;
         let mut dev = device(buckets, ways);
-        let mut rng = Rng::new(7);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
         let mut stored = 0usize;
         let mut first_fail: Option<f64> = None;
         let bands = [0.80, 0.90, 0.95, 0.97, 0.99, 1.0];

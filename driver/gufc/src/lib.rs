@@ -11,7 +11,6 @@ pub mod classify;
 pub mod device;
 pub(crate) mod json;
 pub mod pci;
-pub mod rng;
 pub use gufc_rules as rules;
 pub mod selftest;
 pub mod stream;

@@ -205,6 +205,15 @@ struct Caps {
 
 /// Runs every check on `bar`. Only a bus error (dead device) ends it early.
 pub fn run(bar: &mut dyn Bar, opts: &Options) -> Report {
+    run_with_progress(bar, opts, &mut |_, _, _| {})
+}
+
+/// [`run`], calling `progress(name, i, n)` as check `i` of `n` starts.
+pub fn run_with_progress(
+    bar: &mut dyn Bar,
+    opts: &Options,
+    progress: &mut dyn FnMut(&'static str, usize, usize),
+) -> Report {
     let t0 = Instant::now();
     let device = bar.name();
     let mut io = Io {
@@ -235,7 +244,9 @@ pub fn run(bar: &mut dyn Bar, opts: &Options) -> Report {
         ("counters", |io, o, caps| check_counters(io, o, need(caps)?));
     let mut not_run = Vec::new();
     let mut bus_error = None;
-    for (name, step) in steps.into_iter().chain([counters]) {
+    let n = steps.len() + 1;
+    for (i, (name, step)) in steps.into_iter().chain([counters]).enumerate() {
+        progress(name, i, n);
         if bus_error.is_some() {
             not_run.push(name);
             continue;

@@ -4,7 +4,8 @@
 //! frames and non-IP frames (ARP, LLDP). Checksums are correct. It is deterministic per seed
 //! and returns what it wrote by construction, which tests compare with what replay measures.
 
-use gufc::rng::Rng;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
 use std::net::IpAddr;
 
 use gufc_flowlife::capture::CaptureWriter;
@@ -224,7 +225,7 @@ fn dns(id: u16, name: &str, reply: bool) -> Vec<u8> {
 }
 
 struct Gen {
-    rng: Rng,
+    rng: Xoshiro256PlusPlus,
     pkts: Vec<Pkt>,
     sum: GenSummary,
     session: u32,
@@ -239,7 +240,7 @@ impl Gen {
         let v6 = self.opts.ipv6_every != 0 && s.is_multiple_of(self.opts.ipv6_every);
         let vlan = (self.opts.vlan_every != 0 && s.is_multiple_of(self.opts.vlan_every))
             .then_some(100 + (s % 3) as u16);
-        let client = 10 + (self.rng.below(200) as u8);
+        let client = self.rng.random_range(10..210u8);
         let (a, b): (IpAddr, IpAddr) = if v6 {
             (
                 format!("2001:db8:10::{client:x}").parse().unwrap(),
@@ -275,15 +276,15 @@ impl Gen {
 
     /// Gap between packets of a session: 20 µs .. 2 ms.
     fn gap(&mut self) -> u64 {
-        20_000 + self.rng.below(2_000_000)
+        self.rng.random_range(20_000..2_020_000)
     }
 
     fn tcp_session(&mut self, start: u64) {
-        let server = [10, 11, 12][self.rng.below(3) as usize];
+        let server = [10, 11, 12][self.rng.random_range(0..3)];
         let e = self.ends(server);
-        let dport = [443, 22, 80, 3260][self.rng.below(4) as usize];
+        let dport = [443, 22, 80, 3260][self.rng.random_range(0..4)];
         let sport = self.port();
-        let (mut cs, mut ss) = (self.rng.next_u64() as u32, self.rng.next_u64() as u32);
+        let (mut cs, mut ss) = (self.rng.random::<u32>(), self.rng.random::<u32>());
         let mut t = start;
         let seg = |g: &mut Gen, t: u64, from_a: bool, seq: u32, ack: u32, flags: u8, len: usize| {
             let (sp, dp) = if from_a {
@@ -297,7 +298,7 @@ impl Gen {
         seg(self, t, true, cs, 0, TCP_SYN, 0);
         cs = cs.wrapping_add(1);
         t += self.gap();
-        if self.rng.below(8) == 0 {
+        if self.rng.random_ratio(1, 8) {
             // Refused: the port is closed.
             seg(self, t, false, 0, cs, TCP_RST | TCP_ACK, 0);
             self.sum.tcp_unestablished += 1;
@@ -308,10 +309,10 @@ impl Gen {
         t += self.gap();
         seg(self, t, true, cs, ss, TCP_ACK, 0);
         self.sum.tcp_established += 1;
-        for _ in 0..1 + self.rng.below(self.opts.max_segments as u64) {
+        for _ in 0..self.rng.random_range(1..=self.opts.max_segments.max(1)) {
             t += self.gap();
-            let from_a = self.rng.below(3) == 0;
-            let len = 1 + self.rng.below(1400) as usize;
+            let from_a = self.rng.random_ratio(1, 3);
+            let len = self.rng.random_range(1..=1400);
             if from_a {
                 seg(self, t, true, cs, ss, TCP_ACK | 0x08, len);
                 cs = cs.wrapping_add(len as u32);
@@ -321,7 +322,7 @@ impl Gen {
             }
         }
         t += self.gap();
-        if self.rng.below(5) == 0 {
+        if self.rng.random_ratio(1, 5) {
             seg(self, t, true, cs, ss, TCP_RST | TCP_ACK, 0);
             return;
         }
@@ -337,8 +338,8 @@ impl Gen {
     fn dns_query(&mut self, start: u64) {
         let e = self.ends(53);
         let sport = self.port();
-        let id = self.rng.next_u64() as u16;
-        let name = format!("host{}.example.org", self.rng.below(100));
+        let id = self.rng.random::<u16>();
+        let name = format!("host{}.example.org", self.rng.random_range(0..100));
         let q = frame(
             &e,
             true,
@@ -347,7 +348,7 @@ impl Gen {
             Some(6),
         );
         self.push(start, &e, q);
-        if self.rng.below(10) == 0 {
+        if self.rng.random_ratio(1, 10) {
             self.sum.udp_unreplied += 1;
             return;
         }
@@ -366,8 +367,8 @@ impl Gen {
     fn ping(&mut self, start: u64) {
         let e = self.ends(1);
         let v6 = e.a.is_ipv6();
-        let id = self.rng.next_u64() as u16;
-        let answered = self.rng.below(4) != 0;
+        let id = self.rng.random::<u16>();
+        let answered = !self.rng.random_ratio(1, 4);
         let mut t = start;
         for seq in 1..=3 {
             let csum = if v6 { Some(2) } else { None };
@@ -410,7 +411,7 @@ impl Gen {
         let mut t = start;
         for p in 1..=self.opts.scan_ports as u16 {
             let sport = 40000 + (p % 7);
-            let seq = self.rng.next_u64() as u32;
+            let seq = self.rng.random::<u32>();
             let f = frame(&e, true, 6, tcp(sport, p, seq, 0, TCP_SYN, 0), Some(16));
             self.push(t, &e, f);
             let reply_t = t + 30_000;
@@ -464,7 +465,7 @@ impl Gen {
             self.sum.records += 1;
             self.sum.non_ip += 1;
             self.pkts.push(Pkt {
-                ts: start + self.rng.below(span),
+                ts: start + self.rng.random_range(0..span),
                 caplen: f.len(),
                 frame: f,
             });
@@ -487,7 +488,7 @@ impl Gen {
             self.sum.records += 1;
             self.sum.truncated += 1;
             self.pkts.push(Pkt {
-                ts: start + self.rng.below(span),
+                ts: start + self.rng.random_range(0..span),
                 frame: f,
                 caplen,
             });
@@ -498,7 +499,7 @@ impl Gen {
 /// Writes a capture made from `opts` and returns what it holds.
 pub fn generate(opts: &GenOptions, out: &mut dyn CaptureWriter) -> std::io::Result<GenSummary> {
     let mut g = Gen {
-        rng: Rng::new(opts.seed),
+        rng: Xoshiro256PlusPlus::seed_from_u64(opts.seed),
         pkts: Vec::new(),
         sum: GenSummary::default(),
         session: 0,
@@ -508,15 +509,15 @@ pub fn generate(opts: &GenOptions, out: &mut dyn CaptureWriter) -> std::io::Resu
     let t0 = 1_764_230_400_000_000_000u64; // 2025-11-27 08:00 UTC
     let span = 1_000_000_000u64 * (1 + (opts.tcp_connections + opts.dns_queries) as u64 / 200);
     for _ in 0..opts.tcp_connections {
-        let s = t0 + g.rng.below(span);
+        let s = t0 + g.rng.random_range(0..span);
         g.tcp_session(s);
     }
     for _ in 0..opts.dns_queries {
-        let s = t0 + g.rng.below(span);
+        let s = t0 + g.rng.random_range(0..span);
         g.dns_query(s);
     }
     for _ in 0..opts.ping_sessions {
-        let s = t0 + g.rng.below(span);
+        let s = t0 + g.rng.random_range(0..span);
         g.ping(s);
     }
     if opts.scan_ports > 0 {

@@ -1,15 +1,26 @@
-//! Frame decoding down to the flow key: link layer (Ethernet with any number of 802.1Q/802.1ad
-//! tags, Linux SLL/SLL2, BSD loopback, raw IP), IPv4 (options, fragments), IPv6 (extension
-//! headers, fragments), then TCP/UDP/SCTP/UDP-Lite/DCCP ports and ICMP/ICMPv6.
+//! Frame decoding down to the flow key.
+//!
+//! etherparse slices the frame: Ethernet II with its VLAN tags (802.1Q, 802.1ad), IPv4 with
+//! options and AH, IPv6 with hop-by-hop, routing, fragment, destination-options and AH
+//! headers, and the TCP, UDP, ICMP and ICMPv6 headers, tolerating captures snapped after the
+//! headers. What the flow key needs beyond a parser stays here: the link layers etherparse
+//! does not slice leniently (Linux SLL/SLL2, BSD loopback, raw IP), stacks of more than three
+//! VLAN tags, the first fragment's ports (etherparse stops at any fragment), the ports of
+//! SCTP, UDP-Lite and DCCP, and ICMP mapped to ports.
 //!
 //! ICMP has no ports; the key carries `type << 8 | code` as the source port and, for query
 //! messages (echo, timestamp, information, address mask), the identifier as the destination
 //! port, so that an echo request and its reply are the two directions of one connection and
 //! rules can still match ICMP types with a source-port range.
 
+use etherparse::err::{packet::SliceError, tcp};
+use etherparse::{
+    EtherType, Icmpv4Slice, Icmpv6Slice, IpNumber, Ipv6ExtensionSlice, LaxIpPayloadSlice,
+    LaxNetSlice, LaxSlicedPacket, TcpSlice, UdpSlice,
+};
 use gufc_regmap::Key;
 
-use super::reader::LinkType;
+use super::link::LinkType;
 
 pub const TCP_FIN: u8 = 0x01;
 pub const TCP_SYN: u8 = 0x02;
@@ -19,6 +30,7 @@ pub const TCP_ACK: u8 = 0x10;
 /// A frame that reached the transport header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Frame {
+    /// Ports are 0 in a fragment other than the first.
     pub key: Key,
     /// TCP flags (0 for other protocols).
     pub tcp_flags: u8,
@@ -26,10 +38,6 @@ pub struct Frame {
     pub vlan: Option<u16>,
     /// Wire length of the frame (saturated to 65535), as the key port's `len`.
     pub len: u16,
-    /// Transport payload bytes according to the headers (not the capture).
-    pub payload: u32,
-    /// A non-first fragment: no transport header, ports are 0.
-    pub fragment: bool,
 }
 
 /// Why a frame has no key.
@@ -49,238 +57,156 @@ pub enum Decoded {
     Skip(Skip),
 }
 
-const ETH_IPV4: u16 = 0x0800;
-const ETH_IPV6: u16 = 0x86DD;
-
-fn be16(b: &[u8], i: usize) -> u16 {
-    u16::from_be_bytes([b[i], b[i + 1]])
-}
-
 /// Decodes one captured frame; `orig_len` is its length on the wire.
 pub fn decode(link: LinkType, data: &[u8], orig_len: u32) -> Decoded {
-    let len = orig_len.min(65535) as u16;
-    let mut vlan = None;
-    let (ethertype, rest) = match link {
-        LinkType::Ethernet => {
-            if data.len() < 14 {
-                return Decoded::Skip(Skip::Truncated);
-            }
-            let mut et = be16(data, 12);
-            let mut off = 14;
-            while matches!(et, 0x8100 | 0x88A8 | 0x9100) {
-                if data.len() < off + 4 {
-                    return Decoded::Skip(Skip::Truncated);
-                }
-                vlan.get_or_insert(be16(data, off) & 0x0fff);
-                et = be16(data, off + 2);
-                off += 4;
-            }
-            (et, &data[off..])
-        }
-        LinkType::LinuxSll => {
-            if data.len() < 16 {
-                return Decoded::Skip(Skip::Truncated);
-            }
-            (be16(data, 14), &data[16..])
-        }
-        LinkType::LinuxSll2 => {
-            if data.len() < 20 {
-                return Decoded::Skip(Skip::Truncated);
-            }
-            (be16(data, 0), &data[20..])
-        }
-        LinkType::Null => {
-            if data.len() < 4 {
-                return Decoded::Skip(Skip::Truncated);
-            }
-            // The address family in the capturing host's byte order.
-            let fam = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
-            let fam = if fam > 0xffff { fam.swap_bytes() } else { fam };
-            match fam {
-                2 => (ETH_IPV4, &data[4..]),
-                24 | 28 | 30 => (ETH_IPV6, &data[4..]),
-                _ => return Decoded::Skip(Skip::NonIp),
-            }
-        }
-        LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => match data.first().map(|b| b >> 4) {
-            Some(4) => (ETH_IPV4, data),
-            Some(6) => (ETH_IPV6, data),
-            Some(_) => return Decoded::Skip(Skip::NonIp),
-            None => return Decoded::Skip(Skip::Truncated),
-        },
-    };
-    let ip = match ethertype {
-        ETH_IPV4 => ipv4(rest),
-        ETH_IPV6 => ipv6(rest),
-        _ => return Decoded::Skip(Skip::NonIp),
-    };
-    match ip {
+    match sliced(link, data).and_then(|(p, vlan)| frame(&p, vlan)) {
         Ok(mut f) => {
-            f.vlan = vlan;
-            f.len = len;
+            f.len = orig_len.min(65535) as u16;
             Decoded::Ip(f)
         }
         Err(s) => Decoded::Skip(s),
     }
 }
 
-fn ipv4(b: &[u8]) -> Result<Frame, Skip> {
-    if b.is_empty() {
-        return Err(Skip::Truncated);
-    }
-    if b[0] >> 4 != 4 {
-        return Err(Skip::Malformed);
-    }
-    let ihl = (b[0] & 0x0f) as usize * 4;
-    if ihl < 20 {
-        return Err(Skip::Malformed);
-    }
-    if b.len() < 20 {
-        return Err(Skip::Truncated);
-    }
-    let total = be16(b, 2) as usize;
-    if total < ihl {
-        return Err(Skip::Malformed);
-    }
-    if b.len() < ihl {
-        return Err(Skip::Truncated);
-    }
-    let frag_off = be16(b, 6) & 0x1fff;
-    let proto = b[9];
-    let src = u32::from_be_bytes([b[12], b[13], b[14], b[15]]);
-    let dst = u32::from_be_bytes([b[16], b[17], b[18], b[19]]);
-    let key = Key::v4(src, dst, proto, 0, 0);
-    let l4_len = (total - ihl) as u32;
-    transport(key, proto, &b[ihl..], l4_len, frag_off != 0, false)
+/// The frame sliced from its link layer on, with its outermost VLAN ID.
+fn sliced(link: LinkType, data: &[u8]) -> Result<(LaxSlicedPacket<'_>, Option<u16>), Skip> {
+    let be16 = |i: usize| match data.get(i..i + 2) {
+        Some(b) => Ok(EtherType(u16::from_be_bytes([b[0], b[1]]))),
+        None => Err(Skip::Truncated),
+    };
+    let (ether_type, rest) = match link {
+        LinkType::Ethernet => {
+            let mut p = LaxSlicedPacket::from_ethernet(data).map_err(|_| Skip::Truncated)?;
+            let vlan = p.vlan_ids().first().map(|v| v.value());
+            // etherparse takes three tags at most: peel deeper stacks.
+            while p.net.is_none() && p.stop_err.is_none() && p.link_exts.is_full() {
+                let Some(e) = p.ether_payload() else { break };
+                p = LaxSlicedPacket::from_ether_type(e.ether_type, e.payload);
+            }
+            return Ok((p, vlan));
+        }
+        LinkType::LinuxSll => (be16(14)?, &data[16.min(data.len())..]),
+        LinkType::LinuxSll2 => (be16(0)?, data.get(20..).ok_or(Skip::Truncated)?),
+        LinkType::Null => {
+            let fam = data.get(..4).ok_or(Skip::Truncated)?;
+            // The address family in the capturing host's byte order.
+            let fam = u32::from_le_bytes([fam[0], fam[1], fam[2], fam[3]]);
+            let fam = if fam > 0xffff { fam.swap_bytes() } else { fam };
+            match fam {
+                2 => (EtherType::IPV4, &data[4..]),
+                24 | 28 | 30 => (EtherType::IPV6, &data[4..]),
+                _ => return Err(Skip::NonIp),
+            }
+        }
+        LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => match data.first().map(|b| b >> 4) {
+            Some(4) => (EtherType::IPV4, data),
+            Some(6) => (EtherType::IPV6, data),
+            Some(_) => return Err(Skip::NonIp),
+            None => return Err(Skip::Truncated),
+        },
+    };
+    Ok((LaxSlicedPacket::from_ether_type(ether_type, rest), None))
 }
 
-fn ipv6(b: &[u8]) -> Result<Frame, Skip> {
-    if b.is_empty() {
-        return Err(Skip::Truncated);
+fn stopped(e: &SliceError) -> Skip {
+    match e {
+        SliceError::Len(_) => Skip::Truncated,
+        _ => Skip::Malformed,
     }
-    if b[0] >> 4 != 6 {
-        return Err(Skip::Malformed);
+}
+
+fn frame(p: &LaxSlicedPacket<'_>, vlan: Option<u16>) -> Result<Frame, Skip> {
+    if let Some((e, _)) = &p.stop_err {
+        return Err(stopped(e));
     }
-    if b.len() < 40 {
-        return Err(Skip::Truncated);
-    }
-    let payload_len = be16(b, 4) as u32;
-    let addr = |i: usize| u128::from_be_bytes(b[i..i + 16].try_into().unwrap());
-    let (src, dst) = (addr(8), addr(24));
-    let mut next = b[6];
-    let mut off = 40usize;
-    let mut fragment = false;
-    // Extension headers: hop-by-hop, routing, fragment, destination options, AH, mobility.
-    loop {
-        match next {
-            0 | 43 | 60 | 135 | 139 | 140 => {
-                if b.len() < off + 2 {
-                    return Err(Skip::Truncated);
-                }
-                let n = b[off];
-                off += (b[off + 1] as usize + 1) * 8;
-                next = n;
-            }
-            44 => {
-                if b.len() < off + 8 {
-                    return Err(Skip::Truncated);
-                }
-                let n = b[off];
-                if be16(b, off + 2) >> 3 != 0 {
-                    fragment = true;
-                }
-                off += 8;
-                next = n;
-            }
-            51 => {
-                if b.len() < off + 2 {
-                    return Err(Skip::Truncated);
-                }
-                let n = b[off];
-                off += (b[off + 1] as usize + 2) * 4;
-                next = n;
-            }
-            _ => break,
+    let (mut key, payload, later_fragment) = match &p.net {
+        Some(LaxNetSlice::Ipv4(ip)) => {
+            let h = ip.header();
+            let (src, dst) = (
+                u32::from_be_bytes(h.source()),
+                u32::from_be_bytes(h.destination()),
+            );
+            let later = h.fragments_offset().value() != 0;
+            (Key::v4(src, dst, 0, 0, 0), ip.payload(), later)
         }
-        if fragment {
-            break;
+        Some(LaxNetSlice::Ipv6(ip)) => {
+            let h = ip.header();
+            let later = ip.extensions().clone().into_iter().any(|x| {
+                matches!(x, Ipv6ExtensionSlice::Fragment(f) if f.fragment_offset().value() != 0)
+            });
+            let key = Key {
+                src: u128::from_be_bytes(h.source()),
+                dst: u128::from_be_bytes(h.destination()),
+                ipv6: true,
+                ..Key::default()
+            };
+            (key, ip.payload(), later)
         }
-    }
-    let key = Key {
-        src,
-        dst,
-        ipv6: true,
-        proto: next,
-        ..Key::default()
+        Some(LaxNetSlice::Arp(_)) | None => return Err(Skip::NonIp),
     };
-    let l4_len = payload_len.saturating_sub(off as u32 - 40);
-    let rest = if off <= b.len() {
-        &b[off..]
+    key.proto = payload.ip_number.0;
+    let tcp_flags = if later_fragment {
+        0
     } else {
-        return Err(Skip::Truncated);
+        ports(&mut key, payload)?
     };
-    transport(key, next, rest, l4_len, fragment, true)
-}
-
-/// Fills ports/flags from the transport header. `l4_len` is the transport length from IP.
-fn transport(
-    mut key: Key,
-    proto: u8,
-    b: &[u8],
-    l4_len: u32,
-    fragment: bool,
-    v6: bool,
-) -> Result<Frame, Skip> {
-    let mut flags = 0;
-    let mut header = 0u32;
-    if !fragment {
-        match proto {
-            6 => {
-                if b.len() < 14 {
-                    return Err(Skip::Truncated);
-                }
-                key.sport = be16(b, 0);
-                key.dport = be16(b, 2);
-                flags = b[13];
-                header = ((b[12] >> 4) as u32 * 4).max(20);
-            }
-            17 | 132 | 136 | 33 => {
-                if b.len() < 4 {
-                    return Err(Skip::Truncated);
-                }
-                key.sport = be16(b, 0);
-                key.dport = be16(b, 2);
-                header = if proto == 132 { 12 } else { 8 };
-            }
-            1 | 58 if (proto == 1) != v6 => {
-                if b.len() < 2 {
-                    return Err(Skip::Truncated);
-                }
-                let (ty, code) = (b[0], b[1]);
-                key.sport = (ty as u16) << 8 | code as u16;
-                if icmp_has_id(ty, v6) {
-                    if b.len() < 6 {
-                        return Err(Skip::Truncated);
-                    }
-                    key.dport = be16(b, 4);
-                }
-                header = 8;
-            }
-            _ => {}
-        }
-    }
     Ok(Frame {
         key,
-        tcp_flags: flags,
-        vlan: None,
+        tcp_flags,
+        vlan,
         len: 0,
-        payload: l4_len.saturating_sub(header),
-        fragment,
     })
 }
 
+/// Fills the key's ports from the transport header; returns the TCP flags.
+fn ports(key: &mut Key, payload: &LaxIpPayloadSlice<'_>) -> Result<u8, Skip> {
+    let b = payload.payload;
+    let mut flags = 0;
+    (key.sport, key.dport) = match payload.ip_number {
+        IpNumber::TCP => {
+            let t = TcpSlice::from_slice(b).map_err(|e| match e {
+                tcp::HeaderSliceError::Len(_) => Skip::Truncated,
+                tcp::HeaderSliceError::Content(_) => Skip::Malformed,
+            })?;
+            flags = t.header_slice()[13];
+            (t.source_port(), t.destination_port())
+        }
+        IpNumber::UDP => {
+            let u = UdpSlice::from_slice_lax(b).map_err(|_| Skip::Truncated)?;
+            (u.source_port(), u.destination_port())
+        }
+        IpNumber::ICMP if !key.ipv6 => {
+            let i = Icmpv4Slice::from_slice(b).map_err(|_| Skip::Truncated)?;
+            icmp_ports(i.type_u8(), i.code_u8(), i.bytes5to8(), false)
+        }
+        IpNumber::IPV6_ICMP if key.ipv6 => {
+            let i = Icmpv6Slice::from_slice(b).map_err(|_| Skip::Truncated)?;
+            icmp_ports(i.type_u8(), i.code_u8(), i.bytes5to8(), true)
+        }
+        // Source and destination port lead these headers as in UDP.
+        IpNumber::SCTP | IpNumber::UDP_LITE | IpNumber::DCCP => match b.get(..4) {
+            Some(p) => (
+                u16::from_be_bytes([p[0], p[1]]),
+                u16::from_be_bytes([p[2], p[3]]),
+            ),
+            None => return Err(Skip::Truncated),
+        },
+        _ => (0, 0),
+    };
+    Ok(flags)
+}
+
+fn icmp_ports(ty: u8, code: u8, rest: [u8; 4], v6: bool) -> (u16, u16) {
+    let id = if icmp_has_id(ty, v6) {
+        u16::from_be_bytes([rest[0], rest[1]])
+    } else {
+        0
+    };
+    ((ty as u16) << 8 | code as u16, id)
+}
+
 /// ICMP query messages that carry an identifier (RFC 792, RFC 4443).
-pub fn icmp_has_id(ty: u8, v6: bool) -> bool {
+fn icmp_has_id(ty: u8, v6: bool) -> bool {
     if v6 {
         matches!(ty, 128 | 129)
     } else {

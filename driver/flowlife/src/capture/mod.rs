@@ -1,19 +1,21 @@
-//! Packet captures: a reader for pcap and pcapng (with the byte offset of anything corrupt),
-//! writers for both, and a frame decoder down to the 7-tuple and TCP flags.
+//! Packet captures: a reader for pcap and pcapng that names the byte offset of anything
+//! corrupt, writers for both, and a frame decoder down to the 7-tuple and TCP flags.
 //!
-//! Written here rather than taken from pcap-file/etherparse: the reader must name the byte
-//! offset of a corrupt record, treat truncated and non-IP frames as data rather than errors,
-//! and map ICMP to the key's port fields the way the flow cache needs; each is a few hundred
-//! lines, with no dependency to track.
+//! pcap-file reads and writes the formats and etherparse slices the frames; what is ours is
+//! the framing that gives errors their place (`source`, `read`) and what the flow key
+//! needs beyond a parser (`decode`). The modules depend one way: `read` and `write` on
+//! `link`, `read` on `source`, `decode` on `link`.
 
-mod classic;
 mod decode;
-mod ng;
-mod reader;
-mod writer;
+mod link;
+mod read;
+mod source;
+mod write;
 
 pub use decode::{
-    decode, icmp_has_id, icmp_reply_type, Decoded, Frame, Skip, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN,
+    decode, icmp_reply_type, Decoded, Frame, Skip, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN,
 };
-pub use reader::{CaptureReader, Format, LinkType, PcapError, Record};
-pub use writer::{CaptureWriter, PcapNgWriter, PcapWriter};
+pub use link::LinkType;
+pub use read::{CaptureReader, Record};
+pub use source::PcapError;
+pub use write::{CaptureWriter, PcapNgWriter, PcapWriter};
