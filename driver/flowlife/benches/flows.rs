@@ -3,7 +3,7 @@
 //! refused insert and the refusal curve against load, (3) replay packets/s of a generated
 //! capture of 100,000+ packets through model + slow path.
 //!
-//! `cargo bench -p gufc --bench flows [-- inserts|occupancy|replay]`
+//! `cargo bench -p gufc-flowlife --bench flows [-- inserts|occupancy|replay]`
 
 use std::time::Instant;
 
@@ -186,7 +186,7 @@ fn replay_speed() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `cargo bench -p gufc --bench flows [-- inserts|occupancy|replay …]` (default: all).
+/// `cargo bench -p gufc-flowlife --bench flows [-- inserts|occupancy|replay …]` (default: all).
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
