@@ -349,7 +349,7 @@ mod edu {
         c.check(
             "dma-round-trip",
             (|| {
-                let buf = DmaBuffer::new(&dev, 4096, 0x10_0000)?;
+                let mut buf = DmaBuffer::new(&dev, 4096, 0x10_0000)?;
                 buf.write(0, &pattern)?;
                 for (src, dst, cmd) in [
                     (0x10_0000, EDU_BUF, DMA_START | DMA_IRQ),

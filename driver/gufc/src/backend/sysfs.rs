@@ -5,55 +5,57 @@
 //! The mapped-window type here is shared with the VFIO backend.
 
 use std::fs::{File, OpenOptions};
+use std::io;
 use std::os::unix::fs::OpenOptionsExt;
 
 use gufc_regmap::reg;
-use memmap2::{MmapOptions, MmapRaw};
+use vm_memory::mmap::MmapRegionError;
+use vm_memory::{FileOffset, MmapRegion, VolatileMemory, VolatileRef};
 
 use super::{Bar, BusError};
 use crate::pci::{DeviceLock, PciAddr, PciDevice, PciError, SysfsRoot, VFIO_PCI};
 
-/// A mapped MMIO window: bounds- and alignment-checked volatile 32-bit accesses.
-pub(crate) struct MmioWindow {
-    map: MmapRaw,
-    len: usize,
-}
+/// A mapped MMIO window: bounds- and alignment-checked 32-bit volatile accesses, through
+/// vm-memory, which hands out volatile accessors only (never references into device memory).
+/// Stores take `&mut self`, like [`Bar::write32`], so the window is never written through a
+/// shared reference.
+pub(crate) struct MmioWindow(MmapRegion);
 
 impl MmioWindow {
-    /// Maps `len` bytes of `file` at `offset`. Both are explicit because a VFIO device fd
-    /// reports size 0 and a region starts at an offset of the fd.
-    pub(crate) fn map(file: &File, offset: u64, len: usize) -> std::io::Result<MmioWindow> {
-        let map = MmapOptions::new().offset(offset).len(len).map_raw(file)?;
-        Ok(MmioWindow { map, len })
+    /// Maps `len` bytes of `file` at `offset`, shared and read-write. Both are explicit
+    /// because a VFIO device fd reports size 0 and a region starts at an offset of the fd.
+    /// The mapping keeps its own dup of `file`.
+    pub(crate) fn map(file: &File, offset: u64, len: usize) -> io::Result<MmioWindow> {
+        let at = FileOffset::new(file.try_clone()?, offset);
+        let prot = libc::PROT_READ | libc::PROT_WRITE;
+        match MmapRegion::build(Some(at), len, prot, libc::MAP_SHARED) {
+            Ok(map) => Ok(MmioWindow(map)),
+            Err(MmapRegionError::Mmap(e)) => Err(e),
+            Err(e) => Err(io::Error::other(e)),
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.0.size()
     }
 
-    /// `Err(why)` for an access outside the window or not 4-byte aligned.
-    fn check(&self, off: u32) -> Result<usize, String> {
-        let off = off as usize;
+    /// The register at `off`, or why not: outside the window or not 4-byte aligned. Aligned,
+    /// a `VolatileRef<u32>` load or store is one 32-bit access, as MMIO needs.
+    fn reg(&self, off: u32) -> Result<VolatileRef<'_, u32>, String> {
         if !off.is_multiple_of(4) {
             return Err("not 4-byte aligned".into());
         }
-        if off + 4 > self.len {
-            return Err(format!("beyond the {:#x}-byte BAR", self.len));
-        }
-        Ok(off)
+        self.0
+            .get_ref(off as usize)
+            .map_err(|_| format!("beyond the {:#x}-byte BAR", self.len()))
     }
 
     pub(crate) fn read32(&self, off: u32) -> Result<u32, String> {
-        let off = self.check(off)?;
-        // SAFETY: `off + 4 <= len` and `off` is 4-aligned in a page-aligned mapping that lives as
-        // long as `self`; a volatile read is the only access the device memory gets from us.
-        Ok(unsafe { std::ptr::read_volatile(self.map.as_mut_ptr().add(off) as *const u32) })
+        Ok(self.reg(off)?.load())
     }
 
-    pub(crate) fn write32(&self, off: u32, val: u32) -> Result<(), String> {
-        let off = self.check(off)?;
-        // SAFETY: as in `read32`: in bounds, aligned, mapping alive; volatile so it is not elided.
-        unsafe { std::ptr::write_volatile(self.map.as_mut_ptr().add(off) as *mut u32, val) };
+    pub(crate) fn write32(&mut self, off: u32, val: u32) -> Result<(), String> {
+        self.reg(off)?.store(val);
         Ok(())
     }
 }

@@ -6,10 +6,11 @@
 //! container/group (type-1 IOMMU). `GUFC_VFIO_PATH` forces one.
 //!
 //! The container path is opened with `vfio-ioctls` (rust-vmm, default features off, so no
-//! KVM): maintained, and what cloud-hypervisor runs in production. `pci-driver` was the
-//! alternative; its traits are sealed (no way to put our `Bar` behind them) and it lacks
-//! 64-bit and no-IOMMU support. The iommufd ioctls, and every device-fd ioctl and region
-//! access on both paths, are issued here, so each errno is reported (vfio-ioctls logs them).
+//! KVM); the iommufd path's IOAS with `iommufd-ioctls`. Every device-fd ioctl, on both paths,
+//! is issued here with vmm-sys-util's wrappers and vfio-bindings' structs, so each errno is
+//! reported (vfio-ioctls logs them). BARs and DMA buffers are vm-memory `MmapRegion`s, touched
+//! only through volatile accessors. docs/bringup.md says why these and not `pci-driver` or
+//! `volatile-register`.
 
 mod bar;
 mod device;

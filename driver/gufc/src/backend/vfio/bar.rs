@@ -111,8 +111,11 @@ impl Bar for VfioBar {
     }
 
     fn write32(&mut self, off: u32, val: u32) -> Result<(), BusError> {
-        match &self.access {
-            Access::Mapped(w) => w.write32(off, val).map_err(|m| self.err("write", off, m)),
+        match &mut self.access {
+            Access::Mapped(w) => {
+                let r = w.write32(off, val);
+                r.map_err(|m| self.err("write", off, m))
+            }
             Access::Pread => {
                 self.check(off, "write")?;
                 self.dev

@@ -199,7 +199,8 @@ impl VfioPci {
     ///
     /// # Safety
     /// The range must stay mapped until [`VfioPci::dma_unmap`] succeeds and be accessed only
-    /// through raw pointers meanwhile.
+    /// through volatile accesses meanwhile, never references (the device writes it behind
+    /// Rust's back).
     pub(crate) unsafe fn dma_map(
         &self,
         iova: u64,

@@ -23,7 +23,8 @@ impl Interrupt {
     }
 
     /// Waits up to `timeout` for the interrupt; returns how many arrived since the last wait
-    /// (0 on timeout).
+    /// (0 on timeout). vmm-sys-util's `EventFd` has no timed read, so this is one `poll(2)`
+    /// on its fd, then its blocking `read`, which then returns at once.
     pub fn wait(&self, timeout: Duration) -> std::io::Result<u64> {
         let mut pfd = libc::pollfd {
             fd: self.fd.as_raw_fd(),
