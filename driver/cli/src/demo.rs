@@ -14,6 +14,7 @@ use crate::{output, CliResult, Target};
 use gufc::device::CounterSpace;
 use gufc::rng::Rng;
 use gufc::stream;
+use gufc_regmap::word::Meta;
 use gufc_regmap::{key, Action, HitKind, Key, KeyIn, TcamEntry};
 
 /// The host's own addresses in the demo: the locality stage marks them local.
@@ -60,14 +61,14 @@ pub fn key_inside(e: &TcamEntry, rng: &mut Rng) -> Key {
         k.src &= 0xffff_ffff;
         k.dst &= 0xffff_ffff;
     }
-    let wants = |f: gufc_regmap::Field| f.get(e.mask[key::META] & e.value[key::META]) != 0;
-    if wants(gufc_regmap::meta::SRC_LOCAL) {
+    let wants = Meta::from_raw(e.mask[key::META] & e.value[key::META]);
+    if wants.src_local() {
         k.src = local_addr(k.ipv6, rng);
     }
-    if wants(gufc_regmap::meta::DST_LOCAL) {
+    if wants.dst_local() {
         k.dst = local_addr(k.ipv6, rng);
     }
-    if e.mask[key::META] & gufc_regmap::meta::PROTO.mask() == 0 {
+    if Meta::from_raw(e.mask[key::META]).proto() == 0 {
         k.proto = [6, 17, 1][rng.below(3) as usize];
     }
     k.sport = (e.sport.0 as u64 + rng.below(e.sport.1 as u64 - e.sport.0 as u64 + 1)) as u16;
