@@ -1,4 +1,4 @@
-// @generated from regmap/regmap.toml by regmap/build.rs — do not edit.
+// @generated from regmap/regmap.toml by regmap/build/ — do not edit.
 // Regenerate: cargo run -p gufc-regmap --bin regmap-gen
 `ifndef GUFC_REGS_VH
 `define GUFC_REGS_VH
@@ -210,6 +210,28 @@ localparam integer META_DST_LOCAL_LSB = 9;
 localparam integer META_DST_LOCAL_W = 1;
 localparam integer META_IPV6_LSB = 10;
 localparam integer META_IPV6_W = 1;
+
+localparam integer PORTS_SPORT_LSB = 0;
+localparam integer PORTS_SPORT_W = 16;
+localparam integer PORTS_DPORT_LSB = 16;
+localparam integer PORTS_DPORT_W = 16;
+
+localparam integer TCP_FLAGS_FIN_LSB = 0;
+localparam integer TCP_FLAGS_FIN_W = 1;
+localparam integer TCP_FLAGS_SYN_LSB = 1;
+localparam integer TCP_FLAGS_SYN_W = 1;
+localparam integer TCP_FLAGS_RST_LSB = 2;
+localparam integer TCP_FLAGS_RST_W = 1;
+localparam integer TCP_FLAGS_PSH_LSB = 3;
+localparam integer TCP_FLAGS_PSH_W = 1;
+localparam integer TCP_FLAGS_ACK_LSB = 4;
+localparam integer TCP_FLAGS_ACK_W = 1;
+localparam integer TCP_FLAGS_URG_LSB = 5;
+localparam integer TCP_FLAGS_URG_W = 1;
+localparam integer TCP_FLAGS_ECE_LSB = 6;
+localparam integer TCP_FLAGS_ECE_W = 1;
+localparam integer TCP_FLAGS_CWR_LSB = 7;
+localparam integer TCP_FLAGS_CWR_W = 1;
 
 localparam [31:0] HASH_MUL1 = 32'h9e3779b1;
 localparam [31:0] HASH_MUL2 = 32'h85ebca6b;

@@ -8,7 +8,8 @@
 use std::time::Instant;
 
 use gufc_hw_model::{Config, Model, TcamStrategy};
-use gufc_regmap::{field, opcode, reg, CycleIn, HitKind, Key, KeyIn, Mmio, TcamEntry};
+use gufc_regmap::word::{Cmd, Planes};
+use gufc_regmap::{reg, CycleIn, HitKind, Key, KeyIn, Mmio, Opcode, TcamEntry};
 
 #[path = "../tests/common/classbench.rs"]
 mod classbench;
@@ -23,28 +24,13 @@ fn write(m: &mut Model, addr: u32, data: u32) {
 
 fn load(m: &mut Model, entries: &[TcamEntry]) {
     for (i, e) in entries.iter().enumerate() {
-        for w in 0..10 {
-            write(m, reg::KEY + 4 * w as u32, e.value[w]);
-            write(m, reg::MASK + 4 * w as u32, e.mask[w]);
+        for (addr, data) in e.staging(1) {
+            write(m, addr, data);
         }
-        write(
-            m,
-            reg::SPORT_RANGE,
-            e.sport.0 as u32 | (e.sport.1 as u32) << 16,
-        );
-        write(
-            m,
-            reg::DPORT_RANGE,
-            e.dport.0 as u32 | (e.dport.1 as u32) << 16,
-        );
-        write(m, reg::PRIO, e.prio as u32);
-        write(m, reg::ACTION, e.action.encode());
-        write(m, reg::PLANES, 1);
-        write(
-            m,
-            reg::CMD,
-            field::CMD_OPCODE.put(opcode::TCAM_WRITE as u32) | i as u32,
-        );
+        let cmd = Cmd::new()
+            .with_opcode(Opcode::TcamWrite)
+            .with_index(i as u32);
+        write(m, reg::CMD, cmd.raw());
     }
 }
 
@@ -183,12 +169,14 @@ fn run_with_updates(m: &mut Model, keys: &[(Key, u32)], n: usize, every: usize) 
         let mmio = match i % every {
             0 => Some(Mmio::Write {
                 addr: reg::PLANES,
-                data: (i / every % 2) as u32,
+                data: Planes::new().with_planes((i / every % 2) as u8).raw(),
             }),
             1 => Some(Mmio::Write {
                 addr: reg::CMD,
-                data: field::CMD_OPCODE.put(opcode::TCAM_SET_PLANES as u32)
-                    | ((i / every / 2 * 7919) % 9000) as u32,
+                data: Cmd::new()
+                    .with_opcode(Opcode::TcamSetPlanes)
+                    .with_index(((i / every / 2 * 7919) % 9000) as u32)
+                    .raw(),
             }),
             _ => None,
         };

@@ -1,176 +1,164 @@
 //! Commands (writes to CMD): the checks in the documented order, then the effect, all at the
 //! edge of the write (docs/timing.md, "Commands").
 
-use gufc_regmap::{
-    counter_space, field, interest_mode, key, opcode, reason_code, Action, TcamEntry, KEY_WORDS,
+use gufc_regmap::word::{
+    Cmd, DportRange, FlowFlags, FlowState, Meta, Planes, Prio, SportRange, TcpFlags,
 };
+use gufc_regmap::{key, Action, CounterSpace, Opcode, ReasonCode, TcamEntry, KEY_WORDS};
 
 use crate::counters::{Counter, GLOBALS};
 use crate::flow::FlowSlot;
 use crate::locality::LocalEntry;
 use crate::model::{Killed, Model};
 use crate::pipeline::Item;
-use crate::regs::Regs;
-use crate::tcam::TcamSlot;
-
-/// Reserved bits of the PLANES register.
-const PLANES_RESERVED: u32 = !field::PLANES_PLANES.mask();
-/// Reserved bits of FLOW_FLAGS.
-const FLOW_FLAGS_RESERVED: u32 = !field::FLOW_FLAGS_PINNED.mask();
-
-/// FLOW_INTEREST holds a defined MODE, no reserved bits, and a PERIOD for SAMPLE.
-fn interest_ok(w: u32) -> bool {
-    let known = field::FLOW_INTEREST_MODE.mask() | field::FLOW_INTEREST_PERIOD.mask();
-    let mode = field::FLOW_INTEREST_MODE.get(w);
-    let sample = interest_mode::SAMPLE as u32;
-    w & !known == 0
-        && mode <= sample
-        && !(mode == sample && field::FLOW_INTEREST_PERIOD.get(w) == 0)
-}
+use crate::slot::TcamSlot;
 
 impl Model {
-    /// Executes the command word `cmd`, or records why it was rejected.
-    pub(crate) fn command(&mut self, cmd: u32) -> Killed {
-        let op = field::CMD_OPCODE.get(cmd) as u8;
-        let index = field::CMD_INDEX.get(cmd);
-        match self.check(op, index) {
-            Ok(()) => self.execute(op, index),
+    /// Executes the command word `cmd`, or records why it was rejected. An opcode the register
+    /// map does not define is the hardware's BAD_OPCODE rejection, recorded as written.
+    pub(crate) fn command(&mut self, cmd: Cmd) -> Killed {
+        let index = cmd.index();
+        let checked = cmd
+            .opcode()
+            .map_err(|_| ReasonCode::BadOpcode)
+            .and_then(|op| self.check(op, index).map(|()| op));
+        match checked {
+            Ok(op) => self.execute(op, index),
             Err(reason) => {
-                self.regs.reject(reason, op, index);
+                self.regs
+                    .reject(reason, Cmd::OPCODE.get(cmd.raw()) as u8, index);
                 None
             }
         }
     }
 
+    /// Entries of counter space `space` (a CMD_ARG value), if it is one.
     fn space_size(&self, space: u32) -> Option<u32> {
-        match u8::try_from(space).ok()? {
-            counter_space::TCAM => Some(self.config.tcam_entries),
-            counter_space::FLOW => Some(self.config.flow_entries()),
-            counter_space::CHANNEL => Some(self.config.channels),
-            counter_space::GLOBAL => Some(GLOBALS as u32),
-            _ => None,
+        match CounterSpace::from_bits(space)? {
+            CounterSpace::Tcam => Some(self.config.tcam_entries),
+            CounterSpace::Flow => Some(self.config.flow_entries()),
+            CounterSpace::Channel => Some(self.config.channels),
+            CounterSpace::Global => Some(GLOBALS as u32),
         }
     }
 
     /// The first rejection reason that applies, in the documented order.
-    fn check(&self, op: u8, i: u32) -> Result<(), u8> {
+    fn check(&self, op: Opcode, i: u32) -> Result<(), ReasonCode> {
         let r = &self.regs;
         let n = self.config.tcam_entries;
         let m = self.config.flow_entries();
-        let fail = |bad: bool, reason: u8| if bad { Err(reason) } else { Ok(()) };
-        let meta_reserved = |w: u32| w & !TcamEntry::META_BITS != 0;
+        let fail = |bad: bool, reason: ReasonCode| if bad { Err(reason) } else { Ok(()) };
+        let meta_reserved = |w: u32| Meta::decode(w).is_err();
+        let planes_reserved = Planes::decode(r.planes.raw()).is_err();
         match op {
-            opcode::TCAM_WRITE => {
-                fail(i >= n, reason_code::BAD_INDEX)?;
+            Opcode::TcamWrite => {
+                fail(i >= n, ReasonCode::BadIndex)?;
                 fail(
-                    r.planes & PLANES_RESERVED != 0
+                    planes_reserved
                         || meta_reserved(r.key[key::META])
                         || meta_reserved(r.mask[key::META]),
-                    reason_code::BAD_FLAGS,
+                    ReasonCode::BadFlags,
                 )?;
-                fail(self.staged_action().is_none(), reason_code::BAD_ACTION)?;
-                let (slo, shi) = Regs::range(r.sport_range);
-                let (dlo, dhi) = Regs::range(r.dport_range);
-                fail(slo > shi || dlo > dhi, reason_code::BAD_RANGE)?;
+                fail(self.staged_action().is_none(), ReasonCode::BadAction)?;
+                let (slo, shi) = r.sport_range.bounds();
+                let (dlo, dhi) = r.dport_range.bounds();
+                fail(slo > shi || dlo > dhi, ReasonCode::BadRange)?;
                 fail(
                     (0..KEY_WORDS).any(|w| r.key[w] & !r.mask[w] != 0),
-                    reason_code::VALUE_OUTSIDE_MASK,
+                    ReasonCode::ValueOutsideMask,
                 )
             }
-            opcode::TCAM_READ => fail(i >= n, reason_code::BAD_INDEX),
-            opcode::TCAM_SET_PLANES => {
-                fail(i >= n, reason_code::BAD_INDEX)?;
-                fail(r.planes & PLANES_RESERVED != 0, reason_code::BAD_FLAGS)
+            Opcode::TcamRead => fail(i >= n, ReasonCode::BadIndex),
+            Opcode::TcamSetPlanes => {
+                fail(i >= n, ReasonCode::BadIndex)?;
+                fail(planes_reserved, ReasonCode::BadFlags)
             }
-            opcode::COMMIT => Ok(()),
-            opcode::FLOW_WRITE => {
-                fail(i >= m, reason_code::BAD_INDEX)?;
+            Opcode::Commit => Ok(()),
+            Opcode::FlowWrite => {
+                fail(i >= m, ReasonCode::BadIndex)?;
                 fail(
-                    r.flow_flags & FLOW_FLAGS_RESERVED != 0
+                    FlowFlags::decode(r.flow_flags.raw()).is_err()
                         || meta_reserved(r.key[key::META])
-                        || !interest_ok(r.flow_interest),
-                    reason_code::BAD_FLAGS,
+                        || r.flow_interest.validate().is_err(),
+                    ReasonCode::BadFlags,
                 )?;
-                fail(self.staged_action().is_none(), reason_code::BAD_ACTION)
+                fail(self.staged_action().is_none(), ReasonCode::BadAction)
             }
-            opcode::FLOW_READ | opcode::FLOW_CLEAR | opcode::FLOW_TOUCH => {
-                fail(i >= m, reason_code::BAD_INDEX)
+            Opcode::FlowRead | Opcode::FlowClear | Opcode::FlowTouch => {
+                fail(i >= m, ReasonCode::BadIndex)
             }
-            opcode::FLOW_SET_INTEREST => {
-                fail(i >= m, reason_code::BAD_INDEX)?;
-                fail(!interest_ok(r.flow_interest), reason_code::BAD_FLAGS)
+            Opcode::FlowSetInterest => {
+                fail(i >= m, ReasonCode::BadIndex)?;
+                fail(r.flow_interest.validate().is_err(), ReasonCode::BadFlags)
             }
-            opcode::FLOW_MOVE => {
-                fail(i >= m || r.cmd_arg >= m, reason_code::BAD_INDEX)?;
+            Opcode::FlowMove => {
+                fail(i >= m || r.cmd_arg >= m, ReasonCode::BadIndex)?;
                 let flows = &self.flows.slots;
                 fail(
                     !flows[i as usize].valid || flows[r.cmd_arg as usize].valid,
-                    reason_code::MOVE_CONFLICT,
+                    ReasonCode::MoveConflict,
                 )
             }
-            opcode::LOCAL_WRITE => fail(i >= self.config.local_entries, reason_code::BAD_INDEX),
-            opcode::CNT_READ | opcode::CNT_CLEAR => fail(
+            Opcode::LocalWrite => fail(i >= self.config.local_entries, ReasonCode::BadIndex),
+            Opcode::CntRead | Opcode::CntClear => fail(
                 self.space_size(r.cmd_arg).is_none_or(|size| i >= size),
-                reason_code::BAD_INDEX,
+                ReasonCode::BadIndex,
             ),
-            opcode::PROBE => fail(r.probe_busy, reason_code::PROBE_BUSY),
-            _ => Err(reason_code::BAD_OPCODE),
+            Opcode::Probe => fail(r.probe_busy, ReasonCode::ProbeBusy),
         }
     }
 
     /// The effect of a command that passed its checks.
-    fn execute(&mut self, op: u8, i: u32) -> Killed {
+    fn execute(&mut self, op: Opcode, i: u32) -> Killed {
         let iu = i as usize;
         match op {
-            opcode::TCAM_WRITE => {
+            Opcode::TcamWrite => {
                 let r = &self.regs;
                 let action = self.staged_action().unwrap_or(Action::Drop);
                 let slot = TcamSlot {
                     entry: TcamEntry {
                         value: r.key,
                         mask: r.mask,
-                        sport: Regs::range(r.sport_range),
-                        dport: Regs::range(r.dport_range),
-                        prio: field::PRIO_PRIO.get(r.prio) as u16,
+                        sport: r.sport_range.bounds(),
+                        dport: r.dport_range.bounds(),
+                        prio: r.prio.prio(),
                         action,
                     },
                     action_word: r.action,
-                    planes: field::PLANES_PLANES.get(r.planes) as u8,
+                    planes: r.planes.planes(),
                 };
                 self.tcam.write(iu, slot);
                 self.counters.tcam[iu] = Counter::default();
-                return Some((counter_space::TCAM, i));
+                return Some((CounterSpace::Tcam, i));
             }
-            opcode::TCAM_READ => {
+            Opcode::TcamRead => {
                 let s = self.tcam.slots[iu];
                 let r = &mut self.regs;
                 r.key = s.entry.value;
                 r.mask = s.entry.mask;
-                r.sport_range = s.entry.sport.0 as u32 | (s.entry.sport.1 as u32) << 16;
-                r.dport_range = s.entry.dport.0 as u32 | (s.entry.dport.1 as u32) << 16;
-                r.prio = s.entry.prio as u32;
+                r.sport_range = SportRange::of(s.entry.sport);
+                r.dport_range = DportRange::of(s.entry.dport);
+                r.prio = Prio::new().with_prio(s.entry.prio);
                 r.action = s.action_word;
-                r.planes = s.planes as u32;
+                r.planes = Planes::new().with_planes(s.planes);
             }
-            opcode::TCAM_SET_PLANES => {
-                self.tcam
-                    .set_planes(iu, field::PLANES_PLANES.get(self.regs.planes) as u8);
+            Opcode::TcamSetPlanes => {
+                self.tcam.set_planes(iu, self.regs.planes.planes());
             }
-            opcode::COMMIT => {
+            Opcode::Commit => {
                 self.tcam.flip_plane();
                 self.regs.epoch = self.regs.epoch.wrapping_add(1);
             }
-            opcode::FLOW_WRITE => {
+            Opcode::FlowWrite => {
                 let r = &self.regs;
                 let mut k = r.key;
-                k[key::META] &=
-                    !(gufc_regmap::meta::SRC_LOCAL.mask() | gufc_regmap::meta::DST_LOCAL.mask());
+                k[key::META] = Meta::from_raw(k[key::META]).without_locality().raw();
                 let slot = FlowSlot {
                     valid: true,
                     key: k,
                     action_word: r.action,
                     action: self.staged_action().unwrap_or(Action::Drop),
-                    pinned: field::FLOW_FLAGS_PINNED.get(r.flow_flags) != 0,
+                    pinned: r.flow_flags.pinned(),
                     epoch: r.epoch,
                     hit: false,
                     last_hit: 0,
@@ -178,88 +166,84 @@ impl Model {
                 };
                 self.flows.put(iu, slot);
                 self.counters.flow[iu] = Counter::default();
-                return Some((counter_space::FLOW, i));
+                return Some((CounterSpace::Flow, i));
             }
-            opcode::FLOW_READ => {
+            Opcode::FlowRead => {
                 let s = self.flows.slots[iu];
                 let s = if s.valid { s } else { FlowSlot::default() };
                 let r = &mut self.regs;
                 r.key = s.key;
                 r.action = s.action_word;
-                r.flow_flags = field::FLOW_FLAGS_PINNED.put(s.pinned as u32);
-                r.flow_state = field::FLOW_STATE_EPOCH.put(s.epoch as u32)
-                    | field::FLOW_STATE_VALID.put(s.valid as u32)
-                    | field::FLOW_STATE_HIT.put(s.hit as u32)
-                    | field::FLOW_STATE_STALE.put((s.valid && !s.current(r.epoch)) as u32);
+                r.flow_flags = FlowFlags::new().with_pinned(s.pinned);
+                r.flow_state = FlowState::new()
+                    .with_epoch(s.epoch)
+                    .with_valid(s.valid)
+                    .with_hit(s.hit)
+                    .with_stale(s.valid && !s.current(r.epoch));
                 r.flow_last_hit = s.last_hit;
                 r.flow_interest = s.interest;
                 self.flows.slots[iu].hit = false;
             }
-            opcode::FLOW_CLEAR => {
+            Opcode::FlowClear => {
                 self.flows.put(iu, FlowSlot::default());
                 self.counters.flow[iu] = Counter::default();
-                return Some((counter_space::FLOW, i));
+                return Some((CounterSpace::Flow, i));
             }
-            opcode::FLOW_MOVE => {
+            Opcode::FlowMove => {
                 let d = self.regs.cmd_arg as usize;
                 self.flows.put(d, self.flows.slots[iu]);
                 self.flows.put(iu, FlowSlot::default());
                 self.counters.flow[d] = self.counters.flow[iu];
                 self.counters.flow[iu] = Counter::default();
-                return Some((counter_space::FLOW, d as u32));
+                return Some((CounterSpace::Flow, d as u32));
             }
-            opcode::FLOW_SET_INTEREST => {
+            Opcode::FlowSetInterest => {
                 let w = self.regs.flow_interest;
                 let s = &mut self.flows.slots[iu];
                 if s.valid {
                     s.interest = w;
                 }
             }
-            opcode::FLOW_TOUCH => {
+            Opcode::FlowTouch => {
                 let epoch = self.regs.epoch;
                 let s = &mut self.flows.slots[iu];
                 if s.valid {
                     s.epoch = epoch;
                 }
             }
-            opcode::LOCAL_WRITE => {
+            Opcode::LocalWrite => {
                 let r = &self.regs;
                 let wide = |w: &[u32; KEY_WORDS]| {
                     (0..4).fold(0u128, |a, j| a | (w[j] as u128) << (32 * j))
                 };
                 let e = LocalEntry {
                     valid: r.cmd_arg & 1 != 0,
-                    ipv6: gufc_regmap::meta::IPV6.get(r.key[key::META]) != 0,
+                    ipv6: Meta::from_raw(r.key[key::META]).ipv6(),
                     addr: wide(&r.key),
                     mask: wide(&r.mask),
                 };
                 self.local.write(iu, e);
             }
-            opcode::CNT_READ => {
-                let space = self.regs.cmd_arg;
-                let c = self
-                    .counters
-                    .space(space)
-                    .map_or(Counter::default(), |s| s[iu]);
+            Opcode::CntRead => {
+                let c = CounterSpace::from_bits(self.regs.cmd_arg)
+                    .map_or(Counter::default(), |s| self.counters.space(s)[iu]);
                 self.snapshot(c);
             }
-            opcode::CNT_CLEAR => {
-                let space = self.regs.cmd_arg;
-                if let Some(s) = self.counters.space(space) {
-                    s[iu] = Counter::default();
+            Opcode::CntClear => {
+                // check() accepted CMD_ARG: it names a counter space.
+                if let Some(space) = CounterSpace::from_bits(self.regs.cmd_arg) {
+                    self.counters.space(space)[iu] = Counter::default();
+                    return Some((space, i));
                 }
-                return Some((space as u8, i));
             }
-            opcode::PROBE => {
+            Opcode::Probe => {
                 let r = &mut self.regs;
-                let flags = field::PKT_FLAGS_FLAGS.get(r.pkt_flags) as u8;
                 r.probe_pending = Some(Item {
-                    flags,
-                    ..Item::new(r.key, field::PKT_LEN_LEN.get(r.pkt_len) as u16, 0, true)
+                    flags: TcpFlags::from_raw(r.pkt_flags.flags() as u32),
+                    ..Item::new(r.key, r.pkt_len.len(), 0, true)
                 });
                 r.probe_busy = true;
             }
-            _ => {}
         }
         None
     }

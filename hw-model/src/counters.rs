@@ -1,6 +1,6 @@
 //! Packet/byte counters in the four spaces of CNT_READ/CNT_CLEAR.
 
-use gufc_regmap::counter_space;
+use gufc_regmap::{CounterSpace, GlobalCounter};
 
 /// A packets/bytes pair; the hardware's counters are 64 bits wide.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -16,8 +16,8 @@ impl Counter {
     }
 }
 
-/// Number of global counters (`gufc_regmap::global_counter`).
-pub(crate) const GLOBALS: usize = 8;
+/// Number of global counters ([`GlobalCounter`]).
+pub(crate) const GLOBALS: usize = GlobalCounter::ALL.len();
 
 pub(crate) struct Counters {
     pub tcam: Vec<Counter>,
@@ -43,14 +43,13 @@ impl Counters {
         self.global = [Counter::default(); GLOBALS];
     }
 
-    /// The counter space `space`, if it exists.
-    pub fn space(&mut self, space: u32) -> Option<&mut [Counter]> {
-        match u8::try_from(space).ok()? {
-            counter_space::TCAM => Some(&mut self.tcam),
-            counter_space::FLOW => Some(&mut self.flow),
-            counter_space::CHANNEL => Some(&mut self.channel),
-            counter_space::GLOBAL => Some(&mut self.global),
-            _ => None,
+    /// The counters of `space`.
+    pub fn space(&mut self, space: CounterSpace) -> &mut [Counter] {
+        match space {
+            CounterSpace::Tcam => &mut self.tcam,
+            CounterSpace::Flow => &mut self.flow,
+            CounterSpace::Channel => &mut self.channel,
+            CounterSpace::Global => &mut self.global,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The exact-match flow cache: B buckets of W slots, each key looked up in its two buckets
 //! from `gufc_regmap::bucket_pair` (docs/timing.md, f2).
 
+use gufc_regmap::word::{self, FlowInterest};
 use gufc_regmap::{buckets_of_fold, fold, Action, KEY_WORDS};
 
 /// One flow slot. An invalid slot is all zeros.
@@ -9,14 +10,14 @@ pub(crate) struct FlowSlot {
     pub valid: bool,
     /// Key words with META's locality bits cleared.
     pub key: [u32; KEY_WORDS],
-    pub action_word: u32,
+    pub action_word: word::Action,
     pub action: Action,
     pub pinned: bool,
     pub epoch: u8,
     pub hit: bool,
     pub last_hit: u32,
     /// The FLOW_INTEREST word: which packets of a current hit still go to the host.
-    pub interest: u32,
+    pub interest: FlowInterest,
 }
 
 impl Default for FlowSlot {
@@ -24,13 +25,13 @@ impl Default for FlowSlot {
         FlowSlot {
             valid: false,
             key: [0; KEY_WORDS],
-            action_word: 0,
+            action_word: word::Action::new(),
             action: Action::Deliver { channel: 0 },
             pinned: false,
             epoch: 0,
             hit: false,
             last_hit: 0,
-            interest: 0,
+            interest: FlowInterest::new(),
         }
     }
 }

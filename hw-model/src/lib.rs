@@ -13,6 +13,7 @@ mod locality;
 mod model;
 mod pipeline;
 mod regs;
+mod slot;
 mod tcam;
 
 pub use config::{Config, ConfigError};

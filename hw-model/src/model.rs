@@ -1,8 +1,12 @@
 //! The device: one call of [`Model::step`] is one rising edge (docs/timing.md).
 
+use gufc_regmap::word::{
+    self, CapKey, CapMisc, Cmd, Control, DportRange, Error, FlowFlags, FlowInterest, FlowState,
+    Meta, PktFlags, PktLen, Planes, Prio, ProbeResult, SportRange, Status, Version,
+};
 use gufc_regmap::{
-    counter_space, device, field, global_counter, interest_mode, key, meta, reason_code, reg,
-    slow_reason, Action, CycleIn, CycleOut, HitKind, Mmio, KEY_WORDS,
+    device, key, reg, Action, CounterSpace, CycleIn, CycleOut, GlobalCounter, HitKind,
+    InterestMode, Mmio, ReasonCode, Register, SlowReason, KEY_WORDS,
 };
 
 use crate::config::{Config, ConfigError};
@@ -14,7 +18,7 @@ use crate::regs::Regs;
 use crate::tcam::{Tcam, TcamStrategy};
 
 /// The counter a command overwrote at this edge: a same-edge increment of it is lost.
-pub(crate) type Killed = Option<(u8, u32)>;
+pub(crate) type Killed = Option<(CounterSpace, u32)>;
 
 /// The cycle-accurate device model.
 pub struct Model {
@@ -85,8 +89,8 @@ impl Model {
             result,
         };
 
-        if let Some((reg::CONTROL, data)) = write {
-            if field::CONTROL_RESET.get(data) != 0 {
+        if let Some((Control::OFFSET, data)) = write {
+            if Control::from_raw(data).reset() {
                 self.reset();
                 self.cycles += 1;
                 return out;
@@ -171,13 +175,15 @@ impl Model {
             stale = true;
         }
         let mut tw = *w;
-        tw[key::META] |=
-            meta::SRC_LOCAL.put(l.src_local as u32) | meta::DST_LOCAL.put(l.dst_local as u32);
+        tw[key::META] = Meta::from_raw(tw[key::META])
+            .with_src_local(l.src_local)
+            .with_dst_local(l.dst_local)
+            .raw();
         match self.tcam.lookup(&tw) {
             Some(i) => {
                 let action = match self.tcam.action(i) {
                     Action::SlowPath { .. } if stale => Action::SlowPath {
-                        reason: slow_reason::STALE,
+                        reason: SlowReason::Stale.bits(),
                     },
                     a => a,
                 };
@@ -187,7 +193,7 @@ impl Model {
                 l,
                 HitKind::Miss,
                 Action::SlowPath {
-                    reason: slow_reason::MISS,
+                    reason: SlowReason::Miss.bits(),
                 },
                 0,
                 stale,
@@ -197,32 +203,36 @@ impl Model {
 
     /// f3: a current flow hit whose interest selects the packet goes to the slow path with
     /// the interest's reason; SAMPLE counts the slot's packets including this one (the
-    /// counter before this edge + 1). Counting is unchanged.
+    /// counter before this edge + 1). Counting is unchanged. The slot holds only interest words
+    /// FLOW_WRITE / FLOW_SET_INTEREST accepted, so its mode is always defined.
     fn select_interest(&self, d: &mut Decided) {
         if d.kind != HitKind::Flow {
             return;
         }
-        const CTRL: u8 = 0x01 | 0x02 | 0x04; // FIN, SYN, RST
-        let period = field::FLOW_INTEREST_PERIOD.get(d.interest) as u64;
+        let period = d.interest.period() as u64;
         let nth = self.counters.flow[d.index as usize].pkts.wrapping_add(1);
-        let reason = match field::FLOW_INTEREST_MODE.get(d.interest) as u8 {
-            interest_mode::EVERY_PACKET => slow_reason::INTEREST_ALL,
-            interest_mode::TCP_CTRL if d.item.flags & CTRL != 0 => slow_reason::INTEREST_CTRL,
-            interest_mode::SAMPLE if period != 0 && nth.is_multiple_of(period) => {
-                slow_reason::INTEREST_SAMPLE
+        let reason = match d.interest.mode() {
+            Ok(InterestMode::EveryPacket) => SlowReason::InterestAll,
+            Ok(InterestMode::TcpCtrl) if d.item.flags.ctrl() => SlowReason::InterestCtrl,
+            Ok(InterestMode::Sample) if period != 0 && nth.is_multiple_of(period) => {
+                SlowReason::InterestSample
             }
-            _ => return,
+            Ok(InterestMode::None | InterestMode::TcpCtrl | InterestMode::Sample) | Err(_) => {
+                return
+            }
         };
-        d.action = Action::SlowPath { reason };
+        d.action = Action::SlowPath {
+            reason: reason.bits(),
+        };
     }
 
     /// f3 for a key: counters and flow hit state, except a counter a command wrote at this edge.
     fn count(&mut self, d: &Decided, killed: Killed) {
         let len = d.item.len;
-        let alive = |space: u8, i: u32| killed != Some((space, i));
+        let alive = |space: CounterSpace, i: u32| killed != Some((space, i));
         match d.kind {
             HitKind::Flow => {
-                if alive(counter_space::FLOW, d.index) {
+                if alive(CounterSpace::Flow, d.index) {
                     self.counters.flow[d.index as usize].add(len);
                     let slot = &mut self.flows.slots[d.index as usize];
                     if slot.valid {
@@ -232,7 +242,7 @@ impl Model {
                 }
             }
             HitKind::Rule => {
-                if alive(counter_space::TCAM, d.index) {
+                if alive(CounterSpace::Tcam, d.index) {
                     self.counters.tcam[d.index as usize].add(len);
                 }
             }
@@ -240,22 +250,22 @@ impl Model {
         }
         let by_verdict = match d.action {
             Action::Deliver { channel } => {
-                if alive(counter_space::CHANNEL, channel as u32) {
+                if alive(CounterSpace::Channel, channel as u32) {
                     self.counters.channel[channel as usize].add(len);
                 }
-                global_counter::DELIVERED
+                GlobalCounter::Delivered
             }
-            Action::Drop => global_counter::DROPS,
-            Action::SlowPath { .. } => global_counter::SLOW_PATH,
+            Action::Drop => GlobalCounter::Drops,
+            Action::SlowPath { .. } => GlobalCounter::SlowPath,
         };
         let by_kind = match d.kind {
-            HitKind::Flow => global_counter::FLOW_HITS,
-            HitKind::Rule => global_counter::RULE_HITS,
-            HitKind::Miss => global_counter::MISSES,
+            HitKind::Flow => GlobalCounter::FlowHits,
+            HitKind::Rule => GlobalCounter::RuleHits,
+            HitKind::Miss => GlobalCounter::Misses,
         };
-        let stale = d.stale.then_some(global_counter::STALE_FLOWS);
+        let stale = d.stale.then_some(GlobalCounter::StaleFlows);
         for g in [
-            Some(global_counter::LOOKUPS),
+            Some(GlobalCounter::Lookups),
             Some(by_kind),
             Some(by_verdict),
             stale,
@@ -263,7 +273,7 @@ impl Model {
         .into_iter()
         .flatten()
         {
-            if alive(counter_space::GLOBAL, g as u32) {
+            if alive(CounterSpace::Global, g as u32) {
                 self.counters.global[g as usize].add(len);
             }
         }
@@ -275,51 +285,51 @@ impl Model {
         let c = &self.config;
         match addr {
             reg::ID => device::MAGIC,
-            reg::VERSION => {
-                field::VERSION_MAJOR.put(device::VERSION_MAJOR)
-                    | field::VERSION_MINOR.put(device::VERSION_MINOR)
-            }
+            reg::VERSION => Version::new()
+                .with_major(device::VERSION_MAJOR as u16)
+                .with_minor(device::VERSION_MINOR as u16)
+                .raw(),
             reg::CAP_TCAM => c.tcam_entries,
             reg::CAP_FLOW_BUCKETS => c.flow_buckets,
             reg::CAP_FLOW_WAYS => c.flow_ways,
-            reg::CAP_MISC => {
-                field::CAP_MISC_CHANNELS.put(c.channels) // 256 wraps to 0, as documented
-                    | field::CAP_MISC_LOCAL_ENTRIES.put(c.local_entries)
-                    | field::CAP_MISC_LATENCY.put(device::LATENCY)
-                    | field::CAP_MISC_COUNTER_BITS.put(64)
-            }
-            reg::CAP_KEY => {
-                field::CAP_KEY_IPV4.put(1)
-                    | field::CAP_KEY_IPV6.put(1)
-                    | field::CAP_KEY_PORT_RANGES.put(1)
-                    | field::CAP_KEY_KEY_WORDS.put(device::KEY_WORDS)
-                    | field::CAP_KEY_PRIO_BITS.put(device::PRIO_BITS)
-            }
+            reg::CAP_MISC => CapMisc::new()
+                .with_channels(c.channels as u8) // 256 wraps to 0, as documented
+                .with_local_entries(c.local_entries as u8)
+                .with_latency(device::LATENCY as u8)
+                .with_counter_bits(64)
+                .raw(),
+            reg::CAP_KEY => CapKey::new()
+                .with_ipv4(true)
+                .with_ipv6(true)
+                .with_port_ranges(true)
+                .with_key_words(device::KEY_WORDS as u8)
+                .with_prio_bits(device::PRIO_BITS as u8)
+                .raw(),
             reg::SCRATCH => r.scratch,
-            reg::STATUS => r.status_word(self.tcam.active_plane),
-            reg::ERROR => r.error_word(),
+            Status::OFFSET => Status::raw(r.status_word(self.tcam.active_plane)),
+            Error::OFFSET => Error::raw(r.error_word()),
             reg::ERROR_INDEX => r.error_index,
             reg::CYCLE_LO => r.cycle as u32,
             reg::CYCLE_HI => r.cycle_hi,
             reg::CMD_ARG => r.cmd_arg,
             a if word_of(a, reg::KEY).is_some() => r.key[word_of(a, reg::KEY).unwrap_or(0)],
             a if word_of(a, reg::MASK).is_some() => r.mask[word_of(a, reg::MASK).unwrap_or(0)],
-            reg::SPORT_RANGE => r.sport_range,
-            reg::DPORT_RANGE => r.dport_range,
-            reg::PRIO => r.prio,
-            reg::ACTION => r.action,
-            reg::PLANES => r.planes,
-            reg::FLOW_FLAGS => r.flow_flags,
-            reg::PKT_LEN => r.pkt_len,
-            reg::FLOW_STATE => r.flow_state,
+            SportRange::OFFSET => SportRange::raw(r.sport_range),
+            DportRange::OFFSET => DportRange::raw(r.dport_range),
+            Prio::OFFSET => Prio::raw(r.prio),
+            word::Action::OFFSET => word::Action::raw(r.action),
+            Planes::OFFSET => Planes::raw(r.planes),
+            FlowFlags::OFFSET => FlowFlags::raw(r.flow_flags),
+            PktLen::OFFSET => PktLen::raw(r.pkt_len),
+            FlowState::OFFSET => FlowState::raw(r.flow_state),
             reg::FLOW_LAST_HIT => r.flow_last_hit,
-            reg::FLOW_INTEREST => r.flow_interest,
-            reg::PKT_FLAGS => r.pkt_flags,
+            FlowInterest::OFFSET => FlowInterest::raw(r.flow_interest),
+            PktFlags::OFFSET => PktFlags::raw(r.pkt_flags),
             reg::CNT_PKTS_LO => r.cnt[0],
             reg::CNT_PKTS_HI => r.cnt[1],
             reg::CNT_BYTES_LO => r.cnt[2],
             reg::CNT_BYTES_HI => r.cnt[3],
-            reg::PROBE_RESULT => r.probe_result,
+            ProbeResult::OFFSET => ProbeResult::raw(r.probe_result),
             reg::PROBE_INDEX => r.probe_index,
             // CONTROL and CMD are write-only; unmapped offsets read 0.
             _ => 0,
@@ -333,29 +343,29 @@ impl Model {
             reg::SCRATCH => r.scratch = data,
             reg::CONTROL => {}
             reg::ERROR => r.clear_error(),
-            reg::CMD => return self.command(data),
+            Cmd::OFFSET => return self.command(Cmd::from_raw(data)),
             reg::CMD_ARG => r.cmd_arg = data,
             a if word_of(a, reg::KEY).is_some() => r.key[word_of(a, reg::KEY).unwrap_or(0)] = data,
             a if word_of(a, reg::MASK).is_some() => {
                 r.mask[word_of(a, reg::MASK).unwrap_or(0)] = data
             }
-            reg::SPORT_RANGE => r.sport_range = data,
-            reg::DPORT_RANGE => r.dport_range = data,
-            reg::PRIO => r.prio = data,
-            reg::ACTION => r.action = data,
-            reg::PLANES => r.planes = data,
-            reg::FLOW_FLAGS => r.flow_flags = data,
-            reg::PKT_LEN => r.pkt_len = data,
-            reg::FLOW_INTEREST => r.flow_interest = data,
-            reg::PKT_FLAGS => r.pkt_flags = data,
-            _ => r.reject(reason_code::BAD_OFFSET, 0, addr),
+            SportRange::OFFSET => r.sport_range = SportRange::from_raw(data),
+            DportRange::OFFSET => r.dport_range = DportRange::from_raw(data),
+            Prio::OFFSET => r.prio = Prio::from_raw(data),
+            word::Action::OFFSET => r.action = word::Action::from_raw(data),
+            Planes::OFFSET => r.planes = Planes::from_raw(data),
+            FlowFlags::OFFSET => r.flow_flags = FlowFlags::from_raw(data),
+            PktLen::OFFSET => r.pkt_len = PktLen::from_raw(data),
+            FlowInterest::OFFSET => r.flow_interest = FlowInterest::from_raw(data),
+            PktFlags::OFFSET => r.pkt_flags = PktFlags::from_raw(data),
+            _ => r.reject(ReasonCode::BadOffset, 0, addr),
         }
         None
     }
 
     /// The staged action word, if it is a valid action for this device.
     pub(crate) fn staged_action(&self) -> Option<Action> {
-        match Action::decode(self.regs.action)? {
+        match Action::decode(self.regs.action).ok()? {
             Action::Deliver { channel } if channel as u32 >= self.config.channels => None,
             a => Some(a),
         }
@@ -381,7 +391,7 @@ fn decided(l: Located, kind: HitKind, action: Action, index: u32, stale: bool) -
         action,
         index,
         stale,
-        interest: 0,
+        interest: FlowInterest::new(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! What travels through the four pipeline registers s1, s2, s3 and out (docs/timing.md).
 
-use gufc_regmap::{key, meta, verdict, Action, HitKind, KeyIn, LookupResult, KEY_WORDS};
+use gufc_regmap::word::{FlowInterest, Meta, ProbeResult, TcpFlags};
+use gufc_regmap::{key, Action, HitKind, KeyIn, LookupResult, KEY_WORDS};
 
 /// A key (or the probe) with its length and tag.
 #[derive(Clone, Copy, Debug)]
@@ -11,33 +12,32 @@ pub(crate) struct Item {
     pub tag: u32,
     pub probe: bool,
     /// TCP flags (key port `tcp_flags`, or PKT_FLAGS for the probe).
-    pub flags: u8,
+    pub flags: TcpFlags,
 }
-
-/// META bits a lookup key keeps from its input; locality comes from stage f1.
-pub(crate) const INPUT_META: u32 = meta::PROTO.mask() | meta::IPV6.mask();
 
 impl Item {
     pub fn from_port(k: &KeyIn) -> Item {
         Item {
-            flags: k.tcp_flags,
+            flags: TcpFlags::from_raw(k.tcp_flags as u32),
             ..Item::new(k.key.words(), k.len, k.tag, false)
         }
     }
 
     pub fn new(mut words: [u32; KEY_WORDS], len: u16, tag: u32, probe: bool) -> Item {
-        words[key::META] &= INPUT_META;
+        // A lookup key keeps PROTO and IPV6; locality comes from stage f1.
+        let m = Meta::from_raw(words[key::META]);
+        words[key::META] = Meta::new().with_proto(m.proto()).with_ipv6(m.ipv6()).raw();
         Item {
             words,
             len,
             tag,
             probe,
-            flags: 0,
+            flags: TcpFlags::new(),
         }
     }
 
     pub fn ipv6(&self) -> bool {
-        meta::IPV6.get(self.words[key::META]) != 0
+        Meta::from_raw(self.words[key::META]).ipv6()
     }
 
     pub fn src(&self) -> u128 {
@@ -73,7 +73,7 @@ pub(crate) struct Decided {
     pub index: u32,
     pub stale: bool,
     /// The hit flow slot's FLOW_INTEREST word at lookup (0 for other kinds).
-    pub interest: u32,
+    pub interest: FlowInterest,
 }
 
 impl Decided {
@@ -91,25 +91,8 @@ impl Decided {
     }
 
     /// The PROBE_RESULT word.
-    pub fn probe_word(&self) -> u32 {
-        use gufc_regmap::{field::*, kind};
-        let (v, ch, reason) = match self.action {
-            Action::Deliver { channel } => (verdict::DELIVER, channel, 0),
-            Action::Drop => (verdict::DROP, 0, 0),
-            Action::SlowPath { reason } => (verdict::SLOW_PATH, 0, reason),
-        };
-        let k = match self.kind {
-            HitKind::Miss => kind::MISS,
-            HitKind::Flow => kind::FLOW,
-            HitKind::Rule => kind::RULE,
-        };
-        PROBE_RESULT_VERDICT.put(v as u32)
-            | PROBE_RESULT_KIND.put(k as u32)
-            | PROBE_RESULT_STALE_FLOW.put(self.stale as u32)
-            | PROBE_RESULT_SRC_LOCAL.put(self.src_local as u32)
-            | PROBE_RESULT_DST_LOCAL.put(self.dst_local as u32)
-            | PROBE_RESULT_CHANNEL.put(ch as u32)
-            | PROBE_RESULT_REASON.put(reason as u32)
+    pub fn probe_word(&self) -> ProbeResult {
+        ProbeResult::of(&self.result())
     }
 }
 

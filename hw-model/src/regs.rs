@@ -1,6 +1,11 @@
-//! Plain register state: staging registers, snapshots, ERROR and the cycle counter.
+//! Plain register state: staging registers, snapshots, ERROR and the cycle counter. Registers
+//! with fields hold their codec type, so every read of a field goes through the register map.
 
-use gufc_regmap::{field, KEY_WORDS};
+use gufc_regmap::word::{
+    self, DportRange, Error, FlowFlags, FlowInterest, FlowState, PktFlags, PktLen, Planes, Prio,
+    ProbeResult, SportRange, Status,
+};
+use gufc_regmap::{ReasonCode, KEY_WORDS};
 
 use crate::pipeline::Item;
 
@@ -11,25 +16,24 @@ pub(crate) struct Regs {
     pub cmd_arg: u32,
     pub key: [u32; KEY_WORDS],
     pub mask: [u32; KEY_WORDS],
-    pub sport_range: u32,
-    pub dport_range: u32,
-    pub prio: u32,
-    pub action: u32,
-    pub planes: u32,
-    pub flow_flags: u32,
-    pub pkt_len: u32,
-    pub flow_state: u32,
+    pub sport_range: SportRange,
+    pub dport_range: DportRange,
+    pub prio: Prio,
+    pub action: word::Action,
+    pub planes: Planes,
+    pub flow_flags: FlowFlags,
+    pub pkt_len: PktLen,
+    pub flow_state: FlowState,
     pub flow_last_hit: u32,
-    pub flow_interest: u32,
-    pub pkt_flags: u32,
+    pub flow_interest: FlowInterest,
+    pub pkt_flags: PktFlags,
     /// CNT_PKTS_LO, CNT_PKTS_HI, CNT_BYTES_LO, CNT_BYTES_HI.
     pub cnt: [u32; 4],
-    pub probe_result: u32,
+    pub probe_result: ProbeResult,
     pub probe_index: u32,
 
-    pub error: bool,
-    pub error_reason: u8,
-    pub error_opcode: u8,
+    /// The first rejection since the last clear, as ERROR reports it (COUNT aside).
+    pub error: Option<Rejected>,
     pub error_count: u16,
     pub error_index: u32,
 
@@ -44,41 +48,45 @@ pub(crate) struct Regs {
     pub epoch: u8,
 }
 
+/// Why a command was rejected, and its opcode as written (an unknown one for BAD_OPCODE).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Rejected {
+    pub reason: ReasonCode,
+    pub opcode: u8,
+}
+
 impl Regs {
     /// Records a rejected command: the first one since the last clear is kept.
-    pub fn reject(&mut self, reason: u8, opcode: u8, index: u32) {
-        if !self.error {
-            self.error = true;
-            self.error_reason = reason;
-            self.error_opcode = opcode;
+    pub fn reject(&mut self, reason: ReasonCode, opcode: u8, index: u32) {
+        if self.error.is_none() {
+            self.error = Some(Rejected { reason, opcode });
             self.error_index = index;
         }
         self.error_count = self.error_count.saturating_add(1);
     }
 
     pub fn clear_error(&mut self) {
-        self.error = false;
-        self.error_reason = 0;
-        self.error_opcode = 0;
+        self.error = None;
         self.error_count = 0;
         self.error_index = 0;
     }
 
-    pub fn error_word(&self) -> u32 {
-        field::ERROR_REASON.put(self.error_reason as u32)
-            | field::ERROR_OPCODE.put(self.error_opcode as u32)
-            | field::ERROR_COUNT.put(self.error_count as u32)
+    pub fn error_word(&self) -> Error {
+        let e = self.error.unwrap_or(Rejected {
+            reason: ReasonCode::None,
+            opcode: 0,
+        });
+        Error::new()
+            .with_reason(e.reason)
+            .with_opcode(e.opcode)
+            .with_count(self.error_count)
     }
 
-    pub fn status_word(&self, active_plane: u8) -> u32 {
-        field::STATUS_ERROR.put(self.error as u32)
-            | field::STATUS_PROBE_BUSY.put(self.probe_busy as u32)
-            | field::STATUS_ACTIVE_PLANE.put(active_plane as u32)
-            | field::STATUS_EPOCH.put(self.epoch as u32)
-    }
-
-    /// Staged port range `(lo, hi)` from a SPORT_RANGE/DPORT_RANGE word.
-    pub fn range(word: u32) -> (u16, u16) {
-        (word as u16, (word >> 16) as u16)
+    pub fn status_word(&self, active_plane: u8) -> Status {
+        Status::new()
+            .with_error(self.error.is_some())
+            .with_probe_busy(self.probe_busy)
+            .with_active_plane(active_plane != 0)
+            .with_epoch(self.epoch)
     }
 }

@@ -7,34 +7,10 @@
 //! more changes, or a COMMIT, the index is rebuilt lazily: the model scans until the scans have
 //! cost about as much as a rebuild, then rebuilds.
 
-use gufc_regmap::{key, Action, TcamEntry, KEY_WORDS};
+use gufc_regmap::{Action, KEY_WORDS};
 
 use crate::index::RankedIndex;
-
-/// One TCAM entry as stored: the entry, the action word exactly as written, and its planes.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct TcamSlot {
-    pub entry: TcamEntry,
-    pub action_word: u32,
-    pub planes: u8,
-}
-
-impl Default for TcamSlot {
-    fn default() -> Self {
-        TcamSlot {
-            entry: TcamEntry {
-                value: [0; KEY_WORDS],
-                mask: [0; KEY_WORDS],
-                sport: (0, 0),
-                dport: (0, 0),
-                prio: 0,
-                action: Action::Deliver { channel: 0 },
-            },
-            action_word: 0,
-            planes: 0,
-        }
-    }
-}
+use crate::slot::TcamSlot;
 
 /// How the model finds the winning TCAM entry. All strategies give the same answer; they exist
 /// so tests and benchmarks can exercise each path.
@@ -47,18 +23,6 @@ pub enum TcamStrategy {
     Scan,
     /// Always use the index, rebuilding it at the first lookup after it went out of date.
     Index,
-}
-
-/// Does `w` (key words with locality bits) match `e`?
-#[inline]
-pub(crate) fn entry_matches(e: &TcamEntry, w: &[u32; KEY_WORDS]) -> bool {
-    let sport = w[key::PORTS] as u16;
-    let dport = (w[key::PORTS] >> 16) as u16;
-    (0..KEY_WORDS).all(|i| (w[i] ^ e.value[i]) & e.mask[i] == 0)
-        && e.sport.0 <= sport
-        && sport <= e.sport.1
-        && e.dport.0 <= dport
-        && dport <= e.dport.1
 }
 
 pub(crate) struct Tcam {
@@ -214,7 +178,7 @@ impl Tcam {
             let e = &self.slots[i as usize];
             if e.planes & bit != 0
                 && best.is_none_or(|(p, b)| e.entry.prio > p || (e.entry.prio == p && i < b))
-                && entry_matches(&e.entry, w)
+                && e.entry.matches_words(w)
             {
                 best = Some((e.entry.prio, i));
             }
@@ -241,7 +205,7 @@ impl Tcam {
         for (i, s) in self.slots.iter().enumerate() {
             if s.planes & bit != 0
                 && best.is_none_or(|(p, _)| s.entry.prio > p)
-                && entry_matches(&s.entry, w)
+                && s.entry.matches_words(w)
             {
                 best = Some((s.entry.prio, i as u32));
             }

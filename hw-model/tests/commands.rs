@@ -3,9 +3,8 @@
 mod common;
 
 use common::{ip, small, v4_rule, Bench};
-use gufc_regmap::{
-    action, counter_space, field, key, opcode, reason_code, reg, Action, Key, TcamEntry, KEY_WORDS,
-};
+use gufc_regmap::word::{DportRange, FlowState, Planes, SportRange, Status};
+use gufc_regmap::{key, reg, Action, CounterSpace, Key, Opcode, ReasonCode, TcamEntry, KEY_WORDS};
 
 fn entry() -> TcamEntry {
     v4_rule(
@@ -44,16 +43,16 @@ fn tcam_write_then_read_round_trips() {
     let e = entry();
     b.stage_entry(&e, 2);
     // A DELIVER action may carry REASON bits; the word is kept as written.
-    let word = e.action.encode() | action::REASON.put(0x55);
-    b.write(reg::ACTION, word);
-    b.cmd(opcode::TCAM_WRITE, 63);
+    let word = e.action.encode().with_reason(0x55);
+    b.put(word);
+    b.cmd(Opcode::TcamWrite, 63);
     let written = staged(&mut b);
     b.write(reg::CONTROL, 0); // no-op
                               // Clobber the staging registers, then read the entry back.
     b.stage_entry(&TcamEntry::match_all(0, Action::Drop), 0);
-    b.cmd(opcode::TCAM_READ, 63);
+    b.cmd(Opcode::TcamRead, 63);
     assert_eq!(staged(&mut b), written);
-    assert_eq!(b.read(reg::ACTION), word);
+    assert_eq!(b.read(reg::ACTION), word.raw());
     assert_eq!(b.error().2, 0);
 }
 
@@ -67,95 +66,95 @@ fn tcam_read_returns_the_16_bit_priority() {
         0xABCD_1234,
         "staging reads back what was written"
     );
-    b.cmd(opcode::TCAM_WRITE, 0);
-    b.cmd(opcode::TCAM_READ, 0);
+    b.cmd(Opcode::TcamWrite, 0);
+    b.cmd(Opcode::TcamRead, 0);
     assert_eq!(b.read(reg::PRIO), 0x1234);
 }
 
 /// Stages a valid entry, applies `spoil`, issues TCAM_WRITE 5 and checks the reason, and that
 /// entry 5 is unchanged.
-fn tcam_write_rejected(spoil: impl Fn(&mut Bench), reason: u8) {
+fn tcam_write_rejected(spoil: impl Fn(&mut Bench), reason: ReasonCode) {
     let mut b = Bench::new(small());
     b.stage_entry(&entry(), 1);
-    b.cmd(opcode::TCAM_WRITE, 5);
+    b.cmd(Opcode::TcamWrite, 5);
     let good = staged(&mut b);
     spoil(&mut b);
-    b.cmd(opcode::TCAM_WRITE, 5);
-    assert_eq!(b.error(), (reason, opcode::TCAM_WRITE, 1, 5));
-    b.cmd(opcode::TCAM_READ, 5);
+    b.cmd(Opcode::TcamWrite, 5);
+    assert_eq!(b.error(), (reason, Opcode::TcamWrite.bits(), 1, 5));
+    b.cmd(Opcode::TcamRead, 5);
     assert_eq!(staged(&mut b), good, "rejected write changed entry 5");
 }
 
 #[test]
 fn tcam_write_rejections() {
-    use reason_code::*;
-    tcam_write_rejected(|b| b.write(reg::PLANES, 4), BAD_FLAGS);
+    use ReasonCode::*;
+    tcam_write_rejected(|b| b.write(reg::PLANES, 4), BadFlags);
     tcam_write_rejected(
         |b| b.write(reg::KEY + 4 * key::META as u32, 1 << 11),
-        BAD_FLAGS,
+        BadFlags,
     );
     tcam_write_rejected(
         |b| b.write(reg::MASK + 4 * key::META as u32, 0x8000_07FF),
-        BAD_FLAGS,
+        BadFlags,
     );
-    tcam_write_rejected(|b| b.write(reg::ACTION, 3), BAD_ACTION);
-    tcam_write_rejected(|b| b.write(reg::ACTION, 1 << 4), BAD_ACTION);
+    tcam_write_rejected(|b| b.write(reg::ACTION, 3), BadAction);
+    tcam_write_rejected(|b| b.write(reg::ACTION, 1 << 4), BadAction);
     tcam_write_rejected(
-        |b| b.write(reg::ACTION, Action::Deliver { channel: 8 }.encode()),
-        BAD_ACTION,
+        |b| b.put(Action::Deliver { channel: 8 }.encode()),
+        BadAction,
     );
-    tcam_write_rejected(|b| b.write(reg::SPORT_RANGE, 5 | 4 << 16), BAD_RANGE);
-    tcam_write_rejected(|b| b.write(reg::DPORT_RANGE, 0xFFFF), BAD_RANGE);
+    tcam_write_rejected(|b| b.put(SportRange::of((5, 4))), BadRange);
+    tcam_write_rejected(|b| b.put(DportRange::of((0xFFFF, 0))), BadRange);
     tcam_write_rejected(
         |b| b.write(reg::KEY + 4 * key::DST0 as u32, 1),
-        VALUE_OUTSIDE_MASK,
+        ValueOutsideMask,
     );
     tcam_write_rejected(
         |b| b.write(reg::KEY + 4 * key::PORTS as u32, 1),
-        VALUE_OUTSIDE_MASK,
+        ValueOutsideMask,
     );
 }
 
 #[test]
 fn tcam_write_checks_in_documented_order() {
-    use reason_code::*;
+    use ReasonCode::*;
     // Everything wrong at once: each fix reveals the next reason.
     let spoil_all = |b: &mut Bench| {
         b.write(reg::PLANES, 0x10);
         b.write(reg::ACTION, 3);
-        b.write(reg::SPORT_RANGE, 2 | 1 << 16);
+        b.put(SportRange::of((2, 1)));
         b.write(reg::KEY + 4 * key::DST0 as u32, 1);
     };
-    tcam_write_rejected(spoil_all, BAD_FLAGS);
+    tcam_write_rejected(spoil_all, BadFlags);
     tcam_write_rejected(
         |b| {
             spoil_all(b);
-            b.write(reg::PLANES, 1)
+            b.put(Planes::new().with_planes(1))
         },
-        BAD_ACTION,
+        BadAction,
     );
     tcam_write_rejected(
         |b| {
             spoil_all(b);
-            b.write(reg::PLANES, 1);
-            b.write(reg::ACTION, 0);
+            b.put(Planes::new().with_planes(1));
+            b.put(Action::Deliver { channel: 0 }.encode());
         },
-        BAD_RANGE,
+        BadRange,
     );
     tcam_write_rejected(
         |b| {
             spoil_all(b);
-            b.write(reg::PLANES, 1);
-            b.write(reg::ACTION, 0);
-            b.write(reg::SPORT_RANGE, 0);
+            b.put(Planes::new().with_planes(1));
+            b.put(Action::Deliver { channel: 0 }.encode());
+            b.put(SportRange::of((0, 0)));
         },
-        VALUE_OUTSIDE_MASK,
+        ValueOutsideMask,
     );
     // BAD_INDEX comes before everything else.
     let mut b = Bench::new(small());
     spoil_all(&mut b);
-    b.cmd(opcode::TCAM_WRITE, 64);
-    assert_eq!(b.error().0, BAD_INDEX);
+    b.cmd(Opcode::TcamWrite, 64);
+    assert_eq!(b.error().0, BadIndex);
 }
 
 #[test]
@@ -165,11 +164,11 @@ fn bad_opcode_comes_first() {
         .into_iter()
         .enumerate()
     {
-        b.cmd(op, 0xFF_FFFF);
+        b.cmd_raw(op, 0xFF_FFFF);
         let (reason, first_op, count, index) = b.error();
         assert_eq!(
             (reason, first_op, count as usize, index),
-            (reason_code::BAD_OPCODE, 0, i + 1, 0xFF_FFFF)
+            (ReasonCode::BadOpcode, 0, i + 1, 0xFF_FFFF)
         );
     }
 }
@@ -177,42 +176,42 @@ fn bad_opcode_comes_first() {
 #[test]
 fn bad_index_for_every_indexed_command() {
     let cfg = small(); // N 64, M 32, channels 8, L 4
-    let cases: &[(u8, u32, u32)] = &[
-        (opcode::TCAM_WRITE, 64, 0),
-        (opcode::TCAM_READ, 64, 0),
-        (opcode::TCAM_SET_PLANES, 0xFF_FFFF, 0),
-        (opcode::FLOW_WRITE, 32, 0),
-        (opcode::FLOW_READ, 32, 0),
-        (opcode::FLOW_CLEAR, 40, 0),
-        (opcode::FLOW_MOVE, 32, 0),
-        (opcode::FLOW_MOVE, 0, 32),
-        (opcode::FLOW_TOUCH, 32, 0),
-        (opcode::LOCAL_WRITE, 4, 1),
-        (opcode::CNT_READ, 64, counter_space::TCAM as u32),
-        (opcode::CNT_READ, 32, counter_space::FLOW as u32),
-        (opcode::CNT_READ, 8, counter_space::CHANNEL as u32),
-        (opcode::CNT_READ, 8, counter_space::GLOBAL as u32),
-        (opcode::CNT_READ, 0, 4),
-        (opcode::CNT_CLEAR, 0, 0x8000_0000),
-        (opcode::CNT_CLEAR, 8, counter_space::GLOBAL as u32),
+    let cases: &[(Opcode, u32, u32)] = &[
+        (Opcode::TcamWrite, 64, 0),
+        (Opcode::TcamRead, 64, 0),
+        (Opcode::TcamSetPlanes, 0xFF_FFFF, 0),
+        (Opcode::FlowWrite, 32, 0),
+        (Opcode::FlowRead, 32, 0),
+        (Opcode::FlowClear, 40, 0),
+        (Opcode::FlowMove, 32, 0),
+        (Opcode::FlowMove, 0, 32),
+        (Opcode::FlowTouch, 32, 0),
+        (Opcode::LocalWrite, 4, 1),
+        (Opcode::CntRead, 64, CounterSpace::Tcam as u32),
+        (Opcode::CntRead, 32, CounterSpace::Flow as u32),
+        (Opcode::CntRead, 8, CounterSpace::Channel as u32),
+        (Opcode::CntRead, 8, CounterSpace::Global as u32),
+        (Opcode::CntRead, 0, 4),
+        (Opcode::CntClear, 0, 0x8000_0000),
+        (Opcode::CntClear, 8, CounterSpace::Global as u32),
     ];
     for &(op, index, arg) in cases {
         let mut b = Bench::new(cfg.clone());
         b.cmd_arg(op, index, arg);
         assert_eq!(
             b.error(),
-            (reason_code::BAD_INDEX, op, 1, index),
-            "op {op:#x} index {index} arg {arg}"
+            (ReasonCode::BadIndex, op.bits(), 1, index),
+            "op {op} index {index} arg {arg}"
         );
     }
     // The largest valid indices pass.
     let mut b = Bench::new(cfg);
-    b.cmd(opcode::TCAM_READ, 63);
-    b.cmd(opcode::FLOW_READ, 31);
-    b.cmd_arg(opcode::LOCAL_WRITE, 3, 0);
-    b.cmd_arg(opcode::CNT_READ, 7, 2);
-    b.cmd_arg(opcode::CNT_READ, 7, 3);
-    b.cmd(opcode::COMMIT, 0xFF_FFFF); // INDEX ignored
+    b.cmd(Opcode::TcamRead, 63);
+    b.cmd(Opcode::FlowRead, 31);
+    b.cmd_arg(Opcode::LocalWrite, 3, 0);
+    b.cmd_arg(Opcode::CntRead, 7, 2);
+    b.cmd_arg(Opcode::CntRead, 7, 3);
+    b.cmd(Opcode::Commit, 0xFF_FFFF); // INDEX ignored
     assert_eq!(b.error().2, 0);
 }
 
@@ -221,31 +220,25 @@ fn set_planes_and_commit() {
     let mut b = Bench::new(small());
     b.tcam_write(9, &entry(), 1);
     b.write(reg::PLANES, 4);
-    b.cmd(opcode::TCAM_SET_PLANES, 9);
+    b.cmd(Opcode::TcamSetPlanes, 9);
     assert_eq!(
         b.error(),
-        (reason_code::BAD_FLAGS, opcode::TCAM_SET_PLANES, 1, 9)
+        (ReasonCode::BadFlags, Opcode::TcamSetPlanes.bits(), 1, 9)
     );
     b.clear_error();
-    b.write(reg::PLANES, 3);
-    b.cmd(opcode::TCAM_SET_PLANES, 9);
-    b.write(reg::PLANES, 0);
-    b.cmd(opcode::TCAM_READ, 9);
+    b.put(Planes::new().with_planes(3));
+    b.cmd(Opcode::TcamSetPlanes, 9);
+    b.put(Planes::new());
+    b.cmd(Opcode::TcamRead, 9);
     assert_eq!(b.read(reg::PLANES), 3);
     assert_eq!(b.read(reg::PRIO), 7, "only the planes changed");
-    let st = b.status();
-    assert_eq!(
-        (
-            field::STATUS_ACTIVE_PLANE.get(st),
-            field::STATUS_EPOCH.get(st)
-        ),
-        (0, 0)
-    );
+    let st = Status::from_raw(b.status());
+    assert_eq!((st.active_plane(), st.epoch()), (false, 0));
     for n in 1..=257u32 {
-        b.cmd(opcode::COMMIT, 0);
-        let st = b.status();
-        assert_eq!(field::STATUS_ACTIVE_PLANE.get(st), n % 2);
-        assert_eq!(field::STATUS_EPOCH.get(st), n % 256);
+        b.cmd(Opcode::Commit, 0);
+        let st = Status::from_raw(b.status());
+        assert_eq!(st.active_plane(), n % 2 == 1);
+        assert_eq!(st.epoch() as u32, n % 256);
     }
 }
 
@@ -276,19 +269,19 @@ fn flow_write_read_clear() {
     b.flow_write(7, &k, Action::Drop, true);
     assert_eq!(b.error().2, 0);
     b.stage_key(&[0; KEY_WORDS]);
-    b.cmd(opcode::FLOW_READ, 7);
+    b.cmd(Opcode::FlowRead, 7);
     let v = flow_words(&mut b);
     assert_eq!(&v[..KEY_WORDS], &flow_key().words()[..]);
-    assert_eq!(v[KEY_WORDS], Action::Drop.encode());
+    assert_eq!(v[KEY_WORDS], Action::Drop.encode().raw());
     assert_eq!(v[KEY_WORDS + 1], 1, "pinned");
     assert_eq!(
         v[KEY_WORDS + 2],
-        field::FLOW_STATE_VALID.put(1),
+        FlowState::new().with_valid(true).raw(),
         "epoch 0, valid, not hit, not stale"
     );
     assert_eq!(v[KEY_WORDS + 3], 0);
-    b.cmd(opcode::FLOW_CLEAR, 7);
-    b.cmd(opcode::FLOW_READ, 7);
+    b.cmd(Opcode::FlowClear, 7);
+    b.cmd(Opcode::FlowRead, 7);
     assert!(
         flow_words(&mut b).iter().all(|&w| w == 0),
         "cleared slot reads as zeros"
@@ -298,37 +291,34 @@ fn flow_write_read_clear() {
 #[test]
 fn flow_write_rejections() {
     type Spoil = fn(&mut Bench);
-    let cases: [(Spoil, u8); 4] = [
-        (|b| b.write(reg::FLOW_FLAGS, 2), reason_code::BAD_FLAGS),
+    let cases: [(Spoil, ReasonCode); 4] = [
+        (|b| b.write(reg::FLOW_FLAGS, 2), ReasonCode::BadFlags),
         (
             |b| b.write(reg::KEY + 4 * key::META as u32, 1 << 12),
-            reason_code::BAD_FLAGS,
+            ReasonCode::BadFlags,
         ),
         (
-            |b| b.write(reg::ACTION, Action::Deliver { channel: 200 }.encode()),
-            reason_code::BAD_ACTION,
+            |b| b.put(Action::Deliver { channel: 200 }.encode()),
+            ReasonCode::BadAction,
         ),
-        (
-            |b| b.write(reg::ACTION, 3 | 1 << 8),
-            reason_code::BAD_ACTION,
-        ),
+        (|b| b.write(reg::ACTION, 3 | 1 << 8), ReasonCode::BadAction),
     ];
     for (spoil, reason) in cases {
         let mut b = Bench::new(small());
         b.stage_key(&flow_key().words());
-        b.write(reg::ACTION, 0);
+        b.put(Action::Deliver { channel: 0 }.encode());
         spoil(&mut b);
-        b.cmd(opcode::FLOW_WRITE, 3);
-        assert_eq!(b.error(), (reason, opcode::FLOW_WRITE, 1, 3));
-        b.cmd(opcode::FLOW_READ, 3);
+        b.cmd(Opcode::FlowWrite, 3);
+        assert_eq!(b.error(), (reason, Opcode::FlowWrite.bits(), 1, 3));
+        b.cmd(Opcode::FlowRead, 3);
         assert_eq!(b.read(reg::FLOW_STATE), 0, "slot stays invalid");
     }
     // BAD_FLAGS before BAD_ACTION
     let mut b = Bench::new(small());
     b.write(reg::FLOW_FLAGS, 0x100);
     b.write(reg::ACTION, 3);
-    b.cmd(opcode::FLOW_WRITE, 0);
-    assert_eq!(b.error().0, reason_code::BAD_FLAGS);
+    b.cmd(Opcode::FlowWrite, 0);
+    assert_eq!(b.error().0, ReasonCode::BadFlags);
 }
 
 #[test]
@@ -343,63 +333,47 @@ fn flow_move_and_touch() {
     let other = (0..32).find(|&s| s != s1 && s != s2).unwrap();
     b.flow_write(s1, &k, Action::Deliver { channel: 1 }, false);
     // Moving from an empty slot, or onto a valid one, is a conflict.
-    b.cmd_arg(opcode::FLOW_MOVE, other, s2);
+    b.cmd_arg(Opcode::FlowMove, other, s2);
     assert_eq!(
         b.error(),
-        (reason_code::MOVE_CONFLICT, opcode::FLOW_MOVE, 1, other)
+        (ReasonCode::MoveConflict, Opcode::FlowMove.bits(), 1, other)
     );
     b.flow_write(other, &k.reversed(), Action::Drop, false);
-    b.cmd_arg(opcode::FLOW_MOVE, s1, other);
-    b.cmd_arg(opcode::FLOW_MOVE, s1, s1);
+    b.cmd_arg(Opcode::FlowMove, s1, other);
+    b.cmd_arg(Opcode::FlowMove, s1, s1);
     assert_eq!(b.error().2, 3);
     b.clear_error();
     // A hit on s1 gives it counters and hit state, which move with it.
     let r = b.lookup_len(k, 100);
     assert_eq!((r.kind, r.index), (gufc_regmap::HitKind::Flow, s1));
-    b.cmd_arg(opcode::FLOW_MOVE, s1, s2);
+    b.cmd_arg(Opcode::FlowMove, s1, s2);
     assert_eq!(b.error().2, 0);
-    b.cmd(opcode::FLOW_READ, s1);
+    b.cmd(Opcode::FlowRead, s1);
     assert_eq!(b.read(reg::FLOW_STATE), 0);
-    b.cmd(opcode::FLOW_READ, s2);
-    let st = b.read(reg::FLOW_STATE);
-    assert_eq!(field::FLOW_STATE_VALID.get(st), 1);
-    assert_eq!(field::FLOW_STATE_HIT.get(st), 1);
+    b.cmd(Opcode::FlowRead, s2);
+    let st = FlowState::from_raw(b.read(reg::FLOW_STATE));
+    assert!(st.valid());
+    assert!(st.hit());
     assert_ne!(b.read(reg::FLOW_LAST_HIT), 0);
-    assert_eq!(b.counter(counter_space::FLOW, s2), (1, 100));
-    assert_eq!(b.counter(counter_space::FLOW, s1), (0, 0));
+    assert_eq!(b.counter(CounterSpace::Flow, s2), (1, 100));
+    assert_eq!(b.counter(CounterSpace::Flow, s1), (0, 0));
     // The moved entry is still found (second bucket).
     let r = b.lookup_len(k, 1);
     assert_eq!((r.kind, r.index), (gufc_regmap::HitKind::Flow, s2));
     // After a COMMIT the entry is stale; FLOW_TOUCH makes it current again.
-    b.cmd(opcode::COMMIT, 0);
-    b.cmd(opcode::FLOW_READ, s2);
-    b.cmd(opcode::FLOW_READ, s2);
-    let st = b.read(reg::FLOW_STATE);
-    assert_eq!(
-        (
-            field::FLOW_STATE_STALE.get(st),
-            field::FLOW_STATE_EPOCH.get(st)
-        ),
-        (1, 0)
-    );
-    assert_eq!(
-        field::FLOW_STATE_HIT.get(st),
-        0,
-        "the previous FLOW_READ cleared HIT"
-    );
-    b.cmd(opcode::FLOW_TOUCH, s2);
-    b.cmd(opcode::FLOW_READ, s2);
-    let st = b.read(reg::FLOW_STATE);
-    assert_eq!(
-        (
-            field::FLOW_STATE_STALE.get(st),
-            field::FLOW_STATE_EPOCH.get(st)
-        ),
-        (0, 1)
-    );
+    b.cmd(Opcode::Commit, 0);
+    b.cmd(Opcode::FlowRead, s2);
+    b.cmd(Opcode::FlowRead, s2);
+    let st = FlowState::from_raw(b.read(reg::FLOW_STATE));
+    assert_eq!((st.stale(), st.epoch()), (true, 0));
+    assert!(!st.hit(), "the previous FLOW_READ cleared HIT");
+    b.cmd(Opcode::FlowTouch, s2);
+    b.cmd(Opcode::FlowRead, s2);
+    let st = FlowState::from_raw(b.read(reg::FLOW_STATE));
+    assert_eq!((st.stale(), st.epoch()), (false, 1));
     // Touching an invalid slot does nothing.
-    b.cmd(opcode::FLOW_TOUCH, s1);
-    b.cmd(opcode::FLOW_READ, s1);
+    b.cmd(Opcode::FlowTouch, s1);
+    b.cmd(Opcode::FlowRead, s1);
     assert_eq!(b.read(reg::FLOW_STATE), 0);
     assert_eq!(b.error().2, 0);
 }
@@ -407,12 +381,15 @@ fn flow_move_and_touch() {
 #[test]
 fn probe_while_busy_is_rejected() {
     let mut b = Bench::new(small());
-    b.cmd(opcode::PROBE, 0);
-    b.cmd(opcode::PROBE, 0);
-    assert_eq!(b.error(), (reason_code::PROBE_BUSY, opcode::PROBE, 1, 0));
+    b.cmd(Opcode::Probe, 0);
+    b.cmd(Opcode::Probe, 0);
+    assert_eq!(
+        b.error(),
+        (ReasonCode::ProbeBusy, Opcode::Probe.bits(), 1, 0)
+    );
     b.idle(8);
-    assert_eq!(field::STATUS_PROBE_BUSY.get(b.status()), 0);
-    b.cmd(opcode::PROBE, 0);
+    assert!(!Status::from_raw(b.status()).probe_busy());
+    b.cmd(Opcode::Probe, 0);
     assert_eq!(b.error().2, 1);
 }
 
@@ -427,19 +404,19 @@ fn cnt_clear_zeroes_one_counter() {
     for _ in 0..3 {
         b.lookup_len(flow_key(), 10);
     }
-    assert_eq!(b.counter(counter_space::TCAM, 1), (3, 30));
-    assert_eq!(b.counter(counter_space::CHANNEL, 2), (3, 30));
-    b.cmd_arg(opcode::CNT_CLEAR, 1, counter_space::TCAM as u32);
-    assert_eq!(b.counter(counter_space::TCAM, 1), (0, 0));
-    assert_eq!(b.counter(counter_space::CHANNEL, 2), (3, 30));
-    b.cmd_arg(opcode::CNT_CLEAR, 0, counter_space::GLOBAL as u32);
-    assert_eq!(b.counter(counter_space::GLOBAL, 0), (0, 0));
-    assert_eq!(b.counter(counter_space::GLOBAL, 2), (3, 30));
+    assert_eq!(b.counter(CounterSpace::Tcam, 1), (3, 30));
+    assert_eq!(b.counter(CounterSpace::Channel, 2), (3, 30));
+    b.cmd_arg(Opcode::CntClear, 1, CounterSpace::Tcam as u32);
+    assert_eq!(b.counter(CounterSpace::Tcam, 1), (0, 0));
+    assert_eq!(b.counter(CounterSpace::Channel, 2), (3, 30));
+    b.cmd_arg(Opcode::CntClear, 0, CounterSpace::Global as u32);
+    assert_eq!(b.counter(CounterSpace::Global, 0), (0, 0));
+    assert_eq!(b.counter(CounterSpace::Global, 2), (3, 30));
     // TCAM_WRITE clears the entry's counters too.
     b.lookup_len(flow_key(), 10);
-    assert_eq!(b.counter(counter_space::TCAM, 1), (1, 10));
+    assert_eq!(b.counter(CounterSpace::Tcam, 1), (1, 10));
     b.tcam_write(1, &TcamEntry::match_all(1, Action::Drop), 1);
-    assert_eq!(b.counter(counter_space::TCAM, 1), (0, 0));
+    assert_eq!(b.counter(CounterSpace::Tcam, 1), (0, 0));
 }
 
 #[test]

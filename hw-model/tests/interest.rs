@@ -5,18 +5,20 @@
 mod common;
 
 use common::*;
+use gufc_regmap::word::{Cmd, FlowInterest, FlowState, ProbeResult, TcpFlags};
 use gufc_regmap::{
-    counter_space, field, global_counter, interest_mode, opcode, reason_code, reg, slow_reason,
-    Action, CycleIn, HitKind, Key, KeyIn, LookupResult,
+    reg, Action, CounterSpace, CycleIn, GlobalCounter, HitKind, InterestMode, Key, KeyIn,
+    LookupResult, Opcode, ReasonCode, SlowReason,
 };
 
-const SYN: u8 = 0x02;
-const ACK: u8 = 0x10;
-const FIN: u8 = 0x01;
-const RST: u8 = 0x04;
+const SYN: u8 = TcpFlags::new().with_syn(true).raw() as u8;
+const ACK: u8 = TcpFlags::new().with_ack(true).raw() as u8;
+const PSH: u8 = TcpFlags::new().with_psh(true).raw() as u8;
+const FIN: u8 = TcpFlags::new().with_fin(true).raw() as u8;
+const RST: u8 = TcpFlags::new().with_rst(true).raw() as u8;
 
-fn interest(mode: u8, period: u16) -> u32 {
-    field::FLOW_INTEREST_MODE.put(mode as u32) | field::FLOW_INTEREST_PERIOD.put(period as u32)
+fn interest(mode: InterestMode, period: u16) -> FlowInterest {
+    FlowInterest::new().with_mode(mode).with_period(period)
 }
 
 fn key() -> Key {
@@ -25,13 +27,13 @@ fn key() -> Key {
 
 /// A bench with `key()` cached in slot 4 (bucket-independent: the model looks up by key)
 /// delivering to channel 2, with interest word `w`.
-fn bench(w: u32) -> (Bench, u32) {
+fn bench(w: FlowInterest) -> (Bench, u32) {
     let mut b = Bench::new(small());
-    b.write(reg::FLOW_INTEREST, w);
+    b.put(w);
     let (b1, _) = gufc_regmap::bucket_pair(&key(), small().flow_buckets.trailing_zeros());
     let slot = b1 * small().flow_ways;
     b.flow_write(slot, &key(), Action::Deliver { channel: 2 }, false);
-    assert_eq!(b.error().0, 0);
+    assert_eq!(b.error().0, ReasonCode::None);
     (b, slot)
 }
 
@@ -59,7 +61,7 @@ fn lookup_flags(b: &mut Bench, flags: u8) -> LookupResult {
 
 #[test]
 fn all_sends_every_packet_to_the_host_and_counts_it_in_the_flow_slot() {
-    let (mut b, slot) = bench(interest(interest_mode::EVERY_PACKET, 0));
+    let (mut b, slot) = bench(interest(InterestMode::EveryPacket, 0));
     for _ in 0..5 {
         let r = lookup_flags(&mut b, ACK);
         assert_eq!(
@@ -68,20 +70,20 @@ fn all_sends_every_packet_to_the_host_and_counts_it_in_the_flow_slot() {
                 HitKind::Flow,
                 slot,
                 Action::SlowPath {
-                    reason: slow_reason::INTEREST_ALL
+                    reason: SlowReason::InterestAll.bits()
                 }
             )
         );
     }
-    assert_eq!(b.counter(counter_space::FLOW, slot), (5, 500));
-    assert_eq!(b.counter(counter_space::CHANNEL, 2).0, 0);
+    assert_eq!(b.counter(CounterSpace::Flow, slot), (5, 500));
+    assert_eq!(b.counter(CounterSpace::Channel, 2).0, 0);
     assert_eq!(
-        b.counter(counter_space::GLOBAL, global_counter::FLOW_HITS as u32)
+        b.counter(CounterSpace::Global, GlobalCounter::FlowHits as u32)
             .0,
         5
     );
     assert_eq!(
-        b.counter(counter_space::GLOBAL, global_counter::SLOW_PATH as u32)
+        b.counter(CounterSpace::Global, GlobalCounter::SlowPath as u32)
             .0,
         5
     );
@@ -89,12 +91,12 @@ fn all_sends_every_packet_to_the_host_and_counts_it_in_the_flow_slot() {
 
 #[test]
 fn tcp_ctrl_selects_syn_fin_rst_only() {
-    let (mut b, _) = bench(interest(interest_mode::TCP_CTRL, 0));
+    let (mut b, _) = bench(interest(InterestMode::TcpCtrl, 0));
     for (flags, to_host) in [
         (SYN, true),
         (ACK, false),
         (SYN | ACK, true),
-        (0x18, false),
+        (PSH | ACK, false),
         (FIN | ACK, true),
         (RST, true),
         (0, false),
@@ -102,7 +104,7 @@ fn tcp_ctrl_selects_syn_fin_rst_only() {
         let r = lookup_flags(&mut b, flags);
         let want = if to_host {
             Action::SlowPath {
-                reason: slow_reason::INTEREST_CTRL,
+                reason: SlowReason::InterestCtrl.bits(),
             }
         } else {
             Action::Deliver { channel: 2 }
@@ -110,18 +112,18 @@ fn tcp_ctrl_selects_syn_fin_rst_only() {
         assert_eq!(r.action, want, "flags {flags:#x}");
         assert_eq!(r.kind, HitKind::Flow);
     }
-    assert_eq!(b.counter(counter_space::CHANNEL, 2).0, 3);
+    assert_eq!(b.counter(CounterSpace::Channel, 2).0, 3);
 }
 
 #[test]
 fn sample_selects_when_the_counter_after_the_packet_is_a_multiple_of_the_period() {
-    let (mut b, _) = bench(interest(interest_mode::SAMPLE, 3));
+    let (mut b, _) = bench(interest(InterestMode::Sample, 3));
     let picked: Vec<u64> = (1..=10u64)
         .filter(|_| lookup_flags(&mut b, ACK).action != Action::Deliver { channel: 2 })
         .collect();
     assert_eq!(picked, vec![3, 6, 9]);
     // Back to back (several packets in the pipeline at once) the same holds.
-    let (mut b, slot) = bench(interest(interest_mode::SAMPLE, 4));
+    let (mut b, slot) = bench(interest(InterestMode::Sample, 4));
     for t in 0..12 {
         b.send(key(), 60, t);
     }
@@ -132,126 +134,134 @@ fn sample_selects_when_the_counter_after_the_packet_is_a_multiple_of_the_period(
         .filter(|(_, r)| {
             r.action
                 == Action::SlowPath {
-                    reason: slow_reason::INTEREST_SAMPLE,
+                    reason: SlowReason::InterestSample.bits(),
                 }
         })
         .map(|(_, r)| r.tag + 1)
         .collect();
     assert_eq!(picked, vec![4, 8, 12]);
-    assert_eq!(b.counter(counter_space::FLOW, slot).0, 12);
+    assert_eq!(b.counter(CounterSpace::Flow, slot).0, 12);
 }
 
 #[test]
 fn set_interest_changes_only_the_interest_and_read_and_move_carry_it() {
-    let (mut b, slot) = bench(interest(interest_mode::NONE, 0));
+    let (mut b, slot) = bench(interest(InterestMode::None, 0));
     for _ in 0..3 {
         assert_eq!(
             lookup_flags(&mut b, SYN).action,
             Action::Deliver { channel: 2 }
         );
     }
-    b.write(reg::FLOW_INTEREST, interest(interest_mode::TCP_CTRL, 0));
-    b.cmd(opcode::FLOW_SET_INTEREST, slot);
-    assert_eq!(b.error().0, 0);
+    b.put(interest(InterestMode::TcpCtrl, 0));
+    b.cmd(Opcode::FlowSetInterest, slot);
+    assert_eq!(b.error().0, ReasonCode::None);
     assert_eq!(
         lookup_flags(&mut b, SYN).action,
         Action::SlowPath {
-            reason: slow_reason::INTEREST_CTRL
+            reason: SlowReason::InterestCtrl.bits()
         }
     );
-    assert_eq!(b.counter(counter_space::FLOW, slot).0, 4, "counters kept");
+    assert_eq!(b.counter(CounterSpace::Flow, slot).0, 4, "counters kept");
     // FLOW_READ loads it back; FLOW_MOVE carries it.
     b.write(reg::FLOW_INTEREST, 0);
-    b.cmd(opcode::FLOW_READ, slot);
+    b.cmd(Opcode::FlowRead, slot);
     assert_eq!(
         b.read(reg::FLOW_INTEREST),
-        interest(interest_mode::TCP_CTRL, 0)
+        interest(InterestMode::TcpCtrl, 0).raw()
     );
     let other = slot + 1;
-    b.cmd_arg(opcode::FLOW_MOVE, slot, other);
-    assert_eq!(b.error().0, 0);
-    b.cmd(opcode::FLOW_READ, other);
+    b.cmd_arg(Opcode::FlowMove, slot, other);
+    assert_eq!(b.error().0, ReasonCode::None);
+    b.cmd(Opcode::FlowRead, other);
     assert_eq!(
         b.read(reg::FLOW_INTEREST),
-        interest(interest_mode::TCP_CTRL, 0)
+        interest(InterestMode::TcpCtrl, 0).raw()
     );
     // An invalid slot reads 0 and ignores FLOW_SET_INTEREST.
-    b.cmd(opcode::FLOW_READ, slot);
+    b.cmd(Opcode::FlowRead, slot);
     assert_eq!(b.read(reg::FLOW_INTEREST), 0);
-    b.write(reg::FLOW_INTEREST, interest(interest_mode::EVERY_PACKET, 0));
-    b.cmd(opcode::FLOW_SET_INTEREST, slot);
-    assert_eq!(b.error().0, 0);
-    b.cmd(opcode::FLOW_READ, slot);
-    assert_eq!(field::FLOW_STATE_VALID.get(b.read(reg::FLOW_STATE)), 0);
+    b.put(interest(InterestMode::EveryPacket, 0));
+    b.cmd(Opcode::FlowSetInterest, slot);
+    assert_eq!(b.error().0, ReasonCode::None);
+    b.cmd(Opcode::FlowRead, slot);
+    assert!(!FlowState::from_raw(b.read(reg::FLOW_STATE)).valid());
     assert_eq!(b.read(reg::FLOW_INTEREST), 0);
 }
 
 #[test]
 fn invalid_interest_words_are_rejected_and_change_nothing() {
-    let (mut b, slot) = bench(interest(interest_mode::TCP_CTRL, 0));
+    let (mut b, slot) = bench(interest(InterestMode::TcpCtrl, 0));
     let m = small().flow_buckets * small().flow_ways;
     for bad in [
-        interest(4, 0),
-        interest(7, 1),
-        interest(interest_mode::SAMPLE, 0),
-        interest(interest_mode::EVERY_PACKET, 0) | 1 << 8,
+        FlowInterest::MODE.put(4),
+        FlowInterest::from_raw(FlowInterest::MODE.put(7))
+            .with_period(1)
+            .raw(),
+        interest(InterestMode::Sample, 0).raw(),
+        interest(InterestMode::EveryPacket, 0).raw() | 1 << 8,
     ] {
         b.clear_error();
         b.write(reg::FLOW_INTEREST, bad);
-        b.cmd(opcode::FLOW_SET_INTEREST, slot);
+        b.cmd(Opcode::FlowSetInterest, slot);
         assert_eq!(
             b.error(),
-            (reason_code::BAD_FLAGS, opcode::FLOW_SET_INTEREST, 1, slot),
+            (
+                ReasonCode::BadFlags,
+                Opcode::FlowSetInterest.bits(),
+                1,
+                slot
+            ),
             "{bad:#x}"
         );
         b.clear_error();
-        b.cmd(opcode::FLOW_WRITE, slot + 1);
+        b.cmd(Opcode::FlowWrite, slot + 1);
         assert_eq!(
             b.error().0,
-            reason_code::BAD_FLAGS,
+            ReasonCode::BadFlags,
             "FLOW_WRITE with {bad:#x}"
         );
     }
     b.clear_error();
-    b.write(reg::FLOW_INTEREST, interest(interest_mode::NONE, 0));
-    b.cmd(opcode::FLOW_SET_INTEREST, m);
-    assert_eq!(b.error().0, reason_code::BAD_INDEX);
+    b.put(interest(InterestMode::None, 0));
+    b.cmd(Opcode::FlowSetInterest, m);
+    assert_eq!(b.error().0, ReasonCode::BadIndex);
     b.clear_error();
     assert_eq!(
         lookup_flags(&mut b, RST).action,
         Action::SlowPath {
-            reason: slow_reason::INTEREST_CTRL
+            reason: SlowReason::InterestCtrl.bits()
         },
         "unchanged"
     );
-    b.cmd(opcode::FLOW_READ, slot + 1);
-    assert_eq!(
-        field::FLOW_STATE_VALID.get(b.read(reg::FLOW_STATE)),
-        0,
+    b.cmd(Opcode::FlowRead, slot + 1);
+    assert!(
+        !FlowState::from_raw(b.read(reg::FLOW_STATE)).valid(),
         "rejected FLOW_WRITE wrote nothing"
     );
 }
 
 #[test]
 fn a_stale_entry_ignores_its_interest_and_a_probe_uses_pkt_flags() {
-    let (mut b, slot) = bench(interest(interest_mode::TCP_CTRL, 0));
-    b.write(reg::PKT_FLAGS, SYN as u32);
+    let (mut b, slot) = bench(interest(InterestMode::TcpCtrl, 0));
+    b.put(gufc_regmap::word::PktFlags::new().with_flags(SYN));
     b.stage_key(&key().words());
-    b.cmd(opcode::PROBE, 0);
+    b.cmd(Opcode::Probe, 0);
     b.idle(6);
-    let p = b.read(reg::PROBE_RESULT);
+    let p = ProbeResult::from_raw(b.read(reg::PROBE_RESULT));
     assert_eq!(
-        field::PROBE_RESULT_REASON.get(p) as u8,
-        slow_reason::INTEREST_CTRL
+        p.action(),
+        Ok(Action::SlowPath {
+            reason: SlowReason::InterestCtrl.bits()
+        })
     );
     assert_eq!(b.read(reg::PROBE_INDEX), slot);
     assert_eq!(
-        b.counter(counter_space::FLOW, slot).0,
+        b.counter(CounterSpace::Flow, slot).0,
         0,
         "probes never count"
     );
     // After a commit the entry is stale: no rule, so a miss, whatever the interest.
-    b.cmd(opcode::COMMIT, 0);
+    b.cmd(Opcode::Commit, 0);
     let r = lookup_flags(&mut b, SYN);
     assert_eq!(
         (r.kind, r.stale, r.action),
@@ -259,7 +269,7 @@ fn a_stale_entry_ignores_its_interest_and_a_probe_uses_pkt_flags() {
             HitKind::Miss,
             true,
             Action::SlowPath {
-                reason: slow_reason::MISS
+                reason: SlowReason::Miss.bits()
             }
         )
     );
@@ -267,8 +277,8 @@ fn a_stale_entry_ignores_its_interest_and_a_probe_uses_pkt_flags() {
 
 #[test]
 fn set_interest_applies_from_the_key_accepted_one_edge_before() {
-    let (mut b, slot) = bench(interest(interest_mode::NONE, 0));
-    b.write(reg::FLOW_INTEREST, interest(interest_mode::EVERY_PACKET, 0));
+    let (mut b, slot) = bench(interest(InterestMode::None, 0));
+    b.put(interest(InterestMode::EveryPacket, 0));
     let mut accepted = Vec::new();
     let mut cmd_edge = 0;
     for t in 0..20u32 {
@@ -277,8 +287,10 @@ fn set_interest_applies_from_the_key_accepted_one_edge_before() {
             cmd_edge = edge;
             gufc_regmap::Mmio::Write {
                 addr: reg::CMD,
-                data: field::CMD_OPCODE.put(opcode::FLOW_SET_INTEREST as u32)
-                    | field::CMD_INDEX.put(slot),
+                data: Cmd::new()
+                    .with_opcode(Opcode::FlowSetInterest)
+                    .with_index(slot)
+                    .raw(),
             }
         });
         let out = b.step(CycleIn {
@@ -301,7 +313,7 @@ fn set_interest_applies_from_the_key_accepted_one_edge_before() {
         assert_eq!(
             r.action
                 == Action::SlowPath {
-                    reason: slow_reason::INTEREST_ALL
+                    reason: SlowReason::InterestAll.bits()
                 },
             to_host,
             "key accepted at {edge}, command at {cmd_edge}"

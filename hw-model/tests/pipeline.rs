@@ -4,9 +4,10 @@
 mod common;
 
 use common::{ip, slot_of, small, v4_rule, Bench};
+use gufc_regmap::word::{FlowState, Meta, ProbeResult, Status};
 use gufc_regmap::{
-    counter_space, field, global_counter as g, key, meta, opcode, reg, slow_reason, Action,
-    CycleIn, HitKind, Key, KeyIn, Mmio, TcamEntry,
+    key, reg, Action, CounterSpace, CycleIn, GlobalCounter as g, HitKind, Key, KeyIn, Mmio, Opcode,
+    SlowReason, TcamEntry, Verdict,
 };
 
 fn any_rule(prio: u16, action: Action) -> TcamEntry {
@@ -59,7 +60,7 @@ fn a_command_is_seen_by_keys_accepted_one_edge_before_it() {
     let t0 = b.send(k(1), 1, 1);
     let t1 = b.send(k(2), 1, 2);
     assert_eq!(t1, t0 + 1);
-    b.cmd(opcode::TCAM_WRITE, 1); // edge t0 + 2: key 1 is looked up now, key 2 at the next edge
+    b.cmd(Opcode::TcamWrite, 1); // edge t0 + 2: key 1 is looked up now, key 2 at the next edge
     b.idle(6);
     let got: Vec<(u32, HitKind, u32)> = b
         .results
@@ -104,7 +105,7 @@ fn one_key_per_cycle_while_registers_are_written_every_cycle() {
         assert_eq!(*edge, start + i as u64 + 4);
     }
     assert_eq!(
-        b.counter(counter_space::GLOBAL, g::LOOKUPS as u32).0,
+        b.counter(CounterSpace::Global, g::Lookups as u32).0,
         n as u64
     );
 }
@@ -153,7 +154,7 @@ fn stall_holds_the_result_and_blocks_keys() {
 #[test]
 fn stall_also_freezes_counting() {
     let mut b = Bench::new(small());
-    b.write(reg::CMD_ARG, counter_space::GLOBAL as u32);
+    b.write(reg::CMD_ARG, CounterSpace::Global as u32);
     b.send(k(0), 5, 0);
     b.send(k(1), 5, 1);
     b.idle(2); // key 0 counted, in out
@@ -164,11 +165,11 @@ fn stall_also_freezes_counting() {
         });
     }
     // key 1 is in s3 and not counted while stalled
-    b.cmd(opcode::CNT_READ, g::LOOKUPS as u32);
+    b.cmd(Opcode::CntRead, g::Lookups as u32);
     // this edge un-stalled (res_ready true): CNT_READ sees the state before the edge: 1 lookup
     assert_eq!(b.read(reg::CNT_PKTS_LO), 1);
     b.idle(4);
-    assert_eq!(b.counter(counter_space::GLOBAL, g::LOOKUPS as u32), (2, 10));
+    assert_eq!(b.counter(CounterSpace::Global, g::Lookups as u32), (2, 10));
 }
 
 #[test]
@@ -177,12 +178,15 @@ fn probe_takes_one_input_slot_and_is_busy_for_four_edges() {
     b.tcam_write(4, &any_rule(3, Action::SlowPath { reason: 77 }), 1);
     b.local_write(0, ip(10, 0, 0, 0) as u128, 0xFF00_0000, false, true);
     let mut w = k(1).words();
-    w[key::META] |= meta::SRC_LOCAL.mask() | 1 << 11 | 1 << 31; // ignored in probes
+    // Locality and reserved bits are ignored in probes.
+    w[key::META] = Meta::from_raw(w[key::META] | 1 << 11 | 1 << 31)
+        .with_src_local(true)
+        .raw();
     b.stage_key(&w);
     b.write(reg::PKT_LEN, 1500);
-    let lookups = b.counter(counter_space::GLOBAL, 0);
+    let lookups = b.counter(CounterSpace::Global, 0);
     let t = b.m.cycle();
-    b.cmd(opcode::PROBE, 0);
+    b.cmd(Opcode::Probe, 0);
     // Cycle t+1: the probe takes the input slot.
     let o = b.step(CycleIn {
         mmio: Some(Mmio::Read { addr: reg::STATUS }),
@@ -195,35 +199,31 @@ fn probe_takes_one_input_slot_and_is_busy_for_four_edges() {
         res_ready: true,
     });
     assert!(!o.key_ready && !o.accepted);
-    assert_eq!(field::STATUS_PROBE_BUSY.get(o.rdata), 1);
+    assert!(Status::from_raw(o.rdata).probe_busy());
     // t+2 .. t+4 busy, t+5 done.
-    let busy: Vec<u32> = (0..4)
-        .map(|_| field::STATUS_PROBE_BUSY.get(b.read(reg::STATUS)))
+    let busy: Vec<bool> = (0..4)
+        .map(|_| Status::from_raw(b.read(reg::STATUS)).probe_busy())
         .collect();
-    assert_eq!(busy, [1, 1, 1, 0]);
+    assert_eq!(busy, [true, true, true, false]);
     assert_eq!(b.m.cycle(), t + 6);
-    let pr = b.read(reg::PROBE_RESULT);
-    assert_eq!(field::PROBE_RESULT_VERDICT.get(pr), 2);
-    assert_eq!(field::PROBE_RESULT_KIND.get(pr), 2);
-    assert_eq!(field::PROBE_RESULT_REASON.get(pr), 77);
-    assert_eq!(
-        field::PROBE_RESULT_SRC_LOCAL.get(pr),
-        1,
-        "computed by f1, not taken from KEY"
-    );
-    assert_eq!(field::PROBE_RESULT_DST_LOCAL.get(pr), 0);
-    assert_eq!(field::PROBE_RESULT_CHANNEL.get(pr), 0);
+    let pr = ProbeResult::decode(b.read(reg::PROBE_RESULT)).unwrap();
+    assert_eq!(pr.verdict(), Ok(Verdict::SlowPath));
+    assert_eq!(pr.kind(), Ok(HitKind::Rule));
+    assert_eq!(pr.reason(), 77);
+    assert!(pr.src_local(), "computed by f1, not taken from KEY");
+    assert!(!pr.dst_local());
+    assert_eq!(pr.channel(), 0);
     assert_eq!(b.read(reg::PROBE_INDEX), 4);
     assert!(
         b.results.is_empty(),
         "a probe never leaves on the result port"
     );
     assert_eq!(
-        b.counter(counter_space::GLOBAL, 0),
+        b.counter(CounterSpace::Global, 0),
         lookups,
         "probes are not counted"
     );
-    assert_eq!(b.counter(counter_space::TCAM, 4), (0, 0));
+    assert_eq!(b.counter(CounterSpace::Tcam, 4), (0, 0));
 }
 
 #[test]
@@ -249,7 +249,7 @@ fn probe_waits_for_a_stall_and_keeps_its_key() {
     b.step(CycleIn {
         mmio: Some(Mmio::Write {
             addr: reg::CMD,
-            data: (opcode::PROBE as u32) << 24,
+            data: (Opcode::Probe as u32) << 24,
         }),
         res_ready: false,
         key: None,
@@ -271,17 +271,17 @@ fn probe_waits_for_a_stall_and_keeps_its_key() {
         assert!(!o.key_ready);
     }
     b.idle(6);
-    let pr = b.read(reg::PROBE_RESULT);
+    let pr = ProbeResult::from_raw(b.read(reg::PROBE_RESULT));
     assert_eq!(
-        field::PROBE_RESULT_KIND.get(pr),
-        2,
+        pr.kind(),
+        Ok(HitKind::Rule),
         "the probe carries KEY as of the PROBE command"
     );
-    assert_eq!(field::STATUS_PROBE_BUSY.get(b.read(reg::STATUS)), 0);
+    assert!(!Status::from_raw(b.read(reg::STATUS)).probe_busy());
 }
 
 /// A key accepted at edge a is counted at edge a+3: a command at that edge.
-fn count_edge_command(b: &mut Bench, key: Key, len: u16, op: u8, index: u32, arg: u32) {
+fn count_edge_command(b: &mut Bench, key: Key, len: u16, op: Opcode, index: u32, arg: u32) {
     b.write(reg::CMD_ARG, arg);
     b.send(key, len, 0);
     b.idle(2);
@@ -299,12 +299,12 @@ fn same_edge_counter_write_wins() {
         &mut b,
         k(0),
         10,
-        opcode::CNT_CLEAR,
+        Opcode::CntClear,
         2,
-        counter_space::TCAM as u32,
+        CounterSpace::Tcam as u32,
     );
     assert_eq!(
-        b.counter(counter_space::TCAM, 2),
+        b.counter(CounterSpace::Tcam, 2),
         (0, 0),
         "clear wins over the increment"
     );
@@ -312,22 +312,22 @@ fn same_edge_counter_write_wins() {
         &mut b,
         k(0),
         10,
-        opcode::CNT_CLEAR,
+        Opcode::CntClear,
         3,
-        counter_space::CHANNEL as u32,
+        CounterSpace::Channel as u32,
     );
-    assert_eq!(b.counter(counter_space::CHANNEL, 3), (0, 0));
+    assert_eq!(b.counter(CounterSpace::Channel, 3), (0, 0));
     count_edge_command(
         &mut b,
         k(0),
         10,
-        opcode::CNT_CLEAR,
-        g::LOOKUPS as u32,
-        counter_space::GLOBAL as u32,
+        Opcode::CntClear,
+        g::Lookups as u32,
+        CounterSpace::Global as u32,
     );
-    assert_eq!(b.counter(counter_space::GLOBAL, g::LOOKUPS as u32), (0, 0));
+    assert_eq!(b.counter(CounterSpace::Global, g::Lookups as u32), (0, 0));
     assert_eq!(
-        b.counter(counter_space::GLOBAL, g::RULE_HITS as u32),
+        b.counter(CounterSpace::Global, g::RuleHits as u32),
         (4, 40),
         "other counters still count"
     );
@@ -336,16 +336,16 @@ fn same_edge_counter_write_wins() {
         &mut b,
         k(0),
         10,
-        opcode::CNT_READ,
+        Opcode::CntRead,
         2,
-        counter_space::TCAM as u32,
+        CounterSpace::Tcam as u32,
     );
     assert_eq!(b.read(reg::CNT_PKTS_LO), 2);
-    assert_eq!(b.counter(counter_space::TCAM, 2), (3, 30));
+    assert_eq!(b.counter(CounterSpace::Tcam, 2), (3, 30));
     // TCAM_WRITE of the entry at the counting edge: counters 0.
     b.stage_entry(&any_rule(1, Action::Deliver { channel: 3 }), 1);
-    count_edge_command(&mut b, k(0), 10, opcode::TCAM_WRITE, 2, 0);
-    assert_eq!(b.counter(counter_space::TCAM, 2), (0, 0));
+    count_edge_command(&mut b, k(0), 10, Opcode::TcamWrite, 2, 0);
+    assert_eq!(b.counter(CounterSpace::Tcam, 2), (0, 0));
 }
 
 #[test]
@@ -358,14 +358,14 @@ fn counted_against_the_entry_hit_even_if_it_changed() {
     b.write(reg::PLANES, 2);
     let a = b.send(k(0), 10, 0);
     b.idle(1);
-    b.cmd(opcode::TCAM_SET_PLANES, 2);
+    b.cmd(Opcode::TcamSetPlanes, 2);
     b.idle(4);
     assert_eq!(b.results[0].0, a + 4);
     assert_eq!(
         (b.results[0].1.kind, b.results[0].1.index),
         (HitKind::Rule, 2)
     );
-    assert_eq!(b.counter(counter_space::TCAM, 2), (1, 10));
+    assert_eq!(b.counter(CounterSpace::Tcam, 2), (1, 10));
     assert_eq!(b.lookup(k(0)).kind, HitKind::Miss);
 }
 
@@ -377,20 +377,20 @@ fn flow_move_at_the_counting_edge() {
     let (s1, s2) = (slot_of(&cfg, &key, false, 0), slot_of(&cfg, &key, true, 1));
     b.flow_write(s1, &key, Action::Deliver { channel: 1 }, false);
     b.lookup_len(key, 10);
-    count_edge_command(&mut b, key, 10, opcode::FLOW_MOVE, s1, s2);
+    count_edge_command(&mut b, key, 10, Opcode::FlowMove, s1, s2);
     assert_eq!(
-        b.counter(counter_space::FLOW, s2),
+        b.counter(CounterSpace::Flow, s2),
         (1, 10),
         "destination gets the counters before the edge"
     );
     assert_eq!(
-        b.counter(counter_space::FLOW, s1),
+        b.counter(CounterSpace::Flow, s1),
         (1, 10),
         "the increment lands on the empty source"
     );
     // FLOW_CLEAR at the counting edge wins.
-    count_edge_command(&mut b, key, 10, opcode::FLOW_CLEAR, s2, 0);
-    assert_eq!(b.counter(counter_space::FLOW, s2), (0, 0));
+    count_edge_command(&mut b, key, 10, Opcode::FlowClear, s2, 0);
+    assert_eq!(b.counter(CounterSpace::Flow, s2), (0, 0));
 }
 
 #[test]
@@ -405,20 +405,18 @@ fn flow_hit_state_and_last_hit_cycle() {
     let e = b.m.cycle() - 1;
     let a = b.send(key, 9, 0);
     b.idle(4);
-    b.cmd(opcode::FLOW_READ, s);
-    let st = b.read(reg::FLOW_STATE);
-    assert_eq!(field::FLOW_STATE_HIT.get(st), 1);
+    b.cmd(Opcode::FlowRead, s);
+    assert!(FlowState::from_raw(b.read(reg::FLOW_STATE)).hit());
     // counted at edge a+3, with the CYCLE value of that edge (before it)
     assert_eq!(b.read(reg::FLOW_LAST_HIT) as u64, c0 as u64 + (a + 3 - e));
     // A hit at the same edge as FLOW_READ stays set for the next read.
-    count_edge_command(&mut b, key, 9, opcode::FLOW_READ, s, 0);
-    assert_eq!(
-        field::FLOW_STATE_HIT.get(b.read(reg::FLOW_STATE)),
-        0,
+    count_edge_command(&mut b, key, 9, Opcode::FlowRead, s, 0);
+    assert!(
+        !FlowState::from_raw(b.read(reg::FLOW_STATE)).hit(),
         "read returns HIT before the edge"
     );
-    b.cmd(opcode::FLOW_READ, s);
-    assert_eq!(field::FLOW_STATE_HIT.get(b.read(reg::FLOW_STATE)), 1);
+    b.cmd(Opcode::FlowRead, s);
+    assert!(FlowState::from_raw(b.read(reg::FLOW_STATE)).hit());
 }
 
 #[test]
@@ -462,10 +460,10 @@ fn counters_of_all_spaces() {
     assert_eq!(
         b.lookup_len(kmiss, 7).action,
         Action::SlowPath {
-            reason: slow_reason::MISS
+            reason: SlowReason::Miss.bits()
         }
     );
-    b.cmd(opcode::COMMIT, 0);
+    b.cmd(Opcode::Commit, 0);
     b.tcam_write(
         7,
         &v4_rule(
@@ -484,23 +482,23 @@ fn counters_of_all_spaces() {
         (r.kind, r.index, r.stale, r.action),
         (HitKind::Rule, 7, true, Action::Drop)
     );
-    assert_eq!(b.counter(counter_space::TCAM, 1), (2, 200));
-    assert_eq!(b.counter(counter_space::TCAM, 7), (1, 3));
-    assert_eq!(b.counter(counter_space::FLOW, fs), (1, 40));
-    assert_eq!(b.counter(counter_space::CHANNEL, 6), (2, 200));
-    assert_eq!(b.counter(counter_space::CHANNEL, 0), (0, 0));
+    assert_eq!(b.counter(CounterSpace::Tcam, 1), (2, 200));
+    assert_eq!(b.counter(CounterSpace::Tcam, 7), (1, 3));
+    assert_eq!(b.counter(CounterSpace::Flow, fs), (1, 40));
+    assert_eq!(b.counter(CounterSpace::Channel, 6), (2, 200));
+    assert_eq!(b.counter(CounterSpace::Channel, 0), (0, 0));
     let want = [
-        (g::LOOKUPS, (5, 250)),
-        (g::FLOW_HITS, (1, 40)),
-        (g::RULE_HITS, (3, 203)),
-        (g::MISSES, (1, 7)),
-        (g::DROPS, (1, 3)),
-        (g::SLOW_PATH, (2, 47)),
-        (g::DELIVERED, (2, 200)),
-        (g::STALE_FLOWS, (1, 3)),
+        (g::Lookups, (5, 250)),
+        (g::FlowHits, (1, 40)),
+        (g::RuleHits, (3, 203)),
+        (g::Misses, (1, 7)),
+        (g::Drops, (1, 3)),
+        (g::SlowPath, (2, 47)),
+        (g::Delivered, (2, 200)),
+        (g::StaleFlows, (1, 3)),
     ];
     for (i, w) in want {
-        assert_eq!(b.counter(counter_space::GLOBAL, i as u32), w, "global {i}");
+        assert_eq!(b.counter(CounterSpace::Global, i as u32), w, "global {i}");
     }
 }
 
@@ -515,7 +513,7 @@ fn stale_flows_and_pinned() {
     let so = slot_of(&cfg, &other, true, 1);
     b.flow_write(so, &other, Action::Deliver { channel: 2 }, true);
     b.tcam_write(0, &any_rule(1, Action::SlowPath { reason: 30 }), 2);
-    b.cmd(opcode::COMMIT, 0);
+    b.cmd(Opcode::Commit, 0);
     let r = b.lookup(key);
     assert_eq!(
         (r.kind, r.stale, r.action),
@@ -523,7 +521,7 @@ fn stale_flows_and_pinned() {
             HitKind::Rule,
             true,
             Action::SlowPath {
-                reason: slow_reason::STALE
+                reason: SlowReason::Stale.bits()
             }
         )
     );
@@ -542,8 +540,8 @@ fn stale_flows_and_pinned() {
     );
     // No rule: a miss, reason MISS, still flagged stale.
     b.write(reg::PLANES, 0);
-    b.cmd(opcode::TCAM_SET_PLANES, 0);
-    b.cmd(opcode::TCAM_SET_PLANES, 1);
+    b.cmd(Opcode::TcamSetPlanes, 0);
+    b.cmd(Opcode::TcamSetPlanes, 1);
     let r = b.lookup(key);
     assert_eq!(
         (r.kind, r.stale, r.action, r.index),
@@ -551,7 +549,7 @@ fn stale_flows_and_pinned() {
             HitKind::Miss,
             true,
             Action::SlowPath {
-                reason: slow_reason::MISS
+                reason: SlowReason::Miss.bits()
             },
             0
         )
@@ -570,9 +568,9 @@ fn priority_tie_break_and_planes() {
     assert_eq!(b.lookup(k(0)).index, 3, "equal priority: lowest index");
     b.tcam_write(40, &any_rule(6, Action::Drop), 2);
     assert_eq!(b.lookup(k(0)).index, 3, "inactive plane ignored");
-    b.cmd(opcode::COMMIT, 0);
+    b.cmd(Opcode::Commit, 0);
     assert_eq!(b.lookup(k(0)).index, 40);
-    b.cmd(opcode::COMMIT, 0);
+    b.cmd(Opcode::Commit, 0);
     assert_eq!(b.lookup(k(0)).index, 3);
 }
 
@@ -598,7 +596,7 @@ fn flow_cache_decides_before_rules_and_ignores_key_locality() {
             x / cfg.flow_ways != b1 && x / cfg.flow_ways != b2
         })
         .unwrap();
-    b.cmd(opcode::FLOW_CLEAR, s);
+    b.cmd(Opcode::FlowClear, s);
     b.flow_write(wrong, &key, Action::Deliver { channel: 7 }, false);
     assert_eq!(b.lookup(key).kind, HitKind::Rule);
 }
@@ -607,8 +605,8 @@ fn flow_cache_decides_before_rules_and_ignores_key_locality() {
 fn tcam_locality_bits_come_from_the_locality_table() {
     let mut b = Bench::new(small());
     let mut e = any_rule(1, Action::Deliver { channel: 1 });
-    e.mask[key::META] = meta::SRC_LOCAL.mask();
-    e.value[key::META] = meta::SRC_LOCAL.mask();
+    e.mask[key::META] = Meta::new().with_src_local(true).raw();
+    e.value[key::META] = Meta::new().with_src_local(true).raw();
     b.tcam_write(0, &e, 1);
     let mut key = k(7);
     key.src_local = true;
@@ -627,13 +625,13 @@ fn reset_drops_in_flight_items() {
     let mut b = Bench::new(small());
     b.send(k(0), 1, 0);
     b.send(k(1), 1, 1);
-    b.cmd(opcode::PROBE, 0);
+    b.cmd(Opcode::Probe, 0);
     b.write(reg::CONTROL, 1);
     b.idle(10);
     assert!(b.results.is_empty());
     assert_eq!(b.read(reg::PROBE_RESULT), 0);
     assert_eq!(b.status(), 0);
-    assert_eq!(b.counter(counter_space::GLOBAL, 0), (0, 0));
+    assert_eq!(b.counter(CounterSpace::Global, 0), (0, 0));
 }
 
 #[test]
@@ -664,16 +662,16 @@ fn cnt_clear_of_a_flow_counter_also_drops_the_hit() {
         &mut b,
         key,
         9,
-        opcode::CNT_CLEAR,
+        Opcode::CntClear,
         s,
-        counter_space::FLOW as u32,
+        CounterSpace::Flow as u32,
     );
-    assert_eq!(b.counter(counter_space::FLOW, s), (0, 0));
-    b.cmd(opcode::FLOW_READ, s);
-    assert_eq!(field::FLOW_STATE_HIT.get(b.read(reg::FLOW_STATE)), 0);
+    assert_eq!(b.counter(CounterSpace::Flow, s), (0, 0));
+    b.cmd(Opcode::FlowRead, s);
+    assert!(!FlowState::from_raw(b.read(reg::FLOW_STATE)).hit());
     assert_eq!(b.read(reg::FLOW_LAST_HIT), 0);
     assert_eq!(
-        b.counter(counter_space::GLOBAL, g::FLOW_HITS as u32),
+        b.counter(CounterSpace::Global, g::FlowHits as u32),
         (1, 9),
         "the global counter still counts"
     );
@@ -685,14 +683,14 @@ fn the_decision_is_taken_at_the_lookup_edge() {
     b.tcam_write(2, &any_rule(1, Action::Deliver { channel: 3 }), 1);
     b.stage_entry(&any_rule(1, Action::Drop), 1);
     // Looked up at a+2 with the old action; the entry is rewritten at a+3 (the counting edge).
-    count_edge_command(&mut b, k(0), 10, opcode::TCAM_WRITE, 2, 0);
+    count_edge_command(&mut b, k(0), 10, Opcode::TcamWrite, 2, 0);
     let r = b.results.last().unwrap().1;
     assert_eq!(
         (r.kind, r.index, r.action),
         (HitKind::Rule, 2, Action::Deliver { channel: 3 })
     );
     assert_eq!(
-        b.counter(counter_space::CHANNEL, 3),
+        b.counter(CounterSpace::Channel, 3),
         (1, 10),
         "channel counted from the captured action"
     );

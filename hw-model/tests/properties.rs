@@ -7,9 +7,10 @@ mod reference;
 
 use common::{slot_of, Bench};
 use gufc_hw_model::{Config, TcamStrategy};
+use gufc_regmap::word::{Cmd, Meta, Planes};
 use gufc_regmap::{
-    counter_space, field, global_counter as g, key, meta, opcode, reg, Action, CycleIn, HitKind,
-    Key, KeyIn, Mmio, TcamEntry, KEY_WORDS,
+    key, reg, Action, CounterSpace, CycleIn, GlobalCounter as g, HitKind, Key, KeyIn, Mmio, Opcode,
+    TcamEntry, KEY_WORDS,
 };
 use proptest::prelude::*;
 use reference::{Expected, RefFlow, RefLocal, RefState};
@@ -208,31 +209,30 @@ impl EntrySpec {
             self.dst.value,
             addr_mask(&self.dst, bits) | upper,
         );
-        let mut mv = 0;
-        let mut mm = 0;
+        let mut mv = Meta::new();
+        let mut mm = Meta::new();
         match self.fam {
-            Fam::V4 => mm |= meta::IPV6.mask(),
+            Fam::V4 => mm = mm.with_ipv6(true),
             Fam::V6 => {
-                mm |= meta::IPV6.mask();
-                mv |= meta::IPV6.mask();
+                mm = mm.with_ipv6(true);
+                mv = mv.with_ipv6(true);
             }
             Fam::Any => {}
         }
         if let Some(p) = self.proto {
-            mm |= meta::PROTO.mask();
-            mv |= p as u32;
+            mm = mm.with_proto(u8::MAX);
+            mv = mv.with_proto(p);
         }
-        for (bit, want) in [
-            (meta::SRC_LOCAL, self.src_local),
-            (meta::DST_LOCAL, self.dst_local),
-        ] {
-            if let Some(w) = want {
-                mm |= bit.mask();
-                mv |= bit.put(w as u32);
-            }
+        if let Some(w) = self.src_local {
+            mm = mm.with_src_local(true);
+            mv = mv.with_src_local(w);
         }
-        e.value[key::META] = mv;
-        e.mask[key::META] = mm;
+        if let Some(w) = self.dst_local {
+            mm = mm.with_dst_local(true);
+            mv = mv.with_dst_local(w);
+        }
+        e.value[key::META] = mv.raw();
+        e.mask[key::META] = mm.raw();
         if let Some((v, m)) = self.port_vm {
             e.value[key::PORTS] = v & m;
             e.mask[key::PORTS] = m;
@@ -326,7 +326,7 @@ impl KeySpec {
             k.src &= u32::MAX as u128;
             k.dst &= u32::MAX as u128;
         }
-        if e.mask[key::META] & meta::PROTO.mask() == 0 {
+        if Meta::from_raw(e.mask[key::META]).proto() == 0 {
             k.proto = self.proto;
         }
         k.sport = pick_port(self.ports.0, spec.sport, self.ports.2);
@@ -412,7 +412,7 @@ fn dups() -> impl Strategy<Value = Vec<(prop::sample::Index, u32, Action)>> {
 
 fn write_entry(b: &mut Bench, r: &mut RefState, s: &EntrySpec) {
     let e = s.entry();
-    b.tcam_write(s.index, &e, s.planes as u32);
+    b.tcam_write(s.index, &e, s.planes);
     r.tcam[s.index as usize] = Some((e, s.planes));
 }
 
@@ -507,7 +507,7 @@ proptest! {
         for f in &flows_before { write_flow(&mut b, &mut r, f, &keys); }
         for e in &entries { write_entry(&mut b, &mut r, e); }
         if commit {
-            b.cmd(opcode::COMMIT, 0);
+            b.cmd(Opcode::Commit, 0);
             r.commit();
         }
         for f in &flows_after { write_flow(&mut b, &mut r, f, &keys); }
@@ -521,16 +521,16 @@ proptest! {
             let want = r.classify(&keys[i]);
             prop_assert_eq!(Expected::of(res), want, "key {} = {:?}", i, keys[i]);
             if want.kind == HitKind::Rule { tcam_hits[want.index as usize] += 1; }
-            globals[g::LOOKUPS as usize] += 1;
-            globals[match want.kind { HitKind::Flow => g::FLOW_HITS, HitKind::Rule => g::RULE_HITS, HitKind::Miss => g::MISSES } as usize] += 1;
-            globals[match want.action { Action::Deliver { .. } => g::DELIVERED, Action::Drop => g::DROPS, Action::SlowPath { .. } => g::SLOW_PATH } as usize] += 1;
-            globals[g::STALE_FLOWS as usize] += want.stale as u64;
+            globals[g::Lookups as usize] += 1;
+            globals[match want.kind { HitKind::Flow => g::FlowHits, HitKind::Rule => g::RuleHits, HitKind::Miss => g::Misses } as usize] += 1;
+            globals[match want.action { Action::Deliver { .. } => g::Delivered, Action::Drop => g::Drops, Action::SlowPath { .. } => g::SlowPath } as usize] += 1;
+            globals[g::StaleFlows as usize] += want.stale as u64;
         }
         for e in &entries {
-            prop_assert_eq!(b.counter(counter_space::TCAM, e.index).0, tcam_hits[e.index as usize]);
+            prop_assert_eq!(b.counter(CounterSpace::Tcam, e.index).0, tcam_hits[e.index as usize]);
         }
         for (i, &n) in globals.iter().enumerate() {
-            prop_assert_eq!(b.counter(counter_space::GLOBAL, i as u32).0, n, "global {}", i);
+            prop_assert_eq!(b.counter(CounterSpace::Global, i as u32).0, n, "global {}", i);
         }
     }
 
@@ -559,7 +559,7 @@ proptest! {
         r.commit();
         let at = at % keys.len();
         let mut mmio = vec![None; keys.len()];
-        mmio[at] = Some(Mmio::Write { addr: reg::CMD, data: field::CMD_OPCODE.put(opcode::COMMIT as u32) });
+        mmio[at] = Some(Mmio::Write { addr: reg::CMD, data: Cmd::new().with_opcode(Opcode::Commit).raw() });
         let got = stream(&mut b, &keys, &mmio);
         let commit_edge = got[at].0;
         for (i, (accepted, res)) in got.iter().enumerate() {
@@ -591,17 +591,9 @@ proptest! {
         let e = repl.entry();
         let mut mmio: Vec<Option<Mmio>> = Vec::new();
         let w = |addr, data| Some(Mmio::Write { addr, data });
-        for i in 0..KEY_WORDS as u32 {
-            mmio.push(w(reg::KEY + 4 * i, e.value[i as usize]));
-            mmio.push(w(reg::MASK + 4 * i, e.mask[i as usize]));
-        }
-        mmio.push(w(reg::SPORT_RANGE, e.sport.0 as u32 | (e.sport.1 as u32) << 16));
-        mmio.push(w(reg::DPORT_RANGE, e.dport.0 as u32 | (e.dport.1 as u32) << 16));
-        mmio.push(w(reg::PRIO, e.prio as u32));
-        mmio.push(w(reg::ACTION, e.action.encode()));
-        mmio.push(w(reg::PLANES, 1));
+        mmio.extend(e.staging(1).map(|(addr, data)| w(addr, data)));
         let at = mmio.len();
-        mmio.push(w(reg::CMD, field::CMD_OPCODE.put(opcode::TCAM_WRITE as u32) | index));
+        mmio.push(w(reg::CMD, Cmd::new().with_opcode(Opcode::TcamWrite).with_index(index).raw()));
         let before = r.clone();
         r.tcam[index as usize] = Some((e, 1));
         let got = stream(&mut b, &keys, &mmio);
@@ -632,8 +624,8 @@ proptest! {
         let mut states = vec![(0u64, r.clone())];
         for (n, (ix, planes)) in changes.iter().enumerate() {
             let i = table[ix.index(table.len())].index;
-            mmio.push(Some(Mmio::Write { addr: reg::PLANES, data: *planes as u32 }));
-            mmio.push(Some(Mmio::Write { addr: reg::CMD, data: field::CMD_OPCODE.put(opcode::TCAM_SET_PLANES as u32) | i }));
+            mmio.push(Some(Mmio::Write { addr: reg::PLANES, data: Planes::new().with_planes(*planes).raw() }));
+            mmio.push(Some(Mmio::Write { addr: reg::CMD, data: Cmd::new().with_opcode(Opcode::TcamSetPlanes).with_index(i).raw() }));
             if let Some((_, p)) = r.tcam[i as usize].as_mut() { *p = *planes; }
             states.push((2 * n as u64 + 1, r.clone()));
         }

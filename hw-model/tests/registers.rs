@@ -5,7 +5,8 @@ mod common;
 
 use common::{small, Bench};
 use gufc_hw_model::{Config, Model};
-use gufc_regmap::{device, field, opcode, reason_code, reg, REGISTERS};
+use gufc_regmap::word::{CapKey, CapMisc, Control, Status, Version};
+use gufc_regmap::{device, reg, Opcode, ReasonCode, REGISTERS};
 
 #[test]
 fn capability_registers_report_the_config() {
@@ -18,28 +19,25 @@ fn capability_registers_report_the_config() {
     };
     let mut b = Bench::new(cfg);
     assert_eq!(b.read(reg::ID), device::MAGIC);
+    let v = Version::from_raw(b.read(reg::VERSION));
     assert_eq!(
-        b.read(reg::VERSION),
-        device::VERSION_MAJOR << 16 | device::VERSION_MINOR
+        (v.major() as u32, v.minor() as u32),
+        (device::VERSION_MAJOR, device::VERSION_MINOR)
     );
     assert_eq!(b.read(reg::CAP_TCAM), 100);
     assert_eq!(b.read(reg::CAP_FLOW_BUCKETS), 32);
     assert_eq!(b.read(reg::CAP_FLOW_WAYS), 4);
-    let misc = b.read(reg::CAP_MISC);
-    assert_eq!(
-        field::CAP_MISC_CHANNELS.get(misc),
-        0,
-        "256 channels read as 0"
-    );
-    assert_eq!(field::CAP_MISC_LOCAL_ENTRIES.get(misc), 7);
-    assert_eq!(field::CAP_MISC_LATENCY.get(misc), 4);
-    assert_eq!(field::CAP_MISC_COUNTER_BITS.get(misc), 64);
-    let k = b.read(reg::CAP_KEY);
-    assert_eq!(k & 7, 7);
-    assert_eq!(field::CAP_KEY_KEY_WORDS.get(k), 10);
-    assert_eq!(field::CAP_KEY_PRIO_BITS.get(k), 16);
+    let misc = CapMisc::from_raw(b.read(reg::CAP_MISC));
+    assert_eq!(misc.channels(), 0, "256 channels read as 0");
+    assert_eq!(misc.local_entries(), 7);
+    assert_eq!(misc.latency(), 4);
+    assert_eq!(misc.counter_bits(), 64);
+    let k = CapKey::from_raw(b.read(reg::CAP_KEY));
+    assert!(k.ipv4() && k.ipv6() && k.port_ranges());
+    assert_eq!(k.key_words(), 10);
+    assert_eq!(k.prio_bits(), 16);
     let mut b = Bench::new(small());
-    assert_eq!(field::CAP_MISC_CHANNELS.get(b.read(reg::CAP_MISC)), 8);
+    assert_eq!(CapMisc::from_raw(b.read(reg::CAP_MISC)).channels(), 8);
 }
 
 #[test]
@@ -138,7 +136,7 @@ fn every_register_has_its_access_kind() {
                     let (reason, op, count, index) = b.error();
                     assert_eq!(
                         (reason, op, count, index),
-                        (reason_code::BAD_OFFSET, 0, 1, off),
+                        (ReasonCode::BadOffset, 0, 1, off),
                         "{}",
                         r.name
                     );
@@ -161,8 +159,8 @@ fn unmapped_offsets_read_zero_and_reject_writes() {
         assert_eq!(b.read(off), 0, "{off:#x}");
     }
     b.write(0x0FC, 1);
-    assert_eq!(b.error(), (reason_code::BAD_OFFSET, 0, 1, 0x0FC));
-    assert_eq!(field::STATUS_ERROR.get(b.status()), 1);
+    assert_eq!(b.error(), (ReasonCode::BadOffset, 0, 1, 0x0FC));
+    assert!(Status::from_raw(b.status()).error());
     // The port has 12 address bits: 0x1000 + SCRATCH is SCRATCH.
     b.write(0x1000 + reg::SCRATCH, 77);
     assert_eq!(b.read(reg::SCRATCH), 77);
@@ -171,26 +169,26 @@ fn unmapped_offsets_read_zero_and_reject_writes() {
 #[test]
 fn error_is_sticky_counts_and_clears() {
     let mut b = Bench::new(small());
-    b.cmd(0x7F, 5); // BAD_OPCODE
-    b.cmd(opcode::TCAM_READ, 1000); // BAD_INDEX
+    b.cmd_raw(0x7F, 5); // BAD_OPCODE
+    b.cmd(Opcode::TcamRead, 1000); // BAD_INDEX
     b.write(reg::ID, 0); // BAD_OFFSET
-    assert_eq!(b.error(), (reason_code::BAD_OPCODE, 0x7F, 3, 5));
-    assert_eq!(field::STATUS_ERROR.get(b.status()), 1);
+    assert_eq!(b.error(), (ReasonCode::BadOpcode, 0x7F, 3, 5));
+    assert!(Status::from_raw(b.status()).error());
     b.clear_error();
-    assert_eq!(b.error(), (0, 0, 0, 0));
-    assert_eq!(field::STATUS_ERROR.get(b.status()), 0);
-    b.cmd(opcode::TCAM_READ, 1000);
+    assert_eq!(b.error(), (ReasonCode::None, 0, 0, 0));
+    assert!(!Status::from_raw(b.status()).error());
+    b.cmd(Opcode::TcamRead, 1000);
     assert_eq!(
         b.error(),
-        (reason_code::BAD_INDEX, opcode::TCAM_READ, 1, 1000)
+        (ReasonCode::BadIndex, Opcode::TcamRead.bits(), 1, 1000)
     );
     // COUNT saturates at 0xFFFF.
     for _ in 0..70_000 {
-        b.cmd(0x7F, 0);
+        b.cmd_raw(0x7F, 0);
     }
     assert_eq!(
         b.error(),
-        (reason_code::BAD_INDEX, opcode::TCAM_READ, 0xFFFF, 1000)
+        (ReasonCode::BadIndex, Opcode::TcamRead.bits(), 0xFFFF, 1000)
     );
 }
 
@@ -226,17 +224,17 @@ fn reset_clears_everything_but_model_cycle() {
     );
     b.tcam_write(3, &e, 1);
     b.write(reg::SCRATCH, 9);
-    b.cmd(0x7F, 0);
-    b.cmd(opcode::COMMIT, 0);
-    b.cmd(opcode::PROBE, 0);
+    b.cmd_raw(0x7F, 0);
+    b.cmd(Opcode::Commit, 0);
+    b.cmd(Opcode::Probe, 0);
     let before = b.m.cycle();
-    b.write(reg::CONTROL, field::CONTROL_RESET.put(1));
+    b.put(Control::new().with_reset(true));
     assert_eq!(b.m.cycle(), before + 1);
     assert_eq!(b.read(reg::SCRATCH), 0);
     assert_eq!(b.status(), 0, "no error, no probe, plane 0, epoch 0");
-    assert_eq!(b.error(), (0, 0, 0, 0));
+    assert_eq!(b.error(), (ReasonCode::None, 0, 0, 0));
     assert_eq!(b.read(reg::PROBE_RESULT), 0);
-    b.cmd(opcode::TCAM_READ, 3);
+    b.cmd(Opcode::TcamRead, 3);
     assert_eq!(b.read(reg::PLANES), 0);
     assert_eq!(b.read(reg::MASK), 0);
     // CONTROL with RESET=0 does nothing.

@@ -1,13 +1,16 @@
 //! The flow-cache bucket hash. The hardware computes it in one cycle; the driver computes the
 //! same to place entries (see docs/architecture.md, "Flow cache").
 
-use crate::{hash, key, meta, Key, KEY_WORDS};
+use crate::{hash, key, word, Key, KEY_WORDS};
 
 /// Folds the flow key's words (META's locality bits cleared) into 32 bits.
 pub fn fold(words: &[u32; KEY_WORDS]) -> u32 {
-    let local = meta::SRC_LOCAL.mask() | meta::DST_LOCAL.mask();
     words.iter().enumerate().fold(0u32, |x, (i, &w)| {
-        let w = if i == key::META { w & !local } else { w };
+        let w = if i == key::META {
+            word::Meta::from_raw(w).without_locality().raw()
+        } else {
+            w
+        };
         x.rotate_left(hash::ROTATE) ^ w
     })
 }

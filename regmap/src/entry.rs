@@ -1,7 +1,8 @@
 //! A TCAM rule entry as the staging registers hold it, and its match semantics
-//! (docs/timing.md, "f2"). This is the plain definition; the model's index must agree with it.
+//! (docs/timing.md, "f2"). The model's index and the driver both use this definition.
 
-use crate::{meta, Action, Key, KEY_WORDS};
+use crate::word::{DportRange, Planes, Ports, Prio, SportRange};
+use crate::{reg, Action, Key, Register, KEY_WORDS};
 
 /// One TCAM entry: value/mask on every key bit, a range per port, priority and action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -18,6 +19,9 @@ pub struct TcamEntry {
     pub action: Action,
 }
 
+/// Register writes that stage one entry: KEY, MASK, both port ranges, PRIO, ACTION, PLANES.
+pub const STAGING_WRITES: usize = 2 * KEY_WORDS + 5;
+
 impl TcamEntry {
     /// An entry that matches every key.
     pub fn match_all(prio: u16, action: Action) -> TcamEntry {
@@ -33,13 +37,39 @@ impl TcamEntry {
 
     /// Does `key` (with its locality bits already computed) match this entry?
     pub fn matches(&self, key: &Key) -> bool {
-        let w = key.words();
-        (0..KEY_WORDS).all(|i| (w[i] ^ self.value[i]) & self.mask[i] == 0)
-            && (self.sport.0..=self.sport.1).contains(&key.sport)
-            && (self.dport.0..=self.dport.1).contains(&key.dport)
+        self.matches_words(&key.words())
     }
 
-    /// The META bits a key can carry; any other bit in value or mask is reserved.
-    pub const META_BITS: u32 =
-        meta::PROTO.mask() | meta::SRC_LOCAL.mask() | meta::DST_LOCAL.mask() | meta::IPV6.mask();
+    /// Does the key with words `w` (locality bits included) match this entry?
+    #[inline]
+    pub fn matches_words(&self, w: &[u32; KEY_WORDS]) -> bool {
+        let ports = Ports::from_raw(w[crate::key::PORTS]);
+        let (sport, dport) = (ports.sport(), ports.dport());
+        (0..KEY_WORDS).all(|i| (w[i] ^ self.value[i]) & self.mask[i] == 0)
+            && self.sport.0 <= sport
+            && sport <= self.sport.1
+            && self.dport.0 <= dport
+            && dport <= self.dport.1
+    }
+
+    /// The `(offset, value)` register writes after which TCAM_WRITE stores this entry with
+    /// plane bits `planes`, in register order.
+    pub fn staging(&self, planes: u8) -> [(u32, u32); STAGING_WRITES] {
+        fn put<R: Register>(v: R) -> (u32, u32) {
+            (R::OFFSET, v.into())
+        }
+        let mut out = [(0, 0); STAGING_WRITES];
+        for i in 0..KEY_WORDS {
+            out[i] = (reg::KEY + 4 * i as u32, self.value[i]);
+            out[KEY_WORDS + i] = (reg::MASK + 4 * i as u32, self.mask[i]);
+        }
+        out[2 * KEY_WORDS..].copy_from_slice(&[
+            put(SportRange::of(self.sport)),
+            put(DportRange::of(self.dport)),
+            put(Prio::new().with_prio(self.prio)),
+            put(self.action.encode()),
+            put(Planes::new().with_planes(planes)),
+        ]);
+        out
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::{action, key, meta, verdict};
+use crate::{key, word, DecodeError, Verdict};
 
 /// Words in a key or mask.
 pub const KEY_WORDS: usize = key::PORTS + 1;
@@ -58,11 +58,20 @@ impl Key {
         ip(self.dst, self.ipv6)
     }
 
-    pub fn meta(&self) -> u32 {
-        meta::PROTO.put(self.proto as u32)
-            | meta::SRC_LOCAL.put(self.src_local as u32)
-            | meta::DST_LOCAL.put(self.dst_local as u32)
-            | meta::IPV6.put(self.ipv6 as u32)
+    /// The META key word.
+    pub fn meta(&self) -> word::Meta {
+        word::Meta::new()
+            .with_proto(self.proto)
+            .with_src_local(self.src_local)
+            .with_dst_local(self.dst_local)
+            .with_ipv6(self.ipv6)
+    }
+
+    /// The PORTS key word.
+    pub fn ports(&self) -> word::Ports {
+        word::Ports::new()
+            .with_sport(self.sport)
+            .with_dport(self.dport)
     }
 
     pub fn words(&self) -> [u32; KEY_WORDS] {
@@ -71,8 +80,8 @@ impl Key {
             w[key::SRC0 + i] = (self.src >> (32 * i)) as u32;
             w[key::DST0 + i] = (self.dst >> (32 * i)) as u32;
         }
-        w[key::META] = self.meta();
-        w[key::PORTS] = self.sport as u32 | (self.dport as u32) << 16;
+        w[key::META] = self.meta().raw();
+        w[key::PORTS] = self.ports().raw();
         w
     }
 
@@ -83,16 +92,17 @@ impl Key {
             src |= (w[key::SRC0 + i] as u128) << (32 * i);
             dst |= (w[key::DST0 + i] as u128) << (32 * i);
         }
-        let m = w[key::META];
+        let m = word::Meta::from_raw(w[key::META]);
+        let p = word::Ports::from_raw(w[key::PORTS]);
         Key {
             src,
             dst,
-            ipv6: meta::IPV6.get(m) != 0,
-            src_local: meta::SRC_LOCAL.get(m) != 0,
-            dst_local: meta::DST_LOCAL.get(m) != 0,
-            proto: meta::PROTO.get(m) as u8,
-            sport: w[key::PORTS] as u16,
-            dport: (w[key::PORTS] >> 16) as u16,
+            ipv6: m.ipv6(),
+            src_local: m.src_local(),
+            dst_local: m.dst_local(),
+            proto: m.proto(),
+            sport: p.sport(),
+            dport: p.dport(),
         }
     }
 
@@ -159,34 +169,26 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn encode(self) -> u32 {
+    /// The action word.
+    pub fn encode(self) -> word::Action {
+        let w = word::Action::new();
         match self {
-            Action::Deliver { channel } => {
-                action::VERDICT.put(verdict::DELIVER as u32) | action::CHANNEL.put(channel as u32)
-            }
-            Action::Drop => action::VERDICT.put(verdict::DROP as u32),
-            Action::SlowPath { reason } => {
-                action::VERDICT.put(verdict::SLOW_PATH as u32) | action::REASON.put(reason as u32)
-            }
+            Action::Deliver { channel } => w.with_verdict(Verdict::Deliver).with_channel(channel),
+            Action::Drop => w.with_verdict(Verdict::Drop),
+            Action::SlowPath { reason } => w.with_verdict(Verdict::SlowPath).with_reason(reason),
         }
     }
 
-    /// Decodes an action word; `None` for a reserved verdict or reserved bits.
-    pub fn decode(w: u32) -> Option<Action> {
-        let known = action::VERDICT.mask() | action::CHANNEL.mask() | action::REASON.mask();
-        if w & !known != 0 {
-            return None;
-        }
-        match action::VERDICT.get(w) as u8 {
-            verdict::DELIVER => Some(Action::Deliver {
-                channel: action::CHANNEL.get(w) as u8,
-            }),
-            verdict::DROP => Some(Action::Drop),
-            verdict::SLOW_PATH => Some(Action::SlowPath {
-                reason: action::REASON.get(w) as u8,
-            }),
-            _ => None,
-        }
+    /// Decodes an action word; a reserved verdict or reserved bits are an error naming them.
+    pub fn decode(w: word::Action) -> Result<Action, DecodeError> {
+        let w = word::Action::decode(w.raw())?;
+        Ok(match w.verdict()? {
+            Verdict::Deliver => Action::Deliver {
+                channel: w.channel(),
+            },
+            Verdict::Drop => Action::Drop,
+            Verdict::SlowPath => Action::SlowPath { reason: w.reason() },
+        })
     }
 }
 

@@ -3,16 +3,21 @@
 //!
 //! Everything here is generated from `regmap.toml` or derived from it, so the RTL
 //! (`rtl/gufc_regs.vh`), the docs (`docs/registers.md`) and the Rust side cannot drift apart.
+//! Every hardware word has one codec type in [`word`] (named fields, enumerated fields as
+//! Rust enums such as [`Opcode`] or [`HitKind`]); driver, model and tests all go through it.
 
 mod bucket;
+mod decode;
 mod entry;
 mod flowkey;
 mod pins;
+mod words;
 
 pub use bucket::{bucket_pair, buckets_of_fold, fold};
-pub use entry::TcamEntry;
+pub use decode::{DecodeError, Problem};
+pub use entry::{TcamEntry, STAGING_WRITES};
 pub use flowkey::{Action, Key, KEY_WORDS};
-pub use pins::{CycleIn, CycleOut, HitKind, KeyIn, LookupResult, Mmio};
+pub use pins::{CycleIn, CycleOut, KeyIn, LookupResult, Mmio};
 
 include!(concat!(env!("OUT_DIR"), "/regmap.rs"));
 
@@ -20,6 +25,17 @@ include!(concat!(env!("OUT_DIR"), "/regmap.rs"));
 pub const VERILOG_HEADER: &str = include_str!(concat!(env!("OUT_DIR"), "/gufc_regs.vh"));
 /// The register reference generated from `regmap.toml`; `docs/registers.md` must equal it.
 pub const REGISTERS_MD: &str = include_str!(concat!(env!("OUT_DIR"), "/registers.md"));
+
+/// A register with a codec type in [`word`]: the type knows its offset, so a value can only be
+/// read from and written to its own register.
+pub trait Register: Copy + Into<u32> {
+    /// The register's name in regmap.toml.
+    const NAME: &'static str;
+    /// Byte offset in BAR0.
+    const OFFSET: u32;
+    /// The value as read, unchecked (enumerated fields are checked by their getters).
+    fn from_raw(raw: u32) -> Self;
+}
 
 /// A bit field of a 32-bit word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,9 +131,4 @@ pub fn register_named(name: &str) -> Option<(&'static RegInfo, u32)> {
         .iter()
         .find(|r| r.name.eq_ignore_ascii_case(base))?;
     (idx < r.count).then(|| (r, r.offset + idx * r.stride))
-}
-
-/// The name of value `v` in a generated enumeration table such as [`opcode::ALL`].
-pub fn name_of(table: &[(&'static str, u8, &'static str)], v: u8) -> Option<&'static str> {
-    table.iter().find(|e| e.1 == v).map(|e| e.0)
 }

@@ -2,7 +2,7 @@
 //! Verilated RTL both take a [`CycleIn`] and give a [`CycleOut`] per rising edge, so the
 //! driver's simulation backends and the lockstep comparison share one vocabulary.
 
-use crate::{Action, Key};
+use crate::{Action, HitKind, Key};
 
 /// A register access on the MMIO port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,14 +38,6 @@ impl Default for CycleIn {
             res_ready: true,
         }
     }
-}
-
-/// Which stage decided a packet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum HitKind {
-    Miss,
-    Flow,
-    Rule,
 }
 
 /// One classification result as it leaves the device.

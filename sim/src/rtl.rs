@@ -3,7 +3,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use gufc_regmap::{action, device, kind, Action, CycleIn, CycleOut, HitKind, LookupResult, Mmio};
+use gufc_regmap::{device, word, Action, CycleIn, CycleOut, HitKind, LookupResult, Mmio};
 
 use crate::ffi::{self, Instance, RtlIo};
 use crate::Config;
@@ -169,19 +169,16 @@ impl Rtl {
 }
 
 /// The result on the `res_*` ports. Panics on encodings the RTL must never produce (verdict 3,
-/// kind 3), so a broken RTL cannot pass as a plausible result.
+/// kind 3), naming them, so a broken RTL cannot pass as a plausible result.
 fn result_of(io: &RtlIo) -> LookupResult {
-    let word = action::VERDICT.put(io.res_verdict)
-        | action::CHANNEL.put(io.res_channel)
-        | action::REASON.put(io.res_reason);
-    let action = Action::decode(word)
-        .unwrap_or_else(|| panic!("RTL result has a reserved verdict {}", io.res_verdict));
-    let kind = match io.res_kind as u8 {
-        kind::MISS => HitKind::Miss,
-        kind::FLOW => HitKind::Flow,
-        kind::RULE => HitKind::Rule,
-        k => panic!("RTL result has a reserved kind {k}"),
-    };
+    // The res_verdict/channel/reason ports are the action word's fields.
+    use word::Action as A;
+    let raw = A::VERDICT.put(io.res_verdict)
+        | A::CHANNEL.put(io.res_channel)
+        | A::REASON.put(io.res_reason);
+    let action = Action::decode(A::from_raw(raw)).unwrap_or_else(|e| panic!("RTL result: {e}"));
+    let kind = HitKind::from_bits(io.res_kind)
+        .unwrap_or_else(|| panic!("RTL result has an undefined kind {}", io.res_kind));
     LookupResult {
         action,
         kind,

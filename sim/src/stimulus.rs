@@ -9,9 +9,13 @@
 
 use std::collections::VecDeque;
 
+use gufc_regmap::word::{
+    self, Cmd, Control, DportRange, FlowFlags, FlowInterest, Meta, PktFlags, Planes, Ports,
+    SportRange, TcpFlags,
+};
 use gufc_regmap::{
-    action, bucket_pair, counter_space, field, interest_mode, key, meta, opcode, reg, verdict,
-    CycleIn, Key, KeyIn, Mmio, KEY_WORDS, REGISTERS,
+    bucket_pair, key, reg, CounterSpace, CycleIn, InterestMode, Key, KeyIn, Mmio, Opcode, Register,
+    Verdict, KEY_WORDS, REGISTERS,
 };
 
 use crate::Config;
@@ -69,6 +73,12 @@ fn prefix(len: u32, width: u32) -> u128 {
     } else {
         ones & !(ones >> len)
     }
+}
+
+/// One reserved bit of the META key word, at random.
+fn meta_reserved_bit(rng: &mut Rng) -> u32 {
+    let first = Meta::RESERVED.trailing_zeros();
+    1 << (first + rng.below(32 - first))
 }
 
 fn addr_words(a: u128) -> [u32; 4] {
@@ -288,11 +298,14 @@ impl Stimulus {
 
     /// TCP flags of a packet: mostly plain segments, often SYN/FIN/RST (alone or with others).
     fn tcp_flags(&mut self) -> u8 {
-        const FIN: u8 = 0x01;
-        const SYN: u8 = 0x02;
-        const RST: u8 = 0x04;
-        const PSH: u8 = 0x08;
-        const ACK: u8 = 0x10;
+        const fn flag(f: TcpFlags) -> u8 {
+            f.raw() as u8
+        }
+        const FIN: u8 = flag(TcpFlags::new().with_fin(true));
+        const SYN: u8 = flag(TcpFlags::new().with_syn(true));
+        const RST: u8 = flag(TcpFlags::new().with_rst(true));
+        const PSH: u8 = flag(TcpFlags::new().with_psh(true));
+        const ACK: u8 = flag(TcpFlags::new().with_ack(true));
         let any = self.rng.below(256) as u8;
         self.rng.pick(&[
             0,
@@ -311,21 +324,22 @@ impl Stimulus {
     /// A FLOW_INTEREST word: each mode, SAMPLE periods small enough to trigger under traffic,
     /// and sometimes an invalid word (mode 4..7, a reserved bit, SAMPLE with PERIOD 0).
     fn interest(&mut self) -> u32 {
-        let mode = |m: u8| field::FLOW_INTEREST_MODE.put(m as u32);
-        let period = |p: u32| field::FLOW_INTEREST_PERIOD.put(p);
+        let mode = |m: InterestMode| FlowInterest::new().with_mode(m);
+        let period = |p: u32| FlowInterest::PERIOD.put(p);
         match self.rng.below(100) {
-            0..=29 => mode(interest_mode::NONE),
-            30..=44 => mode(interest_mode::EVERY_PACKET),
-            45..=64 => mode(interest_mode::TCP_CTRL) | period(self.rng.below(3)),
-            65..=84 => mode(interest_mode::SAMPLE) | period(1 + self.rng.below(4)),
-            85..=89 => mode(interest_mode::SAMPLE) | period(1 + self.rng.below(0xFFFF)),
-            90..=92 => mode(4 + self.rng.below(4) as u8) | period(self.rng.below(4)),
+            0..=29 => mode(InterestMode::None).raw(),
+            30..=44 => mode(InterestMode::EveryPacket).raw(),
+            45..=64 => mode(InterestMode::TcpCtrl).raw() | period(self.rng.below(3)),
+            65..=84 => mode(InterestMode::Sample).raw() | period(1 + self.rng.below(4)),
+            85..=89 => mode(InterestMode::Sample).raw() | period(1 + self.rng.below(0xFFFF)),
+            // Undefined modes, written raw.
+            90..=92 => FlowInterest::MODE.put(4 + self.rng.below(4)) | period(self.rng.below(4)),
             93..=96 => {
-                let m = self.rng.below(4) as u8;
+                let m = InterestMode::ALL[self.rng.below(4) as usize];
                 let reserved = self.rng.pick(&[3, 8, 15]);
-                mode(m) | period(1) | 1 << reserved
+                mode(m).raw() | period(1) | 1 << reserved
             }
-            _ => mode(interest_mode::SAMPLE),
+            _ => mode(InterestMode::Sample).raw(),
         }
     }
 
@@ -345,51 +359,61 @@ impl Stimulus {
         self.queue.push_back(Mmio::Read { addr });
     }
 
-    fn cmd(&mut self, op: u8, index: u32) {
-        self.w(
-            reg::CMD,
-            field::CMD_OPCODE.put(op as u32) | field::CMD_INDEX.put(index),
-        );
+    /// Writes a register through its codec type.
+    fn put<R: Register>(&mut self, v: R) {
+        self.w(R::OFFSET, v.into());
+    }
+
+    fn cmd(&mut self, op: Opcode, index: u32) {
+        self.put(Cmd::new().with_opcode(op).with_index(index));
+    }
+
+    /// A command with any opcode, defined or not.
+    fn cmd_raw(&mut self, op: u32, index: u32) {
+        self.w(reg::CMD, Cmd::OPCODE.put(op) | Cmd::INDEX.put(index));
     }
 
     /// An index below `n` most of the time, sometimes at or beyond it.
     fn index(&mut self, n: u32) -> u32 {
         match self.rng.below(100) {
             0..=2 => n + self.rng.below(4),
-            3 => self.rng.below(1 << 24),
+            3 => self.rng.below(1 << Cmd::INDEX.width),
             _ => self.rng.below(n),
         }
     }
 
     fn valid_action(&mut self) -> u32 {
+        let deliver = word::Action::new().with_verdict(Verdict::Deliver);
         let act = match self.rng.below(3) {
-            0 => {
-                action::VERDICT.put(verdict::DELIVER as u32)
-                    | action::CHANNEL.put(self.rng.below(self.cfg.channels))
-            }
-            1 => action::VERDICT.put(verdict::DROP as u32),
+            0 => deliver.with_channel(self.rng.below(self.cfg.channels) as u8),
+            1 => word::Action::new().with_verdict(Verdict::Drop),
             _ => {
                 let any = self.rng.below(256);
-                action::VERDICT.put(verdict::SLOW_PATH as u32)
-                    | action::REASON.put(self.rng.pick(&[2, 16, 17, any]))
+                let reason = self.rng.pick(&[2, 16, 17, any]) as u8;
+                word::Action::new()
+                    .with_verdict(Verdict::SlowPath)
+                    .with_reason(reason)
             }
         };
         if self.rng.chance(30) {
-            // Invalid: reserved verdict, channel out of range or reserved bits.
+            // Invalid: reserved verdict, channel out of range or reserved bits (written raw).
             match self.rng.below(3) {
-                0 => act | action::VERDICT.put(3),
-                1 => {
-                    action::VERDICT.put(verdict::DELIVER as u32)
-                        | action::CHANNEL.put(self.cfg.channels + self.rng.below(4))
+                0 => act.raw() | word::Action::VERDICT.put(3),
+                1 => deliver
+                    .with_channel((self.cfg.channels + self.rng.below(4)) as u8)
+                    .raw(),
+                _ => {
+                    act.raw()
+                        | 1 << (word::Action::VERDICT.width + self.rng.below(6))
+                        | (self.rng.chance(500) as u32) << 31
                 }
-                _ => act | 1 << (2 + self.rng.below(6)) | (self.rng.chance(500) as u32) << 31,
             }
         } else {
-            act
+            act.raw()
         }
     }
 
-    fn port_range(&mut self, p: u16) -> u32 {
+    fn port_range(&mut self, p: u16) -> (u16, u16) {
         let (lo, hi) = match self.rng.below(100) {
             0..=44 => (0, u16::MAX),
             45..=69 => (p, p),
@@ -399,13 +423,13 @@ impl Stimulus {
             ),
             _ => (p.saturating_add(1).max(1), p.saturating_sub(1)),
         };
-        lo as u32 | (hi as u32) << 16
+        (lo, hi)
     }
 
     /// Queues the next macro operation.
     fn plan(&mut self) {
         if self.rng.below(20_000) < self.reset_rate {
-            self.w(reg::CONTROL, field::CONTROL_RESET.put(1));
+            self.put(Control::new().with_reset(true));
             self.plane = 0;
             self.flows.clear();
             return;
@@ -430,16 +454,16 @@ impl Stimulus {
                 let planes = self.planes();
                 self.w(reg::PLANES, planes);
                 let i = self.index(self.cfg.tcam_entries);
-                self.cmd(opcode::TCAM_SET_PLANES, i);
+                self.cmd(Opcode::TcamSetPlanes, i);
             }
             Op::Commit => {
                 let i = self.rng.u32() & 0xFF_FFFF;
-                self.cmd(opcode::COMMIT, i);
+                self.cmd(Opcode::Commit, i);
                 self.plane ^= 1;
             }
             Op::TcamRead => {
                 let i = self.index(self.cfg.tcam_entries);
-                self.cmd(opcode::TCAM_READ, i);
+                self.cmd(Opcode::TcamRead, i);
                 for _ in 0..self.rng.below(4) {
                     let a = self.rng.pick(&[
                         reg::KEY,
@@ -460,7 +484,7 @@ impl Stimulus {
             Op::FlowWrite => self.flow_write(),
             Op::FlowRead => {
                 let s = self.flow_slot();
-                self.cmd(opcode::FLOW_READ, s);
+                self.cmd(Opcode::FlowRead, s);
                 for a in [
                     reg::FLOW_STATE,
                     reg::FLOW_LAST_HIT,
@@ -479,7 +503,7 @@ impl Stimulus {
             }
             Op::FlowClear => {
                 let s = self.flow_slot();
-                self.cmd(opcode::FLOW_CLEAR, s);
+                self.cmd(Opcode::FlowClear, s);
             }
             Op::FlowMove => {
                 let src = self.flow_slot();
@@ -491,18 +515,18 @@ impl Stimulus {
                     self.index(self.cfg.flow_entries())
                 };
                 self.w(reg::CMD_ARG, dst);
-                self.cmd(opcode::FLOW_MOVE, src);
+                self.cmd(Opcode::FlowMove, src);
                 self.flows.push(dst);
             }
             Op::FlowTouch => {
                 let s = self.flow_slot();
-                self.cmd(opcode::FLOW_TOUCH, s);
+                self.cmd(Opcode::FlowTouch, s);
             }
             Op::SetInterest => {
                 let i = self.interest();
                 self.w(reg::FLOW_INTEREST, i);
                 let s = self.flow_slot();
-                self.cmd(opcode::FLOW_SET_INTEREST, s);
+                self.cmd(Opcode::FlowSetInterest, s);
                 if self.rng.chance(300) {
                     self.r(reg::FLOW_INTEREST);
                 }
@@ -514,21 +538,22 @@ impl Stimulus {
                 } else {
                     self.rng.below(4)
                 };
-                let size = match space as u8 {
-                    counter_space::TCAM => self.cfg.tcam_entries,
-                    counter_space::FLOW => self.cfg.flow_entries(),
-                    counter_space::CHANNEL => self.cfg.channels,
-                    _ => 8,
+                let space_kind = CounterSpace::from_bits(space);
+                let size = match space_kind {
+                    Some(CounterSpace::Tcam) => self.cfg.tcam_entries,
+                    Some(CounterSpace::Flow) => self.cfg.flow_entries(),
+                    Some(CounterSpace::Channel) => self.cfg.channels,
+                    Some(CounterSpace::Global) | None => 8,
                 };
-                let i = match space as u8 {
-                    counter_space::FLOW if self.rng.chance(600) && !self.flows.is_empty() => {
+                let i = match space_kind {
+                    Some(CounterSpace::Flow) if self.rng.chance(600) && !self.flows.is_empty() => {
                         self.flow_slot()
                     }
                     _ => self.index(size),
                 };
                 self.w(reg::CMD_ARG, space);
                 if op == Op::CntRead {
-                    self.cmd(opcode::CNT_READ, i);
+                    self.cmd(Opcode::CntRead, i);
                     for a in [
                         reg::CNT_PKTS_LO,
                         reg::CNT_PKTS_HI,
@@ -538,7 +563,7 @@ impl Stimulus {
                         self.r(a);
                     }
                 } else {
-                    self.cmd(opcode::CNT_CLEAR, i);
+                    self.cmd(Opcode::CntClear, i);
                 }
             }
             Op::Probe => {
@@ -551,14 +576,15 @@ impl Stimulus {
                 let len = self.rng.u32();
                 self.w(reg::PKT_LEN, len);
                 if self.rng.chance(700) {
-                    // FLAGS and, sometimes, bits beyond it (ignored).
-                    let f = self.tcp_flags() as u32 | (self.rng.chance(100) as u32) << 8;
-                    self.w(reg::PKT_FLAGS, f);
+                    // FLAGS and, sometimes, a reserved bit beyond it (ignored).
+                    let f = PktFlags::new().with_flags(self.tcp_flags());
+                    let reserved = (self.rng.chance(100) as u32) << PktFlags::FLAGS.width;
+                    self.w(reg::PKT_FLAGS, f.raw() | reserved);
                 }
                 let i = self.rng.below(4);
-                self.cmd(opcode::PROBE, i);
+                self.cmd(Opcode::Probe, i);
                 if self.rng.chance(300) {
-                    self.cmd(opcode::PROBE, 0);
+                    self.cmd(Opcode::Probe, 0);
                 }
                 self.r(reg::STATUS);
                 for _ in 0..self.rng.below(6) {
@@ -588,11 +614,10 @@ impl Stimulus {
                 };
                 let mut d = self.rng.u32();
                 if a == reg::CONTROL {
-                    d &= !field::CONTROL_RESET.mask();
+                    d = Control::from_raw(d).with_reset(false).raw();
                 }
                 if a == reg::CMD {
-                    d = field::CMD_OPCODE.put(self.rng.pick(&[0, 5, 0x15, 0x41, 0xFF]))
-                        | (d & 0xFF_FFFF);
+                    d = Cmd::OPCODE.set(d, self.rng.pick(&[0, 5, 0x15, 0x41, 0xFF]));
                 }
                 self.w(a, d);
                 self.r(reg::ERROR);
@@ -614,12 +639,13 @@ impl Stimulus {
                     .rng
                     .pick(&[0x00, 0x05, 0x0F, 0x16, 0x21, 0x32, 0x41, 0xFF]);
                 let i = self.rng.u32();
-                self.cmd(op, i & 0xFF_FFFF);
+                self.cmd_raw(op, i);
                 self.r(reg::ERROR);
             }
         }
     }
 
+    /// A PLANES word, sometimes with a reserved bit set.
     fn planes(&mut self) -> u32 {
         let p = match self.rng.below(10) {
             0..=4 => 3,
@@ -627,8 +653,10 @@ impl Stimulus {
             8 => 1 << (self.plane ^ 1),
             _ => 0,
         };
+        let p = Planes::new().with_planes(p).raw();
+        let width = Planes::PLANES.width;
         if self.rng.chance(30) {
-            p | 1 << (2 + self.rng.below(30))
+            p | 1 << (width + self.rng.below(32 - width))
         } else {
             p
         }
@@ -647,23 +675,23 @@ impl Stimulus {
         let mut mask = [0u32; KEY_WORDS];
         mask[key::SRC0..key::SRC0 + 4].copy_from_slice(&addr_words(src_mask));
         mask[key::DST0..key::DST0 + 4].copy_from_slice(&addr_words(dst_mask));
-        let mut m = 0;
+        let mut m = Meta::new();
         if self.rng.chance(600) {
-            m |= meta::PROTO.mask();
+            m = m.with_proto(u8::MAX);
         }
         if self.rng.chance(800) {
-            m |= meta::IPV6.mask();
+            m = m.with_ipv6(true);
         }
         if self.rng.chance(200) {
-            m |= meta::SRC_LOCAL.mask();
+            m = m.with_src_local(true);
         }
         if self.rng.chance(200) {
-            m |= meta::DST_LOCAL.mask();
+            m = m.with_dst_local(true);
         }
-        mask[key::META] = m;
+        mask[key::META] = m.raw();
         mask[key::PORTS] = match self.rng.below(10) {
-            0 => 0xFFFF,
-            1 => 0xFFFF_0000,
+            0 => Ports::new().with_sport(u16::MAX).raw(),
+            1 => Ports::new().with_dport(u16::MAX).raw(),
             _ => 0,
         };
         let words = k.words();
@@ -676,7 +704,7 @@ impl Stimulus {
             value[i] |= !mask[i] & (1 << self.rng.below(32));
         }
         if self.rng.chance(20) {
-            let bit = 1 << (11 + self.rng.below(21));
+            let bit = meta_reserved_bit(&mut self.rng);
             if self.rng.chance(500) {
                 value[key::META] |= bit;
             } else {
@@ -692,8 +720,8 @@ impl Stimulus {
         }
         let sr = self.port_range(k.sport);
         let dr = self.port_range(k.dport);
-        self.w(reg::SPORT_RANGE, sr);
-        self.w(reg::DPORT_RANGE, dr);
+        self.put(SportRange::of(sr));
+        self.put(DportRange::of(dr));
         let prio = if self.rng.chance(700) {
             self.rng.below(6)
         } else {
@@ -705,7 +733,7 @@ impl Stimulus {
         let planes = self.planes();
         self.w(reg::PLANES, planes);
         let i = self.index(self.cfg.tcam_entries);
-        self.cmd(opcode::TCAM_WRITE, i);
+        self.cmd(Opcode::TcamWrite, i);
     }
 
     fn flow_write(&mut self) {
@@ -714,16 +742,17 @@ impl Stimulus {
         k.dst_local = self.rng.chance(200);
         let mut words = k.words();
         if self.rng.chance(20) {
-            words[key::META] |= 1 << (11 + self.rng.below(21));
+            words[key::META] |= meta_reserved_bit(&mut self.rng);
         }
         for (i, w) in words.iter().enumerate() {
             self.w(reg::KEY + 4 * i as u32, *w);
         }
         let act = self.valid_action();
         self.w(reg::ACTION, act);
-        let mut flags = self.rng.chance(300) as u32;
+        let mut flags = FlowFlags::new().with_pinned(self.rng.chance(300)).raw();
         if self.rng.chance(30) {
-            flags |= 1 << (1 + self.rng.below(31));
+            let width = FlowFlags::PINNED.width;
+            flags |= 1 << (width + self.rng.below(32 - width));
         }
         self.w(reg::FLOW_FLAGS, flags);
         if self.rng.chance(850) {
@@ -739,7 +768,7 @@ impl Stimulus {
         } else {
             self.index(self.cfg.flow_entries())
         };
-        self.cmd(opcode::FLOW_WRITE, slot);
+        self.cmd(Opcode::FlowWrite, slot);
         self.flows.push(slot);
         if self.flows.len() > 64 {
             self.flows.remove(0);
@@ -767,18 +796,18 @@ impl Stimulus {
             self.w(reg::KEY + 4 * (key::SRC0 + i) as u32, aw[i]);
             self.w(reg::MASK + 4 * (key::SRC0 + i) as u32, mw[i]);
         }
-        let mut meta_word = meta::IPV6.put(k.ipv6 as u32);
+        let mut meta_word = Meta::new().with_ipv6(k.ipv6).raw();
         if self.rng.chance(100) {
-            meta_word ^= meta::IPV6.mask();
+            meta_word ^= Meta::IPV6.mask();
         }
         if self.rng.chance(100) {
-            meta_word |= self.rng.u32() & !meta::IPV6.mask();
+            meta_word |= self.rng.u32() & !Meta::IPV6.mask();
         }
         self.w(reg::KEY + 4 * key::META as u32, meta_word);
         let valid = if self.rng.chance(850) { 1 } else { 0 } | (self.rng.chance(100) as u32) << 1;
         self.w(reg::CMD_ARG, valid);
         let i = self.index(self.cfg.local_entries);
-        self.cmd(opcode::LOCAL_WRITE, i);
+        self.cmd(Opcode::LocalWrite, i);
     }
 }
 
@@ -802,7 +831,10 @@ pub fn bench_program(cfg: &Config, seed: u64, traffic_cycles: usize) -> Vec<Cycl
         s.tcam_write();
         // Keep every rule valid and live so the whole TCAM takes part in each lookup.
         if let Some(Mmio::Write { data, .. }) = s.queue.back_mut() {
-            *data = field::CMD_OPCODE.put(opcode::TCAM_WRITE as u32) | field::CMD_INDEX.put(i);
+            *data = Cmd::new()
+                .with_opcode(Opcode::TcamWrite)
+                .with_index(i)
+                .raw();
         }
         flush(&mut s, &mut out);
     }

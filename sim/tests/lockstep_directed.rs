@@ -7,9 +7,10 @@
 mod common;
 
 use common::lockstep::{run, Fixed};
+use gufc_regmap::word::{Cmd, FlowFlags, FlowInterest, TcpFlags};
 use gufc_regmap::{
-    bucket_pair, counter_space, field, interest_mode, opcode, reg, Action, CycleIn, Key, KeyIn,
-    Mmio, TcamEntry,
+    bucket_pair, reg, Action, CounterSpace, CycleIn, InterestMode, Key, KeyIn, Mmio, Opcode,
+    Register, TcamEntry,
 };
 use gufc_sim::{Config, Rtl};
 
@@ -72,11 +73,13 @@ impl Prog {
         }
     }
 
-    fn cmd(&mut self, op: u8, index: u32) {
-        self.w(
-            reg::CMD,
-            field::CMD_OPCODE.put(op as u32) | field::CMD_INDEX.put(index),
-        );
+    /// Writes a register through its codec type.
+    fn put<R: Register>(&mut self, v: R) {
+        self.w(R::OFFSET, v.into());
+    }
+
+    fn cmd(&mut self, op: Opcode, index: u32) {
+        self.put(Cmd::new().with_opcode(op).with_index(index));
     }
 
     fn stage(&mut self, base: u32, words: &[u32]) {
@@ -85,33 +88,23 @@ impl Prog {
         }
     }
 
-    fn rule(&mut self, index: u32, e: &TcamEntry, planes: u32) {
-        self.stage(reg::KEY, &e.value);
-        self.stage(reg::MASK, &e.mask);
-        self.w(
-            reg::SPORT_RANGE,
-            e.sport.0 as u32 | (e.sport.1 as u32) << 16,
-        );
-        self.w(
-            reg::DPORT_RANGE,
-            e.dport.0 as u32 | (e.dport.1 as u32) << 16,
-        );
-        self.w(reg::PRIO, e.prio as u32);
-        self.w(reg::ACTION, e.action.encode());
-        self.w(reg::PLANES, planes);
-        self.cmd(opcode::TCAM_WRITE, index);
+    fn rule(&mut self, index: u32, e: &TcamEntry, planes: u8) {
+        for (addr, data) in e.staging(planes) {
+            self.w(addr, data);
+        }
+        self.cmd(Opcode::TcamWrite, index);
     }
 
     fn flow(&mut self, slot: u32, k: &Key, a: Action, pinned: bool) {
         self.stage(reg::KEY, &k.words());
-        self.w(reg::ACTION, a.encode());
-        self.w(reg::FLOW_FLAGS, pinned as u32);
-        self.cmd(opcode::FLOW_WRITE, slot);
+        self.put(a.encode());
+        self.put(FlowFlags::new().with_pinned(pinned));
+        self.cmd(Opcode::FlowWrite, slot);
     }
 
-    fn counter(&mut self, space: u8, index: u32) {
-        self.w(reg::CMD_ARG, space as u32);
-        self.cmd(opcode::CNT_READ, index);
+    fn counter(&mut self, space: CounterSpace, index: u32) {
+        self.w(reg::CMD_ARG, space.into());
+        self.cmd(Opcode::CntRead, index);
         for a in [
             reg::CNT_PKTS_LO,
             reg::CNT_PKTS_HI,
@@ -123,7 +116,7 @@ impl Prog {
     }
 
     fn flow_state(&mut self, slot: u32) {
-        self.cmd(opcode::FLOW_READ, slot);
+        self.cmd(Opcode::FlowRead, slot);
         for a in [
             reg::FLOW_STATE,
             reg::FLOW_LAST_HIT,
@@ -182,11 +175,11 @@ fn flow_commands_on_the_counting_edge() {
         for round in 0..6 {
             p.idle(round);
             p.flow_state(sa);
-            p.cmd(opcode::FLOW_TOUCH, sa);
-            p.counter(counter_space::FLOW, sa);
-            p.w(reg::CMD_ARG, counter_space::FLOW as u32);
-            p.cmd(opcode::CNT_CLEAR, sa);
-            p.counter(counter_space::FLOW, sa);
+            p.cmd(Opcode::FlowTouch, sa);
+            p.counter(CounterSpace::Flow, sa);
+            p.w(reg::CMD_ARG, CounterSpace::Flow as u32);
+            p.cmd(Opcode::CntClear, sa);
+            p.counter(CounterSpace::Flow, sa);
             // Move away and back: the source's same-edge increment lands on the empty source.
             let other = if cfg.flow_ways > 1 {
                 p.slot(&a, false, 1)
@@ -195,22 +188,22 @@ fn flow_commands_on_the_counting_edge() {
             };
             if other != sa {
                 p.w(reg::CMD_ARG, other);
-                p.cmd(opcode::FLOW_MOVE, sa);
-                p.counter(counter_space::FLOW, sa);
-                p.counter(counter_space::FLOW, other);
+                p.cmd(Opcode::FlowMove, sa);
+                p.counter(CounterSpace::Flow, sa);
+                p.counter(CounterSpace::Flow, other);
                 p.flow_state(other);
                 p.w(reg::CMD_ARG, sa);
-                p.cmd(opcode::FLOW_MOVE, other);
-                p.counter(counter_space::FLOW, other);
+                p.cmd(Opcode::FlowMove, other);
+                p.counter(CounterSpace::Flow, other);
                 p.flow_state(sa);
             }
-            p.cmd(opcode::COMMIT, 0);
+            p.cmd(Opcode::Commit, 0);
             p.idle(3);
             p.flow_state(sa);
             p.flow(sa, &a, Action::Drop, round % 2 == 1);
-            p.counter(counter_space::FLOW, sa);
-            p.cmd(opcode::FLOW_CLEAR, sa);
-            p.counter(counter_space::FLOW, sa);
+            p.counter(CounterSpace::Flow, sa);
+            p.cmd(Opcode::FlowClear, sa);
+            p.counter(CounterSpace::Flow, sa);
             p.flow(sa, &a, Action::Deliver { channel: 0 }, false);
             p.traffic = if round % 2 == 0 { vec![a, b] } else { vec![a] };
             p.flow(sb, &b, Action::Drop, true);
@@ -231,15 +224,15 @@ fn flow_commands_on_the_counting_edge() {
 /// the state read afterwards, with no later hit to mask it.
 #[test]
 fn command_on_the_edge_of_the_last_hit() {
-    let commands: &[(u8, bool)] = &[
-        (opcode::FLOW_READ, false),
-        (opcode::FLOW_MOVE, false),
-        (opcode::FLOW_CLEAR, false),
-        (opcode::FLOW_WRITE, false),
-        (opcode::FLOW_TOUCH, false),
-        (opcode::CNT_CLEAR, false),
-        (opcode::TCAM_WRITE, true),
-        (opcode::CNT_CLEAR, true),
+    let commands: &[(Opcode, bool)] = &[
+        (Opcode::FlowRead, false),
+        (Opcode::FlowMove, false),
+        (Opcode::FlowClear, false),
+        (Opcode::FlowWrite, false),
+        (Opcode::FlowTouch, false),
+        (Opcode::CntClear, false),
+        (Opcode::TcamWrite, true),
+        (Opcode::CntClear, true),
     ];
     for cfg in configs() {
         let mut p = Prog::new(cfg.clone());
@@ -260,10 +253,10 @@ fn command_on_the_edge_of_the_last_hit() {
                 }
                 // Stage what the command needs before the burst.
                 match op {
-                    opcode::FLOW_MOVE => p.w(reg::CMD_ARG, other),
-                    opcode::CNT_CLEAR if on_rule => p.w(reg::CMD_ARG, counter_space::TCAM as u32),
-                    opcode::CNT_CLEAR => p.w(reg::CMD_ARG, counter_space::FLOW as u32),
-                    opcode::FLOW_WRITE => p.stage(reg::KEY, &a.words()),
+                    Opcode::FlowMove => p.w(reg::CMD_ARG, other),
+                    Opcode::CntClear if on_rule => p.w(reg::CMD_ARG, CounterSpace::Tcam as u32),
+                    Opcode::CntClear => p.w(reg::CMD_ARG, CounterSpace::Flow as u32),
+                    Opcode::FlowWrite => p.stage(reg::KEY, &a.words()),
                     _ => {}
                 }
                 p.traffic = vec![a];
@@ -274,9 +267,9 @@ fn command_on_the_edge_of_the_last_hit() {
                 p.idle(4);
                 p.flow_state(sa);
                 p.flow_state(other);
-                p.counter(counter_space::FLOW, sa);
-                p.counter(counter_space::FLOW, other);
-                p.counter(counter_space::TCAM, 3);
+                p.counter(CounterSpace::Flow, sa);
+                p.counter(CounterSpace::Flow, other);
+                p.counter(CounterSpace::Tcam, 3);
             }
         }
         let cov = run(
@@ -301,25 +294,25 @@ fn tcam_channel_and_global_counters_on_the_counting_edge() {
         for round in 0..4u32 {
             p.idle(round as usize);
             p.rule(2, &e, 3);
-            p.counter(counter_space::TCAM, 2);
-            p.w(reg::CMD_ARG, counter_space::TCAM as u32);
-            p.cmd(opcode::CNT_CLEAR, 2);
-            p.counter(counter_space::TCAM, 2);
-            p.w(reg::CMD_ARG, counter_space::CHANNEL as u32);
-            p.cmd(opcode::CNT_CLEAR, ch as u32);
-            p.counter(counter_space::CHANNEL, ch as u32);
+            p.counter(CounterSpace::Tcam, 2);
+            p.w(reg::CMD_ARG, CounterSpace::Tcam as u32);
+            p.cmd(Opcode::CntClear, 2);
+            p.counter(CounterSpace::Tcam, 2);
+            p.w(reg::CMD_ARG, CounterSpace::Channel as u32);
+            p.cmd(Opcode::CntClear, ch as u32);
+            p.counter(CounterSpace::Channel, ch as u32);
             for g in 0..8 {
-                p.w(reg::CMD_ARG, counter_space::GLOBAL as u32);
-                p.cmd(opcode::CNT_CLEAR, g);
-                p.counter(counter_space::GLOBAL, g);
+                p.w(reg::CMD_ARG, CounterSpace::Global as u32);
+                p.cmd(Opcode::CntClear, g);
+                p.counter(CounterSpace::Global, g);
             }
             p.w(reg::PLANES, 1 + round % 3);
-            p.cmd(opcode::TCAM_SET_PLANES, 2);
-            p.cmd(opcode::COMMIT, 0);
-            p.cmd(opcode::TCAM_READ, 2);
+            p.cmd(Opcode::TcamSetPlanes, 2);
+            p.cmd(Opcode::Commit, 0);
+            p.cmd(Opcode::TcamRead, 2);
             p.r(reg::PLANES);
             p.r(reg::STATUS);
-            p.counter(counter_space::GLOBAL, 7);
+            p.counter(CounterSpace::Global, 7);
         }
         let cov = run(
             cfg,
@@ -343,13 +336,13 @@ fn probes_and_locality_under_back_pressure_and_reset() {
             p.stage(reg::KEY, &key_a().words()[..4]);
             p.stage(reg::MASK, &[0xFFFF_0000 << (round % 3), 0, 0, 0]);
             p.w(reg::CMD_ARG, round % 2);
-            p.cmd(opcode::LOCAL_WRITE, round % cfg.local_entries);
+            p.cmd(Opcode::LocalWrite, round % cfg.local_entries);
             // A probe issued while results back up.
             p.res_ready = round % 2 == 0;
             p.stage(reg::KEY, &key_b().words());
             p.w(reg::PKT_LEN, 1000 + round);
-            p.cmd(opcode::PROBE, 0);
-            p.cmd(opcode::PROBE, 0);
+            p.cmd(Opcode::Probe, 0);
+            p.cmd(Opcode::Probe, 0);
             p.r(reg::STATUS);
             p.idle(round as usize);
             p.res_ready = true;
@@ -380,20 +373,23 @@ fn probes_and_locality_under_back_pressure_and_reset() {
     }
 }
 
-const FIN: u8 = 0x01;
-const SYN: u8 = 0x02;
-const RST: u8 = 0x04;
-const PSH: u8 = 0x08;
-const ACK: u8 = 0x10;
+const FIN: u8 = TcpFlags::new().with_fin(true).raw() as u8;
+const SYN: u8 = TcpFlags::new().with_syn(true).raw() as u8;
+const RST: u8 = TcpFlags::new().with_rst(true).raw() as u8;
+const PSH: u8 = TcpFlags::new().with_psh(true).raw() as u8;
+const ACK: u8 = TcpFlags::new().with_ack(true).raw() as u8;
 
-fn interest(mode: u8, period: u32) -> u32 {
-    field::FLOW_INTEREST_MODE.put(mode as u32) | field::FLOW_INTEREST_PERIOD.put(period)
+fn interest(mode: InterestMode, period: u16) -> u32 {
+    FlowInterest::new()
+        .with_mode(mode)
+        .with_period(period)
+        .raw()
 }
 
 impl Prog {
     fn set_interest(&mut self, slot: u32, word: u32) {
         self.w(reg::FLOW_INTEREST, word);
-        self.cmd(opcode::FLOW_SET_INTEREST, slot);
+        self.cmd(Opcode::FlowSetInterest, slot);
     }
 
     /// Flow write with an interest, then traffic, then the slot's, channel's and globals' counts.
@@ -403,17 +399,17 @@ impl Prog {
         self.traffic = vec![*k];
         self.idle(burst);
         self.flow_state(slot);
-        self.counter(counter_space::FLOW, slot);
-        self.counter(counter_space::CHANNEL, 0);
+        self.counter(CounterSpace::Flow, slot);
+        self.counter(CounterSpace::Channel, 0);
         for g in 0..8 {
-            self.counter(counter_space::GLOBAL, g);
+            self.counter(CounterSpace::Global, g);
         }
     }
 
     fn probe(&mut self, k: &Key, flags: u32) {
         self.stage(reg::KEY, &k.words());
         self.w(reg::PKT_FLAGS, flags);
-        self.cmd(opcode::PROBE, 0);
+        self.cmd(Opcode::Probe, 0);
         self.idle(5);
         self.r(reg::PROBE_RESULT);
         self.r(reg::PROBE_INDEX);
@@ -446,28 +442,28 @@ fn interest_every_packet() {
         } else {
             p.slot(&a, true, 0)
         };
-        let all = interest(interest_mode::EVERY_PACKET, 0);
+        let all = interest(InterestMode::EveryPacket, 0);
         p.rule(1, &TcamEntry::match_all(1, Action::Drop), 3);
         p.interest_round(sa, &a, all, 12);
         for round in 0..4 {
             p.idle(round);
-            p.set_interest(sa, interest(interest_mode::NONE, 0));
+            p.set_interest(sa, interest(InterestMode::None, 0));
             p.idle(5);
             p.set_interest(sa, all);
             p.idle(round);
             p.flow_state(sa);
             // Stale: the rule decides; touched again, the interest applies again.
-            p.cmd(opcode::COMMIT, 0);
+            p.cmd(Opcode::Commit, 0);
             p.idle(6);
-            p.cmd(opcode::FLOW_TOUCH, sa);
+            p.cmd(Opcode::FlowTouch, sa);
             p.idle(6);
             if other != sa {
                 p.w(reg::CMD_ARG, other);
-                p.cmd(opcode::FLOW_MOVE, sa);
+                p.cmd(Opcode::FlowMove, sa);
                 p.idle(6);
                 p.flow_state(other);
                 p.w(reg::CMD_ARG, sa);
-                p.cmd(opcode::FLOW_MOVE, other);
+                p.cmd(Opcode::FlowMove, other);
                 p.idle(3);
             }
             p.probe(&a, 0);
@@ -500,9 +496,9 @@ fn interest_tcp_ctrl() {
             0xF8,
             0xFF,
         ];
-        p.interest_round(sa, &a, interest(interest_mode::TCP_CTRL, 7), 20);
+        p.interest_round(sa, &a, interest(InterestMode::TcpCtrl, 7), 20);
         if sb != sa {
-            p.w(reg::FLOW_INTEREST, interest(interest_mode::TCP_CTRL, 0));
+            p.w(reg::FLOW_INTEREST, interest(InterestMode::TcpCtrl, 0));
             p.flow(sb, &b, Action::Drop, true);
             p.traffic = vec![a, b, a];
             p.idle(20);
@@ -511,11 +507,11 @@ fn interest_tcp_ctrl() {
             p.probe(&a, f as u32);
         }
         p.probe(&a, 0x102); // bits beyond FLAGS are not flags
-        p.set_interest(sa, interest(interest_mode::NONE, 0));
+        p.set_interest(sa, interest(InterestMode::None, 0));
         p.idle(10);
-        p.set_interest(sa, interest(interest_mode::TCP_CTRL, 0));
+        p.set_interest(sa, interest(InterestMode::TcpCtrl, 0));
         p.idle(10);
-        p.counter(counter_space::GLOBAL, 5);
+        p.counter(CounterSpace::Global, 5);
         run_interest("interest_tcp_ctrl", cfg, p, 1);
     }
 }
@@ -536,21 +532,21 @@ fn interest_sample() {
         };
         p.rule(0, &TcamEntry::match_all(1, Action::Drop), 3);
         for period in [1, 2, 3, 5] {
-            p.interest_round(sa, &a, interest(interest_mode::SAMPLE, period), 11);
+            p.interest_round(sa, &a, interest(InterestMode::Sample, period), 11);
             for offset in 0..4 {
                 p.idle(offset);
-                p.w(reg::CMD_ARG, counter_space::FLOW as u32);
-                p.cmd(opcode::CNT_CLEAR, sa);
+                p.w(reg::CMD_ARG, CounterSpace::Flow as u32);
+                p.cmd(Opcode::CntClear, sa);
                 p.idle(offset);
-                p.set_interest(sa, interest(interest_mode::SAMPLE, period + offset as u32));
-                p.counter(counter_space::FLOW, sa);
+                p.set_interest(sa, interest(InterestMode::Sample, period + offset as u16));
+                p.counter(CounterSpace::Flow, sa);
             }
             if other != sa {
                 p.w(reg::CMD_ARG, other);
-                p.cmd(opcode::FLOW_MOVE, sa);
+                p.cmd(Opcode::FlowMove, sa);
                 p.idle(4);
                 p.w(reg::CMD_ARG, sa);
-                p.cmd(opcode::FLOW_MOVE, other);
+                p.cmd(Opcode::FlowMove, other);
                 p.idle(2);
             }
             p.traffic.clear();
@@ -573,15 +569,15 @@ fn interest_rejections_and_reads() {
         let a = key_a();
         let sa = p.slot(&a, false, 0);
         let m = cfg.flow_buckets * cfg.flow_ways;
-        let all = interest(interest_mode::EVERY_PACKET, 9);
+        let all = interest(InterestMode::EveryPacket, 9);
         p.rule(0, &TcamEntry::match_all(1, Action::Drop), 3);
         p.interest_round(sa, &a, all, 6);
         let bad = [
-            interest(4, 1),
-            interest(7, 0),
-            interest(interest_mode::SAMPLE, 0),
-            interest(interest_mode::NONE, 0) | 1 << 3,
-            interest(interest_mode::TCP_CTRL, 1) | 1 << 15,
+            FlowInterest::MODE.put(4) | FlowInterest::PERIOD.put(1),
+            FlowInterest::MODE.put(7),
+            interest(InterestMode::Sample, 0),
+            interest(InterestMode::None, 0) | 1 << 3,
+            interest(InterestMode::TcpCtrl, 1) | 1 << 15,
         ];
         for word in bad {
             p.w(reg::ERROR, 0);
@@ -595,8 +591,8 @@ fn interest_rejections_and_reads() {
             p.w(reg::ERROR, 0);
             // BAD_FLAGS comes before BAD_ACTION, after BAD_INDEX.
             p.w(reg::ACTION, 3);
-            p.cmd(opcode::FLOW_WRITE, sa);
-            p.cmd(opcode::FLOW_SET_INTEREST, m);
+            p.cmd(Opcode::FlowWrite, sa);
+            p.cmd(Opcode::FlowSetInterest, m);
             p.r(reg::ERROR);
             p.r(reg::ERROR_INDEX);
             p.flow_state(sa);
@@ -605,7 +601,7 @@ fn interest_rejections_and_reads() {
         p.w(reg::ERROR, 0);
         p.w(
             reg::FLOW_INTEREST,
-            interest(interest_mode::SAMPLE, 0xFFFF) | 0xFFF8,
+            interest(InterestMode::Sample, 0xFFFF) | 0xFFF8,
         );
         p.flow(sa, &a, Action::Drop, false);
         p.r(reg::ERROR);
@@ -613,7 +609,7 @@ fn interest_rejections_and_reads() {
         p.w(reg::FLOW_INTEREST, 0xFFFF_FFFF);
         p.r(reg::FLOW_INTEREST);
         p.flow_state(sa);
-        p.cmd(opcode::FLOW_CLEAR, sa);
+        p.cmd(Opcode::FlowClear, sa);
         p.set_interest(sa, all);
         p.r(reg::ERROR);
         p.flow_state(sa);

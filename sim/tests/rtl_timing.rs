@@ -5,10 +5,13 @@
 mod common;
 
 use common::*;
+use gufc_regmap::word::{
+    CapKey, CapMisc, Error, FlowFlags, FlowInterest, FlowState, Meta, Ports, ProbeResult,
+    SportRange, Status, Version,
+};
 use gufc_regmap::{
-    bucket_pair, counter_space, device, field, global_counter, interest_mode, key, meta, opcode,
-    reason_code, reg, slow_reason, Action, CycleIn, HitKind, Key, KeyIn, LookupResult, TcamEntry,
-    KEY_WORDS,
+    bucket_pair, device, key, reg, Action, CounterSpace, CycleIn, GlobalCounter, HitKind,
+    InterestMode, Key, KeyIn, LookupResult, Opcode, ReasonCode, SlowReason, TcamEntry, KEY_WORDS,
 };
 use gufc_sim::{Config, Rtl};
 
@@ -20,27 +23,15 @@ fn rtl(n: u32) -> Rtl {
     Rtl::new(c).unwrap()
 }
 
-fn stage_entry(d: &mut Rtl, e: &TcamEntry, planes: u32) {
-    stage_key(d, &e.value);
-    stage_mask(d, &e.mask);
-    write(
-        d,
-        reg::SPORT_RANGE,
-        e.sport.0 as u32 | (e.sport.1 as u32) << 16,
-    );
-    write(
-        d,
-        reg::DPORT_RANGE,
-        e.dport.0 as u32 | (e.dport.1 as u32) << 16,
-    );
-    write(d, reg::PRIO, e.prio as u32);
-    write(d, reg::ACTION, e.action.encode());
-    write(d, reg::PLANES, planes);
+fn stage_entry(d: &mut Rtl, e: &TcamEntry, planes: u8) {
+    for (addr, data) in e.staging(planes) {
+        write(d, addr, data);
+    }
 }
 
-fn rule(d: &mut Rtl, index: u32, e: &TcamEntry, planes: u32) {
+fn rule(d: &mut Rtl, index: u32, e: &TcamEntry, planes: u8) {
     stage_entry(d, e, planes);
-    cmd(d, opcode::TCAM_WRITE, index);
+    cmd(d, Opcode::TcamWrite, index);
     assert_eq!(read(d, reg::ERROR), 0, "rule {index} rejected");
 }
 
@@ -52,9 +43,9 @@ fn flow_slot(d: &Rtl, k: &Key, second: bool, way: u32) -> u32 {
 
 fn flow(d: &mut Rtl, slot: u32, k: &Key, a: Action, pinned: bool) {
     stage_key(d, &k.words());
-    write(d, reg::ACTION, a.encode());
-    write(d, reg::FLOW_FLAGS, pinned as u32);
-    cmd(d, opcode::FLOW_WRITE, slot);
+    put(d, a.encode());
+    put(d, FlowFlags::new().with_pinned(pinned));
+    cmd(d, Opcode::FlowWrite, slot);
     assert_eq!(read(d, reg::ERROR), 0, "flow {slot} rejected");
 }
 
@@ -84,9 +75,9 @@ fn classify_flags(d: &mut Rtl, k: Key, len: u16, tcp_flags: u8) -> LookupResult 
     res.expect("a result within the latency")
 }
 
-fn counter(d: &mut Rtl, space: u8, index: u32) -> (u64, u64) {
-    write(d, reg::CMD_ARG, space as u32);
-    cmd(d, opcode::CNT_READ, index);
+fn counter(d: &mut Rtl, space: CounterSpace, index: u32) -> (u64, u64) {
+    write(d, reg::CMD_ARG, space.into());
+    cmd(d, Opcode::CntRead, index);
     let w: Vec<u64> = [
         reg::CNT_PKTS_LO,
         reg::CNT_PKTS_HI,
@@ -108,23 +99,27 @@ fn capability_registers_report_the_parameters() {
     for c in Rtl::available() {
         let mut d = Rtl::new(c.clone()).unwrap();
         assert_eq!(read(&mut d, reg::ID), device::MAGIC);
+        let v = Version::from_raw(read(&mut d, reg::VERSION));
         assert_eq!(
-            read(&mut d, reg::VERSION),
-            field::VERSION_MAJOR.put(device::VERSION_MAJOR)
-                | field::VERSION_MINOR.put(device::VERSION_MINOR)
+            (v.major() as u32, v.minor() as u32),
+            (device::VERSION_MAJOR, device::VERSION_MINOR)
         );
         assert_eq!(read(&mut d, reg::CAP_TCAM), c.tcam_entries);
         assert_eq!(read(&mut d, reg::CAP_FLOW_BUCKETS), c.flow_buckets);
         assert_eq!(read(&mut d, reg::CAP_FLOW_WAYS), c.flow_ways);
         let misc = read(&mut d, reg::CAP_MISC);
-        assert_eq!(field::CAP_MISC_CHANNELS.get(misc), c.channels % 256);
-        assert_eq!(field::CAP_MISC_LOCAL_ENTRIES.get(misc), c.local_entries);
-        assert_eq!(field::CAP_MISC_LATENCY.get(misc), device::LATENCY);
-        assert_eq!(field::CAP_MISC_COUNTER_BITS.get(misc), 64);
+        assert_eq!(CapMisc::CHANNELS.get(misc), c.channels % 256);
+        assert_eq!(CapMisc::LOCAL_ENTRIES.get(misc), c.local_entries);
+        assert_eq!(CapMisc::LATENCY.get(misc), device::LATENCY);
+        assert_eq!(CapMisc::COUNTER_BITS.get(misc), 64);
         let k = read(&mut d, reg::CAP_KEY);
-        assert_eq!(k & 7, 7, "IPv4, IPv6, port ranges");
-        assert_eq!(field::CAP_KEY_KEY_WORDS.get(k), KEY_WORDS as u32);
-        assert_eq!(field::CAP_KEY_PRIO_BITS.get(k), device::PRIO_BITS);
+        let caps = CapKey::from_raw(k);
+        assert!(
+            caps.ipv4() && caps.ipv6() && caps.port_ranges(),
+            "IPv4, IPv6, port ranges"
+        );
+        assert_eq!(CapKey::KEY_WORDS.get(k), KEY_WORDS as u32);
+        assert_eq!(CapKey::PRIO_BITS.get(k), device::PRIO_BITS);
         // Write-only and unmapped offsets read 0; a write returns 0.
         write(&mut d, reg::SCRATCH, 0xDEAD_BEEF);
         assert_eq!(write(&mut d, reg::SCRATCH, 0x1234_5678).rdata, 0);
@@ -207,16 +202,16 @@ fn highest_priority_wins_ties_to_lowest_index_in_the_active_plane() {
         (r.kind, r.index, r.action),
         (HitKind::Rule, 2, Action::Deliver { channel: 1 })
     );
-    cmd(&mut d, opcode::COMMIT, 0);
+    cmd(&mut d, Opcode::Commit, 0);
     assert_eq!(
         read(&mut d, reg::STATUS),
-        field::STATUS_ACTIVE_PLANE.put(1) | field::STATUS_EPOCH.put(1)
+        Status::new().with_active_plane(true).with_epoch(1).raw()
     );
     let r = classify(&mut d, k, 1);
     assert_eq!((r.index, r.action), (9, Action::SlowPath { reason: 40 }));
     // Moving entry 9 out of plane 1 leaves entry 2 (planes 3) as the only plane-1 rule.
     write(&mut d, reg::PLANES, 1);
-    cmd(&mut d, opcode::TCAM_SET_PLANES, 9);
+    cmd(&mut d, Opcode::TcamSetPlanes, 9);
     assert_eq!(classify(&mut d, k, 1).index, 2);
 }
 
@@ -226,8 +221,8 @@ fn value_mask_and_port_ranges() {
     let mut e = TcamEntry::match_all(1, Action::Drop);
     e.value[key::SRC0] = 0x0A00_0000;
     e.mask[key::SRC0] = 0xFF00_0000;
-    e.mask[key::META] = meta::PROTO.mask();
-    e.value[key::META] = meta::PROTO.put(6);
+    e.mask[key::META] = Meta::PROTO.mask();
+    e.value[key::META] = Meta::PROTO.put(6);
     e.sport = (100, 200);
     rule(&mut d, 0, &e, 1);
     let hit = |d: &mut Rtl, k| classify(d, k, 1).kind == HitKind::Rule;
@@ -244,7 +239,7 @@ fn value_mask_and_port_ranges() {
             HitKind::Miss,
             0,
             Action::SlowPath {
-                reason: slow_reason::MISS
+                reason: SlowReason::Miss.bits()
             }
         )
     );
@@ -313,7 +308,7 @@ fn flow_cache_hits_go_stale_on_commit_and_touch_renews_them() {
         (HitKind::Flow, slot, Action::Deliver { channel: 7 }, false)
     );
     // The locality bits of the staged key are not part of the flow key.
-    cmd(&mut d, opcode::COMMIT, 0);
+    cmd(&mut d, Opcode::Commit, 0);
     let r = classify(&mut d, k, 60);
     assert_eq!(
         (r.kind, r.index, r.action, r.stale),
@@ -321,43 +316,43 @@ fn flow_cache_hits_go_stale_on_commit_and_touch_renews_them() {
             HitKind::Rule,
             4,
             Action::SlowPath {
-                reason: slow_reason::STALE
+                reason: SlowReason::Stale.bits()
             },
             true
         )
     );
-    cmd(&mut d, opcode::FLOW_TOUCH, slot);
+    cmd(&mut d, Opcode::FlowTouch, slot);
     assert_eq!(classify(&mut d, k, 60).kind, HitKind::Flow);
     // Read back: valid, hit, current; reading clears HIT.
-    cmd(&mut d, opcode::FLOW_READ, slot);
+    cmd(&mut d, Opcode::FlowRead, slot);
     let st = read(&mut d, reg::FLOW_STATE);
-    assert_eq!(field::FLOW_STATE_VALID.get(st), 1);
-    assert_eq!(field::FLOW_STATE_HIT.get(st), 1);
-    assert_eq!(field::FLOW_STATE_STALE.get(st), 0);
-    assert_eq!(field::FLOW_STATE_EPOCH.get(st), 1);
+    assert_eq!(FlowState::VALID.get(st), 1);
+    assert_eq!(FlowState::HIT.get(st), 1);
+    assert_eq!(FlowState::STALE.get(st), 0);
+    assert_eq!(FlowState::EPOCH.get(st), 1);
     assert_ne!(read(&mut d, reg::FLOW_LAST_HIT), 0);
     assert_eq!(
         read(&mut d, reg::KEY + 4 * key::PORTS as u32),
-        5555 | 53 << 16
+        Ports::new().with_sport(5555).with_dport(53).raw()
     );
-    cmd(&mut d, opcode::FLOW_READ, slot);
-    assert_eq!(field::FLOW_STATE_HIT.get(read(&mut d, reg::FLOW_STATE)), 0);
-    assert_eq!(counter(&mut d, counter_space::FLOW, slot), (2, 120));
+    cmd(&mut d, Opcode::FlowRead, slot);
+    assert_eq!(FlowState::HIT.get(read(&mut d, reg::FLOW_STATE)), 0);
+    assert_eq!(counter(&mut d, CounterSpace::Flow, slot), (2, 120));
     // A pinned entry ignores the epoch; an entry outside the key's buckets never hits.
     let k2 = v4(0xC0A8_0002, 0x0808_0808, 5555, 53);
     let s2 = flow_slot(&d, &k2, false, 0);
     flow(&mut d, s2, &k2, Action::Drop, true);
-    cmd(&mut d, opcode::COMMIT, 0);
+    cmd(&mut d, Opcode::Commit, 0);
     assert_eq!(classify(&mut d, k2, 1).kind, HitKind::Flow);
     // Move: counters and state go along, the source is empty.
     let dst = flow_slot(&d, &k, false, 0);
     if dst != slot {
         write(&mut d, reg::CMD_ARG, dst);
-        cmd(&mut d, opcode::FLOW_MOVE, slot);
+        cmd(&mut d, Opcode::FlowMove, slot);
         assert_eq!(read(&mut d, reg::ERROR), 0);
-        assert_eq!(counter(&mut d, counter_space::FLOW, dst), (2, 120));
-        assert_eq!(counter(&mut d, counter_space::FLOW, slot), (0, 0));
-        cmd(&mut d, opcode::FLOW_READ, slot);
+        assert_eq!(counter(&mut d, CounterSpace::Flow, dst), (2, 120));
+        assert_eq!(counter(&mut d, CounterSpace::Flow, slot), (0, 0));
+        cmd(&mut d, Opcode::FlowRead, slot);
         assert_eq!(read(&mut d, reg::FLOW_STATE), 0);
         let r = classify(&mut d, k, 1);
         assert_eq!(
@@ -380,7 +375,7 @@ fn probe_takes_an_input_slot_and_reports_in_registers() {
     let k = v4(9, 9, 9, 9);
     stage_key(&mut d, &k.words());
     write(&mut d, reg::PKT_LEN, 1500);
-    let o = cmd(&mut d, opcode::PROBE, 0);
+    let o = cmd(&mut d, Opcode::Probe, 0);
     assert!(o.key_ready, "the PROBE edge itself still accepts keys");
     let o = d.step(&CycleIn {
         key: Some(KeyIn {
@@ -395,27 +390,23 @@ fn probe_takes_an_input_slot_and_reports_in_registers() {
         !o.key_ready && !o.accepted,
         "the probe takes this input slot"
     );
-    assert_eq!(field::STATUS_PROBE_BUSY.get(read(&mut d, reg::STATUS)), 1);
-    cmd(&mut d, opcode::PROBE, 0);
+    assert_eq!(Status::PROBE_BUSY.get(read(&mut d, reg::STATUS)), 1);
+    cmd(&mut d, Opcode::Probe, 0);
     assert_eq!(
-        field::ERROR_REASON.get(read(&mut d, reg::ERROR)),
-        reason_code::PROBE_BUSY as u32
+        Error::REASON.get(read(&mut d, reg::ERROR)),
+        ReasonCode::ProbeBusy as u32
     );
-    assert_eq!(field::STATUS_PROBE_BUSY.get(read(&mut d, reg::STATUS)), 0);
-    let p = read(&mut d, reg::PROBE_RESULT);
-    assert_eq!(field::PROBE_RESULT_KIND.get(p), 2);
-    assert_eq!(field::PROBE_RESULT_CHANNEL.get(p), 3);
+    assert_eq!(Status::PROBE_BUSY.get(read(&mut d, reg::STATUS)), 0);
+    let p = ProbeResult::decode(read(&mut d, reg::PROBE_RESULT)).unwrap();
+    assert_eq!(p.kind(), Ok(HitKind::Rule));
+    assert_eq!(p.channel(), 3);
     assert_eq!(read(&mut d, reg::PROBE_INDEX), 6);
     // Probes are not counted.
     assert_eq!(
-        counter(
-            &mut d,
-            counter_space::GLOBAL,
-            global_counter::LOOKUPS as u32
-        ),
+        counter(&mut d, CounterSpace::Global, GlobalCounter::Lookups as u32),
         (0, 0)
     );
-    assert_eq!(counter(&mut d, counter_space::TCAM, 6), (0, 0));
+    assert_eq!(counter(&mut d, CounterSpace::Tcam, 6), (0, 0));
 }
 
 #[test]
@@ -430,44 +421,36 @@ fn counters_count_and_clear() {
     for len in [100, 200, 300] {
         classify(&mut d, v4(1, 2, 3, 4), len);
     }
-    assert_eq!(counter(&mut d, counter_space::TCAM, 1), (3, 600));
-    assert_eq!(counter(&mut d, counter_space::CHANNEL, 200), (3, 600));
+    assert_eq!(counter(&mut d, CounterSpace::Tcam, 1), (3, 600));
+    assert_eq!(counter(&mut d, CounterSpace::Channel, 200), (3, 600));
     assert_eq!(
-        counter(
-            &mut d,
-            counter_space::GLOBAL,
-            global_counter::LOOKUPS as u32
-        ),
+        counter(&mut d, CounterSpace::Global, GlobalCounter::Lookups as u32),
+        (3, 600)
+    );
+    assert_eq!(
+        counter(&mut d, CounterSpace::Global, GlobalCounter::RuleHits as u32),
         (3, 600)
     );
     assert_eq!(
         counter(
             &mut d,
-            counter_space::GLOBAL,
-            global_counter::RULE_HITS as u32
+            CounterSpace::Global,
+            GlobalCounter::Delivered as u32
         ),
         (3, 600)
     );
     assert_eq!(
-        counter(
-            &mut d,
-            counter_space::GLOBAL,
-            global_counter::DELIVERED as u32
-        ),
-        (3, 600)
-    );
-    assert_eq!(
-        counter(&mut d, counter_space::GLOBAL, global_counter::MISSES as u32),
+        counter(&mut d, CounterSpace::Global, GlobalCounter::Misses as u32),
         (0, 0)
     );
-    write(&mut d, reg::CMD_ARG, counter_space::TCAM as u32);
-    cmd(&mut d, opcode::CNT_CLEAR, 1);
-    assert_eq!(counter(&mut d, counter_space::TCAM, 1), (0, 0));
-    assert_eq!(counter(&mut d, counter_space::CHANNEL, 200), (3, 600));
+    write(&mut d, reg::CMD_ARG, CounterSpace::Tcam as u32);
+    cmd(&mut d, Opcode::CntClear, 1);
+    assert_eq!(counter(&mut d, CounterSpace::Tcam, 1), (0, 0));
+    assert_eq!(counter(&mut d, CounterSpace::Channel, 200), (3, 600));
     // A rewritten entry starts from zero.
     classify(&mut d, v4(1, 2, 3, 4), 5);
     rule(&mut d, 1, &TcamEntry::match_all(1, Action::Drop), 1);
-    assert_eq!(counter(&mut d, counter_space::TCAM, 1), (0, 0));
+    assert_eq!(counter(&mut d, CounterSpace::Tcam, 1), (0, 0));
 }
 
 #[test]
@@ -480,10 +463,10 @@ fn locality_marks_addresses_and_rules_can_match_it() {
     stage_key(&mut d, &a);
     stage_mask(&mut d, &m);
     write(&mut d, reg::CMD_ARG, 1);
-    cmd(&mut d, opcode::LOCAL_WRITE, 3);
+    cmd(&mut d, Opcode::LocalWrite, 3);
     let mut e = TcamEntry::match_all(1, Action::Drop);
-    e.value[key::META] = meta::SRC_LOCAL.mask();
-    e.mask[key::META] = meta::SRC_LOCAL.mask();
+    e.value[key::META] = Meta::SRC_LOCAL.mask();
+    e.mask[key::META] = Meta::SRC_LOCAL.mask();
     rule(&mut d, 0, &e, 1);
     let r = classify(&mut d, v4(0x0A01_0203, 0x0A00_0001, 1, 1), 1);
     assert!(r.src_local && r.dst_local && r.kind == HitKind::Rule);
@@ -507,95 +490,87 @@ fn rejections_are_checked_in_order_and_the_first_is_sticky() {
         let e = read(d, reg::ERROR);
         let i = read(d, reg::ERROR_INDEX);
         write(d, reg::ERROR, 0);
-        (
-            field::ERROR_REASON.get(e) as u8,
-            field::ERROR_OPCODE.get(e) as u8,
-            i,
-            field::ERROR_COUNT.get(e),
-        )
+        let e = Error::from_raw(e);
+        let reason = e.reason().unwrap_or_else(|e| panic!("{e}"));
+        (reason, e.opcode(), i, e.count())
     };
     let ok_entry = TcamEntry::match_all(1, Action::Drop);
     stage_entry(&mut d, &ok_entry, 1);
-    cmd(&mut d, 0x7F, 5);
-    assert_eq!(error(&mut d), (reason_code::BAD_OPCODE, 0x7F, 5, 1));
-    cmd(&mut d, opcode::TCAM_WRITE, c.tcam_entries);
-    assert_eq!(error(&mut d).0, reason_code::BAD_INDEX);
+    cmd_raw(&mut d, 0x7F, 5);
+    assert_eq!(error(&mut d), (ReasonCode::BadOpcode, 0x7F, 5, 1));
+    cmd(&mut d, Opcode::TcamWrite, c.tcam_entries);
+    assert_eq!(error(&mut d).0, ReasonCode::BadIndex);
     write(&mut d, reg::PLANES, 4);
     write(&mut d, reg::ACTION, 3);
-    cmd(&mut d, opcode::TCAM_WRITE, 0);
-    assert_eq!(
-        error(&mut d).0,
-        reason_code::BAD_FLAGS,
-        "flags before action"
-    );
+    cmd(&mut d, Opcode::TcamWrite, 0);
+    assert_eq!(error(&mut d).0, ReasonCode::BadFlags, "flags before action");
     write(&mut d, reg::PLANES, 1);
-    cmd(&mut d, opcode::TCAM_WRITE, 0);
-    assert_eq!(error(&mut d).0, reason_code::BAD_ACTION);
-    write(
+    cmd(&mut d, Opcode::TcamWrite, 0);
+    assert_eq!(error(&mut d).0, ReasonCode::BadAction);
+    put(
         &mut d,
-        reg::ACTION,
         Action::Deliver {
             channel: c.channels as u8,
         }
         .encode(),
     );
-    cmd(&mut d, opcode::TCAM_WRITE, 0);
+    cmd(&mut d, Opcode::TcamWrite, 0);
     assert_eq!(
         error(&mut d).0,
-        reason_code::BAD_ACTION,
+        ReasonCode::BadAction,
         "channel >= CHANNELS"
     );
     write(&mut d, reg::ACTION, 0);
-    write(&mut d, reg::SPORT_RANGE, 5 | 4 << 16);
+    put(&mut d, SportRange::of((5, 4)));
     write(&mut d, reg::KEY, 1);
-    cmd(&mut d, opcode::TCAM_WRITE, 0);
+    cmd(&mut d, Opcode::TcamWrite, 0);
     assert_eq!(
         error(&mut d).0,
-        reason_code::BAD_RANGE,
+        ReasonCode::BadRange,
         "range before value/mask"
     );
-    write(&mut d, reg::SPORT_RANGE, 0xFFFF << 16);
-    cmd(&mut d, opcode::TCAM_WRITE, 0);
-    assert_eq!(error(&mut d).0, reason_code::VALUE_OUTSIDE_MASK);
+    put(&mut d, SportRange::of((0, 0xFFFF)));
+    cmd(&mut d, Opcode::TcamWrite, 0);
+    assert_eq!(error(&mut d).0, ReasonCode::ValueOutsideMask);
     write(&mut d, reg::MASK, 1);
     write(&mut d, reg::MASK + 4 * key::META as u32, 1 << 11);
-    cmd(&mut d, opcode::TCAM_WRITE, 0);
+    cmd(&mut d, Opcode::TcamWrite, 0);
     assert_eq!(
         error(&mut d).0,
-        reason_code::BAD_FLAGS,
+        ReasonCode::BadFlags,
         "reserved META bit in MASK"
     );
     write(&mut d, reg::MASK + 4 * key::META as u32, 0);
-    cmd(&mut d, opcode::TCAM_WRITE, 0);
-    assert_eq!(error(&mut d), (0, 0, 0, 0));
+    cmd(&mut d, Opcode::TcamWrite, 0);
+    assert_eq!(error(&mut d), (ReasonCode::None, 0, 0, 0));
     // Flow commands.
     write(&mut d, reg::FLOW_FLAGS, 2);
-    cmd(&mut d, opcode::FLOW_WRITE, 0);
-    assert_eq!(error(&mut d).0, reason_code::BAD_FLAGS);
+    cmd(&mut d, Opcode::FlowWrite, 0);
+    assert_eq!(error(&mut d).0, ReasonCode::BadFlags);
     write(&mut d, reg::FLOW_FLAGS, 0);
     write(&mut d, reg::CMD_ARG, c.flow_entries());
-    cmd(&mut d, opcode::FLOW_MOVE, 0);
-    assert_eq!(error(&mut d).0, reason_code::BAD_INDEX, "CMD_ARG >= M");
+    cmd(&mut d, Opcode::FlowMove, 0);
+    assert_eq!(error(&mut d).0, ReasonCode::BadIndex, "CMD_ARG >= M");
     write(&mut d, reg::CMD_ARG, 1);
-    cmd(&mut d, opcode::FLOW_MOVE, 0);
-    assert_eq!(error(&mut d).0, reason_code::MOVE_CONFLICT, "empty source");
-    cmd(&mut d, opcode::LOCAL_WRITE, c.local_entries);
-    assert_eq!(error(&mut d).0, reason_code::BAD_INDEX);
+    cmd(&mut d, Opcode::FlowMove, 0);
+    assert_eq!(error(&mut d).0, ReasonCode::MoveConflict, "empty source");
+    cmd(&mut d, Opcode::LocalWrite, c.local_entries);
+    assert_eq!(error(&mut d).0, ReasonCode::BadIndex);
     write(&mut d, reg::CMD_ARG, 4);
-    cmd(&mut d, opcode::CNT_READ, 0);
-    assert_eq!(error(&mut d).0, reason_code::BAD_INDEX, "space 4");
-    write(&mut d, reg::CMD_ARG, counter_space::GLOBAL as u32);
-    cmd(&mut d, opcode::CNT_CLEAR, 8);
-    assert_eq!(error(&mut d).0, reason_code::BAD_INDEX, "global counter 8");
-    write(&mut d, reg::CMD_ARG, counter_space::CHANNEL as u32);
-    cmd(&mut d, opcode::CNT_READ, c.channels);
-    assert_eq!(error(&mut d).0, reason_code::BAD_INDEX);
+    cmd(&mut d, Opcode::CntRead, 0);
+    assert_eq!(error(&mut d).0, ReasonCode::BadIndex, "space 4");
+    write(&mut d, reg::CMD_ARG, CounterSpace::Global as u32);
+    cmd(&mut d, Opcode::CntClear, 8);
+    assert_eq!(error(&mut d).0, ReasonCode::BadIndex, "global counter 8");
+    write(&mut d, reg::CMD_ARG, CounterSpace::Channel as u32);
+    cmd(&mut d, Opcode::CntRead, c.channels);
+    assert_eq!(error(&mut d).0, ReasonCode::BadIndex);
     // Read-only and unmapped offsets; the first rejection stays, COUNT counts all.
     write(&mut d, reg::ID, 1);
     write(&mut d, 0x3FC, 1);
-    cmd(&mut d, 0, 0);
-    assert_eq!(field::STATUS_ERROR.get(read(&mut d, reg::STATUS)), 1);
-    assert_eq!(error(&mut d), (reason_code::BAD_OFFSET, 0, reg::ID, 3));
+    cmd_raw(&mut d, 0, 0);
+    assert_eq!(Status::ERROR.get(read(&mut d, reg::STATUS)), 1);
+    assert_eq!(error(&mut d), (ReasonCode::BadOffset, 0, reg::ID, 3));
     assert_eq!(read(&mut d, reg::STATUS), 0);
 }
 
@@ -622,7 +597,7 @@ fn cycle_counter_and_reset() {
     for _ in 0..6 {
         assert!(idle(&mut d).result.is_none());
     }
-    cmd(&mut d, opcode::TCAM_READ, 0);
+    cmd(&mut d, Opcode::TcamRead, 0);
     for a in [
         reg::KEY,
         reg::MASK,
@@ -634,10 +609,10 @@ fn cycle_counter_and_reset() {
         assert_eq!(read(&mut d, a), 0);
     }
     assert_eq!(classify(&mut d, v4(1, 1, 1, 1), 1).kind, HitKind::Miss);
-    assert_eq!(counter(&mut d, counter_space::TCAM, 0), (0, 0));
+    assert_eq!(counter(&mut d, CounterSpace::Tcam, 0), (0, 0));
     // A never-written entry given plane bits is the all-zero entry: mask 0, ports [0, 0].
     write(&mut d, reg::PLANES, 1);
-    cmd(&mut d, opcode::TCAM_SET_PLANES, 7);
+    cmd(&mut d, Opcode::TcamSetPlanes, 7);
     let r = classify(&mut d, v4(5, 5, 0, 0), 1);
     assert_eq!(
         (r.kind, r.index, r.action),
@@ -660,13 +635,16 @@ fn unbuilt_configurations_are_refused_with_the_list_of_built_ones() {
     );
 }
 
-fn interest(mode: u8, period: u32) -> u32 {
-    field::FLOW_INTEREST_MODE.put(mode as u32) | field::FLOW_INTEREST_PERIOD.put(period)
+fn interest(mode: InterestMode, period: u16) -> u32 {
+    FlowInterest::new()
+        .with_mode(mode)
+        .with_period(period)
+        .raw()
 }
 
 fn set_interest(d: &mut Rtl, slot: u32, word: u32) {
     write(d, reg::FLOW_INTEREST, word);
-    cmd(d, opcode::FLOW_SET_INTEREST, slot);
+    cmd(d, Opcode::FlowSetInterest, slot);
 }
 
 #[test]
@@ -676,34 +654,34 @@ fn flow_interest_sends_selected_packets_to_the_slow_path() {
     let slot = flow_slot(&d, &k, false, 1);
     rule(&mut d, 0, &TcamEntry::match_all(1, Action::Drop), 3);
     let deliver = Action::Deliver { channel: 3 };
-    let slow = |reason| Action::SlowPath { reason };
+    let slow = |r: SlowReason| Action::SlowPath { reason: r.bits() };
     flow(&mut d, slot, &k, deliver, false);
 
     // EVERY_PACKET: every packet, kind FLOW, index = slot, counted by the slot, no channel count.
-    set_interest(&mut d, slot, interest(interest_mode::EVERY_PACKET, 0));
+    set_interest(&mut d, slot, interest(InterestMode::EveryPacket, 0));
     assert_eq!(read(&mut d, reg::ERROR), 0);
     let r = classify(&mut d, k, 100);
     assert_eq!(
         (r.kind, r.index, r.action, r.stale),
-        (HitKind::Flow, slot, slow(slow_reason::INTEREST_ALL), false)
+        (HitKind::Flow, slot, slow(SlowReason::InterestAll), false)
     );
-    assert_eq!(counter(&mut d, counter_space::FLOW, slot), (1, 100));
-    assert_eq!(counter(&mut d, counter_space::CHANNEL, 3), (0, 0));
-    let g = |d: &mut Rtl, c: u8| counter(d, counter_space::GLOBAL, c as u32).0;
-    assert_eq!(g(&mut d, global_counter::FLOW_HITS), 1);
-    assert_eq!(g(&mut d, global_counter::SLOW_PATH), 1);
-    assert_eq!(g(&mut d, global_counter::DELIVERED), 0);
+    assert_eq!(counter(&mut d, CounterSpace::Flow, slot), (1, 100));
+    assert_eq!(counter(&mut d, CounterSpace::Channel, 3), (0, 0));
+    let g = |d: &mut Rtl, c: GlobalCounter| counter(d, CounterSpace::Global, c.into()).0;
+    assert_eq!(g(&mut d, GlobalCounter::FlowHits), 1);
+    assert_eq!(g(&mut d, GlobalCounter::SlowPath), 1);
+    assert_eq!(g(&mut d, GlobalCounter::Delivered), 0);
     // A stale entry's interest does not apply: the rule decides.
-    cmd(&mut d, opcode::COMMIT, 0);
+    cmd(&mut d, Opcode::Commit, 0);
     let r = classify(&mut d, k, 1);
     assert_eq!(
         (r.kind, r.action, r.stale),
         (HitKind::Rule, Action::Drop, true)
     );
-    cmd(&mut d, opcode::FLOW_TOUCH, slot);
+    cmd(&mut d, Opcode::FlowTouch, slot);
 
     // TCP_CTRL: SYN, FIN or RST only.
-    set_interest(&mut d, slot, interest(interest_mode::TCP_CTRL, 0));
+    set_interest(&mut d, slot, interest(InterestMode::TcpCtrl, 0));
     for (flags, selected) in [
         (0x02, true),
         (0x11, true),
@@ -714,7 +692,7 @@ fn flow_interest_sends_selected_packets_to_the_slow_path() {
     ] {
         let r = classify_flags(&mut d, k, 1, flags);
         let want = if selected {
-            slow(slow_reason::INTEREST_CTRL)
+            slow(SlowReason::InterestCtrl)
         } else {
             deliver
         };
@@ -725,29 +703,29 @@ fn flow_interest_sends_selected_packets_to_the_slow_path() {
         );
     }
     // A probe uses PKT_FLAGS and does not count.
-    let before = counter(&mut d, counter_space::FLOW, slot);
+    let before = counter(&mut d, CounterSpace::Flow, slot);
     stage_key(&mut d, &k.words());
-    for (flags, reason) in [(0x02, slow_reason::INTEREST_CTRL), (0x10, 0)] {
+    for (flags, reason) in [(0x02, SlowReason::InterestCtrl.bits()), (0x10, 0)] {
         write(&mut d, reg::PKT_FLAGS, flags);
-        cmd(&mut d, opcode::PROBE, 0);
+        cmd(&mut d, Opcode::Probe, 0);
         for _ in 0..6 {
             idle(&mut d);
         }
         let p = read(&mut d, reg::PROBE_RESULT);
         assert_eq!(
-            field::PROBE_RESULT_REASON.get(p),
+            ProbeResult::REASON.get(p),
             reason as u32,
             "probe flags {flags:#x}"
         );
     }
-    assert_eq!(counter(&mut d, counter_space::FLOW, slot), before);
+    assert_eq!(counter(&mut d, CounterSpace::Flow, slot), before);
 
     // SAMPLE: the n-th packet of the slot (its counter before the count, + 1) is a multiple of PERIOD.
-    write(&mut d, reg::CMD_ARG, counter_space::FLOW as u32);
-    cmd(&mut d, opcode::CNT_CLEAR, slot);
-    set_interest(&mut d, slot, interest(interest_mode::SAMPLE, 3));
+    write(&mut d, reg::CMD_ARG, CounterSpace::Flow as u32);
+    cmd(&mut d, Opcode::CntClear, slot);
+    set_interest(&mut d, slot, interest(InterestMode::Sample, 3));
     let picked: Vec<bool> = (0..9)
-        .map(|_| classify(&mut d, k, 1).action == slow(slow_reason::INTEREST_SAMPLE))
+        .map(|_| classify(&mut d, k, 1).action == slow(SlowReason::InterestSample))
         .collect();
     assert_eq!(
         picked,
@@ -757,28 +735,25 @@ fn flow_interest_sends_selected_packets_to_the_slow_path() {
     // FLOW_READ loads the interest; FLOW_MOVE carries it; an invalid slot reads 0 and
     // FLOW_SET_INTEREST leaves it alone.
     write(&mut d, reg::FLOW_INTEREST, 0);
-    cmd(&mut d, opcode::FLOW_READ, slot);
+    cmd(&mut d, Opcode::FlowRead, slot);
     assert_eq!(
         read(&mut d, reg::FLOW_INTEREST),
-        interest(interest_mode::SAMPLE, 3)
+        interest(InterestMode::Sample, 3)
     );
     let dst = flow_slot(&d, &k, true, 0);
     if dst != slot {
         write(&mut d, reg::CMD_ARG, dst);
-        cmd(&mut d, opcode::FLOW_MOVE, slot);
-        cmd(&mut d, opcode::FLOW_READ, dst);
+        cmd(&mut d, Opcode::FlowMove, slot);
+        cmd(&mut d, Opcode::FlowRead, dst);
         assert_eq!(
             read(&mut d, reg::FLOW_INTEREST),
-            interest(interest_mode::SAMPLE, 3)
+            interest(InterestMode::Sample, 3)
         );
-        set_interest(&mut d, slot, interest(interest_mode::EVERY_PACKET, 0));
+        set_interest(&mut d, slot, interest(InterestMode::EveryPacket, 0));
         assert_eq!(read(&mut d, reg::ERROR), 0);
-        cmd(&mut d, opcode::FLOW_READ, slot);
+        cmd(&mut d, Opcode::FlowRead, slot);
         assert_eq!(read(&mut d, reg::FLOW_INTEREST), 0);
-        assert_eq!(
-            field::FLOW_STATE_VALID.get(read(&mut d, reg::FLOW_STATE)),
-            0
-        );
+        assert_eq!(FlowState::VALID.get(read(&mut d, reg::FLOW_STATE)), 0);
     }
 }
 
@@ -790,37 +765,37 @@ fn invalid_interest_is_rejected_with_bad_flags() {
     let slot = flow_slot(&d, &k, false, 0);
     flow(&mut d, slot, &k, Action::Drop, false);
     for word in [
-        interest(4, 1),
-        interest(7, 9),
-        interest(interest_mode::SAMPLE, 0),
-        interest(interest_mode::EVERY_PACKET, 0) | 1 << 3,
-        interest(interest_mode::NONE, 0) | 1 << 15,
+        FlowInterest::MODE.put(4) | FlowInterest::PERIOD.put(1),
+        FlowInterest::MODE.put(7) | FlowInterest::PERIOD.put(9),
+        interest(InterestMode::Sample, 0),
+        interest(InterestMode::EveryPacket, 0) | 1 << 3,
+        interest(InterestMode::None, 0) | 1 << 15,
     ] {
-        for op in [opcode::FLOW_SET_INTEREST, opcode::FLOW_WRITE] {
+        for op in [Opcode::FlowSetInterest, Opcode::FlowWrite] {
             write(&mut d, reg::ERROR, 0);
             write(&mut d, reg::FLOW_INTEREST, word);
             cmd(&mut d, op, slot);
             let e = read(&mut d, reg::ERROR);
             assert_eq!(
-                field::ERROR_REASON.get(e),
-                reason_code::BAD_FLAGS as u32,
-                "{word:#x} op {op:#x}"
+                Error::REASON.get(e),
+                ReasonCode::BadFlags as u32,
+                "{word:#x} op {op}"
             );
-            assert_eq!(field::ERROR_OPCODE.get(e), op as u32);
+            assert_eq!(Error::OPCODE.get(e), op as u32);
         }
         // The index is checked first.
         write(&mut d, reg::ERROR, 0);
-        cmd(&mut d, opcode::FLOW_SET_INTEREST, m);
+        cmd(&mut d, Opcode::FlowSetInterest, m);
         assert_eq!(
-            field::ERROR_REASON.get(read(&mut d, reg::ERROR)),
-            reason_code::BAD_INDEX as u32
+            Error::REASON.get(read(&mut d, reg::ERROR)),
+            ReasonCode::BadIndex as u32
         );
     }
     // Nothing changed: the slot still has interest NONE and its action decides.
     write(&mut d, reg::ERROR, 0);
     assert_eq!(classify_flags(&mut d, k, 1, 0x02).action, Action::Drop);
     // The largest PERIOD is valid; the staged register keeps all 32 bits.
-    set_interest(&mut d, slot, interest(interest_mode::SAMPLE, 0xFFFF));
+    set_interest(&mut d, slot, interest(InterestMode::Sample, 0xFFFF));
     assert_eq!(read(&mut d, reg::ERROR), 0);
     write(&mut d, reg::PKT_FLAGS, 0xDEAD_BEEF);
     assert_eq!(read(&mut d, reg::PKT_FLAGS), 0xDEAD_BEEF);

@@ -4,7 +4,8 @@
 use gufc::backend::{Bar, BusError, Sim};
 use gufc::device::{CounterSpace, Device, DeviceError, OpenOptions, UpdateStatus};
 use gufc_conformance::{backends, small_config};
-use gufc_regmap::{reason_code, reg, slow_reason, Action, HitKind, Key, TcamEntry, KEY_WORDS};
+use gufc_regmap::word::Meta;
+use gufc_regmap::{reg, Action, HitKind, Key, ReasonCode, SlowReason, TcamEntry, KEY_WORDS};
 
 fn open(
     make: fn(gufc_hw_model::Config) -> Box<dyn Sim>,
@@ -28,7 +29,7 @@ fn rule(
     let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
     e.value[gufc_regmap::key::DST0] = dst & mask;
     e.mask[gufc_regmap::key::DST0] = mask;
-    e.mask[gufc_regmap::key::META] = gufc_regmap::meta::IPV6.mask();
+    e.mask[gufc_regmap::key::META] = Meta::new().with_ipv6(true).raw();
     if let Some(p) = proto {
         e.value[gufc_regmap::key::META] |= p as u32;
         e.mask[gufc_regmap::key::META] |= 0xff;
@@ -329,7 +330,7 @@ fn flows_go_stale_at_a_commit_unless_pinned_or_touched() {
         d.replace_rules(&[TcamEntry::match_all(
             1,
             Action::SlowPath {
-                reason: slow_reason::RULE,
+                reason: SlowReason::Rule.bits(),
             },
         )])
         .unwrap();
@@ -347,7 +348,7 @@ fn flows_go_stale_at_a_commit_unless_pinned_or_touched() {
         d.replace_rules(&[TcamEntry::match_all(
             2,
             Action::SlowPath {
-                reason: slow_reason::RULE,
+                reason: SlowReason::Rule.bits(),
             },
         )])
         .unwrap();
@@ -358,7 +359,7 @@ fn flows_go_stale_at_a_commit_unless_pinned_or_touched() {
                 HitKind::Rule,
                 true,
                 Action::SlowPath {
-                    reason: slow_reason::STALE
+                    reason: SlowReason::Stale.bits()
                 }
             )
         );
@@ -384,8 +385,9 @@ fn locality_bits_are_computed_and_matched() {
         d.set_local(0, "192.0.2.0".parse().unwrap(), 24, true)
             .unwrap();
         let mut to_local = TcamEntry::match_all(5, Action::Deliver { channel: 1 });
-        to_local.value[gufc_regmap::key::META] = gufc_regmap::meta::DST_LOCAL.mask();
-        to_local.mask[gufc_regmap::key::META] = gufc_regmap::meta::DST_LOCAL.mask();
+        let dst_local = Meta::new().with_dst_local(true).raw();
+        to_local.value[gufc_regmap::key::META] = dst_local;
+        to_local.mask[gufc_regmap::key::META] = dst_local;
         d.replace_rules(&[to_local, TcamEntry::match_all(1, Action::Drop)])
             .unwrap();
         let inbound = d
@@ -490,7 +492,7 @@ fn unknown_offsets_and_bad_commands_are_rejected_without_effect() {
         let rej = d.take_rejection().unwrap().expect("rejected");
         assert_eq!(
             (rej.reason, rej.index, rej.count),
-            (reason_code::BAD_OFFSET, 0x0fc, 2),
+            (ReasonCode::BadOffset, 0x0fc, 2),
             "{}",
             b.name
         );

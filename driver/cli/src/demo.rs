@@ -13,6 +13,7 @@ use crate::rules::load_file;
 use crate::{output, CliResult, Target};
 use gufc::device::CounterSpace;
 use gufc::stream;
+use gufc_regmap::word::Meta;
 use gufc_regmap::{key, Action, HitKind, Key, KeyIn, TcamEntry};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, RngExt, SeedableRng};
@@ -60,14 +61,14 @@ pub fn key_inside(e: &TcamEntry, rng: &mut impl Rng) -> Key {
         k.src &= 0xffff_ffff;
         k.dst &= 0xffff_ffff;
     }
-    let wants = |f: gufc_regmap::Field| f.get(e.mask[key::META] & e.value[key::META]) != 0;
-    if wants(gufc_regmap::meta::SRC_LOCAL) {
+    let wants = Meta::from_raw(e.mask[key::META] & e.value[key::META]);
+    if wants.src_local() {
         k.src = local_addr(k.ipv6, rng);
     }
-    if wants(gufc_regmap::meta::DST_LOCAL) {
+    if wants.dst_local() {
         k.dst = local_addr(k.ipv6, rng);
     }
-    if e.mask[key::META] & gufc_regmap::meta::PROTO.mask() == 0 {
+    if Meta::from_raw(e.mask[key::META]).proto() == 0 {
         k.proto = [6, 17, 1][rng.random_range(0..3)];
     }
     k.sport = rng.random_range(e.sport.0..=e.sport.1);

@@ -1,6 +1,7 @@
 //! Text and JSON rendering shared by the commands.
 
-use gufc_regmap::{key, meta, Action, TcamEntry};
+use gufc_regmap::word::Meta;
+use gufc_regmap::{key, Action, TcamEntry};
 
 /// Prints a JSON value on stdout.
 pub fn json(v: &impl serde::Serialize) {
@@ -43,8 +44,11 @@ pub fn entry_text(e: &TcamEntry) -> String {
         Action::Drop => "drop".to_string(),
         Action::SlowPath { reason } => format!("slowpath reason {reason}"),
     };
-    let (mv, mm) = (e.value[key::META], e.mask[key::META]);
-    let ipv6 = (meta::IPV6.get(mm) != 0).then_some(meta::IPV6.get(mv) != 0);
+    let (mv, mm) = (
+        Meta::from_raw(e.value[key::META]),
+        Meta::from_raw(e.mask[key::META]),
+    );
+    let ipv6 = mm.ipv6().then_some(mv.ipv6());
     let src = addr_text(
         words128(&e.value, key::SRC0),
         words128(&e.mask, key::SRC0),
@@ -66,24 +70,24 @@ pub fn entry_text(e: &TcamEntry) -> String {
     if let Some(a) = dst {
         s += &format!(" dst {a}");
     }
-    for (f, name) in [
-        (meta::SRC_LOCAL, "src-local"),
-        (meta::DST_LOCAL, "dst-local"),
+    for (cared, value, name) in [
+        (mm.src_local(), mv.src_local(), "src-local"),
+        (mm.dst_local(), mv.dst_local(), "dst-local"),
     ] {
-        if f.get(mm) != 0 {
-            s += &format!(" {name} {}", if f.get(mv) != 0 { "yes" } else { "no" });
+        if cared {
+            s += &format!(" {name} {}", if value { "yes" } else { "no" });
         }
     }
-    match meta::PROTO.get(mm) {
+    match mm.proto() {
         0 => {}
         0xff => {
             s += &format!(
                 " proto {}",
-                gufc::rules::protocol_name(meta::PROTO.get(mv) as u8)
-                    .map_or_else(|| meta::PROTO.get(mv).to_string(), str::to_string)
+                gufc::rules::protocol_name(mv.proto())
+                    .map_or_else(|| mv.proto().to_string(), str::to_string)
             )
         }
-        m => s += &format!(" proto {:#04x}/{m:#04x}", meta::PROTO.get(mv)),
+        m => s += &format!(" proto {:#04x}/{m:#04x}", mv.proto()),
     }
     let ports = e.mask[key::PORTS];
     if ports != 0 {

@@ -21,7 +21,7 @@ fn parse_action(words: &[String]) -> Result<Action, String> {
         }),
         ["drop"] => Ok(Action::Drop),
         ["slowpath"] => Ok(Action::SlowPath {
-            reason: gufc_regmap::slow_reason::RULE,
+            reason: gufc_regmap::SlowReason::Rule.bits(),
         }),
         ["slowpath", r] => Ok(Action::SlowPath {
             reason: num(r, "reason")?,

@@ -16,7 +16,7 @@ use crate::{output, packet, CliResult, Target};
 use gufc_flowlife::capture::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
 use gufc_flowlife::session::slow_path;
 use gufc_flowlife::{Decision, Eviction};
-use gufc_regmap::{field, Action, HitKind};
+use gufc_regmap::{Action, HitKind};
 
 #[derive(ClapArgs, Debug)]
 pub struct Args {
@@ -85,7 +85,7 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
             slow_path(16, 0, Eviction::Refuse, true),
         ),
     };
-    let epoch = field::STATUS_EPOCH.get(dev.status()?) as u8;
+    let epoch = dev.status()?.epoch();
     let probe = dev.probe_flags(&key, a.len, flags)?;
     let cached = dev.flow_lookup(&key)?;
     let (stage, why) = match probe.kind {

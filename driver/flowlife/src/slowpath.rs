@@ -3,7 +3,8 @@
 //! accepted connections (both directions, or neither), re-validates cached flows after rule
 //! changes, ages them out and hands their final counters to the subscribers.
 
-use gufc_regmap::{bucket_pair, field, slow_reason, Action, HitKind, Key, LookupResult};
+use gufc_regmap::word::TcpFlags;
+use gufc_regmap::{bucket_pair, Action, HitKind, Key, LookupResult, SlowReason};
 
 use crate::aging::Timeouts;
 use crate::conntrack::{
@@ -135,10 +136,7 @@ impl SlowPath {
     /// The subscribers that get packet `pkt` of connection `c` when the entry's interest sends
     /// it to the host (`nth` = how many such packets of this direction the host received).
     pub fn recipients(&self, c: &Conn, d: Dir, tcp_flags: u8, nth: u64) -> Vec<&str> {
-        let ctrl = tcp_flags
-            & (crate::capture::TCP_SYN | crate::capture::TCP_FIN | crate::capture::TCP_RST)
-            != 0
-            && c.is_tcp();
+        let ctrl = TcpFlags::from_raw(tcp_flags as u32).ctrl() && c.is_tcp();
         self.subs
             .iter()
             .enumerate()
@@ -163,7 +161,7 @@ impl SlowPath {
                 Ok(dev.read_entry(r.index)?.0.action)
             }
             (HitKind::Miss, _) => Ok(Action::SlowPath {
-                reason: slow_reason::MISS,
+                reason: SlowReason::Miss.bits(),
             }),
             (_, a) => Ok(a),
         }
@@ -177,9 +175,7 @@ impl SlowPath {
                     channel: self.cfg.accept_channel,
                 })
             }
-            Action::SlowPath {
-                reason: slow_reason::MISS,
-            } => self
+            Action::SlowPath { reason } if reason == SlowReason::Miss.bits() => self
                 .cfg
                 .miss_channel
                 .map(|channel| Decision::Accept { channel }),
@@ -237,10 +233,7 @@ impl SlowPath {
         let c = self.table.get(id).unwrap();
         if interest_punt {
             let nth = c.interest_seen[d.index()] + 1;
-            let ctrl = pkt.tcp_flags
-                & (crate::capture::TCP_SYN | crate::capture::TCP_FIN | crate::capture::TCP_RST)
-                != 0
-                && c.is_tcp();
+            let ctrl = TcpFlags::from_raw(pkt.tcp_flags as u32).ctrl() && c.is_tcp();
             let c = c.clone();
             for (i, s) in self.subs.iter_mut().enumerate() {
                 if c.interests[i][d.index()].wants(ctrl, flow_index(&c, d, nth)) {
@@ -643,7 +636,7 @@ impl SlowPath {
         now: u64,
     ) -> Result<SweepReport, DeviceError> {
         let mut rep = SweepReport::default();
-        let epoch = field::STATUS_EPOCH.get(dev.status()?) as u8;
+        let epoch = dev.status()?.epoch();
         let ids = self.table.ids();
         let start = ids.partition_point(|&i| i < self.sweep_cursor);
         let take = self.cfg.sweep_budget.max(1).min(ids.len());

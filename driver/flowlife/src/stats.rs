@@ -2,20 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use gufc_regmap::slow_reason;
+use gufc_regmap::SlowReason;
 
 /// Name of a slow-path reason code for reports: the hardware's own reasons by name, rule
 /// reasons (16 and up) by number.
 pub fn reason_name(r: u8) -> String {
-    match r {
-        slow_reason::MISS => "miss".into(),
-        slow_reason::RULE => "rule".into(),
-        slow_reason::STALE => "stale".into(),
-        4 => "interest_all".into(),
-        5 => "interest_ctrl".into(),
-        6 => "interest_sample".into(),
-        r => r.to_string(),
-    }
+    SlowReason::from_bits(r as u32).map_or_else(|| r.to_string(), |s| s.name().to_lowercase())
 }
 
 /// The slow path's counters, cumulative since it was made (`host` in the replay JSON).

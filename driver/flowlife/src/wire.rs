@@ -5,7 +5,8 @@
 
 use std::collections::VecDeque;
 
-use gufc_regmap::{field, opcode, reg, CycleIn, CycleOut, KeyIn, LookupResult, Mmio};
+use gufc_regmap::word::{Cmd, Control};
+use gufc_regmap::{reg, CycleIn, CycleOut, KeyIn, LookupResult, Mmio, Opcode};
 
 use gufc::backend::{Bar, BusError, Sim};
 
@@ -121,7 +122,7 @@ impl<S: Sim> Wire<S> {
             data,
         }) = mmio
         {
-            if field::CMD_OPCODE.get(data) == opcode::COMMIT as u32 {
+            if Cmd::from_raw(data).opcode() == Ok(Opcode::Commit) {
                 self.commits.push(edge);
             }
         }
@@ -135,7 +136,7 @@ impl<S: Sim> Wire<S> {
             data,
         }) = mmio
         {
-            if field::CONTROL_RESET.get(data) != 0 {
+            if Control::from_raw(data).reset() {
                 self.in_flight = 0; // the reset emptied the pipeline, this edge's key included
                 return out;
             }

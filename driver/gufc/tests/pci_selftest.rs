@@ -4,7 +4,8 @@
 use gufc::backend::{Bar, BusError, ModelBar};
 use gufc::selftest::{self, Options};
 use gufc_hw_model::Config;
-use gufc_regmap::{field, opcode, reg};
+use gufc_regmap::word::Cmd;
+use gufc_regmap::{reg, Opcode};
 
 fn small() -> Config {
     Config {
@@ -119,10 +120,10 @@ impl<B: Bar> Bar for Faulty<B> {
     }
     fn write32(&mut self, off: u32, mut val: u32) -> Result<(), BusError> {
         if let (Fault::TcamIndexBitLost, reg::CMD) = (self.fault, off) {
-            let op = field::CMD_OPCODE.get(val) as u8;
+            let op = Cmd::from_raw(val).opcode();
             if matches!(
                 op,
-                opcode::TCAM_WRITE | opcode::TCAM_READ | opcode::TCAM_SET_PLANES
+                Ok(Opcode::TcamWrite | Opcode::TcamRead | Opcode::TcamSetPlanes)
             ) {
                 val &= !(1 << 4);
             }

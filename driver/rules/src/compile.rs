@@ -1,7 +1,8 @@
 //! Rules → TCAM entries. Port ranges are native in the hardware and protocol and addresses are
 //! value/mask, so every rule is exactly one entry: no range-to-prefix expansion.
 
-use gufc_regmap::{key, meta, Key, TcamEntry};
+use gufc_regmap::word::Meta;
+use gufc_regmap::{key, Key, TcamEntry};
 
 use super::{CompileError, ErrorKind, Family, Loc, Prefix, Rule, RuleError, RuleSet};
 
@@ -104,22 +105,22 @@ pub fn compile_rule(rule: &Rule, prio: u16) -> Result<TcamEntry, RuleError> {
     let mut e = TcamEntry::match_all(prio, rule.action);
     put_prefix(&mut e, key::SRC0, rule.src);
     put_prefix(&mut e, key::DST0, rule.dst);
-    let mut value = meta::PROTO.put(rule.proto.value as u32);
-    let mut mask = meta::PROTO.put(rule.proto.mask as u32);
+    let mut value = Meta::new().with_proto(rule.proto.value);
+    let mut mask = Meta::new().with_proto(rule.proto.mask);
     if let Some(fam) = rule.resolved_family() {
-        value |= meta::IPV6.put((fam == Family::V6) as u32);
-        mask |= meta::IPV6.mask();
+        value = value.with_ipv6(fam == Family::V6);
+        mask = mask.with_ipv6(true);
     }
     if let Some(l) = rule.src_local {
-        value |= meta::SRC_LOCAL.put(l as u32);
-        mask |= meta::SRC_LOCAL.mask();
+        value = value.with_src_local(l);
+        mask = mask.with_src_local(true);
     }
     if let Some(l) = rule.dst_local {
-        value |= meta::DST_LOCAL.put(l as u32);
-        mask |= meta::DST_LOCAL.mask();
+        value = value.with_dst_local(l);
+        mask = mask.with_dst_local(true);
     }
-    e.value[key::META] = value;
-    e.mask[key::META] = mask;
+    e.value[key::META] = value.raw();
+    e.mask[key::META] = mask.raw();
     e.sport = (rule.sport.lo, rule.sport.hi);
     e.dport = (rule.dport.lo, rule.dport.hi);
     Ok(e)

@@ -405,10 +405,10 @@ fn unset_or<T>(o: Option<T>, f: impl FnOnce(T) -> bool) -> bool {
 }
 
 /// Slow-path reasons a rule may carry: the default
-/// [`slow_reason::RULE`](gufc_regmap::slow_reason::RULE) or a rule's own reason in 16..=255
+/// [`SlowReason::Rule`](gufc_regmap::SlowReason::Rule) or a rule's own reason in 16..=255
 /// (0..=15 belong to the hardware).
 pub fn is_rule_reason(r: u8) -> bool {
-    r == gufc_regmap::slow_reason::RULE || r >= FIRST_RULE_REASON
+    r == gufc_regmap::SlowReason::Rule.bits() || r >= FIRST_RULE_REASON
 }
 
 /// The first slow-path reason rules may define for themselves.
@@ -524,7 +524,7 @@ impl fmt::Display for Rule {
         match self.action {
             Action::Deliver { channel } => write!(f, "channel {channel}")?,
             Action::Drop => write!(f, "drop")?,
-            Action::SlowPath { reason } if reason == gufc_regmap::slow_reason::RULE => {
+            Action::SlowPath { reason } if reason == gufc_regmap::SlowReason::Rule.bits() => {
                 write!(f, "slowpath")?
             }
             Action::SlowPath { reason } => write!(f, "slowpath reason {reason}")?,

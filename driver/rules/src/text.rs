@@ -5,7 +5,7 @@ use super::lex::{tokens, Tok};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use gufc_regmap::{slow_reason, Action};
+use gufc_regmap::{Action, SlowReason};
 
 use super::{
     protocol_number, ErrorKind, Family, Loc, PortRange, Prefix, ProtoMatch, Rule, RuleError,
@@ -171,7 +171,7 @@ fn parse_tokens(toks: &[Tok<'_>]) -> Result<Rule, LineError> {
                             }
                         } else {
                             Action::SlowPath {
-                                reason: slow_reason::RULE,
+                                reason: SlowReason::Rule.bits(),
                             }
                         }
                     }

@@ -4,10 +4,11 @@
 use std::cmp::Reverse;
 use std::net::IpAddr;
 
-use gufc_regmap::{key, meta, Action, Key, TcamEntry, KEY_WORDS};
 use gufc_rules::{
     compile, text, ErrorKind, Family, Loc, PortRange, Prefix, ProtoMatch, Rule, RuleSet, MAX_RULES,
 };
+use gufc_regmap::word::Meta;
+use gufc_regmap::{key, Action, Key, TcamEntry, KEY_WORDS};
 use proptest::prelude::*;
 
 fn set(src: &str) -> RuleSet {
@@ -35,8 +36,8 @@ fn ipv4_rule_layout() {
     mask[key::SRC0] = 0xFFFF_0000;
     value[key::DST0] = 0xC000_0280;
     mask[key::DST0] = 0xFFFF_FF80;
-    value[key::META] = meta::PROTO.put(6); // IPV6 bit matched as 0
-    mask[key::META] = meta::PROTO.mask() | meta::IPV6.mask();
+    value[key::META] = Meta::new().with_proto(6).raw(); // IPV6 bit matched as 0
+    mask[key::META] = Meta::new().with_proto(0xff).with_ipv6(true).raw();
     assert_eq!(e.value, value);
     assert_eq!(e.mask, mask);
     assert_eq!((e.sport, e.dport), ((1, 2), (80, 88)));
@@ -64,11 +65,15 @@ fn ipv6_rule_layout() {
     assert_eq!(&e.mask[key::DST0..key::DST0 + 4], &[0; 4]);
     assert_eq!(
         e.value[key::META],
-        meta::IPV6.mask() | meta::DST_LOCAL.mask()
+        Meta::new().with_ipv6(true).with_dst_local(true).raw()
     );
     assert_eq!(
         e.mask[key::META],
-        meta::IPV6.mask() | meta::DST_LOCAL.mask() | meta::SRC_LOCAL.mask()
+        Meta::new()
+            .with_ipv6(true)
+            .with_dst_local(true)
+            .with_src_local(true)
+            .raw()
     );
     assert_eq!(e.mask[key::PORTS], 0);
 }
@@ -78,9 +83,10 @@ fn family_bit_only_when_the_rule_has_a_family() {
     let c = compile(&set("drop dport 22\ndrop family ipv6\ndrop src 0.0.0.0/0")).unwrap();
     assert_eq!(c.entries[0].mask[key::META], 0);
     assert_eq!(c.entries[0].value, [0; KEY_WORDS]);
-    assert_eq!(c.entries[1].mask[key::META], meta::IPV6.mask());
-    assert_eq!(c.entries[1].value[key::META], meta::IPV6.mask());
-    assert_eq!(c.entries[2].mask[key::META], meta::IPV6.mask());
+    let v6 = Meta::new().with_ipv6(true).raw();
+    assert_eq!(c.entries[1].mask[key::META], v6);
+    assert_eq!(c.entries[1].value[key::META], v6);
+    assert_eq!(c.entries[2].mask[key::META], v6);
     assert_eq!(c.entries[2].value[key::META], 0);
     let v4 = Key::v4(1, 2, 6, 3, 22);
     let v6 = Key::new("::1".parse().unwrap(), "::2".parse().unwrap(), 6, 3, 22);
@@ -96,10 +102,16 @@ fn every_entry_is_valid_for_the_hardware() {
         for w in 0..KEY_WORDS {
             assert_eq!(e.value[w] & !e.mask[w], 0, "VALUE_OUTSIDE_MASK in word {w}");
         }
-        assert_eq!(e.value[key::META] & !TcamEntry::META_BITS, 0);
-        assert_eq!(e.mask[key::META] & !TcamEntry::META_BITS, 0);
+        assert_eq!(
+            Meta::decode(e.value[key::META]).map(Meta::raw),
+            Ok(e.value[key::META])
+        );
+        assert_eq!(
+            Meta::decode(e.mask[key::META]).map(Meta::raw),
+            Ok(e.mask[key::META])
+        );
         assert!(e.sport.0 <= e.sport.1 && e.dport.0 <= e.dport.1);
-        assert_eq!(Action::decode(e.action.encode()), Some(e.action));
+        assert_eq!(Action::decode(e.action.encode()), Ok(e.action));
     }
 }
 
@@ -201,7 +213,7 @@ fn compile_rejects_rules_built_wrongly_in_code() {
     };
     assert_eq!(
         compile(&s).unwrap().entries[0].value[key::META],
-        meta::IPV6.mask()
+        Meta::new().with_ipv6(true).raw()
     );
 }
 

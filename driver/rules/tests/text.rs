@@ -2,10 +2,10 @@
 
 use std::net::IpAddr;
 
-use gufc_regmap::{slow_reason, Action, Key};
 use gufc_rules::{
     text, ErrorKind, Family, Format, Loc, PortRange, Prefix, ProtoMatch, Rule, RuleError, RuleSet,
 };
+use gufc_regmap::{Action, Key, SlowReason};
 use proptest::prelude::*;
 
 fn parse(src: &str) -> RuleSet {
@@ -65,7 +65,7 @@ fn defaults_and_action_forms() {
     assert_eq!(
         r[1].action,
         Action::SlowPath {
-            reason: slow_reason::RULE
+            reason: SlowReason::Rule.bits()
         }
     );
     assert_eq!(r[2].action, Action::SlowPath { reason: 200 });
@@ -443,7 +443,7 @@ fn arb_rule() -> impl Strategy<Value = Rule> {
         any::<u8>().prop_map(|channel| Action::Deliver { channel }),
         Just(Action::Drop),
         Just(Action::SlowPath {
-            reason: slow_reason::RULE
+            reason: SlowReason::Rule.bits()
         }),
         (16u8..=255).prop_map(|reason| Action::SlowPath { reason }),
     ];

@@ -20,14 +20,19 @@ mod dim;
 
 use std::collections::HashMap;
 
-use gufc_regmap::{key, meta, KEY_WORDS};
+use gufc_regmap::word::{Meta, Ports};
+use gufc_regmap::{key, KEY_WORDS};
 
-use crate::tcam::{entry_matches, TcamSlot};
+use crate::slot::TcamSlot;
 use bitmaps::{set_bit, BitmapMeta, BitmapStore, Bitmaps};
 use dim::Dim;
 
 /// Bitmap words ANDed per step of the lookup loop; bitmaps are padded to a multiple.
 const CHUNK: usize = 4;
+
+/// META's defined bits, which sit at the bottom of the word (the meta table has one row per value).
+const META_BITS: u32 = Meta::RESERVED.trailing_zeros();
+const _: () = assert!(!Meta::RESERVED == (1 << META_BITS) - 1);
 
 /// Memory one field's bitmaps may take before elementary intervals are merged into groups.
 const DIM_BUDGET_BYTES: usize = 32 << 20;
@@ -60,7 +65,7 @@ impl RankedIndex {
         self.ranked
             .iter()
             .copied()
-            .find(|&i| !skipped(skip, i) && entry_matches(&slots[i as usize].entry, w))
+            .find(|&i| !skipped(skip, i) && slots[i as usize].entry.matches_words(w))
     }
 
     /// First match in rank order, skipping the entries set in `skip` (by TCAM index).
@@ -70,7 +75,7 @@ impl RankedIndex {
         w: &[u32; KEY_WORDS],
         skip: &[u64],
     ) -> Option<u32> {
-        let kind = if meta::IPV6.get(w[key::META]) != 0 {
+        let kind = if Meta::from_raw(w[key::META]).ipv6() {
             Kind::V6
         } else if w[1..4].iter().chain(&w[5..8]).all(|&x| x == 0) {
             Kind::V4
@@ -132,8 +137,8 @@ fn field_value(kind: Kind, f: Field, w: &[u32; KEY_WORDS]) -> u128 {
         (Kind::V4, Field::Dst) => w[key::DST0] as u128,
         (Kind::V6, Field::Src) => wide(key::SRC0),
         (Kind::V6, Field::Dst) => wide(key::DST0),
-        (_, Field::Sport) => (w[key::PORTS] & 0xFFFF) as u128,
-        (_, Field::Dport) => (w[key::PORTS] >> 16) as u128,
+        (_, Field::Sport) => Ports::from_raw(w[key::PORTS]).sport() as u128,
+        (_, Field::Dport) => Ports::from_raw(w[key::PORTS]).dport() as u128,
     }
 }
 
@@ -156,12 +161,12 @@ fn entry_interval(kind: Kind, f: Field, e: &gufc_regmap::TcamEntry) -> Option<(u
     let wide = |x: &[u32; KEY_WORDS], base: usize| {
         (0..4).fold(0u128, |a, j| a | (x[base + j] as u128) << (32 * j))
     };
-    let port = |shift: u32, (lo, hi): (u16, u16)| {
-        let (a, b) = hull(
-            (v[key::PORTS] >> shift) as u128 & 0xFFFF,
-            (m[key::PORTS] >> shift) as u128 & 0xFFFF,
-            16,
-        );
+    let (vp, mp) = (
+        Ports::from_raw(v[key::PORTS]),
+        Ports::from_raw(m[key::PORTS]),
+    );
+    let port = |(v, m): (u16, u16), (lo, hi): (u16, u16)| {
+        let (a, b) = hull(v as u128, m as u128, 16);
         let (a, b) = (a.max(lo as u128), b.min(hi as u128));
         (a <= b).then_some((a, b))
     };
@@ -170,8 +175,8 @@ fn entry_interval(kind: Kind, f: Field, e: &gufc_regmap::TcamEntry) -> Option<(u
         (Kind::V4, Field::Dst) => Some(hull(v[key::DST0] as u128, m[key::DST0] as u128, 32)),
         (Kind::V6, Field::Src) => Some(hull(wide(v, key::SRC0), wide(m, key::SRC0), 128)),
         (Kind::V6, Field::Dst) => Some(hull(wide(v, key::DST0), wide(m, key::DST0), 128)),
-        (_, Field::Sport) => port(0, e.sport),
-        (_, Field::Dport) => port(16, e.dport),
+        (_, Field::Sport) => port((vp.sport(), mp.sport()), e.sport),
+        (_, Field::Dport) => port((vp.dport(), mp.dport()), e.dport),
     }
 }
 
@@ -191,8 +196,8 @@ fn prefix_shaped(m: u128, bits: u32) -> bool {
 fn exactly_indexed(kind: Kind, e: &gufc_regmap::TcamEntry) -> bool {
     let m = &e.mask;
     let wide = |base: usize| (0..4).fold(0u128, |a, j| a | (m[base + j] as u128) << (32 * j));
-    let ports = prefix_shaped((m[key::PORTS] & 0xFFFF) as u128, 16)
-        && prefix_shaped((m[key::PORTS] >> 16) as u128, 16);
+    let mp = Ports::from_raw(m[key::PORTS]);
+    let ports = prefix_shaped(mp.sport() as u128, 16) && prefix_shaped(mp.dport() as u128, 16);
     ports
         && match kind {
             // Upper words: in_domain() already required the entry to accept zeros there.
@@ -205,9 +210,8 @@ fn exactly_indexed(kind: Kind, e: &gufc_regmap::TcamEntry) -> bool {
 
 /// Can entry `e` match some key of domain `kind` at all (upper words, family bit)?
 fn in_domain(kind: Kind, e: &gufc_regmap::TcamEntry) -> bool {
-    let fam = meta::IPV6.mask();
-    let exact_family = e.mask[key::META] & fam != 0;
-    let v6_only = exact_family && e.value[key::META] & fam != 0;
+    let exact_family = Meta::from_raw(e.mask[key::META]).ipv6();
+    let v6_only = exact_family && Meta::from_raw(e.value[key::META]).ipv6();
     match kind {
         // Upper words of the key are zero: the entry must want zero there.
         Kind::V4 => !v6_only && e.value[1..4].iter().chain(&e.value[5..8]).all(|&x| x == 0),
@@ -280,7 +284,8 @@ impl Domain {
         }
     }
 
-    /// META is 11 bits: a direct table of bitmaps, built per distinct value/mask pattern.
+    /// META's defined bits are few: a direct table of bitmaps, built per distinct
+    /// value/mask pattern.
     fn build_meta(slots: &[TcamSlot], order: &[u32], words: usize) -> (Vec<BitmapMeta>, Bitmaps) {
         let mut patterns: HashMap<(u32, u32), Vec<u64>> = HashMap::new();
         for (r, &i) in order.iter().enumerate() {
@@ -293,9 +298,9 @@ impl Domain {
         let patterns: Vec<((u32, u32), Vec<u64>)> = patterns.into_iter().collect();
         let mut store = BitmapStore::new(words);
         let mut by_signature: HashMap<Vec<bool>, u32> = HashMap::new();
-        let mut table = Vec::with_capacity(1 << 11);
+        let mut table = Vec::with_capacity(1 << META_BITS);
         let mut acc = vec![0u64; words];
-        for v in 0u32..1 << 11 {
+        for v in 0u32..1 << META_BITS {
             let sig: Vec<bool> = patterns
                 .iter()
                 .map(|&((pv, pm), _)| (v ^ pv) & pm == 0)
@@ -332,7 +337,7 @@ impl Domain {
             d[2].bitmap(field_value(self.kind, d[2].field, w)),
             d[3].bitmap(field_value(self.kind, d[3].field, w)),
             self.meta_bitmaps
-                .get(self.meta_table[(w[key::META] & 0x7FF) as usize]),
+                .get(self.meta_table[(w[key::META] & !Meta::RESERVED) as usize]),
         ];
         // The sparsest field leads.
         let lead = (0..bm.len()).min_by_key(|&i| bm[i].pop).unwrap_or(0);
@@ -340,7 +345,7 @@ impl Domain {
         let found = |r: u32| {
             let idx = self.order[r as usize];
             let exact = self.exact[r as usize / 64] >> (r % 64) & 1 != 0;
-            (!skipped(skip, idx) && (exact || entry_matches(&slots[idx as usize].entry, w)))
+            (!skipped(skip, idx) && (exact || slots[idx as usize].entry.matches_words(w)))
                 .then_some(idx)
         };
         // Few candidates in all: try them in rank order (shared part and extra ranks are two
@@ -399,8 +404,8 @@ mod tests {
         ];
         let family = prop_oneof![
             Just((0u32, 0u32)),
-            Just((0, 1 << 10)),
-            Just((1 << 10, 1 << 10))
+            Just((0, Meta::IPV6.mask())),
+            Just((Meta::IPV6.mask(), Meta::IPV6.mask()))
         ];
         let range = (any::<u16>(), any::<u16>(), any::<bool>()).prop_map(|(a, b, full)| {
             if full {
@@ -423,9 +428,10 @@ mod tests {
                     // values from a small pool so that entries and keys overlap
                     value[i] = (small[i].wrapping_mul(0x4000_0001) ^ 0x0A00_0000) & mask[i];
                 }
-                mask[key::META] = (mask[key::META] & 0x3FF) | fm;
-                value[key::META] = (value[key::META] & mask[key::META] & 0x3FF) | fv;
-                if mask[key::META] & 0x300 != 0 && small[8] == 0 {
+                let m = Meta::from_raw(mask[key::META]).with_ipv6(false);
+                mask[key::META] = (m.raw() & !Meta::RESERVED) | fm;
+                value[key::META] = (value[key::META] & m.raw() & !Meta::RESERVED) | fv;
+                if (m.src_local() || m.dst_local()) && small[8] == 0 {
                     mask[key::PORTS] = 0;
                     value[key::PORTS] = 0;
                 }
@@ -450,8 +456,9 @@ mod tests {
         for i in 0..KEY_WORDS {
             w[i] = e.value[i] | (noise[i] & !e.mask[i]);
         }
-        w[key::META] &= 0x3FF;
-        w[key::META] |= (v6 as u32) << 10;
+        w[key::META] = Meta::from_raw(w[key::META] & !Meta::RESERVED)
+            .with_ipv6(v6)
+            .raw();
         if !v6 && upper_zero {
             for i in [1, 2, 3, 5, 6, 7] {
                 w[i] = 0;
@@ -459,7 +466,7 @@ mod tests {
         }
         let sp = e.sport.0.wrapping_add((noise[0] % 3) as u16);
         let dp = e.dport.1.wrapping_sub((noise[1] % 3) as u16);
-        w[key::PORTS] = sp as u32 | (dp as u32) << 16;
+        w[key::PORTS] = Ports::new().with_sport(sp).with_dport(dp).raw();
         w
     }
 
@@ -468,7 +475,7 @@ mod tests {
             .iter()
             .map(|&(entry, planes)| TcamSlot {
                 entry,
-                action_word: 1,
+                action_word: Action::Drop.encode(),
                 planes,
             })
             .collect()
@@ -479,7 +486,7 @@ mod tests {
         for (i, s) in slots.iter().enumerate() {
             if s.planes & bit != 0
                 && !skipped(skip, i as u32)
-                && entry_matches(&s.entry, w)
+                && s.entry.matches_words(w)
                 && best.is_none_or(|(p, _)| s.entry.prio > p)
             {
                 best = Some((s.entry.prio, i as u32));

@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 
-use gufc_regmap::{key, meta, Action, Key, TcamEntry};
+use gufc_regmap::word::Meta;
+use gufc_regmap::{key, Action, Key, TcamEntry};
 
 /// `tests/data/classbench/` of the workspace, or `$GUFC_CLASSBENCH`.
 pub fn data_dir() -> PathBuf {
@@ -65,8 +66,8 @@ pub fn rules(text: &str) -> Vec<TcamEntry> {
             ] {
                 e.mask[w] = u32::MAX;
             }
-            e.mask[key::META] = meta::IPV6.mask() | meta::PROTO.put(pm);
-            e.value[key::META] = meta::PROTO.put(pv & pm);
+            e.mask[key::META] = Meta::new().with_ipv6(true).with_proto(pm as u8).raw();
+            e.value[key::META] = Meta::new().with_proto((pv & pm) as u8).raw();
             e.sport = (t[2].parse().expect("port"), t[4].parse().expect("port"));
             e.dport = (t[5].parse().expect("port"), t[7].parse().expect("port"));
             e
@@ -85,7 +86,7 @@ pub fn to_v6(e: &TcamEntry) -> TcamEntry {
             x.mask[base + j] = 0;
         }
     }
-    x.value[key::META] |= meta::IPV6.mask();
+    x.value[key::META] = Meta::from_raw(x.value[key::META]).with_ipv6(true).raw();
     x
 }
 

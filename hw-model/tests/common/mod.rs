@@ -4,9 +4,10 @@
 pub mod classbench;
 
 use gufc_hw_model::{Config, Model};
+use gufc_regmap::word::{Cmd, Error, FlowFlags, Meta};
 use gufc_regmap::{
-    field, key, opcode, reg, Action, CycleIn, CycleOut, Key, KeyIn, LookupResult, Mmio, TcamEntry,
-    KEY_WORDS,
+    key, reg, Action, CounterSpace, CycleIn, CycleOut, Key, KeyIn, LookupResult, Mmio, Opcode,
+    ReasonCode, Register, TcamEntry, KEY_WORDS,
 };
 
 /// A model with a record of every result that left it, with the edge number it left at.
@@ -64,14 +65,21 @@ impl Bench {
         .rdata
     }
 
-    pub fn cmd(&mut self, op: u8, index: u32) {
-        self.write(
-            reg::CMD,
-            field::CMD_OPCODE.put(op as u32) | field::CMD_INDEX.put(index),
-        );
+    /// Writes a register through its codec type.
+    pub fn put<R: Register>(&mut self, v: R) {
+        self.write(R::OFFSET, v.into());
     }
 
-    pub fn cmd_arg(&mut self, op: u8, index: u32, arg: u32) {
+    pub fn cmd(&mut self, op: Opcode, index: u32) {
+        self.put(Cmd::new().with_opcode(op).with_index(index));
+    }
+
+    /// A command word with any opcode, defined or not.
+    pub fn cmd_raw(&mut self, op: u8, index: u32) {
+        self.write(reg::CMD, Cmd::OPCODE.put(op as u32) | Cmd::INDEX.put(index));
+    }
+
+    pub fn cmd_arg(&mut self, op: Opcode, index: u32, arg: u32) {
         self.write(reg::CMD_ARG, arg);
         self.cmd(op, index);
     }
@@ -88,32 +96,22 @@ impl Bench {
         }
     }
 
-    pub fn stage_entry(&mut self, e: &TcamEntry, planes: u32) {
-        self.stage_key(&e.value);
-        self.stage_mask(&e.mask);
-        self.write(
-            reg::SPORT_RANGE,
-            e.sport.0 as u32 | (e.sport.1 as u32) << 16,
-        );
-        self.write(
-            reg::DPORT_RANGE,
-            e.dport.0 as u32 | (e.dport.1 as u32) << 16,
-        );
-        self.write(reg::PRIO, e.prio as u32);
-        self.write(reg::ACTION, e.action.encode());
-        self.write(reg::PLANES, planes);
+    pub fn stage_entry(&mut self, e: &TcamEntry, planes: u8) {
+        for (addr, data) in e.staging(planes) {
+            self.write(addr, data);
+        }
     }
 
-    pub fn tcam_write(&mut self, i: u32, e: &TcamEntry, planes: u32) {
+    pub fn tcam_write(&mut self, i: u32, e: &TcamEntry, planes: u8) {
         self.stage_entry(e, planes);
-        self.cmd(opcode::TCAM_WRITE, i);
+        self.cmd(Opcode::TcamWrite, i);
     }
 
     pub fn flow_write(&mut self, slot: u32, k: &Key, action: Action, pinned: bool) {
         self.stage_key(&k.words());
-        self.write(reg::ACTION, action.encode());
-        self.write(reg::FLOW_FLAGS, pinned as u32);
-        self.cmd(opcode::FLOW_WRITE, slot);
+        self.put(action.encode());
+        self.put(FlowFlags::new().with_pinned(pinned));
+        self.cmd(Opcode::FlowWrite, slot);
     }
 
     /// LOCAL_WRITE of a 128-bit address/mask.
@@ -124,15 +122,15 @@ impl Bench {
             k[j] = (addr >> (32 * j)) as u32;
             m[j] = (mask >> (32 * j)) as u32;
         }
-        k[key::META] = gufc_regmap::meta::IPV6.put(ipv6 as u32);
+        k[key::META] = Meta::new().with_ipv6(ipv6).raw();
         self.stage_key(&k);
         self.stage_mask(&m);
-        self.cmd_arg(opcode::LOCAL_WRITE, i, valid as u32);
+        self.cmd_arg(Opcode::LocalWrite, i, valid as u32);
     }
 
     /// CNT_READ, then the four snapshot words: (packets, bytes).
-    pub fn counter(&mut self, space: u8, i: u32) -> (u64, u64) {
-        self.cmd_arg(opcode::CNT_READ, i, space as u32);
+    pub fn counter(&mut self, space: CounterSpace, i: u32) -> (u64, u64) {
+        self.cmd_arg(Opcode::CntRead, i, space.into());
         let w: Vec<u64> = [
             reg::CNT_PKTS_LO,
             reg::CNT_PKTS_HI,
@@ -145,16 +143,12 @@ impl Bench {
         (w[0] | w[1] << 32, w[2] | w[3] << 32)
     }
 
-    /// (reason, opcode, count, index) from ERROR and ERROR_INDEX.
-    pub fn error(&mut self) -> (u8, u8, u16, u32) {
-        let e = self.read(reg::ERROR);
+    /// (reason, opcode as written, count, index) from ERROR and ERROR_INDEX.
+    pub fn error(&mut self) -> (ReasonCode, u8, u16, u32) {
+        let e = Error::from_raw(self.read(reg::ERROR));
         let i = self.read(reg::ERROR_INDEX);
-        (
-            field::ERROR_REASON.get(e) as u8,
-            field::ERROR_OPCODE.get(e) as u8,
-            field::ERROR_COUNT.get(e) as u16,
-            i,
-        )
+        let reason = e.reason().unwrap_or_else(|e| panic!("{e}"));
+        (reason, e.opcode(), e.count(), i)
     }
 
     pub fn clear_error(&mut self) {
@@ -228,11 +222,12 @@ pub fn v4_rule(
     ] {
         e.mask[w] = u32::MAX;
     }
-    e.mask[key::META] = gufc_regmap::meta::IPV6.mask();
+    let mut mask = Meta::new().with_ipv6(true);
     if let Some(p) = proto {
-        e.mask[key::META] |= gufc_regmap::meta::PROTO.mask();
-        e.value[key::META] |= p as u32;
+        mask = mask.with_proto(u8::MAX);
+        e.value[key::META] = Meta::new().with_proto(p).raw();
     }
+    e.mask[key::META] = mask.raw();
     e.sport = sport;
     e.dport = dport;
     e

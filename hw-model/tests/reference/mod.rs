@@ -2,7 +2,7 @@
 //! docs/timing.md independently of the model's data structures.
 #![allow(dead_code)]
 
-use gufc_regmap::{bucket_pair, slow_reason, Action, HitKind, Key, TcamEntry};
+use gufc_regmap::{bucket_pair, Action, HitKind, Key, SlowReason, TcamEntry};
 
 #[derive(Clone, Debug)]
 pub struct RefFlow {
@@ -122,7 +122,7 @@ impl RefState {
                 let a = self.tcam[i].unwrap().0.action;
                 let a = match a {
                     Action::SlowPath { .. } if stale => Action::SlowPath {
-                        reason: slow_reason::STALE,
+                        reason: SlowReason::Stale.bits(),
                     },
                     a => a,
                 };
@@ -132,7 +132,7 @@ impl RefState {
                 HitKind::Miss,
                 0,
                 Action::SlowPath {
-                    reason: slow_reason::MISS,
+                    reason: SlowReason::Miss.bits(),
                 },
             ),
         };

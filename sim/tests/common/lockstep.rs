@@ -159,9 +159,10 @@ pub fn run(config: Config, program: &dyn Program) -> Coverage {
             if let (gufc_regmap::HitKind::Flow, gufc_regmap::Action::SlowPath { reason }) =
                 (r.kind, r.action)
             {
-                let first = gufc_regmap::slow_reason::INTEREST_ALL;
-                if (first..first + 3).contains(&reason) {
-                    cov.interest[(reason - first) as usize] += 1;
+                use gufc_regmap::SlowReason as R;
+                let interest = [R::InterestAll, R::InterestCtrl, R::InterestSample];
+                if let Some(i) = interest.iter().position(|r| r.bits() == reason) {
+                    cov.interest[i] += 1;
                 }
             }
         }

@@ -3,7 +3,8 @@
 
 pub mod lockstep;
 
-use gufc_regmap::{reg, CycleIn, CycleOut, KeyIn, Mmio};
+use gufc_regmap::word::Cmd;
+use gufc_regmap::{reg, CycleIn, CycleOut, KeyIn, Mmio, Opcode, Register};
 
 /// Anything stepped one rising edge at a time with the device's ports.
 pub trait Dut {
@@ -37,12 +38,21 @@ pub fn read(d: &mut impl Dut, addr: u32) -> u32 {
     .rdata
 }
 
-pub fn cmd(d: &mut impl Dut, opcode: u8, index: u32) -> CycleOut {
-    use gufc_regmap::field::{CMD_INDEX, CMD_OPCODE};
+/// Writes a register through its codec type.
+pub fn put<R: Register>(d: &mut impl Dut, v: R) -> CycleOut {
+    write(d, R::OFFSET, v.into())
+}
+
+pub fn cmd(d: &mut impl Dut, op: Opcode, index: u32) -> CycleOut {
+    put(d, Cmd::new().with_opcode(op).with_index(index))
+}
+
+/// A command with any opcode, defined or not.
+pub fn cmd_raw(d: &mut impl Dut, op: u8, index: u32) -> CycleOut {
     write(
         d,
         reg::CMD,
-        CMD_OPCODE.put(opcode as u32) | CMD_INDEX.put(index),
+        Cmd::OPCODE.put(op as u32) | Cmd::INDEX.put(index),
     )
 }
 

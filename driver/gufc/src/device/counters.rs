@@ -2,26 +2,7 @@
 
 use super::{Device, DeviceError};
 use crate::backend::Bar;
-use gufc_regmap::{counter_space, global_counter, opcode, reg};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CounterSpace {
-    Tcam,
-    Flow,
-    Channel,
-    Global,
-}
-
-impl CounterSpace {
-    fn code(self) -> u32 {
-        (match self {
-            CounterSpace::Tcam => counter_space::TCAM,
-            CounterSpace::Flow => counter_space::FLOW,
-            CounterSpace::Channel => counter_space::CHANNEL,
-            CounterSpace::Global => counter_space::GLOBAL,
-        }) as u32
-    }
-}
+use gufc_regmap::{reg, CounterSpace, GlobalCounter, Opcode};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Counter {
@@ -45,8 +26,8 @@ pub struct GlobalCounters {
 impl<B: Bar> Device<B> {
     /// Counter `index` of `space`, both words of both counters from one cycle.
     pub fn counter(&mut self, space: CounterSpace, index: u32) -> Result<Counter, DeviceError> {
-        self.stage(reg::CMD_ARG, space.code())?;
-        self.command(opcode::CNT_READ, index)?;
+        self.stage(reg::CMD_ARG, space.into())?;
+        self.command(Opcode::CntRead, index)?;
         let pl = self.read(reg::CNT_PKTS_LO)? as u64;
         let ph = self.read(reg::CNT_PKTS_HI)? as u64;
         let bl = self.read(reg::CNT_BYTES_LO)? as u64;
@@ -59,24 +40,24 @@ impl<B: Bar> Device<B> {
     }
 
     pub fn clear_counter(&mut self, space: CounterSpace, index: u32) -> Result<(), DeviceError> {
-        self.stage(reg::CMD_ARG, space.code())?;
-        self.command(opcode::CNT_CLEAR, index)?;
+        self.stage(reg::CMD_ARG, space.into())?;
+        self.command(Opcode::CntClear, index)?;
         self.check()
     }
 
     pub fn global_counters(&mut self) -> Result<GlobalCounters, DeviceError> {
-        let mut g = |i: u8| -> Result<u64, DeviceError> {
-            Ok(self.counter(CounterSpace::Global, i as u32)?.packets)
+        let mut g = |g: GlobalCounter| -> Result<u64, DeviceError> {
+            Ok(self.counter(CounterSpace::Global, g.into())?.packets)
         };
         Ok(GlobalCounters {
-            lookups: g(global_counter::LOOKUPS)?,
-            flow_hits: g(global_counter::FLOW_HITS)?,
-            rule_hits: g(global_counter::RULE_HITS)?,
-            misses: g(global_counter::MISSES)?,
-            drops: g(global_counter::DROPS)?,
-            slow_path: g(global_counter::SLOW_PATH)?,
-            delivered: g(global_counter::DELIVERED)?,
-            stale_flows: g(global_counter::STALE_FLOWS)?,
+            lookups: g(GlobalCounter::Lookups)?,
+            flow_hits: g(GlobalCounter::FlowHits)?,
+            rule_hits: g(GlobalCounter::RuleHits)?,
+            misses: g(GlobalCounter::Misses)?,
+            drops: g(GlobalCounter::Drops)?,
+            slow_path: g(GlobalCounter::SlowPath)?,
+            delivered: g(GlobalCounter::Delivered)?,
+            stale_flows: g(GlobalCounter::StaleFlows)?,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Driver errors. Each names where it happened: the backend (device address) and the
 //! register offset or command index.
 
-use gufc_regmap::{name_of, opcode, reason_code};
+use gufc_regmap::{DecodeError, Opcode, ReasonCode};
 
 use super::Caps;
 use crate::backend::BusError;
@@ -9,7 +9,8 @@ use crate::backend::BusError;
 /// A command the device refused (the ERROR register).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rejection {
-    pub reason: u8,
+    pub reason: ReasonCode,
+    /// The rejected command's opcode as written (BAD_OPCODE keeps an undefined one).
     pub opcode: u8,
     pub index: u32,
     /// Commands rejected since the last clear.
@@ -18,12 +19,9 @@ pub struct Rejection {
 
 impl std::fmt::Display for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let op = name_of(opcode::ALL, self.opcode).unwrap_or("?");
-        let why = reason_code::ALL
-            .iter()
-            .find(|r| r.1 == self.reason)
-            .map_or("unknown reason", |r| r.2);
-        let target = if self.reason == reason_code::BAD_OFFSET {
+        let op = Opcode::from_bits(self.opcode as u32).map_or("?", Opcode::name);
+        let why = self.reason.doc();
+        let target = if self.reason == ReasonCode::BadOffset {
             "offset"
         } else {
             "index"
@@ -48,6 +46,12 @@ pub enum DeviceError {
         id: u32,
         major: u16,
         minor: u16,
+    },
+    #[error("{backend}: {error}")]
+    Undecodable {
+        backend: String,
+        #[source]
+        error: DecodeError,
     },
     #[error("{backend}: capability registers are impossible: {caps:?}")]
     BadCaps { backend: String, caps: Box<Caps> },

@@ -9,7 +9,8 @@ use rustc_hash::FxHashMap;
 
 use super::{Caps, Device, DeviceError};
 use crate::backend::Bar;
-use gufc_regmap::{bucket_pair, field, interest_mode, opcode, reg, Action, Key, KEY_WORDS};
+use gufc_regmap::word::{self, FlowFlags, FlowState};
+use gufc_regmap::{bucket_pair, reg, Action, DecodeError, InterestMode, Key, Opcode, KEY_WORDS};
 
 /// Most slots the cuckoo search visits before declaring the buckets full.
 const SEARCH_LIMIT: usize = 2048;
@@ -81,29 +82,27 @@ pub enum FlowInterest {
 }
 
 impl FlowInterest {
-    pub fn encode(self) -> u32 {
+    /// The FLOW_INTEREST word.
+    pub fn encode(self) -> word::FlowInterest {
         let (mode, period) = match self {
-            FlowInterest::None => (interest_mode::NONE, 0),
-            FlowInterest::All => (interest_mode::EVERY_PACKET, 0),
-            FlowInterest::TcpCtrl => (interest_mode::TCP_CTRL, 0),
-            FlowInterest::Sample(n) => (interest_mode::SAMPLE, n),
+            FlowInterest::None => (InterestMode::None, 0),
+            FlowInterest::All => (InterestMode::EveryPacket, 0),
+            FlowInterest::TcpCtrl => (InterestMode::TcpCtrl, 0),
+            FlowInterest::Sample(n) => (InterestMode::Sample, n),
         };
-        field::FLOW_INTEREST_MODE.put(mode as u32) | field::FLOW_INTEREST_PERIOD.put(period as u32)
+        word::FlowInterest::new()
+            .with_mode(mode)
+            .with_period(period)
     }
 
-    /// `None` for a word the device would not hold.
-    pub fn decode(w: u32) -> Option<FlowInterest> {
-        if w & !(field::FLOW_INTEREST_MODE.mask() | field::FLOW_INTEREST_PERIOD.mask()) != 0 {
-            return None;
-        }
-        let period = field::FLOW_INTEREST_PERIOD.get(w) as u16;
-        match field::FLOW_INTEREST_MODE.get(w) as u8 {
-            interest_mode::NONE => Some(FlowInterest::None),
-            interest_mode::EVERY_PACKET => Some(FlowInterest::All),
-            interest_mode::TCP_CTRL => Some(FlowInterest::TcpCtrl),
-            interest_mode::SAMPLE if period != 0 => Some(FlowInterest::Sample(period)),
-            _ => None,
-        }
+    /// The interest of a word the device would hold; any other word is an error naming it.
+    pub fn decode(w: word::FlowInterest) -> Result<FlowInterest, DecodeError> {
+        Ok(match w.validate()? {
+            InterestMode::None => FlowInterest::None,
+            InterestMode::EveryPacket => FlowInterest::All,
+            InterestMode::TcpCtrl => FlowInterest::TcpCtrl,
+            InterestMode::Sample => FlowInterest::Sample(w.period()),
+        })
     }
 }
 
@@ -272,10 +271,10 @@ impl<B: Bar> Device<B> {
         interest: FlowInterest,
     ) -> Result<(), DeviceError> {
         self.stage_words(reg::KEY, &key.words())?;
-        self.stage(reg::ACTION, action.encode())?;
-        self.stage(reg::FLOW_FLAGS, field::FLOW_FLAGS_PINNED.put(pinned as u32))?;
-        self.stage(reg::FLOW_INTEREST, interest.encode())?;
-        self.command(opcode::FLOW_WRITE, slot)?;
+        self.stage_reg(action.encode())?;
+        self.stage_reg(FlowFlags::new().with_pinned(pinned))?;
+        self.stage_reg(interest.encode())?;
+        self.command(Opcode::FlowWrite, slot)?;
         self.check()?;
         let slots = self.flows.slots.as_mut().unwrap();
         if let Some(old) = slots[slot as usize].replace(*key) {
@@ -287,7 +286,7 @@ impl<B: Bar> Device<B> {
 
     fn move_flow(&mut self, from: u32, to: u32) -> Result<(), DeviceError> {
         self.stage(reg::CMD_ARG, to)?;
-        self.command(opcode::FLOW_MOVE, from)?;
+        self.command(Opcode::FlowMove, from)?;
         self.check()?;
         let slots = self.flows.slots.as_mut().unwrap();
         let key = slots[from as usize]
@@ -310,7 +309,7 @@ impl<B: Bar> Device<B> {
                 backend: self.bar.name(),
                 key,
             })?;
-        self.command(opcode::FLOW_CLEAR, slot)?;
+        self.command(Opcode::FlowClear, slot)?;
         self.check()?;
         self.flows.slots.as_mut().unwrap()[slot as usize] = None;
         Ok(slot)
@@ -334,7 +333,7 @@ impl<B: Bar> Device<B> {
     pub fn flow_touch(&mut self, key: &Key) -> Result<u32, DeviceError> {
         self.sync_flows()?;
         let slot = self.slot_of(key)?;
-        self.command(opcode::FLOW_TOUCH, slot)?;
+        self.command(Opcode::FlowTouch, slot)?;
         self.check()?;
         Ok(slot)
     }
@@ -361,8 +360,8 @@ impl<B: Bar> Device<B> {
         self.check_interest(interest)?;
         self.sync_flows()?;
         let slot = self.slot_of(key)?;
-        self.stage(reg::FLOW_INTEREST, interest.encode())?;
-        self.command(opcode::FLOW_SET_INTEREST, slot)?;
+        self.stage_reg(interest.encode())?;
+        self.command(Opcode::FlowSetInterest, slot)?;
         self.check()?;
         Ok(slot)
     }
@@ -396,38 +395,36 @@ impl<B: Bar> Device<B> {
     /// Reads slot `slot` (FLOW_READ clears its hit bit); `None` if it is empty.
     pub fn read_flow(&mut self, slot: u32) -> Result<Option<FlowInfo>, DeviceError> {
         self.check_index("flow slot", slot, self.flows.capacity)?;
-        self.command(opcode::FLOW_READ, slot)?;
+        self.command(Opcode::FlowRead, slot)?;
         self.forget_staged();
-        let state = self.read(reg::FLOW_STATE)?;
-        if field::FLOW_STATE_VALID.get(state) == 0 {
+        let state: FlowState = self.read_reg()?;
+        if !state.valid() {
             return Ok(None);
         }
         let mut words = [0u32; KEY_WORDS];
         for (i, w) in words.iter_mut().enumerate() {
             *w = self.read(reg::KEY + 4 * i as u32)?;
         }
-        let a = self.read(reg::ACTION)?;
-        let flags = self.read(reg::FLOW_FLAGS)?;
+        let a: word::Action = self.read_reg()?;
+        let flags: FlowFlags = self.read_reg()?;
         let last_hit = self.read(reg::FLOW_LAST_HIT)?;
-        let iw = self.read(reg::FLOW_INTEREST)?;
+        let iw: word::FlowInterest = self.read_reg()?;
         let c = self.counter(super::CounterSpace::Flow, slot)?;
         self.check()?;
+        let invalid = |error: DecodeError| DeviceError::InvalidEntry {
+            backend: self.bar.name(),
+            msg: format!("flow slot {slot}: {error}"),
+        };
         Ok(Some(FlowInfo {
             slot,
             key: Key::from_words(&words),
-            action: Action::decode(a).ok_or_else(|| DeviceError::InvalidEntry {
-                backend: self.bar.name(),
-                msg: format!("flow slot {slot} holds an undecodable action {a:#x}"),
-            })?,
-            pinned: field::FLOW_FLAGS_PINNED.get(flags) != 0,
-            epoch: field::FLOW_STATE_EPOCH.get(state) as u8,
-            hit: field::FLOW_STATE_HIT.get(state) != 0,
-            stale: field::FLOW_STATE_STALE.get(state) != 0,
+            action: Action::decode(a).map_err(invalid)?,
+            pinned: flags.pinned(),
+            epoch: state.epoch(),
+            hit: state.hit(),
+            stale: state.stale(),
             last_hit,
-            interest: FlowInterest::decode(iw).ok_or_else(|| DeviceError::InvalidEntry {
-                backend: self.bar.name(),
-                msg: format!("flow slot {slot} holds an undecodable interest {iw:#x}"),
-            })?,
+            interest: FlowInterest::decode(iw).map_err(invalid)?,
             packets: c.packets,
             bytes: c.bytes,
         }))

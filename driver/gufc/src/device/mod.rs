@@ -7,14 +7,16 @@ mod flows;
 mod probe;
 mod tcam;
 
-pub use counters::{Counter, CounterSpace, GlobalCounters};
+pub use counters::{Counter, GlobalCounters};
 pub use error::{DeviceError, Rejection};
 pub use flows::{FlowInfo, FlowInsert, FlowInterest};
+pub use gufc_regmap::CounterSpace;
 pub use probe::ProbeResult;
 pub use tcam::{CommitReport, Transaction, TransactionError, Update, UpdateStatus};
 
 use crate::backend::Bar;
-use gufc_regmap::{device, field, reg, KEY_WORDS};
+use gufc_regmap::word::{CapKey, CapMisc, Cmd, Control, Error, Status, Version};
+use gufc_regmap::{device, reg, DecodeError, Opcode, Register, KEY_WORDS};
 
 /// What the device says it is.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -116,9 +118,8 @@ impl<B: Bar> Device<B> {
         };
         let mut warnings = Vec::new();
         let id = read(reg::ID)?;
-        let version = read(reg::VERSION)?;
-        let major = field::VERSION_MAJOR.get(version) as u16;
-        let minor = field::VERSION_MINOR.get(version) as u16;
+        let version = Version::from_raw(read(reg::VERSION)?);
+        let (major, minor) = (version.major(), version.minor());
         if id != device::MAGIC || major != device::VERSION_MAJOR as u16 {
             let e = DeviceError::WrongId {
                 backend: name.clone(),
@@ -131,11 +132,11 @@ impl<B: Bar> Device<B> {
             }
             warnings.push(format!("--force: continuing although {e}"));
         }
-        let misc = read(reg::CAP_MISC)?;
-        let key = read(reg::CAP_KEY)?;
-        let channels = match field::CAP_MISC_CHANNELS.get(misc) {
+        let misc = CapMisc::from_raw(read(reg::CAP_MISC)?);
+        let key = CapKey::from_raw(read(reg::CAP_KEY)?);
+        let channels = match misc.channels() {
             0 => 256,
-            c => c,
+            c => c as u32,
         };
         let caps = Caps {
             version_major: major,
@@ -144,14 +145,14 @@ impl<B: Bar> Device<B> {
             flow_buckets: read(reg::CAP_FLOW_BUCKETS)?,
             flow_ways: read(reg::CAP_FLOW_WAYS)?,
             channels,
-            local_entries: field::CAP_MISC_LOCAL_ENTRIES.get(misc),
-            latency: field::CAP_MISC_LATENCY.get(misc),
-            counter_bits: field::CAP_MISC_COUNTER_BITS.get(misc),
-            ipv4: field::CAP_KEY_IPV4.get(key) != 0,
-            ipv6: field::CAP_KEY_IPV6.get(key) != 0,
-            port_ranges: field::CAP_KEY_PORT_RANGES.get(key) != 0,
-            key_words: field::CAP_KEY_KEY_WORDS.get(key),
-            prio_bits: field::CAP_KEY_PRIO_BITS.get(key),
+            local_entries: misc.local_entries() as u32,
+            latency: misc.latency() as u32,
+            counter_bits: misc.counter_bits() as u32,
+            ipv4: key.ipv4(),
+            ipv6: key.ipv6(),
+            port_ranges: key.port_ranges(),
+            key_words: key.key_words() as u32,
+            prio_bits: key.prio_bits() as u32,
         };
         let sane = (1..=1 << 24).contains(&caps.tcam_entries)
             && caps.flow_buckets.is_power_of_two()
@@ -199,7 +200,7 @@ impl<B: Bar> Device<B> {
     /// Resets the device (every table, counter and error) and forgets nothing: the driver
     /// knows the reset state exactly.
     pub fn reset(&mut self) -> Result<(), DeviceError> {
-        self.write(reg::CONTROL, field::CONTROL_RESET.put(1))?;
+        self.write_reg(Control::new().with_reset(true))?;
         self.staged = [Some(0); STAGE_SLOTS];
         self.tcam = tcam::Shadow::empty(self.caps.tcam_entries);
         self.flows = flows::Shadow::empty(&self.caps);
@@ -217,6 +218,29 @@ impl<B: Bar> Device<B> {
             self.staged[slot] = Some(val);
         }
         Ok(self.bar.write32(off, val)?)
+    }
+
+    /// Reads a register through its codec type.
+    pub fn read_reg<R: Register>(&mut self) -> Result<R, DeviceError> {
+        Ok(R::from_raw(self.read(R::OFFSET)?))
+    }
+
+    /// Writes a register through its codec type.
+    pub fn write_reg<R: Register>(&mut self, v: R) -> Result<(), DeviceError> {
+        self.write(R::OFFSET, v.into())
+    }
+
+    /// Stages a register through its codec type, unless it already holds `v`.
+    pub(crate) fn stage_reg<R: Register>(&mut self, v: R) -> Result<(), DeviceError> {
+        self.stage(R::OFFSET, v.into())
+    }
+
+    /// A word that did not decode, as this device's error.
+    pub(crate) fn undecodable(&self, error: DecodeError) -> DeviceError {
+        DeviceError::Undecodable {
+            backend: self.bar.name(),
+            error,
+        }
     }
 
     /// Writes a staging register unless it already holds `val`.
@@ -243,11 +267,8 @@ impl<B: Bar> Device<B> {
         self.staged = [None; STAGE_SLOTS];
     }
 
-    pub(crate) fn command(&mut self, opcode: u8, index: u32) -> Result<(), DeviceError> {
-        self.write(
-            reg::CMD,
-            field::CMD_OPCODE.put(opcode as u32) | field::CMD_INDEX.put(index),
-        )
+    pub(crate) fn command(&mut self, op: Opcode, index: u32) -> Result<(), DeviceError> {
+        self.write_reg(Cmd::new().with_opcode(op).with_index(index))
     }
 
     /// Reads ERROR; if a command was rejected since the last check, clears it and returns it.
@@ -263,12 +284,13 @@ impl<B: Bar> Device<B> {
             return Ok(None);
         }
         let index = self.read(reg::ERROR_INDEX)?;
-        self.write(reg::ERROR, 0)?;
+        self.write_reg(Error::new())?;
+        let e = Error::from_raw(e);
         Ok(Some(Rejection {
-            reason: field::ERROR_REASON.get(e) as u8,
-            opcode: field::ERROR_OPCODE.get(e) as u8,
+            reason: e.reason().map_err(|e| self.undecodable(e))?,
+            opcode: e.opcode(),
             index,
-            count: field::ERROR_COUNT.get(e),
+            count: e.count() as u32,
         }))
     }
 
@@ -284,7 +306,7 @@ impl<B: Bar> Device<B> {
     }
 
     /// STATUS, refusing an all-ones answer.
-    pub fn status(&mut self) -> Result<u32, DeviceError> {
+    pub fn status(&mut self) -> Result<Status, DeviceError> {
         let s = self.read(reg::STATUS)?;
         if s == u32::MAX {
             return Err(DeviceError::AllOnes {
@@ -292,7 +314,7 @@ impl<B: Bar> Device<B> {
                 offset: reg::STATUS,
             });
         }
-        Ok(s)
+        Ok(Status::from_raw(s))
     }
 
     /// The cycle counter (64-bit, consistent: reading the low word latches the high word).

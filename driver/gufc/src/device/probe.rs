@@ -2,7 +2,8 @@
 
 use super::{Device, DeviceError};
 use crate::backend::Bar;
-use gufc_regmap::{field, kind, opcode, reg, verdict, Action, HitKind, Key};
+use gufc_regmap::word::{Meta, PktFlags, PktLen, ProbeResult as ProbeWord};
+use gufc_regmap::{key, reg, Action, HitKind, Key, Opcode};
 
 /// Polls of STATUS before a probe is declared lost (the pipeline needs LATENCY cycles).
 const PROBE_POLLS: u32 = 1000;
@@ -35,12 +36,12 @@ impl<B: Bar> Device<B> {
         tcp_flags: u8,
     ) -> Result<ProbeResult, DeviceError> {
         self.stage_words(reg::KEY, &key.words())?;
-        self.stage(reg::PKT_LEN, len as u32)?;
-        self.stage(reg::PKT_FLAGS, tcp_flags as u32)?;
-        self.command(opcode::PROBE, 0)?;
+        self.stage_reg(PktLen::new().with_len(len))?;
+        self.stage_reg(PktFlags::new().with_flags(tcp_flags))?;
+        self.command(Opcode::Probe, 0)?;
         self.check()?;
         let mut polls = 0;
-        while field::STATUS_PROBE_BUSY.get(self.status()?) != 0 {
+        while self.status()?.probe_busy() {
             polls += 1;
             if polls >= PROBE_POLLS {
                 return Err(DeviceError::Timeout {
@@ -50,29 +51,19 @@ impl<B: Bar> Device<B> {
                 });
             }
         }
-        let r = self.read(reg::PROBE_RESULT)?;
+        let r: ProbeWord = self.read_reg()?;
         let index = self.read(reg::PROBE_INDEX)?;
-        let action = match field::PROBE_RESULT_VERDICT.get(r) as u8 {
-            verdict::DELIVER => Action::Deliver {
-                channel: field::PROBE_RESULT_CHANNEL.get(r) as u8,
-            },
-            verdict::DROP => Action::Drop,
-            _ => Action::SlowPath {
-                reason: field::PROBE_RESULT_REASON.get(r) as u8,
-            },
-        };
-        let kind = match field::PROBE_RESULT_KIND.get(r) as u8 {
-            kind::FLOW => HitKind::Flow,
-            kind::RULE => HitKind::Rule,
-            _ => HitKind::Miss,
-        };
+        // Every bit is checked: an undefined verdict or kind, or a reserved bit, is an error
+        // naming PROBE_RESULT and its value, never a guess.
+        let decoded = ProbeWord::decode(r.raw()).and_then(|r| Ok((r.action()?, r.kind()?)));
+        let (action, kind) = decoded.map_err(|e| self.undecodable(e))?;
         Ok(ProbeResult {
             action,
             kind,
             index,
-            stale: field::PROBE_RESULT_STALE_FLOW.get(r) != 0,
-            src_local: field::PROBE_RESULT_SRC_LOCAL.get(r) != 0,
-            dst_local: field::PROBE_RESULT_DST_LOCAL.get(r) != 0,
+            stale: r.stale_flow(),
+            src_local: r.src_local(),
+            dst_local: r.dst_local(),
         })
     }
 
@@ -112,16 +103,14 @@ impl<B: Bar> Device<B> {
             ..Key::default()
         };
         let (kw, mw) = (k.words(), m.words());
-        for i in 0..4u32 {
-            self.stage(reg::KEY + 4 * i, kw[i as usize])?;
-            self.stage(reg::MASK + 4 * i, mw[i as usize])?;
+        for i in key::SRC0..=key::SRC3 {
+            self.stage(reg::KEY + 4 * i as u32, kw[i])?;
+            self.stage(reg::MASK + 4 * i as u32, mw[i])?;
         }
-        self.stage(
-            reg::KEY + 4 * gufc_regmap::key::META as u32,
-            kw[gufc_regmap::key::META],
-        )?;
+        let family = Meta::new().with_ipv6(ipv6);
+        self.stage(reg::KEY + 4 * key::META as u32, family.raw())?;
         self.stage(reg::CMD_ARG, valid as u32)?;
-        self.command(opcode::LOCAL_WRITE, index)?;
+        self.command(Opcode::LocalWrite, index)?;
         self.check()
     }
 }

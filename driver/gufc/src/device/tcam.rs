@@ -8,7 +8,8 @@ use std::collections::HashMap;
 
 use super::{Device, DeviceError};
 use crate::backend::Bar;
-use gufc_regmap::{field, opcode, reg, Action, TcamEntry, KEY_WORDS};
+use gufc_regmap::word::{self, DportRange, Meta, Planes, Prio, SportRange};
+use gufc_regmap::{key, reg, Action, Opcode, TcamEntry, KEY_WORDS};
 
 /// The driver's view of the TCAM: each entry's content and plane bits.
 #[derive(Clone, Debug)]
@@ -228,8 +229,8 @@ impl<B: Bar> Device<B> {
         if (0..KEY_WORDS).any(|i| e.value[i] & !e.mask[i] != 0) {
             return Err("value has bits outside its mask".into());
         }
-        let m = gufc_regmap::key::META;
-        if (e.value[m] | e.mask[m]) & !TcamEntry::META_BITS != 0 {
+        let m = key::META;
+        if Meta::decode(e.value[m] | e.mask[m]).is_err() {
             return Err("reserved META bits set".into());
         }
         Ok(())
@@ -251,28 +252,22 @@ impl<B: Bar> Device<B> {
     /// Reads entry `index` through TCAM_READ: its content and plane bits.
     pub fn read_entry(&mut self, index: u32) -> Result<(TcamEntry, u8), DeviceError> {
         self.check_index("TCAM index", index, self.caps.tcam_entries)?;
-        self.command(opcode::TCAM_READ, index)?;
+        self.command(Opcode::TcamRead, index)?;
         self.forget_staged();
-        let planes = field::PLANES_PLANES.get(self.read(reg::PLANES)?) as u8;
+        let planes = self.read_reg::<Planes>()?.planes();
         let mut e = TcamEntry::match_all(0, Action::Drop);
         if planes != 0 {
             for i in 0..KEY_WORDS as u32 {
                 e.value[i as usize] = self.read(reg::KEY + 4 * i)?;
                 e.mask[i as usize] = self.read(reg::MASK + 4 * i)?;
             }
-            let range = |w: u32| {
-                (
-                    field::SPORT_RANGE_LO.get(w) as u16,
-                    field::SPORT_RANGE_HI.get(w) as u16,
-                )
-            };
-            e.sport = range(self.read(reg::SPORT_RANGE)?);
-            e.dport = range(self.read(reg::DPORT_RANGE)?);
-            e.prio = self.read(reg::PRIO)? as u16;
-            let a = self.read(reg::ACTION)?;
-            e.action = Action::decode(a).ok_or_else(|| DeviceError::InvalidEntry {
+            e.sport = self.read_reg::<SportRange>()?.bounds();
+            e.dport = self.read_reg::<DportRange>()?.bounds();
+            e.prio = self.read_reg::<Prio>()?.prio();
+            let a: word::Action = self.read_reg()?;
+            e.action = Action::decode(a).map_err(|error| DeviceError::InvalidEntry {
                 backend: self.bar.name(),
-                msg: format!("TCAM entry {index} holds an undecodable action {a:#x}"),
+                msg: format!("TCAM entry {index}: {error}"),
             })?;
         }
         self.check()?;
@@ -297,7 +292,7 @@ impl<B: Bar> Device<B> {
     }
 
     fn active_plane(&mut self) -> Result<u8, DeviceError> {
-        Ok(field::STATUS_ACTIVE_PLANE.get(self.status()?) as u8)
+        Ok(self.status()?.active_plane() as u8)
     }
 
     /// The live rule set with each entry's TCAM index, in index order.
@@ -316,22 +311,15 @@ impl<B: Bar> Device<B> {
     }
 
     fn write_entry(&mut self, index: u32, e: &TcamEntry, planes: u8) -> Result<(), DeviceError> {
-        self.stage_words(reg::KEY, &e.value)?;
-        self.stage_words(reg::MASK, &e.mask)?;
-        let range = |r: (u16, u16)| {
-            field::SPORT_RANGE_LO.put(r.0 as u32) | field::SPORT_RANGE_HI.put(r.1 as u32)
-        };
-        self.stage(reg::SPORT_RANGE, range(e.sport))?;
-        self.stage(reg::DPORT_RANGE, range(e.dport))?;
-        self.stage(reg::PRIO, e.prio as u32)?;
-        self.stage(reg::ACTION, e.action.encode())?;
-        self.stage(reg::PLANES, planes as u32)?;
-        self.command(opcode::TCAM_WRITE, index)
+        for (off, val) in e.staging(planes) {
+            self.stage(off, val)?;
+        }
+        self.command(Opcode::TcamWrite, index)
     }
 
     fn set_planes(&mut self, index: u32, planes: u8) -> Result<(), DeviceError> {
-        self.stage(reg::PLANES, planes as u32)?;
-        self.command(opcode::TCAM_SET_PLANES, index)
+        self.stage_reg(Planes::new().with_planes(planes))?;
+        self.command(Opcode::TcamSetPlanes, index)
     }
 
     /// Replaces the live rule set with `entries` atomically (see the module docs). The device
@@ -403,7 +391,7 @@ impl<B: Bar> Device<B> {
             self.rollback(&slots, a_bit);
             return Err(e);
         }
-        self.command(opcode::COMMIT, 0)?;
+        self.command(Opcode::Commit, 0)?;
 
         // Free the entries only the old plane used.
         let mut freed = 0;
@@ -414,7 +402,7 @@ impl<B: Bar> Device<B> {
                 freed += 1;
             }
         }
-        let epoch = field::STATUS_EPOCH.get(self.status()?) as u8;
+        let epoch = self.status()?.epoch();
         self.check()?;
         let mut slots = slots;
         for (i, e) in &fresh {
