@@ -11,6 +11,7 @@ use crate::rules::{load_file, FormatArg};
 use crate::{output, CliResult, Target};
 use gufc::classify::classify_trace;
 
+/// Options of `gufc classify`: the rule set, and the header trace run through the device.
 #[derive(ClapArgs, Debug)]
 pub struct Args {
     /// Rule file format.

@@ -21,6 +21,7 @@ use rand::{Rng, RngExt, SeedableRng};
 /// The host's own addresses in the demo: the locality stage marks them local.
 pub const DEMO_LOCAL: [(&str, u8); 2] = [("192.0.2.0", 24), ("2001:db8:1::", 48)];
 
+/// Options of `gufc demo`: the rules, and how much synthetic traffic from which seed.
 #[derive(ClapArgs, Debug)]
 pub struct Args {
     /// Rule file to run.
@@ -76,6 +77,8 @@ pub fn key_inside(e: &TcamEntry, rng: &mut impl Rng) -> Key {
     k
 }
 
+/// Loads the rules and [`DEMO_LOCAL`], caches established connections, streams the traffic
+/// and prints the counters per stage, channel and rule.
 pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
     let loaded = load_file(&a.rules, None, false)?;
     let mut dev = target.open_sim()?;

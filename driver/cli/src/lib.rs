@@ -32,11 +32,13 @@ pub use open::{BackendKind, Target};
 #[derive(Parser, Debug)]
 #[command(name = "gufc", version, max_term_width = 100, after_help = EXAMPLES)]
 pub struct Cli {
+    /// The device every command works on (`--device`, `--backend`, table sizes, …).
     #[command(flatten)]
     pub target: Target,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }
@@ -55,6 +57,7 @@ EXAMPLES:
 ENVIRONMENT:
     Exit status is 0 on success, 1 on a failed check or command, 2 on bad usage.";
 
+/// The subcommands; each variant's doc is its line in `gufc --help`.
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the example host firewall on a model NIC with synthetic traffic and print counters.
@@ -106,6 +109,7 @@ pub fn main() -> ExitCode {
 /// A command's failure, printed as `gufc: error: …`.
 pub type CliResult = Result<ExitCode, Box<dyn std::error::Error>>;
 
+/// Runs one parsed command line: `Ok` carries the exit status (a failed check is `FAILURE`).
 pub fn run(cli: Cli) -> CliResult {
     let json = cli.json;
     match cli.command {

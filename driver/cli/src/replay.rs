@@ -18,6 +18,7 @@ use gufc_flowlife::session::{self, slow_path, WiredDevice};
 use gufc_flowlife::{self as flowlife, Eviction, ReplayOptions, ReplayReport, SlowPath, Speed};
 use gufc_regmap::TcamEntry;
 
+/// `--eviction`: the slow path's [`Eviction`] policy on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum EvictionArg {
     /// Leave a connection uncached when its buckets are full (counted as refused).
@@ -26,6 +27,7 @@ pub enum EvictionArg {
     EvictIdlest,
 }
 
+/// Options of `gufc replay`: the capture, the device set-up and the slow path's policy.
 #[derive(ClapArgs, Debug)]
 pub struct Args {
     /// Capture to replay (pcap or pcapng: Ethernet, VLAN, Linux SLL, raw IP).
@@ -85,6 +87,7 @@ pub fn replay_into(
     session::replay_into(target.sim()?, pcap, entries(rules)?.as_deref(), locals)
 }
 
+/// Replays the capture and prints the [`ReplayReport`] with wall time and packet rate.
 pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
     let mut dev = open_wired(target, a.rules.as_deref(), &a.locals)?;
     let eviction = match a.eviction {

@@ -19,10 +19,12 @@ pub enum FormatArg {
     Classbench,
 }
 
+/// `gufc rules` subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
     /// Compile a rule file and commit it to the device atomically; print what it cost.
     Load {
+        /// Rule file to load.
         file: PathBuf,
         /// File format (default: detected from the first rule line).
         #[arg(long, value_enum)]
@@ -35,9 +37,12 @@ pub enum Cmd {
     Show,
     /// Compare the live rule set (after --load, or on --device) with a file; --apply commits it.
     Diff {
+        /// Rule file to compare with the live rule set.
         file: PathBuf,
+        /// File format (default: detected from the first rule line).
         #[arg(long, value_enum)]
         format: Option<FormatArg>,
+        /// Refuse constraints the 7-tuple cannot express (ClassBench TCP flags) instead of warning.
         #[arg(long)]
         strict: bool,
         /// Commit the file's rules after showing the difference.
@@ -68,6 +73,7 @@ pub fn load_file(
     Ok(loaded)
 }
 
+/// Runs one `gufc rules` subcommand on the device `target` opens.
 pub fn run(target: &Target, cmd: Cmd, json: bool) -> CliResult {
     let mut dev = target.open()?;
     match cmd {

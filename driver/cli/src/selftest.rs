@@ -21,6 +21,7 @@ pub struct Args {
 }
 
 impl Args {
+    /// The [`gufc::selftest`] options these flags ask for.
     pub fn options(&self) -> Options {
         Options {
             quick: self.quick,

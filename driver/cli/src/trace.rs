@@ -18,9 +18,10 @@ use gufc_flowlife::session::slow_path;
 use gufc_flowlife::{Decision, Eviction};
 use gufc_regmap::{Action, HitKind};
 
+/// Options of `gufc trace`: the packet, and the rules and capture that set up the device.
 #[derive(ClapArgs, Debug)]
 pub struct Args {
-    /// PROTO SRC[:PORT] DST[:PORT], e.g. `tcp 10.0.1.20:40001 192.0.2.10:443`.
+    /// `PROTO SRC[:PORT] DST[:PORT]`, e.g. `tcp 10.0.1.20:40001 192.0.2.10:443`.
     #[arg(num_args = 3, required = true)]
     pub packet: Vec<String>,
     /// TCP flags of the packet: names separated by commas (syn,ack,fin,rst,psh,urg) or a number.
@@ -40,7 +41,8 @@ pub struct Args {
     pub locals: Vec<String>,
 }
 
-pub fn parse_flags(s: &str) -> Result<u8, String> {
+/// `--flags`: a number (decimal or `0x` hex), or flag names separated by commas (`none` is 0).
+pub(crate) fn parse_flags(s: &str) -> Result<u8, String> {
     if let Ok(n) = s.parse::<u8>() {
         return Ok(n);
     }
@@ -68,6 +70,8 @@ pub fn parse_flags(s: &str) -> Result<u8, String> {
     Ok(f)
 }
 
+/// Sets up the device (rules, `--pcap` replayed), then prints the packet's stage, reason,
+/// verdict, connection and subscribers.
 pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
     let key = packet::parse(&a.packet)?;
     let flags = if key.proto == 6 {

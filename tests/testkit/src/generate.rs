@@ -11,13 +11,19 @@ use std::net::IpAddr;
 use gufc_flowlife::capture::CaptureWriter;
 use gufc_flowlife::capture::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
 
+/// What [`generate`] writes: how many sessions of each kind and which are tagged or IPv6.
+/// Sessions (TCP, DNS, ping) are numbered together for `vlan_every` and `ipv6_every`.
 #[derive(Clone, Debug)]
 pub struct GenOptions {
+    /// Seed of the generator: the same seed and options write the same capture.
     pub seed: u64,
+    /// TCP connection attempts; about 1 in 8 is refused with RST.
     pub tcp_connections: u32,
     /// Data segments per TCP connection, at most.
     pub max_segments: u32,
+    /// DNS-like UDP queries to port 53; about 1 in 10 goes unanswered.
     pub dns_queries: u32,
+    /// ICMP echo sessions of three requests each; about 1 in 4 goes unanswered.
     pub ping_sessions: u32,
     /// Ports the scanner probes (0: no scan).
     pub scan_ports: u32,
@@ -25,7 +31,9 @@ pub struct GenOptions {
     pub vlan_every: u32,
     /// Every Nth session uses IPv6 (0: none).
     pub ipv6_every: u32,
+    /// TCP SYN frames snapped inside the IP or TCP header.
     pub truncated: u32,
+    /// 60-byte ARP and LLDP frames, alternating.
     pub non_ip: u32,
 }
 
@@ -49,23 +57,31 @@ impl Default for GenOptions {
 /// What the generator wrote, counted as it wrote it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct GenSummary {
+    /// Records written, of every kind.
     pub records: u64,
+    /// ARP and LLDP records.
     pub non_ip: u64,
+    /// Snapped records whose key cannot be decoded.
     pub truncated: u64,
     /// IP records (VLAN-tagged ones included) with a complete key.
     pub ip_packets: u64,
+    /// Of `ip_packets`, those with an 802.1Q tag.
     pub vlan_tagged: u64,
     /// TCP connections whose three-way handshake completed.
     pub tcp_established: u64,
     /// TCP connection attempts that never completed (refused, scanned).
     pub tcp_unestablished: u64,
-    /// UDP flows that saw a reply / none.
+    /// UDP flows that saw a reply.
     pub udp_replied: u64,
+    /// UDP queries never answered.
     pub udp_unreplied: u64,
+    /// ICMP echo sessions that were answered.
     pub icmp_replied: u64,
+    /// ICMP echo sessions never answered.
     pub icmp_unreplied: u64,
-    /// The scanner's address and the ports it probed.
+    /// The scanner's address (`None` without a scan).
     pub scanner: Option<String>,
+    /// Ports the scanner probed, each also one of `tcp_unestablished`.
     pub scanned_ports: u64,
 }
 

@@ -22,9 +22,13 @@ use gufc_regmap::Key;
 
 use super::link::LinkType;
 
+/// FIN in [`Frame::tcp_flags`] (byte 13 of the TCP header): the sender has no more data.
 pub const TCP_FIN: u8 = 0x01;
+/// SYN: opens a connection (with ACK: the server's answer).
 pub const TCP_SYN: u8 = 0x02;
+/// RST: aborts a connection or refuses one.
 pub const TCP_RST: u8 = 0x04;
+/// ACK: the acknowledgment number is valid (every segment after the first SYN).
 pub const TCP_ACK: u8 = 0x10;
 
 /// A frame that reached the transport header.
@@ -51,9 +55,12 @@ pub enum Skip {
     Malformed,
 }
 
+/// What [`decode`] made of a frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decoded {
+    /// An IPv4 or IPv6 packet with its flow key.
     Ip(Frame),
+    /// A frame with no key, and why.
     Skip(Skip),
 }
 

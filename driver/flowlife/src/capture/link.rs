@@ -5,12 +5,17 @@
 pub enum LinkType {
     /// BSD loopback: a 4-byte address family in the capturing host's byte order.
     Null,
+    /// Ethernet II, with any stack of 802.1Q/802.1ad VLAN tags (LINKTYPE_ETHERNET).
     Ethernet,
     /// Raw IP, version from the first nibble.
     Raw,
+    /// Linux cooked capture v1 (LINKTYPE_LINUX_SLL): 16-byte header, EtherType at byte 14.
     LinuxSll,
+    /// Linux cooked capture v2 (LINKTYPE_LINUX_SLL2): 20-byte header, EtherType at byte 0.
     LinuxSll2,
+    /// IPv4 with no link header (LINKTYPE_IPV4); decoded like [`LinkType::Raw`].
     Ipv4,
+    /// IPv6 with no link header (LINKTYPE_IPV6); decoded like [`LinkType::Raw`].
     Ipv6,
 }
 
@@ -29,6 +34,7 @@ impl LinkType {
         })
     }
 
+    /// The LINKTYPE_* number the writers put in a file (101 for [`LinkType::Raw`]).
     pub fn code(self) -> u32 {
         match self {
             LinkType::Null => 0,

@@ -32,7 +32,9 @@ pub struct Record {
     pub ts_ns: u64,
     /// Length of the packet on the wire (may exceed `data.len()` when the capture was snapped).
     pub orig_len: u32,
+    /// Link layer of `data`: the file's, or in pcapng the packet's interface's.
     pub link: LinkType,
+    /// The captured bytes from the link-layer header on (fewer than `orig_len` if snapped).
     pub data: Vec<u8>,
 }
 
@@ -52,6 +54,7 @@ enum Format {
 }
 
 impl CaptureReader {
+    /// Opens the capture at `path` (buffered) and reads its file header.
     pub fn open(path: &Path) -> Result<CaptureReader, PcapError> {
         let file = path.display().to_string();
         let f = std::fs::File::open(path).map_err(|source| PcapError::Io {

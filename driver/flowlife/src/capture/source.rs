@@ -6,15 +6,22 @@ use std::io::Read;
 /// A capture that cannot be read, with the byte offset of the problem.
 #[derive(Debug, thiserror::Error)]
 pub enum PcapError {
+    /// The file could not be opened or read.
     #[error("{file}: {source}")]
     Io {
+        /// The path, or the name given to [`CaptureReader::new`](super::CaptureReader::new).
         file: String,
+        /// The operating system's error.
         source: std::io::Error,
     },
+    /// The bytes are not a valid capture: wrong magic, a short or absurd record, a bad block.
     #[error("{file}: byte offset {offset}: {msg}")]
     Corrupt {
+        /// The path, or the name given to [`CaptureReader::new`](super::CaptureReader::new).
         file: String,
+        /// Where in the file the bad record, block or field starts.
         offset: u64,
+        /// What is wrong there.
         msg: String,
     },
 }

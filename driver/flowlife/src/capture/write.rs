@@ -19,9 +19,12 @@ pub trait CaptureWriter {
     fn write_packet(&mut self, ts_ns: u64, data: &[u8], orig_len: u32) -> io::Result<()>;
 }
 
+/// Writes a classic pcap file (magic 0xa1b23c4d: nanosecond timestamps).
 pub struct PcapWriter<W: Write>(pcap_file::pcap::PcapWriter<W>);
 
 impl<W: Write> PcapWriter<W> {
+    /// Writes the file header; a packet with more than `snaplen` captured bytes is then
+    /// refused, not cut.
     pub fn new(w: W, link: LinkType, snaplen: u32) -> io::Result<Self> {
         let header = PcapHeader {
             snaplen,
@@ -34,6 +37,7 @@ impl<W: Write> PcapWriter<W> {
         Ok(PcapWriter(w))
     }
 
+    /// The underlying writer, e.g. the bytes of an in-memory capture.
     pub fn into_inner(self) -> W {
         self.0.into_inner()
     }
@@ -48,9 +52,11 @@ impl<W: Write> CaptureWriter for PcapWriter<W> {
     }
 }
 
+/// Writes a pcapng file: every packet an enhanced packet block on interface 0.
 pub struct PcapNgWriter<W: Write>(pcap_file::pcapng::PcapNgWriter<W>);
 
 impl<W: Write> PcapNgWriter<W> {
+    /// Writes the section header and the one interface (`link`, `snaplen`, ns resolution).
     pub fn new(w: W, link: LinkType, snaplen: u32) -> io::Result<Self> {
         let mut w = pcap_file::pcapng::PcapNgWriter::with_endianness(w, Endianness::Little)
             .map_err(io::Error::other)?;
@@ -62,6 +68,7 @@ impl<W: Write> PcapNgWriter<W> {
         Ok(PcapNgWriter(w))
     }
 
+    /// The underlying writer, e.g. the bytes of an in-memory capture.
     pub fn into_inner(self) -> W {
         self.0.into_inner()
     }

@@ -31,20 +31,40 @@ use crate::pci::{PciAddr, PciError};
 /// VFIO failures, each naming the device.
 #[derive(Debug, thiserror::Error)]
 pub enum VfioError {
+    /// A check before or while opening the device (IDs, binding, IOMMU group, a /dev node's
+    /// permission or busy state, the per-device lock), with its own specific message.
     #[error(transparent)]
     Pci(#[from] PciError),
+    /// A container-path operation of vfio-ioctls failed (opening the container, attaching the
+    /// group, mapping or unmapping DMA).
     #[error("{addr}: {what}: {source}")]
     Vfio {
+        /// The device.
         addr: PciAddr,
+        /// The operation, e.g. `VFIO_IOMMU_MAP_DMA`.
         what: &'static str,
+        /// vfio-ioctls' error.
         source: vfio_ioctls::VfioError,
     },
+    /// A syscall failed: an ioctl on the device fd or iommufd, pread/pwrite of a region, an
+    /// eventfd or an mmap; `source` carries the errno.
     #[error("{addr}: {what}: {source}")]
     Io {
+        /// The device.
         addr: PciAddr,
+        /// The operation, e.g. `VFIO_DEVICE_SET_IRQS (enabling 2 MSI vectors)`.
         what: String,
+        /// The kernel's error.
         source: std::io::Error,
     },
+    /// A request the device, the kernel or the call cannot meet: a missing BAR or region, an
+    /// access outside a region or DMA buffer, more interrupt vectors than offered, a forced
+    /// IOMMU path the kernel lacks, a bad `GUFC_VFIO_PATH`, a device reading all-ones.
     #[error("{addr}: {what}")]
-    Unsupported { addr: PciAddr, what: String },
+    Unsupported {
+        /// The device.
+        addr: PciAddr,
+        /// What was asked and why it cannot be done.
+        what: String,
+    },
 }

@@ -56,10 +56,12 @@ impl VfioBar {
         })
     }
 
+    /// The open device the BAR belongs to, for interrupts, DMA buffers and config space.
     pub fn device(&self) -> &Arc<VfioPci> {
         &self.dev
     }
 
+    /// BAR size in bytes, as VFIO reports the region.
     pub fn size(&self) -> u64 {
         self.size
     }

@@ -31,12 +31,17 @@ const PCI_COMMAND_MASTER: u16 = 0x4;
 /// One VFIO region (a BAR, config space, …) as the kernel describes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RegionInfo {
+    /// VFIO region index: 0..=5 the BARs, 6 the expansion ROM, 7 config space, 8 VGA.
     pub index: u32,
     /// Offset of the region in the device fd.
     pub offset: u64,
+    /// Size in bytes; 0 when the device lacks the region.
     pub size: u64,
+    /// `VFIO_REGION_INFO_FLAG_READ`: the region can be read.
     pub readable: bool,
+    /// `VFIO_REGION_INFO_FLAG_WRITE`: the region can be written.
     pub writable: bool,
+    /// `VFIO_REGION_INFO_FLAG_MMAP`: the region may be mmapped from the device fd.
     pub mmappable: bool,
 }
 
@@ -178,10 +183,12 @@ impl VfioPci {
         }))
     }
 
+    /// The device's PCI address.
     pub fn addr(&self) -> PciAddr {
         self.addr
     }
 
+    /// The IOMMU group the device belongs to (`/dev/vfio/<group>` on the container path).
     pub fn iommu_group(&self) -> u32 {
         self.group
     }
@@ -291,18 +298,22 @@ impl VfioPci {
         Ok(r)
     }
 
+    /// Reads the little-endian 16-bit config-space register at byte offset `off`.
     pub fn config_read16(&self, off: u64) -> Result<u16, VfioError> {
         let mut b = [0u8; 2];
         self.region_read(VFIO_PCI_CONFIG_REGION_INDEX, off, &mut b)?;
         Ok(u16::from_le_bytes(b))
     }
 
+    /// Reads the little-endian 32-bit config-space register at byte offset `off`.
     pub fn config_read32(&self, off: u64) -> Result<u32, VfioError> {
         let mut b = [0u8; 4];
         self.region_read(VFIO_PCI_CONFIG_REGION_INDEX, off, &mut b)?;
         Ok(u32::from_le_bytes(b))
     }
 
+    /// Writes the 16-bit config-space register at byte offset `off`; vfio-pci virtualizes
+    /// parts of config space, so not every bit reaches the device.
     pub fn config_write16(&self, off: u64, val: u16) -> Result<(), VfioError> {
         self.region_write(VFIO_PCI_CONFIG_REGION_INDEX, off, &val.to_le_bytes())
     }
@@ -372,6 +383,7 @@ impl VfioPci {
         Ok(self.enable(VFIO_PCI_INTX_IRQ_INDEX, "INTx", 1)?.remove(0))
     }
 
+    /// Unmasks INTx after VFIO masked it on delivery; until then no further INTx arrives.
     pub fn unmask_intx(&self) -> Result<(), VfioError> {
         ioctl::unmask_irq(&self.file, VFIO_PCI_INTX_IRQ_INDEX).map_err(self.irq_err("INTx unmask"))
     }
@@ -382,6 +394,8 @@ impl VfioPci {
             .map_err(self.irq_err(&format!("disabling interrupt index {index}")))
     }
 
+    /// Whether VFIO can reset the device (`VFIO_DEVICE_FLAGS_RESET`: the kernel found a reset
+    /// method for it, such as FLR).
     pub fn supports_reset(&self) -> bool {
         self.flags & VFIO_DEVICE_FLAGS_RESET != 0
     }

@@ -86,6 +86,7 @@ impl DmaBuffer {
         Ok(())
     }
 
+    /// The I/O virtual address the device uses for the buffer's first byte.
     pub fn iova(&self) -> u64 {
         self.iova
     }
@@ -95,6 +96,7 @@ impl DmaBuffer {
         self.pages.len()
     }
 
+    /// Always false: a buffer holds at least one page.
     pub fn is_empty(&self) -> bool {
         self.pages.len() == 0
     }

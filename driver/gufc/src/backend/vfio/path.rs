@@ -37,6 +37,7 @@ pub enum PathChoice {
     /// iommufd when `/dev/iommu` and the device's cdev exist, else the container.
     #[default]
     Auto,
+    /// Exactly this path, with no fallback to the other: opening fails if the kernel lacks it.
     Force(VfioPath),
 }
 
