@@ -4,6 +4,8 @@
 //! the same answers on the same cycle as the RTL. The Verilator lockstep harness in `sim/`
 //! compares the two on every cycle; the driver runs on the model when there is no device.
 
+#![forbid(unsafe_code)]
+
 mod commands;
 mod config;
 mod counters;

@@ -6,6 +6,8 @@
 //! Every hardware word has one codec type in [`word`] (named fields, enumerated fields as
 //! Rust enums such as [`Opcode`] or [`HitKind`]); driver, model and tests all go through it.
 
+#![forbid(unsafe_code)]
+
 mod bucket;
 mod decode;
 mod entry;

@@ -1,6 +1,8 @@
 //! Shared fixtures of the conformance suite: the backends every case runs on, and the paths of
 //! the test data.
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 
 use gufc::backend::{Sim, SimKind, SimSpec};

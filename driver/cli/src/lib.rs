@@ -1,6 +1,8 @@
 //! The `gufc` command line. Every command runs on the embedded model unless `--device`
 //! names a PCI function; every command that prints data takes `--json`.
 
+#![forbid(unsafe_code)]
+
 pub mod classify;
 pub mod demo;
 mod open;

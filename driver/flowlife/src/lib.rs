@@ -4,6 +4,8 @@
 //! re-validates cached flows after rule changes, and ages them out with their final counters.
 //! `docs/flow-life.md` describes the design and its numbers.
 
+#![forbid(unsafe_code)]
+
 pub mod accounting;
 pub mod aging;
 pub mod capture;

@@ -2,6 +2,8 @@
 //! fake sysfs trees ([`fake_sysfs`]), flow-life setups on a wired model NIC ([`flowlife`]) and
 //! the synthetic capture generator that made the shipped captures ([`mod@generate`]).
 
+#![forbid(unsafe_code)]
+
 pub mod fake_sysfs;
 pub mod flowlife;
 pub mod generate;
