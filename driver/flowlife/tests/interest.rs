@@ -70,13 +70,27 @@ fn hw() -> SlowPath {
     })
 }
 
-#[test]
-fn every_packet_is_punted_with_its_reason_and_a_withdrawal_is_one_command_per_direction() {
+/// A device that accepts everything to channel 0, and a slow path with one subscriber.
+fn subscribed(
+    name: &'static str,
+    answer: Interest,
+) -> (
+    Dev,
+    SlowPath,
+    Shared<Vec<(Key, u8)>>,
+    Shared<Vec<InterestChange>>,
+) {
     let mut dev = device(64, 4);
     accept_all(&mut dev, 0);
     let mut s = hw();
-    let (w, seen, pending) = want("ids", Interest::EveryPacket);
+    let (w, seen, pending) = want(name, answer);
     s.subscribe(w);
+    (dev, s, seen, pending)
+}
+
+#[test]
+fn every_packet_is_punted_with_its_reason_and_a_withdrawal_is_one_command_per_direction() {
+    let (mut dev, mut s, seen, pending) = subscribed("ids", Interest::EveryPacket);
     let k = Key::v4(7, 8, 6, 1000, 443);
     let rep = run(
         &mut dev,
@@ -173,11 +187,7 @@ fn samples_and_tcp_control_combine_and_each_subscriber_gets_its_share() {
 
 #[test]
 fn tcp_control_interest_lets_conntrack_see_the_close_of_a_cached_connection() {
-    let mut dev = device(64, 4);
-    accept_all(&mut dev, 0);
-    let mut s = hw();
-    let (w, seen, _) = want("closer", Interest::TcpControl);
-    s.subscribe(w);
+    let (mut dev, mut s, seen, _) = subscribed("closer", Interest::TcpControl);
     let k = Key::v4(3, 4, 6, 2000, 80);
     let rep = run(
         &mut dev,
