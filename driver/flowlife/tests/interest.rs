@@ -70,16 +70,16 @@ fn hw() -> SlowPath {
     })
 }
 
-/// A device that accepts everything to channel 0, and a slow path with one subscriber.
-fn subscribed(
-    name: &'static str,
-    answer: Interest,
-) -> (
+/// A device accepting everything to channel 0, a slow path, and what its one subscriber saw.
+type Setup = (
     Dev,
     SlowPath,
     Shared<Vec<(Key, u8)>>,
     Shared<Vec<InterestChange>>,
-) {
+);
+
+/// A device that accepts everything to channel 0, and a slow path with one subscriber.
+fn subscribed(name: &'static str, answer: Interest) -> Setup {
     let mut dev = device(64, 4);
     accept_all(&mut dev, 0);
     let mut s = hw();
