@@ -4,11 +4,11 @@
 use std::cmp::Reverse;
 use std::net::IpAddr;
 
+use gufc_regmap::word::Meta;
+use gufc_regmap::{key, Action, Key, TcamEntry, KEY_WORDS};
 use gufc_rules::{
     compile, text, ErrorKind, Family, Loc, PortRange, Prefix, ProtoMatch, Rule, RuleSet, MAX_RULES,
 };
-use gufc_regmap::word::Meta;
-use gufc_regmap::{key, Action, Key, TcamEntry, KEY_WORDS};
 use proptest::prelude::*;
 
 fn set(src: &str) -> RuleSet {

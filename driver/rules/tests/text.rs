@@ -2,10 +2,10 @@
 
 use std::net::IpAddr;
 
+use gufc_regmap::{Action, Key, SlowReason};
 use gufc_rules::{
     text, ErrorKind, Family, Format, Loc, PortRange, Prefix, ProtoMatch, Rule, RuleError, RuleSet,
 };
-use gufc_regmap::{Action, Key, SlowReason};
 use proptest::prelude::*;
 
 fn parse(src: &str) -> RuleSet {
