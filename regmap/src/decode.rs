@@ -8,6 +8,7 @@ pub struct DecodeError {
     pub register: &'static str,
     /// The whole word.
     pub raw: u32,
+    /// What is wrong with it.
     pub problem: Problem,
 }
 
@@ -16,21 +17,31 @@ pub struct DecodeError {
 pub enum Problem {
     /// `field` holds `value`, which enum table `table` does not define.
     Unknown {
+        /// The field's name in regmap.toml.
         field: &'static str,
+        /// The enum table the field takes its values from.
         table: &'static str,
+        /// The field's value.
         value: u32,
     },
     /// Bits that no field covers are set.
-    Reserved { bits: u32 },
+    Reserved {
+        /// The reserved bits that are set, in place.
+        bits: u32,
+    },
     /// `field` holds `value`, which the rest of the word rules out.
     Invalid {
+        /// The field's name in regmap.toml.
         field: &'static str,
+        /// The field's value.
         value: u32,
+        /// The rule the value breaks, for the message.
         why: &'static str,
     },
 }
 
 impl DecodeError {
+    /// `field` of `raw` holds `value`, which enum table `table` does not define.
     pub const fn unknown(
         register: &'static str,
         raw: u32,
@@ -60,6 +71,7 @@ impl DecodeError {
         }
     }
 
+    /// `field` of `raw` holds `value`, which the rest of the word rules out (`why`).
     pub const fn invalid(
         register: &'static str,
         raw: u32,

@@ -7,6 +7,7 @@ use crate::{reg, Action, Key, Register, KEY_WORDS};
 /// One TCAM entry: value/mask on every key bit, a range per port, priority and action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TcamEntry {
+    /// Key bits to compare, as staged in KEY (only bits set in `mask` matter).
     pub value: [u32; KEY_WORDS],
     /// 1 = compare this bit.
     pub mask: [u32; KEY_WORDS],
@@ -16,6 +17,7 @@ pub struct TcamEntry {
     pub dport: (u16, u16),
     /// Highest wins; ties go to the lowest index.
     pub prio: u16,
+    /// The action of a packet this entry decides.
     pub action: Action,
 }
 

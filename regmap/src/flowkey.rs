@@ -11,17 +11,27 @@ pub const KEY_WORDS: usize = key::PORTS + 1;
 /// zero; `src_local`/`dst_local` are computed by the locality stage, not supplied with a packet.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
+    /// Source address (an IPv4 address in the low 32 bits).
     pub src: u128,
+    /// Destination address (an IPv4 address in the low 32 bits).
     pub dst: u128,
+    /// Address family: true for IPv6 (META.IPV6).
     pub ipv6: bool,
+    /// The source is local (META.SRC_LOCAL); set by the locality stage.
     pub src_local: bool,
+    /// The destination is local (META.DST_LOCAL); set by the locality stage.
     pub dst_local: bool,
+    /// IP protocol number, e.g. 6 for TCP.
     pub proto: u8,
+    /// Source port (0 for protocols without ports).
     pub sport: u16,
+    /// Destination port (0 for protocols without ports).
     pub dport: u16,
 }
 
 impl Key {
+    /// A key of these endpoints, locality bits clear. Two IPv4 addresses give an IPv4 key;
+    /// otherwise it is IPv6, with an IPv4 address IPv4-mapped.
     pub fn new(src: IpAddr, dst: IpAddr, proto: u8, sport: u16, dport: u16) -> Key {
         let (src, dst, ipv6) = match (src, dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => (u32::from(s) as u128, u32::from(d) as u128, false),
@@ -50,10 +60,12 @@ impl Key {
         }
     }
 
+    /// The source address in its family.
     pub fn src_ip(&self) -> IpAddr {
         ip(self.src, self.ipv6)
     }
 
+    /// The destination address in its family.
     pub fn dst_ip(&self) -> IpAddr {
         ip(self.dst, self.ipv6)
     }
@@ -74,6 +86,7 @@ impl Key {
             .with_dport(self.dport)
     }
 
+    /// The key as the KEY registers and the key port hold it, word `i` at `key::*` index `i`.
     pub fn words(&self) -> [u32; KEY_WORDS] {
         let mut w = [0u32; KEY_WORDS];
         for i in 0..4 {
@@ -85,6 +98,7 @@ impl Key {
         w
     }
 
+    /// The key that [`Key::words`] encodes; the inverse of it (every bit is kept).
     pub fn from_words(w: &[u32; KEY_WORDS]) -> Key {
         let mut src = 0u128;
         let mut dst = 0u128;
@@ -163,9 +177,18 @@ impl std::fmt::Display for Key {
 /// What the classifier does with a packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
-    Deliver { channel: u8 },
+    /// Deliver the packet on channel `channel`.
+    Deliver {
+        /// Channel index; the device has `CAP_MISC.CHANNELS` of them.
+        channel: u8,
+    },
+    /// Drop the packet.
     Drop,
-    SlowPath { reason: u8 },
+    /// Hand the packet to the host's slow path.
+    SlowPath {
+        /// Why: a `SlowReason` value, or a rule's own reason from 16 up.
+        reason: u8,
+    },
 }
 
 impl Action {

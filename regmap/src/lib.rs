@@ -42,14 +42,18 @@ pub trait Register: Copy + Into<u32> {
 /// A bit field of a 32-bit word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Field {
+    /// Bit position of the field's least significant bit.
     pub lsb: u32,
+    /// Width in bits, 1 to 32.
     pub width: u32,
 }
 
 impl Field {
+    /// The field of `width` bits from bit `lsb` up.
     pub const fn new(lsb: u32, width: u32) -> Self {
         Field { lsb, width }
     }
+    /// The field's bits, in place.
     pub const fn mask(self) -> u32 {
         if self.width >= 32 {
             u32::MAX
@@ -57,6 +61,7 @@ impl Field {
             ((1u32 << self.width) - 1) << self.lsb
         }
     }
+    /// The field's value in `word`, shifted down.
     pub const fn get(self, word: u32) -> u32 {
         (word & self.mask()) >> self.lsb
     }
@@ -64,6 +69,7 @@ impl Field {
     pub const fn set(self, word: u32, value: u32) -> u32 {
         (word & !self.mask()) | ((value << self.lsb) & self.mask())
     }
+    /// A word with only this field set, to `value` (truncated to the field's width).
     pub const fn put(self, value: u32) -> u32 {
         self.set(0, value)
     }
@@ -72,20 +78,26 @@ impl Field {
 /// How software may access a register.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
+    /// `ro`: writes are rejected with BAD_OFFSET.
     ReadOnly,
+    /// `rw`: readable and writable (a write may have side effects, as on ERROR).
     ReadWrite,
+    /// `wo`: reads return 0.
     WriteOnly,
     /// A write executes a command.
     Command,
 }
 
 impl Access {
+    /// A read returns the register's contents (not 0).
     pub fn readable(self) -> bool {
         matches!(self, Access::ReadOnly | Access::ReadWrite)
     }
+    /// Software may write it.
     pub fn writable(self) -> bool {
         !matches!(self, Access::ReadOnly)
     }
+    /// The access as regmap.toml spells it: `ro`, `rw`, `wo` or `cmd`.
     pub fn as_str(self) -> &'static str {
         match self {
             Access::ReadOnly => "ro",
@@ -96,22 +108,33 @@ impl Access {
     }
 }
 
+/// One field of a register, for dumps.
 #[derive(Debug)]
 pub struct FieldInfo {
+    /// Name in regmap.toml.
     pub name: &'static str,
+    /// Its bits.
     pub field: Field,
+    /// Description in regmap.toml (may be empty).
     pub doc: &'static str,
 }
 
 /// One register (or register array) of BAR0.
 #[derive(Debug)]
 pub struct RegInfo {
+    /// Name in regmap.toml, e.g. `CAP_TCAM`.
     pub name: &'static str,
+    /// Byte offset in BAR0 of the (first) element.
     pub offset: u32,
+    /// Elements: 1 for a plain register.
     pub count: u32,
+    /// Bytes from one element to the next.
     pub stride: u32,
+    /// How software may access it.
     pub access: Access,
+    /// Description in regmap.toml.
     pub doc: &'static str,
+    /// Its fields, in bit order; empty for a whole-word register.
     pub fields: &'static [FieldInfo],
 }
 

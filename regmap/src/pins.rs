@@ -7,15 +7,28 @@ use crate::{Action, HitKind, Key};
 /// A register access on the MMIO port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mmio {
-    Read { addr: u32 },
-    Write { addr: u32, data: u32 },
+    /// Read the register at byte offset `addr`; its data is in the same step's `rdata`.
+    Read {
+        /// Byte offset in BAR0.
+        addr: u32,
+    },
+    /// Write `data` to the register at byte offset `addr` (a CMD write runs the command).
+    Write {
+        /// Byte offset in BAR0.
+        addr: u32,
+        /// The value written.
+        data: u32,
+    },
 }
 
 /// A packet's key offered on the key port.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct KeyIn {
+    /// The packet's key; its locality bits are ignored (the device computes them).
     pub key: Key,
+    /// Packet length in bytes: what the counters add up.
     pub len: u16,
+    /// Opaque to the device: returned unchanged with the result, to pair it with its packet.
     pub tag: u32,
     /// TCP flags of the packet (0 for other protocols): a flow entry's interest TCP_CTRL
     /// selects packets with SYN, FIN or RST.
@@ -25,8 +38,11 @@ pub struct KeyIn {
 /// Inputs sampled at one rising edge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CycleIn {
+    /// This cycle's register access, if any (always accepted).
     pub mmio: Option<Mmio>,
+    /// The key offered (`key_valid`); it transfers only if the device is ready.
     pub key: Option<KeyIn>,
+    /// The consumer takes a result this cycle; false stalls the pipeline. Default true.
     pub res_ready: bool,
 }
 
@@ -43,15 +59,21 @@ impl Default for CycleIn {
 /// One classification result as it leaves the device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct LookupResult {
+    /// The decision: verdict, channel and reason.
     pub action: Action,
+    /// What decided: a flow entry, a TCAM rule, or nothing (miss).
     pub kind: HitKind,
     /// Flow slot (kind Flow) or TCAM index (kind Rule); 0 for a miss.
     pub index: u32,
     /// A flow entry matched but was made before the last COMMIT.
     pub stale: bool,
+    /// The source address is in the locality table.
     pub src_local: bool,
+    /// The destination address is in the locality table.
     pub dst_local: bool,
+    /// The key's `len`, passed through.
     pub len: u16,
+    /// The key's `tag`, passed through.
     pub tag: u32,
 }
 

@@ -9,9 +9,11 @@ use crate::backend::BusError;
 /// A command the device refused (the ERROR register).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rejection {
+    /// Why (`ERROR.REASON`).
     pub reason: ReasonCode,
     /// The rejected command's opcode as written (BAD_OPCODE keeps an undefined one).
     pub opcode: u8,
+    /// The command's index, or the register offset for BAD_OFFSET (`ERROR_INDEX`).
     pub index: u32,
     /// Commands rejected since the last clear.
     pub count: u32,
@@ -34,71 +36,129 @@ impl std::fmt::Display for Rejection {
     }
 }
 
+/// Why a device operation failed. Every variant but `Bus` names the backend.
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
+    /// The backend could not perform a register access.
     #[error(transparent)]
     Bus(#[from] BusError),
     #[error("{backend}: BAR0+{offset:#05x} reads all-ones: the device is gone, powered down or not decoding memory")]
-    AllOnes { backend: String, offset: u32 },
-    #[error("{backend}: not a gufc classifier (ID {id:#010x}, version {major}.{minor}; expected ID 0x47554643, version 1.x)")]
-    WrongId {
+    /// A read returned 0xffffffff, as a missing or dead PCI device does.
+    AllOnes {
+        /// The backend (device address) that answered.
         backend: String,
+        /// Byte offset of the read.
+        offset: u32,
+    },
+    #[error("{backend}: not a gufc classifier (ID {id:#010x}, version {major}.{minor}; expected ID 0x47554643, version 1.x)")]
+    /// ID is not the gufc magic, or VERSION not the driver's major version.
+    WrongId {
+        /// The backend (device address) that answered.
+        backend: String,
+        /// What ID read.
         id: u32,
+        /// `VERSION.MAJOR` as read.
         major: u16,
+        /// `VERSION.MINOR` as read.
         minor: u16,
     },
     #[error("{backend}: {error}")]
+    /// A register read back a value its codec refuses (undefined enum value, reserved bits).
     Undecodable {
+        /// The backend (device address) that answered.
         backend: String,
+        /// Which word, which field, which value.
         #[source]
         error: DecodeError,
     },
     #[error("{backend}: capability registers are impossible: {caps:?}")]
-    BadCaps { backend: String, caps: Box<Caps> },
-    #[error("{backend}: {rejection}")]
-    Rejected {
+    /// The capability registers describe a device the driver cannot drive (see `Device::open`).
+    BadCaps {
+        /// The backend (device address) that answered.
         backend: String,
+        /// Everything the capability registers said.
+        caps: Box<Caps>,
+    },
+    #[error("{backend}: {rejection}")]
+    /// The device rejected a command (ERROR was set); the command changed nothing.
+    Rejected {
+        /// The backend (device address) that answered.
+        backend: String,
+        /// The ERROR and ERROR_INDEX registers, decoded.
         rejection: Rejection,
     },
     #[error("{backend}: TCAM full: the update needs {needed} entries (old and new rule sets side by side until the commit), the device has {capacity}")]
+    /// A rule update needs more TCAM entries than the device has; nothing was written.
     TcamFull {
+        /// The backend (device address) that answered.
         backend: String,
+        /// Entries the old and the new rule set need together.
         needed: usize,
+        /// `CAP_TCAM`.
         capacity: u32,
     },
     #[error("{backend}: flow cache full for {key}: buckets {b1} and {b2} and {searched} slots reachable by cuckoo moves are occupied")]
+    /// No free flow slot for `key`, even after a bounded cuckoo search; nothing was moved.
     FlowTableFull {
+        /// The backend (device address) that answered.
         backend: String,
+        /// The flow that did not fit.
         key: gufc_regmap::Key,
+        /// Its first candidate bucket.
         b1: u32,
+        /// Its second candidate bucket.
         b2: u32,
+        /// Slots the cuckoo search visited.
         searched: usize,
     },
     #[error("{backend}: no flow entry for {key}")]
+    /// The flow cache holds no entry for `key`.
     NoSuchFlow {
+        /// The backend (device address) that answered.
         backend: String,
+        /// The flow looked for.
         key: gufc_regmap::Key,
     },
     #[error("{backend}: {what} out of range: {value} (device has {limit})")]
+    /// An index or value beyond what the device has, caught before any register write.
     OutOfRange {
+        /// The backend (device address) that answered.
         backend: String,
+        /// What was out of range, e.g. "TCAM index".
         what: &'static str,
+        /// The value given.
         value: u64,
+        /// The device's limit: the count of such things, or the largest allowed value.
         limit: u64,
     },
     #[error("{backend}: invalid entry: {msg}")]
-    InvalidEntry { backend: String, msg: String },
-    #[error("{backend}: {what} did not finish within {polls} register polls")]
-    Timeout {
+    /// A TCAM or flow entry the device cannot hold, or one read back that does not decode.
+    InvalidEntry {
+        /// The backend (device address) that answered.
         backend: String,
+        /// Which entry and what is wrong with it.
+        msg: String,
+    },
+    #[error("{backend}: {what} did not finish within {polls} register polls")]
+    /// The device stayed busy longer than the driver polls for.
+    Timeout {
+        /// The backend (device address) that answered.
+        backend: String,
+        /// The operation, e.g. "PROBE".
         what: &'static str,
+        /// STATUS reads made.
         polls: u32,
     },
     #[error("{backend}: rule update rejected, nothing changed: {failed} of {total} updates failed (first: {first})")]
+    /// A transaction was rolled back because some of its updates failed.
     UpdateFailed {
+        /// The backend (device address) that answered.
         backend: String,
+        /// Updates that failed.
         failed: usize,
+        /// Updates in the transaction.
         total: usize,
+        /// The first failure, for the message.
         first: String,
     },
 }

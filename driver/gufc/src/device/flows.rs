@@ -59,6 +59,7 @@ impl Shadow {
 /// How an insert found its place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct FlowInsert {
+    /// The slot (bucket * ways + way) the entry now occupies.
     pub slot: u32,
     /// Cuckoo moves it took.
     pub moves: u32,
@@ -120,19 +121,29 @@ impl std::fmt::Display for FlowInterest {
 /// A flow entry as read back from the device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct FlowInfo {
+    /// The slot read.
     pub slot: u32,
+    /// The flow's key (locality bits clear).
     #[serde(serialize_with = "crate::json::display")]
     pub key: Key,
+    /// What a current hit on this entry does.
     #[serde(serialize_with = "crate::json::display")]
     pub action: Action,
+    /// The entry ignores the rule-set epoch, so it never goes stale (FLOW_FLAGS.PINNED).
     pub pinned: bool,
+    /// The rule-set epoch the entry was made under (FLOW_STATE.EPOCH).
     pub epoch: u8,
+    /// Hit since the previous read of this slot; this read cleared it (FLOW_STATE.HIT).
     pub hit: bool,
+    /// Epoch is not the current one and not pinned: the rules, not this entry, decide.
     pub stale: bool,
+    /// Low 32 bits of the cycle counter at the entry's last hit (FLOW_LAST_HIT).
     pub last_hit: u32,
     /// Which packets of a hit still go to the host.
     pub interest: FlowInterest,
+    /// Packets the entry decided (its FLOW counter).
     pub packets: u64,
+    /// Bytes of those packets.
     pub bytes: u64,
 }
 

@@ -21,23 +21,38 @@ use gufc_regmap::{device, reg, DecodeError, Opcode, Register, KEY_WORDS};
 /// What the device says it is.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Caps {
+    /// `VERSION.MAJOR`; another than the driver's is refused unless forced.
     pub version_major: u16,
+    /// `VERSION.MINOR`.
     pub version_minor: u16,
+    /// TCAM rule entries (`CAP_TCAM`), 1 to 2^24.
     pub tcam_entries: u32,
+    /// Flow-cache buckets (`CAP_FLOW_BUCKETS`), a power of two.
     pub flow_buckets: u32,
+    /// Entries per bucket (`CAP_FLOW_WAYS`), 1 to 8.
     pub flow_ways: u32,
+    /// Delivery channels (`CAP_MISC.CHANNELS`, where 0 means 256).
     pub channels: u32,
+    /// Locality-table entries (`CAP_MISC.LOCAL_ENTRIES`).
     pub local_entries: u32,
+    /// Cycles from key accepted to result transferred (`CAP_MISC.LATENCY`).
     pub latency: u32,
+    /// Counter width in bits (`CAP_MISC.COUNTER_BITS`); the driver requires 64.
     pub counter_bits: u32,
+    /// IPv4 keys supported (`CAP_KEY.IPV4`).
     pub ipv4: bool,
+    /// IPv6 keys supported (`CAP_KEY.IPV6`).
     pub ipv6: bool,
+    /// TCAM entries carry a port range per port (`CAP_KEY.PORT_RANGES`); required.
     pub port_ranges: bool,
+    /// Words in a key (`CAP_KEY.KEY_WORDS`); must equal the driver's `KEY_WORDS`.
     pub key_words: u32,
+    /// Width of a TCAM priority (`CAP_KEY.PRIO_BITS`).
     pub prio_bits: u32,
 }
 
 impl Caps {
+    /// Flow-cache entries, buckets x ways (at most 2^24); every slot index is below it.
     pub fn flow_slots(&self) -> u32 {
         self.flow_buckets * self.flow_ways
     }
@@ -53,7 +68,9 @@ pub struct OpenOptions {
 /// Register accesses the driver made, for cost reports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct IoStats {
+    /// Register reads.
     pub reads: u64,
+    /// Register writes, commands included (writes the staging cache skipped are not counted).
     pub writes: u64,
 }
 
@@ -180,14 +197,18 @@ impl<B: Bar> Device<B> {
         })
     }
 
+    /// The capabilities read and checked at open.
     pub fn caps(&self) -> &Caps {
         &self.caps
     }
 
+    /// The backend, for raw access: it bypasses the I/O counts, the staging cache and the
+    /// driver's copies of the tables.
     pub fn bar(&mut self) -> &mut B {
         &mut self.bar
     }
 
+    /// Gives the backend back, e.g. to reopen it.
     pub fn into_bar(self) -> B {
         self.bar
     }
@@ -207,11 +228,14 @@ impl<B: Bar> Device<B> {
         Ok(())
     }
 
+    /// Reads the register at byte offset `off`, counted in [`IoStats`].
     pub fn read(&mut self, off: u32) -> Result<u32, DeviceError> {
         self.io.reads += 1;
         Ok(self.bar.read32(off)?)
     }
 
+    /// Writes `val` at byte offset `off` (always, even if a staging register holds it already),
+    /// counted in [`IoStats`]. A rejected write shows in [`Device::take_rejection`].
     pub fn write(&mut self, off: u32, val: u32) -> Result<(), DeviceError> {
         self.io.writes += 1;
         if let Some(slot) = stage_slot(off) {

@@ -11,13 +11,19 @@ const PROBE_POLLS: u32 = 1000;
 /// The answer of a PROBE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ProbeResult {
+    /// The decision the packet would get.
     #[serde(serialize_with = "crate::json::display")]
     pub action: Action,
+    /// What decided it: a flow entry, a rule, or nothing.
     #[serde(serialize_with = "crate::json::debug")]
     pub kind: HitKind,
+    /// Flow slot (kind Flow) or TCAM index (kind Rule); 0 for a miss (PROBE_INDEX).
     pub index: u32,
+    /// A flow entry matched but is stale, so the rules decided.
     pub stale: bool,
+    /// The source address is in the locality table.
     pub src_local: bool,
+    /// The destination address is in the locality table.
     pub dst_local: bool,
 }
 

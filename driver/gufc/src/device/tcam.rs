@@ -38,6 +38,7 @@ impl Shadow {
 /// One change in a [`Transaction`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Update {
+    /// Adds an entry; no entry with the same match and priority may exist.
     Insert(TcamEntry),
     /// Removes the entry with this match and priority (the action is ignored).
     Delete(TcamEntry),
@@ -48,9 +49,13 @@ pub enum Update {
 /// The outcome of one update, in the order the updates were staged (P4Runtime style).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UpdateStatus {
+    /// Applied (or, if another update failed, would have been).
     Ok,
+    /// An insert of an entry whose match and priority are already in the set.
     AlreadyExists,
+    /// A delete or modify of an entry that is not in the set.
     NotFound,
+    /// An entry the device cannot hold, and why.
     InvalidArgument(String),
     /// Valid, but not applied because another update in the batch failed.
     Aborted,
@@ -67,8 +72,9 @@ pub struct CommitReport {
     pub kept: usize,
     /// Entries of the old set freed after the commit.
     pub freed: usize,
-    /// Register writes and reads the whole update took.
+    /// Register writes the whole update took.
     pub register_writes: u64,
+    /// Register reads the whole update took.
     pub register_reads: u64,
     /// The rule-set epoch after the commit.
     pub epoch: u8,
@@ -80,7 +86,9 @@ pub struct CommitReport {
 /// Why a [`Transaction`] changed nothing: one status per update, and the error.
 #[derive(Debug)]
 pub struct TransactionError {
+    /// One per update, in order; `Aborted` for all if the device failed before checking them.
     pub statuses: Vec<UpdateStatus>,
+    /// The failure: `UpdateFailed` if some update was refused, else what the device did.
     pub error: Box<DeviceError>,
 }
 
@@ -106,14 +114,17 @@ pub struct Transaction<'d, B: Bar> {
 }
 
 impl<'d, B: Bar> Transaction<'d, B> {
+    /// Adds `e` to the batch as an [`Update::Insert`].
     pub fn insert(&mut self, e: TcamEntry) -> &mut Self {
         self.updates.push(Update::Insert(e));
         self
     }
+    /// Adds an [`Update::Delete`] of the entry with `e`'s match and priority.
     pub fn delete(&mut self, e: TcamEntry) -> &mut Self {
         self.updates.push(Update::Delete(e));
         self
     }
+    /// Adds an [`Update::Modify`]: the entry with `e`'s match and priority gets `e`'s action.
     pub fn modify(&mut self, e: TcamEntry) -> &mut Self {
         self.updates.push(Update::Modify(e));
         self
