@@ -21,7 +21,9 @@ pub fn generate(m: &RegMap) -> String {
         writeln!(
             s,
             "    #[doc = {:?}]\n    pub const {}: u32 = {:#05x};",
-            r.doc, r.name, r.offset
+            md(&r.doc),
+            r.name,
+            r.offset
         )
         .unwrap();
         if r.count > 1 {
@@ -51,7 +53,7 @@ pub fn generate(m: &RegMap) -> String {
         let doc = if d.is_empty() {
             format!("Index of key word `{n}` in a key or mask.")
         } else {
-            format!("Index of key word `{n}`: {d}.")
+            format!("Index of key word `{n}`: {}.", md(d))
         };
         writeln!(s, "    #[doc = {doc:?}]\n    pub const {n}: usize = {w};").unwrap();
     }
@@ -86,6 +88,11 @@ pub fn generate(m: &RegMap) -> String {
     }
     s += "];\n";
     s
+}
+
+/// `text` from regmap.toml as rustdoc markdown: its brackets (`KEY[8]`, `[key]`) are no links.
+fn md(text: &str) -> String {
+    text.replace('[', "\\[").replace(']', "\\]")
 }
 
 /// The doc of `[device]` constant `k` (regmap.toml documents them in comments only).
@@ -150,7 +157,7 @@ fn enumeration(s: &mut String, m: &RegMap, table: &str, ty: &str) {
         writeln!(
             s,
             "    #[doc = {:?}]\n    {} = {v:#04x},",
-            format!("`{n}`: {d}"),
+            format!("`{n}`: {}", md(d)),
             camel(n)
         )
         .unwrap();
@@ -229,9 +236,9 @@ fn word(s: &mut String, m: &RegMap, w: &Word) {
             r.name,
             r.offset,
             r.access.as_str(),
-            r.doc
+            md(&r.doc)
         ),
-        None => w.doc.clone(),
+        None => md(&w.doc),
     };
     let reserved = !w
         .fields
@@ -285,7 +292,7 @@ fn word(s: &mut String, m: &RegMap, w: &Word) {
         let t = field_type(m, f);
         let mut d = format!("`{}` ({})", f.name, bits(f));
         if !f.doc.is_empty() {
-            write!(d, ": {}", f.doc).unwrap();
+            write!(d, ": {}", md(&f.doc)).unwrap();
         }
         d.push('.');
         match &f.values {
