@@ -27,9 +27,9 @@ fn build(entries: u32) -> PathBuf {
         .arg(&mdir)
         .args(&sources)
         .arg(root.join("sim/csrc/tcam_v4_tb.cpp").canonicalize().unwrap());
-    let out = cmd.output().unwrap_or_else(|e| {
-        panic!("running verilator ({e}): apt-get install verilator")
-    });
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("running verilator ({e}): apt-get install verilator"));
     assert!(
         out.status.success(),
         "verilator build of the tcam_v4 testbench (N={entries}) failed:\n{}{}",
@@ -61,12 +61,25 @@ fn check(entries: u32, seeds: &[u64], cycles: u64) {
         // The run must exercise what it claims: hits, misses and every command kind.
         let line = report.lines().find(|l| l.contains("results")).unwrap();
         let num = |after: &str| -> u64 {
-            let i = line.find(after).unwrap_or_else(|| panic!("no {after:?} in {line}"));
-            line[..i].split_whitespace().last().unwrap().trim_start_matches('(').parse().unwrap()
+            let i = line
+                .find(after)
+                .unwrap_or_else(|| panic!("no {after:?} in {line}"));
+            line[..i]
+                .split_whitespace()
+                .last()
+                .unwrap()
+                .trim_start_matches('(')
+                .parse()
+                .unwrap()
         };
         let (results, hits) = (num(" results"), num(" hits"));
-        assert!(hits > results / 10 && hits < results * 9 / 10, "hit mix: {line}");
-        for kind in [" write", " planes", " commit", " checker", " read", " resets"] {
+        assert!(
+            hits > results / 10 && hits < results * 9 / 10,
+            "hit mix: {line}"
+        );
+        for kind in [
+            " write", " planes", " commit", " checker", " read", " resets",
+        ] {
             assert!(num(kind) > 0, "no{kind} in {line}");
         }
     }
