@@ -3,7 +3,7 @@
 // A radix-4 tree with a register after every level, so no path spans more than four inputs
 // and a 2-bit select (two LUT4 levels on ECP5): `in` present before edge t gives `hit`/`index`
 // after edge t+LEVELS-1, LEVELS = ceil(log4 WIDTH) (the first level registers at edge t). One
-// input per clock. Index bits of an empty subtree are 0; `index` is meaningful only with `hit`.
+// input per clock. `index` is meaningful only with `hit` (an empty subtree's index is arbitrary).
 module gufc_prio_enc #(
     parameter integer WIDTH = 1024
 ) (clk, in, hit, index);
