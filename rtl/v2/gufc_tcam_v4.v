@@ -10,8 +10,8 @@
 // Pipeline (edges after the key is accepted at edge k): k input registers; k+1 range checkers
 // and the key's plane (`active` as it is before k+1); k+2 bank key copies; k+3 RAM read and
 // partial ANDs; k+4 match vector; k+4+1 .. k+4+L priority encoder (L = ceil(log4 ENTRIES));
-// k+5+L data word read: the result is out after edge k+5+L (LATENCY = 6 + L edges counting k,
-// 11 at 1024 entries). One key per clock, never stalled by commands.
+// k+5+L data word read: the result is out after edge k+5+L (k+10 at 1024 entries, k+9 at 256).
+// One key per clock, never stalled by commands.
 //
 // Commands (gufc_tcam_update; checker writes are op SIDE with cmd_index = checker,
 // cmd_planes[0] = the plane whose version is written, cmd_range = {valid, field, hi, lo}): a
