@@ -1,0 +1,173 @@
+// gufc_tcam_update — the command engine of the RAM TCAM: turns whole-entry commands into the
+// 16 row writes a transposed RAM needs, while lookups continue one per clock.
+//
+// A 16x4 RAM row holds one bit of each of 4 entries, so writing an entry rewrites its whole
+// 4-entry group: the engine keeps every entry's value/mask/data in a block-RAM shadow (also the
+// read-back source), reads the group's four entries from it and writes the 16 rows. Commands, one
+// at a time in order (cmd_ready = idle):
+//   WRITE i   (op 0)  23 cycles. At its edge entry i leaves both planes; rows are rewritten at
+//                     +6..+21; at +22 the entry joins cmd_planes and its data word is written.
+//                     The other three entries of the group are rewritten with their own values.
+//   PLANES i  (op 1)  1 cycle: entry i's plane bits := cmd_planes.
+//   COMMIT    (op 2)  1 cycle: active := !active.
+//   SIDE      (op 3)  1 cycle: side_en for the owner's side table (range checkers), kept in order.
+//   READ i    (op 4)  2 cycles: rd_valid with entry i's shadow and plane bits after edge +1.
+// Outputs ram_*, pl_*, dat_* are registered: a command accepted at edge c presents its first
+// effect before edge c+1. With gufc_tcam_ram's contract a key presented to it after the command's
+// edge sees the entry absent, and the data word is written well after every key that matched
+// the old entry has read it (see gufc_tcam_v4). `clr` aborts a WRITE and zeroes `active`;
+// shadow and RAM are not cleared (an entry is out of both planes until its next WRITE).
+module gufc_tcam_update #(
+    parameter integer ENTRIES = 1024,
+    parameter integer KEY_BITS = 130,
+    parameter integer DATA_BITS = 48
+) (clk, clr, cmd_valid, cmd_ready, cmd_op, cmd_index, cmd_value, cmd_mask, cmd_planes, cmd_data,
+   side_en, active, ram_we, ram_group, ram_addr, ram_data, pl_en, pl_index, pl_planes,
+   dat_we, dat_index, dat_data, rd_valid, rd_value, rd_mask, rd_planes, rd_data);
+    localparam integer SLICES = (KEY_BITS + 3) / 4;
+    localparam integer KP = 4 * SLICES;
+    localparam integer IW = $clog2(ENTRIES);
+    localparam integer SW = DATA_BITS + 2 * KEY_BITS;
+    localparam [2:0] OP_WRITE = 3'd0, OP_PLANES = 3'd1, OP_COMMIT = 3'd2, OP_SIDE = 3'd3, OP_READ = 3'd4;
+    localparam [2:0] S_IDLE = 3'd0, S_GATHER = 3'd1, S_FILL = 3'd2, S_FINISH = 3'd3, S_READ = 3'd4;
+
+    input wire clk;
+    input wire clr;
+    input wire cmd_valid;
+    output wire cmd_ready;
+    input wire [2:0] cmd_op;
+    input wire [IW-1:0] cmd_index;
+    input wire [KEY_BITS-1:0] cmd_value;
+    input wire [KEY_BITS-1:0] cmd_mask;
+    input wire [1:0] cmd_planes;
+    input wire [DATA_BITS-1:0] cmd_data;
+    output wire side_en;
+    output reg active;
+    output reg ram_we;
+    output reg [IW-3:0] ram_group;
+    output reg [3:0] ram_addr;
+    output reg [KP-1:0] ram_data;
+    output reg pl_en;
+    output reg [IW-1:0] pl_index;
+    output reg [1:0] pl_planes;
+    output reg dat_we;
+    output reg [IW-1:0] dat_index;
+    output reg [DATA_BITS-1:0] dat_data;
+    output reg rd_valid;
+    output reg [KEY_BITS-1:0] rd_value;
+    output reg [KEY_BITS-1:0] rd_mask;
+    output reg [1:0] rd_planes;
+    output reg [DATA_BITS-1:0] rd_data;
+
+    reg [2:0] state;
+    reg [3:0] step;
+    reg [IW-1:0] index_q;
+    reg [1:0] planes_q;
+    reg [DATA_BITS-1:0] data_q;
+    reg [SW-1:0] shadow [0:ENTRIES-1];     // {data, mask, value}: block RAM
+    reg [SW-1:0] shadow_q;
+    reg [1:0] planes_mem [0:ENTRIES-1];    // as programmed (read back by READ)
+    reg [1:0] planes_rd;
+    reg [KP-1:0] row_value [0:3];          // the group being rewritten
+    reg [KP-1:0] row_mask [0:3];
+
+    assign cmd_ready = state == S_IDLE;
+    wire accept = cmd_valid && cmd_ready && !clr;
+    assign side_en = accept && cmd_op == OP_SIDE;
+
+    // One shadow read port: the group's rows while gathering, else the command's entry (READ).
+    wire [IW-1:0] shadow_addr = (state == S_GATHER) ? {index_q[IW-1:2], step[1:0]} : cmd_index;
+    always @(posedge clk) begin
+        shadow_q <= shadow[shadow_addr];
+        planes_rd <= planes_mem[cmd_index];
+        if (accept && cmd_op == OP_WRITE) shadow[cmd_index] <= {cmd_data, cmd_mask, cmd_value};
+        if (accept && (cmd_op == OP_WRITE || cmd_op == OP_PLANES)) planes_mem[cmd_index] <= cmd_planes;
+    end
+
+    // A key-wide field zero-extended to whole slices (pad bits: mask 0, accept every address).
+    function [KP-1:0] pad(input [KEY_BITS-1:0] v);
+        begin
+            pad = {KP{1'b0}};
+            pad[KEY_BITS-1:0] = v;
+        end
+    endfunction
+
+    // Row `step` of every slice RAM of the group: bit 4s+j = entry j accepts slice value `step`.
+    reg [KP-1:0] fill;
+    integer s, j;
+    always @* begin
+        for (s = 0; s < SLICES; s = s + 1)
+            for (j = 0; j < 4; j = j + 1)
+                fill[4*s + j] = ((step ^ row_value[j][4*s +: 4]) & row_mask[j][4*s +: 4]) == 4'd0;
+    end
+
+    always @(posedge clk) begin
+        ram_we <= 1'b0;
+        pl_en <= 1'b0;
+        dat_we <= 1'b0;
+        rd_valid <= 1'b0;
+        if (clr) begin
+            state <= S_IDLE;
+            active <= 1'b0;
+        end else begin
+            case (state)
+                S_IDLE: if (accept) begin
+                    case (cmd_op)
+                        OP_WRITE: begin
+                            pl_en <= 1'b1;
+                            pl_index <= cmd_index;
+                            pl_planes <= 2'b00;
+                            index_q <= cmd_index;
+                            planes_q <= cmd_planes;
+                            data_q <= cmd_data;
+                            step <= 4'd0;
+                            state <= S_GATHER;
+                        end
+                        OP_PLANES: begin
+                            pl_en <= 1'b1;
+                            pl_index <= cmd_index;
+                            pl_planes <= cmd_planes;
+                        end
+                        OP_COMMIT: active <= !active;
+                        OP_READ: state <= S_READ;
+                        default: ;   // OP_SIDE: side_en only
+                    endcase
+                end
+                S_GATHER: begin
+                    // shadow_q holds the row read at the previous edge (step - 1).
+                    if (step != 4'd0) begin
+                        row_value[step[1:0] - 2'd1] <= pad(shadow_q[0 +: KEY_BITS]);
+                        row_mask[step[1:0] - 2'd1] <= pad(shadow_q[KEY_BITS +: KEY_BITS]);
+                    end
+                    step <= (step == 4'd4) ? 4'd0 : step + 4'd1;
+                    if (step == 4'd4) state <= S_FILL;
+                end
+                S_FILL: begin
+                    ram_we <= 1'b1;
+                    ram_group <= index_q[IW-1:2];
+                    ram_addr <= step;
+                    ram_data <= fill;
+                    step <= step + 4'd1;
+                    if (step == 4'd15) state <= S_FINISH;
+                end
+                S_FINISH: begin
+                    pl_en <= 1'b1;
+                    pl_index <= index_q;
+                    pl_planes <= planes_q;
+                    dat_we <= 1'b1;
+                    dat_index <= index_q;
+                    dat_data <= data_q;
+                    state <= S_IDLE;
+                end
+                default: begin   // S_READ
+                    rd_valid <= 1'b1;
+                    rd_value <= shadow_q[0 +: KEY_BITS];
+                    rd_mask <= shadow_q[KEY_BITS +: KEY_BITS];
+                    rd_data <= shadow_q[2*KEY_BITS +: DATA_BITS];
+                    rd_planes <= planes_rd;
+                    state <= S_IDLE;
+                end
+            endcase
+        end
+    end
+endmodule

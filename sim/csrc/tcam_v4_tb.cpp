@@ -1,0 +1,364 @@
+// Testbench of the RTL 2.0 rule stage (rtl/v2/gufc_tcam_v4.v) against a reference written from
+// its documented contract, not from the RTL: first match (lowest index) over the entries in the
+// key's plane, with port-range checker hits computed here. Random entries, planes, commits,
+// checker rewrites, read-backs and resets are issued whenever the stage takes a command, while a
+// key enters on most clocks; every result, every read-back and the busy time of every command
+// are compared. Usage: tcam_v4_tb SEED CYCLES. Exit status 1 on the first mismatch.
+//
+// The contract checked (edges counted from a key's acceptance k and a command's acceptance c):
+//  - result after edge k + 5 + ceil(log4 N);
+//  - a command is seen by every key accepted at edge >= c, by none before;
+//  - WRITE: its entry matches no key accepted at c .. c+21, the new entry from c+22; the stage
+//    takes the next command at c+23; PLANES, COMMIT, SIDE take one cycle, READ two (data after
+//    edge c+1);
+//  - clr at edge r drops every key accepted at edges <= r and empties both planes and checkers.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "Vgufc_tcam_v4.h"
+#include "verilated.h"
+
+#ifndef NENT
+#error "define NENT (the ENTRIES parameter)"
+#endif
+static const int N = NENT;
+static const int R = 16;                 // CHECKERS (the default)
+static const int KEY_BITS = R + 114;
+static const int WRITE_HIDDEN = 22;      // cycles an entry is absent during WRITE
+static const int WRITE_BUSY = 23;
+
+static int levels() {
+    int l = 0;
+    while ((1 << (2 * l)) < N) l++;
+    return l < 1 ? 1 : l;
+}
+static const int LATENCY = 5 + levels();
+
+// A key-wide bit vector.
+struct Bits {
+    uint32_t w[5] = {0, 0, 0, 0, 0};
+    void set(int lsb, int width, uint64_t v) {
+        for (int i = 0; i < width; i++) {
+            int b = lsb + i;
+            w[b / 32] = (w[b / 32] & ~(1u << (b % 32))) | (uint32_t((v >> i) & 1) << (b % 32));
+        }
+    }
+    uint64_t get(int lsb, int width) const {
+        uint64_t v = 0;
+        for (int i = 0; i < width; i++) v |= uint64_t((w[(lsb + i) / 32] >> ((lsb + i) % 32)) & 1) << i;
+        return v;
+    }
+    bool operator==(const Bits& o) const {
+        for (int i = 0; i < 5; i++) if (w[i] != o.w[i]) return false;
+        return true;
+    }
+};
+
+// Field positions of the TCAM key (gufc_tcam_v4.v header).
+enum { F_HITS = 0, F_SPORT = R, F_DPORT = R + 16, F_FLAGS = R + 32, F_PROTO = R + 40,
+       F_DLOCAL = R + 48, F_SLOCAL = R + 49, F_DST = R + 50, F_SRC = R + 82 };
+
+struct Entry {
+    Bits value, mask;
+    int planes = 0;
+    uint64_t data = 0;
+};
+struct Checker {
+    bool valid = false, field = false;
+    uint32_t lo = 0, hi = 0;
+};
+struct State {                      // what a key sees
+    std::vector<Entry> e = std::vector<Entry>(N);
+    Checker ck[2][R];
+    int active = 0;
+};
+struct Packet {
+    uint32_t src, dst, proto, flags, sport, dport;
+    bool slocal, dlocal;
+};
+struct Expect {
+    uint64_t at;                    // edge after which the result is out
+    bool hit;
+    int index;
+    uint64_t data;
+};
+
+static std::mt19937_64 rng;
+static uint64_t rnd(uint64_t n) { return rng() % n; }
+static bool chance(int percent) { return int(rnd(100)) < percent; }
+
+static const uint32_t PORTS[] = {0, 1, 22, 53, 80, 443, 1023, 1024, 8080, 49152, 65535};
+static uint32_t a_port() {
+    return chance(70) ? PORTS[rnd(sizeof PORTS / sizeof PORTS[0])] + uint32_t(rnd(3)) - 1 & 0xffff
+                      : uint32_t(rnd(65536));
+}
+static uint32_t bases[8];
+
+static Bits key_of(const Packet& p, const Checker* ck) {
+    Bits k;
+    for (int j = 0; j < R; j++) {
+        uint32_t port = ck[j].field ? p.dport : p.sport;
+        k.set(F_HITS + j, 1, ck[j].valid && ck[j].lo <= port && port <= ck[j].hi);
+    }
+    k.set(F_SPORT, 16, p.sport);
+    k.set(F_DPORT, 16, p.dport);
+    k.set(F_FLAGS, 8, p.flags);
+    k.set(F_PROTO, 8, p.proto);
+    k.set(F_DLOCAL, 1, p.dlocal);
+    k.set(F_SLOCAL, 1, p.slocal);
+    k.set(F_DST, 32, p.dst);
+    k.set(F_SRC, 32, p.src);
+    return k;
+}
+
+// The reference: lowest-index entry of the key's plane whose value/mask accepts the key.
+static Expect lookup(const State& s, const Packet& p, uint64_t at) {
+    int plane = s.active;
+    Bits k = key_of(p, s.ck[plane]);
+    for (int i = 0; i < N; i++) {
+        const Entry& e = s.e[i];
+        if (!((e.planes >> plane) & 1)) continue;
+        bool ok = true;
+        for (int w = 0; w < 5 && ok; w++) ok = (k.w[w] & e.mask.w[w]) == (e.value.w[w] & e.mask.w[w]);
+        if (ok) return {at, true, i, e.data};
+    }
+    return {at, false, 0, 0};
+}
+
+static void field(Entry& e, int lsb, int width, uint64_t v, uint64_t m) {
+    e.mask.set(lsb, width, m);
+    e.value.set(lsb, width, v & m);
+}
+static uint64_t prefix(int width, int len) {
+    return len == 0 ? 0 : (((uint64_t(1) << len) - 1) << (width - len));
+}
+
+static Entry random_entry() {
+    Entry e;
+    field(e, F_SRC, 32, bases[rnd(8)] ^ rnd(256), prefix(32, int(rnd(33))));
+    field(e, F_DST, 32, bases[rnd(8)] ^ rnd(256), prefix(32, int(rnd(33))));
+    field(e, F_SLOCAL, 1, rnd(2), chance(20));
+    field(e, F_DLOCAL, 1, rnd(2), chance(20));
+    static const uint32_t protos[] = {1, 6, 17};
+    field(e, F_PROTO, 8, protos[rnd(3)], chance(50) ? 0xff : 0);
+    field(e, F_FLAGS, 8, rnd(256), chance(25) ? rnd(256) : 0);
+    for (int f : {F_SPORT, F_DPORT}) {
+        int kind = int(rnd(10));
+        field(e, f, 16, a_port(), kind < 2 ? 0xffff : kind < 4 ? prefix(16, int(rnd(17))) : 0);
+    }
+    if (chance(40)) field(e, F_HITS + int(rnd(R)), 1, 1, 1);
+    if (chance(10)) field(e, F_HITS + int(rnd(R)), 1, 0, 1);
+    e.planes = chance(90) ? 1 + int(rnd(3)) : 0;
+    e.data = rng() & 0xffffffffffffull;
+    return e;
+}
+
+static Checker random_checker() {
+    Checker c;
+    c.valid = chance(90);
+    c.field = chance(50);
+    c.lo = a_port();
+    c.hi = chance(10) ? uint32_t(rnd(65536)) : std::min<uint32_t>(65535, c.lo + uint32_t(rnd(3000)));
+    return c;
+}
+
+static Packet random_packet(const State& prog, const std::vector<bool>& written) {
+    Packet p{bases[rnd(8)] ^ uint32_t(rnd(256)), bases[rnd(8)] ^ uint32_t(rnd(256)),
+             uint32_t(chance(80) ? (chance(50) ? 6 : 17) : rnd(256)), uint32_t(rnd(256)),
+             a_port(), a_port(), chance(50), chance(50)};
+    int i = int(rnd(N));
+    if (chance(60) && written[i]) {   // aim at an entry: its cared bits, random elsewhere
+        const Entry& e = prog.e[i];
+        auto pick = [&](int lsb, int width, uint32_t v) {
+            uint64_t m = e.mask.get(lsb, width);
+            return uint32_t((e.value.get(lsb, width) & m) | (v & ~m));
+        };
+        p.src = pick(F_SRC, 32, p.src);
+        p.dst = pick(F_DST, 32, p.dst);
+        p.proto = pick(F_PROTO, 8, p.proto);
+        p.flags = pick(F_FLAGS, 8, p.flags);
+        p.sport = pick(F_SPORT, 16, p.sport);
+        p.dport = pick(F_DPORT, 16, p.dport);
+        p.slocal = pick(F_SLOCAL, 1, p.slocal);
+        p.dlocal = pick(F_DLOCAL, 1, p.dlocal);
+    }
+    return p;
+}
+
+static void put(VlWide<5>& dst, const Bits& b) {
+    for (int i = 0; i < 5; i++) dst[i] = b.w[i];
+}
+static Bits get(const VlWide<5>& src) {
+    Bits b;
+    for (int i = 0; i < 5; i++) b.w[i] = src[i];
+    return b;
+}
+
+int main(int argc, char** argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s SEED CYCLES\n", argv[0]);
+        return 2;
+    }
+    uint64_t seed = strtoull(argv[1], nullptr, 0);
+    uint64_t cycles = strtoull(argv[2], nullptr, 0);
+    rng.seed(seed);
+    for (auto& b : bases) b = uint32_t(rng());
+
+    auto ctx = std::make_unique<VerilatedContext>();
+    ctx->randReset(0);
+    auto dut = std::make_unique<Vgufc_tcam_v4>(ctx.get());
+
+    State vis;                    // as keys see it, events applied at their edges
+    State prog;                   // entries as programmed (read-back)
+    std::vector<bool> written(N, false);
+    struct Event { uint64_t at; int kind; int index; Entry e; };   // kind 0 hide, 1 show
+    std::deque<Event> events;
+    std::deque<Expect> expect;
+    struct Read { uint64_t at; int index; Entry e; };
+    std::deque<Read> reads;
+    uint64_t busy_until = 0;      // cmd_ready is 0 after edges < busy_until
+    uint64_t hits = 0, results = 0, counts[5] = {0, 0, 0, 0, 0}, resets = 0;
+    int fails = 0;
+    auto fail = [&](uint64_t t, const char* what, uint64_t got, uint64_t want) {
+        fprintf(stderr, "MISMATCH N=%d seed=%llu edge %llu: %s = %llx, want %llx\n", N,
+                (unsigned long long)seed, (unsigned long long)t, what, (unsigned long long)got,
+                (unsigned long long)want);
+        fails++;
+    };
+
+    // Reset.
+    dut->clr = 1;
+    dut->clk = 0;
+    dut->eval();
+    dut->clk = 1;
+    dut->eval();
+    dut->clr = 0;
+
+    for (uint64_t t = 1; t <= cycles && fails == 0; t++) {
+        // Inputs for edge t.
+        bool clr = chance(0) || (t % 40000 == 0);
+        Packet p = random_packet(prog, written);
+        bool key = chance(90);
+        dut->clk = 0;
+        dut->clr = clr;
+        dut->in_valid = key;
+        dut->in_src = p.src;
+        dut->in_dst = p.dst;
+        dut->in_src_local = p.slocal;
+        dut->in_dst_local = p.dlocal;
+        dut->in_proto = p.proto;
+        dut->in_flags = p.flags;
+        dut->in_sport = p.sport;
+        dut->in_dport = p.dport;
+        dut->eval();
+        bool ready = dut->cmd_ready;
+        if (ready != (t >= busy_until)) fail(t, "cmd_ready before edge", ready, t >= busy_until);
+
+        int op = -1, index = 0;
+        Entry e = random_entry();
+        Checker ck = random_checker();
+        int ck_plane = int(rnd(2));
+        if (chance(30)) {
+            int r = int(rnd(100));
+            op = r < 40 ? 0 : r < 60 ? 1 : r < 70 ? 2 : r < 90 ? 3 : 4;
+            index = int(rnd(op == 3 ? R : N));
+            if ((op == 1 || op == 4) && !written[index]) op = 0;   // PLANES/READ: written entries only
+        }
+        dut->cmd_valid = op >= 0;
+        dut->cmd_op = op < 0 ? 0 : op;
+        dut->cmd_index = index;
+        put(dut->cmd_value, e.value);
+        put(dut->cmd_mask, e.mask);
+        dut->cmd_planes = op == 3 ? ck_plane : e.planes;
+        dut->cmd_data = e.data;
+        dut->cmd_range = (uint64_t(ck.valid) << 33) | (uint64_t(ck.field) << 32) | (uint64_t(ck.hi) << 16) | ck.lo;
+        dut->clk = 1;
+        dut->eval();   // edge t
+
+        // The reference at edge t.
+        if (clr) {
+            vis = State();
+            prog = State();
+            written.assign(N, false);
+            events.clear();
+            expect.clear();
+            reads.clear();
+            busy_until = t + 1;
+            resets++;
+        } else {
+            if (op >= 0 && ready) {
+                counts[op]++;
+                busy_until = t + 1;
+                switch (op) {
+                case 0:
+                    events.push_back({t, 0, index, e});
+                    events.push_back({t + WRITE_HIDDEN, 1, index, e});
+                    prog.e[index] = e;
+                    written[index] = true;
+                    busy_until = t + WRITE_BUSY;
+                    break;
+                case 1:
+                    prog.e[index].planes = e.planes;
+                    vis.e[index].planes = e.planes;
+                    break;
+                case 2:
+                    vis.active ^= 1;
+                    break;
+                case 3:
+                    vis.ck[ck_plane][index] = ck;
+                    break;
+                case 4:
+                    reads.push_back({t + 1, index, prog.e[index]});
+                    busy_until = t + 2;
+                    break;
+                }
+            }
+            while (!events.empty() && events.front().at <= t) {
+                Event& ev = events.front();
+                if (ev.kind == 0) vis.e[ev.index].planes = 0;
+                else vis.e[ev.index] = ev.e;
+                events.pop_front();
+            }
+            if (key) expect.push_back(lookup(vis, p, t + LATENCY));
+        }
+
+        // Outputs after edge t.
+        if (!expect.empty() && expect.front().at == t) {
+            Expect x = expect.front();
+            expect.pop_front();
+            results++;
+            hits += x.hit;
+            if (!dut->res_valid) fail(t, "res_valid", 0, 1);
+            else if (dut->res_hit != x.hit) fail(t, "res_hit", dut->res_hit, x.hit);
+            else if (x.hit && dut->res_index != uint32_t(x.index)) fail(t, "res_index", dut->res_index, x.index);
+            else if (dut->res_data != x.data) fail(t, "res_data", dut->res_data, x.data);
+        } else if (dut->res_valid) {
+            fail(t, "unexpected res_valid", 1, 0);
+        }
+        if (!reads.empty() && reads.front().at == t) {
+            Read r = reads.front();
+            reads.pop_front();
+            if (!dut->rd_valid) fail(t, "rd_valid", 0, 1);
+            else if (!(get(dut->rd_value) == r.e.value)) fail(t, "rd_value differs, entry", r.index, r.index);
+            else if (!(get(dut->rd_mask) == r.e.mask)) fail(t, "rd_mask differs, entry", r.index, r.index);
+            else if (dut->rd_planes != uint32_t(r.e.planes)) fail(t, "rd_planes", dut->rd_planes, r.e.planes);
+            else if (dut->rd_data != r.e.data) fail(t, "rd_data", dut->rd_data, r.e.data);
+        } else if (dut->rd_valid) {
+            fail(t, "unexpected rd_valid", 1, 0);
+        }
+        if (dut->active != uint32_t(vis.active)) fail(t, "active", dut->active, vis.active);
+    }
+    dut->final();
+    printf("N=%d seed=%llu cycles=%llu: %llu results (%llu hits), commands: %llu write, %llu planes, "
+           "%llu commit, %llu checker, %llu read; %llu resets: %s\n",
+           N, (unsigned long long)seed, (unsigned long long)cycles, (unsigned long long)results,
+           (unsigned long long)hits, (unsigned long long)counts[0], (unsigned long long)counts[1],
+           (unsigned long long)counts[2], (unsigned long long)counts[3], (unsigned long long)counts[4],
+           (unsigned long long)resets, fails ? "FAIL" : "ok");
+    return fails ? 1 : 0;
+}
