@@ -5,36 +5,32 @@
 # Needs: apt-get install verilator yosys
 set -euo pipefail
 cd "$(dirname "$0")/../rtl"
-sources=$(ls gufc_*.v | tr '\n' ' ')
-params=(
-  ""
-  "-GTCAM_ENTRIES=1 -GFLOW_BUCKETS=1 -GFLOW_WAYS=1 -GCHANNELS=1 -GLOCAL_ENTRIES=1"
-  "-GTCAM_ENTRIES=16 -GFLOW_BUCKETS=2 -GFLOW_WAYS=3 -GCHANNELS=3 -GLOCAL_ENTRIES=2"
-  "-GTCAM_ENTRIES=1000 -GFLOW_BUCKETS=1024 -GFLOW_WAYS=8 -GCHANNELS=256 -GLOCAL_ENTRIES=255"
-  "-GTCAM_ENTRIES=65536 -GFLOW_BUCKETS=1048576 -GFLOW_WAYS=8 -GCHANNELS=256 -GLOCAL_ENTRIES=255"
-)
-for p in "${params[@]}"; do
-  # shellcheck disable=SC2086
-  verilator --lint-only -Wall --top-module gufc_top $p $sources
-  echo "verilator -Wall clean: ${p:-defaults}"
-done
-# yosys: parse and elaborate the hierarchy (synthesis proper is scripts/rtl-area.sh).
-yosys -q -p "read_verilog -sv $sources; chparam -set TCAM_ENTRIES 4 gufc_top; hierarchy -check -top gufc_top; proc" >/dev/null
-echo "yosys 0.23 read_verilog -sv + hierarchy -check + proc: ok"
 
-cd v2
-v2_sources=$(ls gufc_*.v | tr '\n' ' ')
-v2_params=(
-  ""
-  "-GENTRIES=8 -GBANK=8 -GCHECKERS=1"
-  "-GENTRIES=16 -GBANK=8 -GCHECKERS=14"
-  "-GENTRIES=256"
+# lint DIR TOP YOSYS_CHPARAM PARAMS...: every gufc_*.v in DIR, once per Verilator parameter set,
+# then a yosys parse + elaboration (synthesis proper is scripts/rtl-area.sh and scripts/rtl-pnr).
+lint() {
+  local dir=$1 top=$2 chparam=$3; shift 3
+  local sources
+  sources=$(cd "$dir" && ls gufc_*.v | sed "s|^|$dir/|" | tr '\n' ' ')
+  for p in "$@"; do
+    # shellcheck disable=SC2086
+    verilator --lint-only -Wall -I"$dir" --top-module "$top" $p $sources
+    echo "verilator -Wall clean ($dir, $top): ${p:-defaults}"
+  done
+  yosys -q -p "read_verilog -sv -I$dir $sources; chparam $chparam $top; hierarchy -check -top $top; proc" >/dev/null
+  echo "yosys 0.23 read_verilog -sv + hierarchy -check + proc ($dir, $top): ok"
+}
+
+lint . gufc_top "-set TCAM_ENTRIES 4" \
+  "" \
+  "-GTCAM_ENTRIES=1 -GFLOW_BUCKETS=1 -GFLOW_WAYS=1 -GCHANNELS=1 -GLOCAL_ENTRIES=1" \
+  "-GTCAM_ENTRIES=16 -GFLOW_BUCKETS=2 -GFLOW_WAYS=3 -GCHANNELS=3 -GLOCAL_ENTRIES=2" \
+  "-GTCAM_ENTRIES=1000 -GFLOW_BUCKETS=1024 -GFLOW_WAYS=8 -GCHANNELS=256 -GLOCAL_ENTRIES=255" \
+  "-GTCAM_ENTRIES=65536 -GFLOW_BUCKETS=1048576 -GFLOW_WAYS=8 -GCHANNELS=256 -GLOCAL_ENTRIES=255"
+
+lint v2 gufc_tcam_v4_pnr "-set ENTRIES 64" \
+  "" \
+  "-GENTRIES=8 -GBANK=8 -GCHECKERS=1" \
+  "-GENTRIES=16 -GBANK=8 -GCHECKERS=14" \
+  "-GENTRIES=256" \
   "-GENTRIES=4096 -GBANK=128 -GCHECKERS=32"
-)
-for p in "${v2_params[@]}"; do
-  # shellcheck disable=SC2086
-  verilator --lint-only -Wall --top-module gufc_tcam_v4_pnr $p $v2_sources
-  echo "verilator -Wall clean (rtl/v2): ${p:-defaults}"
-done
-yosys -q -p "read_verilog -sv $v2_sources; chparam -set ENTRIES 64 gufc_tcam_v4_pnr; hierarchy -check -top gufc_tcam_v4_pnr; proc" >/dev/null
-echo "yosys 0.23 read_verilog -sv + hierarchy -check + proc (rtl/v2): ok"
