@@ -6,11 +6,11 @@
 // are compared. Usage: tcam_v4_tb SEED CYCLES. Exit status 1 on the first mismatch.
 //
 // The contract checked (edges counted from a key's acceptance k and a command's acceptance c):
-//  - result after edge k + 5 + ceil(log4 N);
-//  - a command is seen by every key accepted at edge >= c, by none before;
-//  - WRITE: its entry matches no key accepted at c .. c+21, the new entry from c+22; the stage
-//    takes the next command at c+23; PLANES, COMMIT, SIDE take one cycle, READ two (data after
-//    edge c+1);
+//  - result after edge k + 6 + ceil(log4 BANK) + ceil(log4 (N/BANK)) (the last term 0 when N = BANK);
+//  - a command is seen by every key accepted at edge >= c+1, by none before;
+//  - WRITE: its entry matches no key accepted at c+1 .. c+22, the new entry from c+23; the stage
+//    takes the next command at c+24; PLANES, COMMIT, SIDE take one cycle, READ three (data after
+//    edge c+2);
 //  - clr at edge r drops every key accepted at edges <= r and empties both planes and checkers.
 #include <cstdint>
 #include <cstdio>
@@ -29,15 +29,18 @@
 static const int N = NENT;
 static const int R = 16;                 // CHECKERS (the default)
 static const int KEY_BITS = R + 114;
-static const int WRITE_HIDDEN = 22;      // cycles an entry is absent during WRITE
-static const int WRITE_BUSY = 23;
+static const int BANK = 64;              // the default
+static const int SEEN = 1;               // a command is seen by keys accepted SEEN edges later
+static const int WRITE_SHOWN = 23;       // a WRITE's new entry is seen from this edge on
+static const int WRITE_BUSY = 24;
+static const int READ_AT = 2, READ_BUSY = 3;
 
-static int levels() {
+static int log4(int n) {   // ceil(log4 n)
     int l = 0;
-    while ((1 << (2 * l)) < N) l++;
-    return l < 1 ? 1 : l;
+    while ((1 << (2 * l)) < n) l++;
+    return l;
 }
-static const int LATENCY = 5 + levels();
+static const int LATENCY = 6 + log4(N < BANK ? N : BANK) + log4(N / BANK > 1 ? N / BANK : 1);
 
 // A key-wide bit vector.
 struct Bits {
@@ -216,7 +219,9 @@ int main(int argc, char** argv) {
     State vis;                    // as keys see it, events applied at their edges
     State prog;                   // entries as programmed (read-back)
     std::vector<bool> written(N, false);
-    struct Event { uint64_t at; int kind; int index; Entry e; };   // kind 0 hide, 1 show
+    // What keys see changes at these edges: kind 0 hide entry, 1 show entry, 2 planes, 3 commit,
+    // 4 checker `ck` of plane `index` (checker number in e.planes).
+    struct Event { uint64_t at; int kind; int index; Entry e; Checker ck = Checker(); };
     std::deque<Event> events;
     std::deque<Expect> expect;
     struct Read { uint64_t at; int index; Entry e; };
@@ -296,32 +301,40 @@ int main(int argc, char** argv) {
                 busy_until = t + 1;
                 switch (op) {
                 case 0:
-                    events.push_back({t, 0, index, e});
-                    events.push_back({t + WRITE_HIDDEN, 1, index, e});
+                    events.push_back({t + SEEN, 0, index, e});
+                    events.push_back({t + WRITE_SHOWN, 1, index, e});
                     prog.e[index] = e;
                     written[index] = true;
                     busy_until = t + WRITE_BUSY;
                     break;
                 case 1:
                     prog.e[index].planes = e.planes;
-                    vis.e[index].planes = e.planes;
+                    events.push_back({t + SEEN, 2, index, e});
                     break;
                 case 2:
-                    vis.active ^= 1;
+                    events.push_back({t + SEEN, 3, 0, e});
                     break;
-                case 3:
-                    vis.ck[ck_plane][index] = ck;
+                case 3: {
+                    Entry which;
+                    which.planes = ck_plane;
+                    events.push_back({t + SEEN, 4, index, which, ck});
                     break;
+                }
                 case 4:
-                    reads.push_back({t + 1, index, prog.e[index]});
-                    busy_until = t + 2;
+                    reads.push_back({t + READ_AT, index, prog.e[index]});
+                    busy_until = t + READ_BUSY;
                     break;
                 }
             }
             while (!events.empty() && events.front().at <= t) {
                 Event& ev = events.front();
-                if (ev.kind == 0) vis.e[ev.index].planes = 0;
-                else vis.e[ev.index] = ev.e;
+                switch (ev.kind) {
+                case 0: vis.e[ev.index].planes = 0; break;
+                case 1: vis.e[ev.index] = ev.e; break;
+                case 2: vis.e[ev.index].planes = ev.e.planes; break;
+                case 3: vis.active ^= 1; break;
+                default: vis.ck[ev.e.planes][ev.index] = ev.ck; break;
+                }
                 events.pop_front();
             }
             if (key) expect.push_back(lookup(vis, p, t + LATENCY));
