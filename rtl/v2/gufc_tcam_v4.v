@@ -124,9 +124,10 @@ module gufc_tcam_v4 #(
     always @(posedge clk) begin
         if (dat_we) data[dat_index] <= dat_data;
         data_q <= data[t_index];
+        // Outputs are 0 unless they carry a result (no bit is left to the pipeline's leftovers).
         res_valid <= t_valid && !clr;
-        res_hit <= t_hit;
-        res_index <= t_index;
+        res_hit <= t_valid && t_hit && !clr;
+        res_index <= (t_valid && t_hit && !clr) ? t_index : {IW{1'b0}};
     end
     assign res_data = res_hit ? data_q : {DATA_BITS{1'b0}};
 endmodule
