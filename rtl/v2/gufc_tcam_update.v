@@ -19,7 +19,8 @@
 // c+2. With gufc_tcam_ram's contract a key presented to it after that edge sees the entry absent,
 // and the data word is written well after every key that matched the old entry has read it (see
 // gufc_tcam_v4). `clr` drops a registered command, aborts a WRITE and zeroes `active`; shadow and
-// RAM are not cleared (an entry is out of both planes until its next WRITE).
+// RAM are not cleared (an entry is out of both planes until its next WRITE); the read-back
+// outputs are.
 module gufc_tcam_update #(
     parameter integer ENTRIES = 1024,
     parameter integer KEY_BITS = 130,
@@ -131,6 +132,10 @@ module gufc_tcam_update #(
         if (clr) begin
             state <= S_IDLE;
             active <= 1'b0;
+            rd_value <= {KEY_BITS{1'b0}};   // so that every output is defined after a reset
+            rd_mask <= {KEY_BITS{1'b0}};
+            rd_planes <= 2'b00;
+            rd_data <= {DATA_BITS{1'b0}};
         end else begin
             case (state)
                 S_IDLE: if (go) begin

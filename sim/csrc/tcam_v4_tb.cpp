@@ -3,7 +3,9 @@
 // key's plane, with port-range checker hits computed here. Random entries, planes, commits,
 // checker rewrites, read-backs and resets are issued whenever the stage takes a command, while a
 // key enters on most clocks; every result, every read-back and the busy time of every command
-// are compared. Usage: tcam_v4_tb SEED CYCLES. Exit status 1 on the first mismatch.
+// are compared. Usage: tcam_v4_tb SEED CYCLES [TRACE]. Exit status 1 on the first mismatch.
+// TRACE, if given, receives every edge's inputs and outputs (see `record` below) for the Rust
+// model's lockstep check (sim/tests/tcam_v4.rs).
 //
 // The contract checked (edges counted from a key's acceptance k and a command's acceptance c):
 //  - result after edge k + 6 + ceil(log4 BANK) + ceil(log4 (N/BANK)) (the last term 0 when N = BANK);
@@ -170,11 +172,13 @@ static Checker random_checker() {
     return c;
 }
 
-static Packet random_packet(const State& prog, const std::vector<bool>& written) {
+// `recent` is the entry of the latest WRITE: keys aim at it often, so that the edges at which a
+// rewritten entry disappears and reappears are each hit by keys that match it.
+static Packet random_packet(const State& prog, const std::vector<bool>& written, int recent) {
     Packet p{bases[rnd(8)] ^ uint32_t(rnd(256)), bases[rnd(8)] ^ uint32_t(rnd(256)),
              uint32_t(chance(80) ? (chance(50) ? 6 : 17) : rnd(256)), uint32_t(rnd(256)),
              a_port(), a_port(), chance(50), chance(50)};
-    int i = int(rnd(N));
+    int i = recent >= 0 && chance(40) ? recent : int(rnd(N));
     if (chance(60) && written[i]) {   // aim at an entry: its cared bits, random elsewhere
         const Entry& e = prog.e[i];
         auto pick = [&](int lsb, int width, uint32_t v) {
@@ -202,9 +206,48 @@ static Bits get(const VlWide<5>& src) {
     return b;
 }
 
+// One edge as 36 little-endian 32-bit words: the inputs sampled at the edge, cmd_ready before
+// it, and the outputs after it.
+//   0 clr | in_valid<<1 | src_local<<2 | dst_local<<3 | cmd_valid<<4   1 src   2 dst
+//   3 proto | flags<<8 | cmd_op<<16 | cmd_planes<<24   4 sport | dport<<16   5 cmd_index
+//   6..10 cmd_value   11..15 cmd_mask   16,17 cmd_data (lo, hi)   18,19 cmd_range (lo, hi)
+//   20 cmd_ready | active<<1 | rd_valid<<2 | rd_planes<<3 | res_valid<<5 | res_hit<<6
+//   21..25 rd_value   26..30 rd_mask   31,32 rd_data   33 res_index   34,35 res_data
+static void record(FILE* f, const Vgufc_tcam_v4& d, bool ready) {
+    uint32_t w[36] = {0};
+    w[0] = d.clr | d.in_valid << 1 | d.in_src_local << 2 | d.in_dst_local << 3 | d.cmd_valid << 4;
+    w[1] = d.in_src;
+    w[2] = d.in_dst;
+    w[3] = d.in_proto | d.in_flags << 8 | d.cmd_op << 16 | d.cmd_planes << 24;
+    w[4] = d.in_sport | uint32_t(d.in_dport) << 16;
+    w[5] = d.cmd_index;
+    for (int i = 0; i < 5; i++) {
+        w[6 + i] = d.cmd_value[i];
+        w[11 + i] = d.cmd_mask[i];
+        w[21 + i] = d.rd_value[i];
+        w[26 + i] = d.rd_mask[i];
+    }
+    w[16] = uint32_t(d.cmd_data);
+    w[17] = uint32_t(d.cmd_data >> 32);
+    w[18] = uint32_t(d.cmd_range);
+    w[19] = uint32_t(d.cmd_range >> 32);
+    w[20] = ready | d.active << 1 | d.rd_valid << 2 | d.rd_planes << 3 | d.res_valid << 5 | d.res_hit << 6;
+    w[31] = uint32_t(d.rd_data);
+    w[32] = uint32_t(d.rd_data >> 32);
+    w[33] = d.res_index;
+    w[34] = uint32_t(d.res_data);
+    w[35] = uint32_t(d.res_data >> 32);
+    fwrite(w, sizeof w, 1, f);
+}
+
 int main(int argc, char** argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s SEED CYCLES\n", argv[0]);
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: %s SEED CYCLES [TRACE]\n", argv[0]);
+        return 2;
+    }
+    FILE* trace = nullptr;
+    if (argc == 4 && !(trace = fopen(argv[3], "wb"))) {
+        perror(argv[3]);
         return 2;
     }
     uint64_t seed = strtoull(argv[1], nullptr, 0);
@@ -227,6 +270,7 @@ int main(int argc, char** argv) {
     struct Read { uint64_t at; int index; Entry e; };
     std::deque<Read> reads;
     uint64_t busy_until = 0;      // cmd_ready is 0 after edges < busy_until
+    int recent = -1;              // the entry of the latest WRITE
     uint64_t hits = 0, results = 0, counts[5] = {0, 0, 0, 0, 0}, resets = 0;
     int fails = 0;
     auto fail = [&](uint64_t t, const char* what, uint64_t got, uint64_t want) {
@@ -247,7 +291,7 @@ int main(int argc, char** argv) {
     for (uint64_t t = 1; t <= cycles && fails == 0; t++) {
         // Inputs for edge t.
         bool clr = chance(0) || (t % 40000 == 0);
-        Packet p = random_packet(prog, written);
+        Packet p = random_packet(prog, written, recent);
         bool key = chance(90);
         dut->clk = 0;
         dut->clr = clr;
@@ -284,12 +328,14 @@ int main(int argc, char** argv) {
         dut->cmd_range = (uint64_t(ck.valid) << 33) | (uint64_t(ck.field) << 32) | (uint64_t(ck.hi) << 16) | ck.lo;
         dut->clk = 1;
         dut->eval();   // edge t
+        if (trace) record(trace, *dut, ready);
 
         // The reference at edge t.
         if (clr) {
             vis = State();
             prog = State();
             written.assign(N, false);
+            recent = -1;
             events.clear();
             expect.clear();
             reads.clear();
@@ -305,6 +351,7 @@ int main(int argc, char** argv) {
                     events.push_back({t + WRITE_SHOWN, 1, index, e});
                     prog.e[index] = e;
                     written[index] = true;
+                    recent = index;
                     busy_until = t + WRITE_BUSY;
                     break;
                 case 1:
@@ -368,6 +415,7 @@ int main(int argc, char** argv) {
         if (dut->active != uint32_t(vis.active)) fail(t, "active", dut->active, vis.active);
     }
     dut->final();
+    if (trace) fclose(trace);
     printf("N=%d seed=%llu cycles=%llu: %llu results (%llu hits), commands: %llu write, %llu planes, "
            "%llu commit, %llu checker, %llu read; %llu resets: %s\n",
            N, (unsigned long long)seed, (unsigned long long)cycles, (unsigned long long)results,
