@@ -1,9 +1,11 @@
 // gufc_tcam_bank — BANK entries of the transposed-RAM TCAM, their match and the bank's own
 // priority encoder levels.
 //
-// Storage: the key is cut into SLICES 4-bit slices; for every 4 entries and every slice one 16x4
-// RAM (async read, sync write: one ECP5 TRELLIS_DPR16X4) holds, at address a, bit j = "entry j's
-// value/mask accepts a in this slice". Reading every slice RAM at the key's slice gives each
+// Storage: the key is cut into SLICES slices of SB bits; for every GE entries and every slice one
+// 2^SB x GE RAM (async read, sync write) holds, at address a, bit j = "entry j's value/mask accepts
+// a in this slice". SB = 4 gives 16x4 RAMs, one ECP5 TRELLIS_DPR16X4 each; SB = 5 gives 32x2
+// RAMs, one LUT of a Xilinx RAM32M16 each (whose 8 LUTs share one write address, as the slices of
+// a group do). Reading every slice RAM at the key's slice gives each
 // entry's per-slice match bits; the entry matches when all are 1 and it is in the key's plane.
 // The plane bits (two per entry) are flip-flops: TCAM_SET_PLANES and reset take one edge.
 //
@@ -20,12 +22,15 @@
 (* keep_hierarchy *)
 module gufc_tcam_bank #(
     parameter integer BANK = 64,     // entries, a power of two >= 8
-    parameter integer SLICES = 33
+    parameter integer SLICES = 33,
+    parameter integer SB = 4         // slice bits: 4 or 5
 ) (clk, clr, key, plane, wr_en, wr_group, wr_addr, wr_data, pl_en, pl_index, pl_planes, hit, index);
-    localparam integer GROUPS = BANK / 4;
+    localparam integer GE = (SB == 5) ? 2 : 4;   // entries per RAM
+    localparam integer GROUPS = BANK / GE;
     localparam integer GBW = $clog2(GROUPS);
     localparam integer BW = $clog2(BANK);
-    localparam integer KP = 4 * SLICES;
+    localparam integer KP = SB * SLICES;
+    localparam integer WP = GE * SLICES;
     localparam integer PARTS = (SLICES + 15) / 16;
 
     input wire clk;
@@ -34,8 +39,8 @@ module gufc_tcam_bank #(
     input wire plane;
     input wire wr_en;                 // write RAM row wr_addr of group wr_group in every slice
     input wire [GBW-1:0] wr_group;
-    input wire [3:0] wr_addr;
-    input wire [KP-1:0] wr_data;      // slice s: wr_data[4s+j] for entry 4*wr_group+j
+    input wire [SB-1:0] wr_addr;
+    input wire [WP-1:0] wr_data;      // slice s: wr_data[GE*s+j] for entry GE*wr_group+j
     input wire pl_en;
     input wire [BW-1:0] pl_index;
     input wire [1:0] pl_planes;
@@ -48,8 +53,8 @@ module gufc_tcam_bank #(
     reg plane_q;
     reg wr_en_q;
     reg [GBW-1:0] wr_group_q;
-    reg [3:0] wr_addr_q;
-    reg [KP-1:0] wr_data_q;
+    reg [SB-1:0] wr_addr_q;
+    reg [WP-1:0] wr_data_q;
     reg pl_en_q;
     reg [BW-1:0] pl_index_q;
     reg [1:0] pl_planes_q;
@@ -97,15 +102,42 @@ module gufc_tcam_bank #(
 
     // col[s*BANK + e]: slice s of entry e accepts the key's slice s.
     wire [SLICES*BANK-1:0] col;
-    genvar s, g;
+    genvar s, g, k0;
     generate
-        for (s = 0; s < SLICES; s = s + 1) begin : sl
+        if (SB == 5) begin : x7
+            // Seven slices of a group per gufc_lutram7 (one RAM32M16); the last one of a group
+            // may hold fewer (its spare RAMs read address 0 and are never written).
+            localparam integer CH = (SLICES + 6) / 7;
             for (g = 0; g < GROUPS; g = g + 1) begin : gr
-                reg [3:0] ram [0:15];
-                always @(posedge clk) begin
-                    if (wr_en_q && wr_group_q == g) ram[wr_addr_q] <= wr_data_q[4*s +: 4];
+                for (s = 0; s < CH; s = s + 1) begin : ch
+                    localparam integer NS = (SLICES - 7 * s < 7) ? SLICES - 7 * s : 7;
+                    wire [34:0] ra;
+                    wire [13:0] wd;
+                    /* verilator lint_off UNUSEDSIGNAL */
+                    wire [13:0] rd;   // the spare RAMs' outputs of a short last chunk
+                    /* verilator lint_on UNUSEDSIGNAL */
+                    assign ra[5*NS-1:0] = key_q[SB*7*s +: SB*NS];
+                    assign wd[2*NS-1:0] = wr_data_q[GE*7*s +: GE*NS];
+                    if (NS < 7) begin : spare
+                        assign ra[34:5*NS] = {(35-5*NS){1'b0}};
+                        assign wd[13:2*NS] = {(14-2*NS){1'b0}};
+                    end
+                    gufc_lutram7 ram (.clk(clk), .we(wr_en_q && wr_group_q == g), .waddr(wr_addr_q),
+                                      .wdata(wd), .raddr(ra), .rdata(rd));
+                    for (k0 = 0; k0 < NS; k0 = k0 + 1) begin : o
+                        assign col[(7*s + k0)*BANK + GE*g +: GE] = rd[2*k0 +: 2];
+                    end
                 end
-                assign col[s*BANK + 4*g +: 4] = ram[key_q[4*s +: 4]];
+            end
+        end else begin : x1
+            for (s = 0; s < SLICES; s = s + 1) begin : sl
+                for (g = 0; g < GROUPS; g = g + 1) begin : gr
+                    reg [GE-1:0] ram [0:(1<<SB)-1];
+                    always @(posedge clk) begin
+                        if (wr_en_q && wr_group_q == g) ram[wr_addr_q] <= wr_data_q[GE*s +: GE];
+                    end
+                    assign col[s*BANK + GE*g +: GE] = ram[key_q[SB*s +: SB]];
+                end
             end
         end
     endgenerate

@@ -11,9 +11,11 @@ module gufc_tcam_quad #(
     parameter integer FIRST = 0,     // global number of the first of them
     parameter integer GW = 4,        // width of the global group number
     parameter integer IW = 6,        // width of the global entry index
-    parameter integer GPB = 16,      // 4-entry groups per bank
+    parameter integer GPB = 16,      // RAM groups per bank
     parameter integer BANK = 64,     // entries per bank
-    parameter integer KP = 132
+    parameter integer KP = 132,      // key width (whole slices)
+    parameter integer WP = 132,      // row data width
+    parameter integer SB = 4         // slice bits (row address width)
 ) (clk, clr, key, plane, wr_en, wr_group, wr_addr, wr_data, pl_en, pl_index, pl_planes,
    q_clr, q_key, q_plane, q_wr_en, q_wr_group, q_wr_addr, q_wr_data, q_pl_en, q_pl_index,
    q_pl_planes);
@@ -23,8 +25,8 @@ module gufc_tcam_quad #(
     input wire plane;
     input wire wr_en;
     input wire [GW-1:0] wr_group;
-    input wire [3:0] wr_addr;
-    input wire [KP-1:0] wr_data;
+    input wire [SB-1:0] wr_addr;
+    input wire [WP-1:0] wr_data;
     input wire pl_en;
     input wire [IW-1:0] pl_index;
     input wire [1:0] pl_planes;
@@ -33,8 +35,8 @@ module gufc_tcam_quad #(
     output reg q_plane;
     output wire [BANKS-1:0] q_wr_en;          // per bank
     output reg [GW-1:0] q_wr_group;
-    output reg [3:0] q_wr_addr;
-    output reg [KP-1:0] q_wr_data;
+    output reg [SB-1:0] q_wr_addr;
+    output reg [WP-1:0] q_wr_data;
     output wire [BANKS-1:0] q_pl_en;          // per bank
     output reg [IW-1:0] q_pl_index;
     output reg [1:0] q_pl_planes;

@@ -2,11 +2,12 @@
 // first match (lowest index) wins, one key per clock, no path spanning all entries.
 //
 // Shared signals reach the ENTRIES/BANK banks through a register tree: one gufc_tcam_quad per
-// four banks, then each bank's own input registers. A bank (gufc_tcam_bank: transposed 16x4
+// four banks, then each bank's own input registers. A bank (gufc_tcam_bank: transposed 2^SB x GE
 // RAMs, two pipelined AND steps, its own encoder levels) sends only its lowest matching entry to
 // a pipelined radix-4 encoder over the banks (gufc_prio_enc). The RAMs are written one row at a
-// time through wr_* (all slices of 4 entries at once; an entry needs 16 rows, see
-// gufc_tcam_update) and the plane bits through pl_* (one edge).
+// time through wr_* (all slices of GE entries at once; an entry needs 2^SB rows, see
+// gufc_tcam_update) and the plane bits through pl_* (one edge). SB = 4 (GE = 4) suits ECP5's
+// 16x4 RAM, SB = 5 (GE = 2) a Xilinx RAM32M16.
 //
 // Timing: a key presented before edge t (with key_valid) comes out as out_valid/hit/index after
 // edge t+LATENCY-1, LATENCY = 4 + LB + LG, LB = ceil(log4 BANK) levels in the bank and
@@ -16,15 +17,19 @@
 module gufc_tcam_ram #(
     parameter integer ENTRIES = 1024,   // a multiple of BANK
     parameter integer KEY_BITS = 130,
-    parameter integer BANK = 64         // entries per bank (a power of two >= 8)
+    parameter integer BANK = 64,        // entries per bank (a power of two >= 8)
+    parameter integer SB = 4            // slice bits: 4 or 5
 ) (clk, clr, key_valid, key, plane, wr_en, wr_group, wr_addr, wr_data, pl_en, pl_index, pl_planes,
    out_valid, hit, index);
-    localparam integer SLICES = (KEY_BITS + 3) / 4;
-    localparam integer KP = 4 * SLICES;
+    localparam integer GE = (SB == 5) ? 2 : 4;   // entries per RAM
+    localparam integer LGE = $clog2(GE);
+    localparam integer SLICES = (KEY_BITS + SB - 1) / SB;
+    localparam integer KP = SB * SLICES;
+    localparam integer WP = GE * SLICES;
     localparam integer BANKS = ENTRIES / BANK;
     localparam integer QUADS = (BANKS + 3) / 4;
     localparam integer IW = $clog2(ENTRIES);
-    localparam integer GPB = BANK / 4;            // 4-entry groups per bank
+    localparam integer GPB = BANK / GE;           // RAM groups per bank
     localparam integer GBW = $clog2(GPB);
     localparam integer BW = $clog2(BANK);
     localparam integer LB = (BW + 1) / 2;
@@ -37,9 +42,9 @@ module gufc_tcam_ram #(
     input wire [KEY_BITS-1:0] key;
     input wire plane;                 // the plane this key is looked up in
     input wire wr_en;
-    input wire [IW-3:0] wr_group;     // entries 4*wr_group .. 4*wr_group+3
-    input wire [3:0] wr_addr;
-    input wire [KP-1:0] wr_data;
+    input wire [IW-LGE-1:0] wr_group; // entries GE*wr_group .. GE*wr_group+GE-1
+    input wire [SB-1:0] wr_addr;
+    input wire [WP-1:0] wr_data;
     input wire pl_en;
     input wire [IW-1:0] pl_index;
     input wire [1:0] pl_planes;
@@ -65,22 +70,22 @@ module gufc_tcam_ram #(
             wire [KP-1:0] k;
             wire p;
             wire [NB-1:0] we, pe;
-            wire [3:0] addr;
-            wire [KP-1:0] data;
+            wire [SB-1:0] addr;
+            wire [WP-1:0] data;
             /* verilator lint_off UNUSEDSIGNAL */
-            wire [IW-3:0] grp;        // the bank number in these two is decoded into `we`, `pe`
+            wire [IW-LGE-1:0] grp;    // the bank number in these two is decoded into `we`, `pe`
             wire [IW-1:0] pidx;
             /* verilator lint_on UNUSEDSIGNAL */
             wire [1:0] planes;
-            gufc_tcam_quad #(.BANKS(NB), .FIRST(4 * q), .GW(IW - 2), .IW(IW), .GPB(GPB), .BANK(BANK),
-                             .KP(KP)) quad (
+            gufc_tcam_quad #(.BANKS(NB), .FIRST(4 * q), .GW(IW - LGE), .IW(IW), .GPB(GPB),
+                             .BANK(BANK), .KP(KP), .WP(WP), .SB(SB)) quad (
                 .clk(clk), .clr(clr), .key(key_p), .plane(plane), .wr_en(wr_en), .wr_group(wr_group),
                 .wr_addr(wr_addr), .wr_data(wr_data), .pl_en(pl_en), .pl_index(pl_index),
                 .pl_planes(pl_planes), .q_clr(c), .q_key(k), .q_plane(p), .q_wr_en(we),
                 .q_wr_group(grp), .q_wr_addr(addr), .q_wr_data(data), .q_pl_en(pe),
                 .q_pl_index(pidx), .q_pl_planes(planes));
             for (b = 0; b < NB; b = b + 1) begin : bk
-                gufc_tcam_bank #(.BANK(BANK), .SLICES(SLICES)) bank (
+                gufc_tcam_bank #(.BANK(BANK), .SLICES(SLICES), .SB(SB)) bank (
                     .clk(clk), .clr(c), .key(k), .plane(p), .wr_en(we[b]), .wr_group(grp[GBW-1:0]),
                     .wr_addr(addr), .wr_data(data), .pl_en(pe[b]), .pl_index(pidx[BW-1:0]),
                     .pl_planes(planes), .hit(bank_hit[4*q + b]),

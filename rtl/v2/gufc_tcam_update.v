@@ -1,16 +1,18 @@
 // gufc_tcam_update — the command engine of the RAM TCAM: turns whole-entry commands into the
 // 16 row writes a transposed RAM needs, while lookups continue one per clock.
 //
-// A 16x4 RAM row holds one bit of each of 4 entries, so writing an entry rewrites its whole
-// 4-entry group: the engine keeps every entry's value/mask/data in a block-RAM shadow (also the
-// read-back source), reads the group's four entries from it and writes the 16 rows.
+// A RAM row holds one bit of each of the GE entries of a group (GE = 4 with 4-bit slices, 2 with
+// 5-bit slices), so writing an entry rewrites its whole group: the engine keeps every entry's
+// value/mask/data in a block-RAM shadow (also the read-back source), reads the group's entries
+// from it and writes the 2^SB rows.
 //
 // A command accepted at edge c (cmd_valid && cmd_ready) is first only registered; the engine
 // acts on it at edge c+1 ("go"), so no path runs from the command ports to the tables. Commands,
 // one at a time in order, cycles until the next command can be accepted:
-//   WRITE i   (op 0)  24: at c+1 entry i leaves both planes; rows are rewritten at +7..+22; at
-//                     c+23 the entry joins cmd_planes and its data word is written. The other
-//                     three entries of the group are rewritten with their own values.
+//   WRITE i   (op 0)  W = GE + 4 + 2^SB (24 with SB = 4, 38 with SB = 5): at c+1 entry i leaves
+//                     both planes; GE + 1 edges read the group, 2^SB write its rows; at c+W-1
+//                     the entry joins cmd_planes and its data word is written. The other entries
+//                     of the group are rewritten with their own values.
 //   PLANES i  (op 1)  1: entry i's plane bits := cmd_planes at c+1.
 //   COMMIT    (op 2)  1: active := !active at c+1.
 //   SIDE      (op 3)  1: nothing here; the owner writes its side table (range checkers) itself.
@@ -24,12 +26,18 @@
 module gufc_tcam_update #(
     parameter integer ENTRIES = 1024,
     parameter integer KEY_BITS = 130,
-    parameter integer DATA_BITS = 48
+    parameter integer DATA_BITS = 48,
+    parameter integer SB = 4            // slice bits: 4 or 5
 ) (clk, clr, cmd_valid, cmd_ready, cmd_op, cmd_index, cmd_value, cmd_mask, cmd_planes, cmd_data,
    side_en, active, ram_we, ram_group, ram_addr, ram_data, pl_en, pl_index, pl_planes,
    dat_we, dat_index, dat_data, rd_valid, rd_value, rd_mask, rd_planes, rd_data);
-    localparam integer SLICES = (KEY_BITS + 3) / 4;
-    localparam integer KP = 4 * SLICES;
+    localparam integer GE = (SB == 5) ? 2 : 4;   // entries per RAM
+    localparam integer LGE = $clog2(GE);
+    localparam integer SLICES = (KEY_BITS + SB - 1) / SB;
+    localparam integer KP = SB * SLICES;
+    localparam integer WP = GE * SLICES;
+    localparam [SB-1:0] LAST_ROW = {SB{1'b1}};
+    localparam [SB-1:0] LAST_READ = GE[SB-1:0];
     localparam integer IW = $clog2(ENTRIES);
     localparam integer SW = DATA_BITS + 2 * KEY_BITS;
     localparam [2:0] OP_WRITE = 3'd0, OP_PLANES = 3'd1, OP_COMMIT = 3'd2, OP_SIDE = 3'd3, OP_READ = 3'd4;
@@ -48,9 +56,9 @@ module gufc_tcam_update #(
     output wire side_en;
     output reg active;
     output reg ram_we;
-    output reg [IW-3:0] ram_group;
-    output reg [3:0] ram_addr;
-    output reg [KP-1:0] ram_data;
+    output reg [IW-LGE-1:0] ram_group;
+    output reg [SB-1:0] ram_addr;
+    output reg [WP-1:0] ram_data;
     output reg pl_en;
     output reg [IW-1:0] pl_index;
     output reg [1:0] pl_planes;
@@ -64,7 +72,7 @@ module gufc_tcam_update #(
     output reg [DATA_BITS-1:0] rd_data;
 
     reg [2:0] state;
-    reg [3:0] step;
+    reg [SB-1:0] step;
     reg [IW-1:0] index_q;
     reg [1:0] planes_q;
     reg [DATA_BITS-1:0] data_q;
@@ -72,8 +80,8 @@ module gufc_tcam_update #(
     reg [SW-1:0] shadow_q;
     reg [1:0] planes_mem [0:ENTRIES-1];    // as programmed (read back by READ)
     reg [1:0] planes_rd;
-    reg [KP-1:0] row_value [0:3];          // the group being rewritten
-    reg [KP-1:0] row_mask [0:3];
+    reg [KP-1:0] row_value [0:GE-1];       // the group being rewritten
+    reg [KP-1:0] row_mask [0:GE-1];
 
     // The accepted command, registered unconditionally (only c_valid has an enable-like term):
     // the engine reads these at the edge after acceptance.
@@ -99,7 +107,7 @@ module gufc_tcam_update #(
     end
 
     // One shadow read port: the group's rows while gathering, else the command's entry (READ).
-    wire [IW-1:0] shadow_addr = (state == S_GATHER) ? {index_q[IW-1:2], step[1:0]} : c_index;
+    wire [IW-1:0] shadow_addr = (state == S_GATHER) ? {index_q[IW-1:LGE], step[LGE-1:0]} : c_index;
     always @(posedge clk) begin
         shadow_q <= shadow[shadow_addr];
         planes_rd <= planes_mem[c_index];
@@ -115,13 +123,13 @@ module gufc_tcam_update #(
         end
     endfunction
 
-    // Row `step` of every slice RAM of the group: bit 4s+j = entry j accepts slice value `step`.
-    reg [KP-1:0] fill;
+    // Row `step` of every slice RAM of the group: bit GE*s+j = entry j accepts slice value `step`.
+    reg [WP-1:0] fill;
     integer s, j;
     always @* begin
         for (s = 0; s < SLICES; s = s + 1)
-            for (j = 0; j < 4; j = j + 1)
-                fill[4*s + j] = ((step ^ row_value[j][4*s +: 4]) & row_mask[j][4*s +: 4]) == 4'd0;
+            for (j = 0; j < GE; j = j + 1)
+                fill[GE*s + j] = ((step ^ row_value[j][SB*s +: SB]) & row_mask[j][SB*s +: SB]) == {SB{1'b0}};
     end
 
     always @(posedge clk) begin
@@ -147,7 +155,7 @@ module gufc_tcam_update #(
                             index_q <= c_index;
                             planes_q <= c_planes;
                             data_q <= c_data;
-                            step <= 4'd0;
+                            step <= {SB{1'b0}};
                             state <= S_GATHER;
                         end
                         OP_PLANES: begin
@@ -162,20 +170,20 @@ module gufc_tcam_update #(
                 end
                 S_GATHER: begin
                     // shadow_q holds the row read at the previous edge (step - 1).
-                    if (step != 4'd0) begin
-                        row_value[step[1:0] - 2'd1] <= pad(shadow_q[0 +: KEY_BITS]);
-                        row_mask[step[1:0] - 2'd1] <= pad(shadow_q[KEY_BITS +: KEY_BITS]);
+                    if (step != {SB{1'b0}}) begin
+                        row_value[step[LGE-1:0] - 1'b1] <= pad(shadow_q[0 +: KEY_BITS]);
+                        row_mask[step[LGE-1:0] - 1'b1] <= pad(shadow_q[KEY_BITS +: KEY_BITS]);
                     end
-                    step <= (step == 4'd4) ? 4'd0 : step + 4'd1;
-                    if (step == 4'd4) state <= S_FILL;
+                    step <= (step == LAST_READ) ? {SB{1'b0}} : step + 1'b1;
+                    if (step == LAST_READ) state <= S_FILL;
                 end
                 S_FILL: begin
                     ram_we <= 1'b1;
-                    ram_group <= index_q[IW-1:2];
+                    ram_group <= index_q[IW-1:LGE];
                     ram_addr <= step;
                     ram_data <= fill;
-                    step <= step + 4'd1;
-                    if (step == 4'd15) state <= S_FINISH;
+                    step <= step + 1'b1;
+                    if (step == LAST_ROW) state <= S_FINISH;
                 end
                 S_FINISH: begin
                     pl_en <= 1'b1;

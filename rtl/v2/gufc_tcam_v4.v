@@ -17,22 +17,27 @@
 // Commands (gufc_tcam_update; checker writes are op SIDE with cmd_index = checker,
 // cmd_planes[0] = the plane whose version is written, cmd_range = {valid, field, hi, lo}): a
 // command accepted at edge c is seen by every key accepted at edge c+1 or later and by none
-// accepted before; a WRITE's entry matches no key accepted at c+1 .. c+22 and its new content
-// from c+23 on (its old data word is read by every key that matched the old entry, its new one by
-// every key that matches the new). So a plane switch is atomic per packet: every key is looked up
+// accepted before; a WRITE's entry matches no key accepted at c+1 .. c+W-2 and its new content
+// from c+W-1 on, W = GE + 4 + 2^SLICE_BITS (24 with 4-bit slices, 38 with 5-bit); its old data
+// word is read by every key that matched the old entry, its new one by every key that matches the
+// new. So a plane switch is atomic per packet: every key is looked up
 // wholly in the old or wholly in the new plane, checkers included. Nothing runs combinationally
 // from the command ports beyond the registers that take the command.
 module gufc_tcam_v4 #(
     parameter integer ENTRIES = 1024,   // a multiple of BANK, >= CHECKERS
     parameter integer CHECKERS = 16,
-    parameter integer BANK = 64
+    parameter integer BANK = 64,
+    parameter integer SLICE_BITS = 4    // 4: 16x4 RAMs (ECP5); 5: 32x2 RAMs (Xilinx RAM32M16)
 ) (clk, clr, in_valid, in_src, in_dst, in_src_local, in_dst_local, in_proto, in_flags, in_sport,
    in_dport, cmd_valid, cmd_ready, cmd_op, cmd_index, cmd_value, cmd_mask, cmd_planes, cmd_data,
    cmd_range, active, rd_valid, rd_value, rd_mask, rd_planes, rd_data, res_valid, res_hit,
    res_index, res_data);
     localparam integer KEY_BITS = CHECKERS + 114;
-    localparam integer SLICES = (KEY_BITS + 3) / 4;
-    localparam integer KP = 4 * SLICES;
+    localparam integer SB = SLICE_BITS;
+    localparam integer GE = (SB == 5) ? 2 : 4;   // entries per RAM
+    localparam integer LGE = $clog2(GE);
+    localparam integer SLICES = (KEY_BITS + SB - 1) / SB;
+    localparam integer WP = GE * SLICES;
     localparam integer IW = $clog2(ENTRIES);
     localparam integer CW = (CHECKERS > 1) ? $clog2(CHECKERS) : 1;
     localparam integer DATA_BITS = 48;   // {prio[15:0], action[31:0]}
@@ -95,13 +100,13 @@ module gufc_tcam_v4 #(
 
     // k+2 .. k+4+L: the TCAM.
     wire ram_we, pl_en, dat_we;
-    wire [IW-3:0] ram_group;
-    wire [3:0] ram_addr;
-    wire [KP-1:0] ram_data;
+    wire [IW-LGE-1:0] ram_group;
+    wire [SB-1:0] ram_addr;
+    wire [WP-1:0] ram_data;
     wire [IW-1:0] pl_index, dat_index;
     wire [1:0] pl_planes;
     wire [DATA_BITS-1:0] dat_data;
-    gufc_tcam_update #(.ENTRIES(ENTRIES), .KEY_BITS(KEY_BITS), .DATA_BITS(DATA_BITS)) update (
+    gufc_tcam_update #(.ENTRIES(ENTRIES), .KEY_BITS(KEY_BITS), .DATA_BITS(DATA_BITS), .SB(SB)) update (
         .clk(clk), .clr(clr), .cmd_valid(cmd_valid), .cmd_ready(cmd_ready), .cmd_op(cmd_op),
         .cmd_index(cmd_index), .cmd_value(cmd_value), .cmd_mask(cmd_mask), .cmd_planes(cmd_planes),
         .cmd_data(cmd_data), .side_en(side_en), .active(active), .ram_we(ram_we),
@@ -112,7 +117,7 @@ module gufc_tcam_v4 #(
 
     wire t_valid, t_hit;
     wire [IW-1:0] t_index;
-    gufc_tcam_ram #(.ENTRIES(ENTRIES), .KEY_BITS(KEY_BITS), .BANK(BANK)) tcam (
+    gufc_tcam_ram #(.ENTRIES(ENTRIES), .KEY_BITS(KEY_BITS), .BANK(BANK), .SB(SB)) tcam (
         .clk(clk), .clr(clr), .key_valid(v1), .key({f1, hits}), .plane(plane1),
         .wr_en(ram_we), .wr_group(ram_group), .wr_addr(ram_addr), .wr_data(ram_data),
         .pl_en(pl_en), .pl_index(pl_index), .pl_planes(pl_planes),

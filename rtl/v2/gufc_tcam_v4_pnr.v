@@ -5,7 +5,8 @@
 module gufc_tcam_v4_pnr #(
     parameter integer ENTRIES = 1024,
     parameter integer CHECKERS = 16,
-    parameter integer BANK = 64
+    parameter integer BANK = 64,
+    parameter integer SLICE_BITS = 4
 ) (clk, clr, in_valid, in_src, in_dst, in_src_local, in_dst_local, in_proto, in_flags, in_sport,
    in_dport, cmd_valid, cmd_ready, cmd_op, cmd_index, cmd_value, cmd_mask, cmd_planes, cmd_data,
    cmd_range, active, rd_valid, rd_value, rd_mask, rd_planes, rd_data, res_valid, res_hit,
@@ -68,7 +69,7 @@ module gufc_tcam_v4_pnr #(
     wire [1:0] rd_planes_w;
     wire [47:0] rd_data_w, res_data_w;
     wire [IW-1:0] res_index_w;
-    gufc_tcam_v4 #(.ENTRIES(ENTRIES), .CHECKERS(CHECKERS), .BANK(BANK)) stage (
+    gufc_tcam_v4 #(.ENTRIES(ENTRIES), .CHECKERS(CHECKERS), .BANK(BANK), .SLICE_BITS(SLICE_BITS)) stage (
         .clk(clk), .clr(clr_q), .in_valid(in_valid), .in_src(in_src), .in_dst(in_dst),
         .in_src_local(in_src_local), .in_dst_local(in_dst_local), .in_proto(in_proto),
         .in_flags(in_flags), .in_sport(in_sport), .in_dport(in_dport),

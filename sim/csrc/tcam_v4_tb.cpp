@@ -10,8 +10,8 @@
 // The contract checked (edges counted from a key's acceptance k and a command's acceptance c):
 //  - result after edge k + 6 + ceil(log4 BANK) + ceil(log4 (N/BANK)) (the last term 0 when N = BANK);
 //  - a command is seen by every key accepted at edge >= c+1, by none before;
-//  - WRITE: its entry matches no key accepted at c+1 .. c+22, the new entry from c+23; the stage
-//    takes the next command at c+24; PLANES, COMMIT, SIDE take one cycle, READ three (data after
+//  - WRITE: its entry matches no key accepted at c+1 .. c+W-2, the new entry from c+W-1; the stage
+//    takes the next command at c+W, W = GE + 4 + 2^SB (24 with 4-bit slices, 38 with 5-bit); PLANES, COMMIT, SIDE take one cycle, READ three (data after
 //    edge c+2);
 //  - clr at edge r drops every key accepted at edges <= r and empties both planes and checkers.
 #include <cstdint>
@@ -33,8 +33,12 @@ static const int R = 16;                 // CHECKERS (the default)
 static const int KEY_BITS = R + 114;
 static const int BANK = 64;              // the default
 static const int SEEN = 1;               // a command is seen by keys accepted SEEN edges later
-static const int WRITE_SHOWN = 23;       // a WRITE's new entry is seen from this edge on
-static const int WRITE_BUSY = 24;
+#ifndef SB
+#define SB 4                             // SLICE_BITS
+#endif
+static const int GE = SB == 5 ? 2 : 4;   // entries per RAM row
+static const int WRITE_SHOWN = GE + 3 + (1 << SB);   // a WRITE's new entry is seen from here on
+static const int WRITE_BUSY = GE + 4 + (1 << SB);    // 24 with SB 4, 38 with SB 5
 static const int READ_AT = 2, READ_BUSY = 3;
 
 static int log4(int n) {   // ceil(log4 n)
@@ -274,7 +278,7 @@ int main(int argc, char** argv) {
     uint64_t hits = 0, results = 0, counts[5] = {0, 0, 0, 0, 0}, resets = 0;
     int fails = 0;
     auto fail = [&](uint64_t t, const char* what, uint64_t got, uint64_t want) {
-        fprintf(stderr, "MISMATCH N=%d seed=%llu edge %llu: %s = %llx, want %llx\n", N,
+        fprintf(stderr, "MISMATCH N=%d SB=%d seed=%llu edge %llu: %s = %llx, want %llx\n", N, SB,
                 (unsigned long long)seed, (unsigned long long)t, what, (unsigned long long)got,
                 (unsigned long long)want);
         fails++;

@@ -13,11 +13,12 @@ use gufc_hw_model::v2::rule_stage::{
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Verilates the stage with `entries` entries and the testbench into the test's temporary
-/// directory (make rebuilds only what changed) and returns the executable.
-fn build(entries: u32) -> PathBuf {
+/// Verilates the stage with `entries` entries and `slice_bits`-bit RAM slices and the testbench
+/// into the test's temporary directory (make rebuilds only what changed); returns the executable.
+fn build(entries: u32, slice_bits: u32) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mdir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("tcam_v4_n{entries}"));
+    let mdir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("tcam_v4_n{entries}_s{slice_bits}"));
     let mut sources: Vec<PathBuf> = std::fs::read_dir(root.join("rtl/v2"))
         .expect("rtl/v2")
         .map(|e| e.unwrap().path())
@@ -29,7 +30,11 @@ fn build(entries: u32) -> PathBuf {
         .args(["--x-assign", "unique", "--x-initial", "unique"])
         .args(["--top-module", "gufc_tcam_v4"])
         .arg(format!("-GENTRIES={entries}"))
-        .args(["-CFLAGS", &format!("-DNENT={entries} -O2")])
+        .arg(format!("-GSLICE_BITS={slice_bits}"))
+        .args([
+            "-CFLAGS",
+            &format!("-DNENT={entries} -DSB={slice_bits} -O2"),
+        ])
         .arg("-Mdir")
         .arg(&mdir)
         .args(&sources)
@@ -47,8 +52,8 @@ fn build(entries: u32) -> PathBuf {
 }
 
 /// Runs the testbench for each seed; fails with its report on the first mismatch.
-fn check(entries: u32, seeds: &[u64], cycles: u64) {
-    let exe = build(entries);
+fn check(entries: u32, slice_bits: u32, seeds: &[u64], cycles: u64) {
+    let exe = build(entries, slice_bits);
     for seed in seeds {
         let trace = exe.with_file_name(format!("trace-{seed}.bin"));
         let out = Command::new(&exe)
@@ -91,14 +96,14 @@ fn check(entries: u32, seeds: &[u64], cycles: u64) {
         ] {
             assert!(num(kind) > 0, "no{kind} in {line}");
         }
-        lockstep(entries, &trace, cycles);
+        lockstep(entries, slice_bits, &trace, cycles);
         std::fs::remove_file(&trace).ok();
     }
 }
 
 /// Replays a testbench trace (layout: `record` in sim/csrc/tcam_v4_tb.cpp) through the model
 /// and compares `cmd_ready` before every edge and every output after it.
-fn lockstep(entries: u32, trace: &Path, cycles: u64) {
+fn lockstep(entries: u32, slice_bits: u32, trace: &Path, cycles: u64) {
     let bytes = std::fs::read(trace).expect("the testbench trace");
     let words: Vec<u32> = bytes
         .chunks_exact(4)
@@ -107,6 +112,7 @@ fn lockstep(entries: u32, trace: &Path, cycles: u64) {
     assert_eq!(words.len() as u64, 36 * cycles, "trace length");
     let mut model = RuleStage::new(RuleStageConfig {
         entries: entries as usize,
+        slice_bits,
         ..RuleStageConfig::default()
     });
     let bits = |w: &[u32]| -> KeyBits { w.try_into().unwrap() };
@@ -161,10 +167,16 @@ fn lockstep(entries: u32, trace: &Path, cycles: u64) {
 
 #[test]
 fn tcam_v4_n64_random() {
-    check(64, &[1, 2, 3], 100_000);
+    check(64, 4, &[1, 2, 3], 100_000);
 }
 
 #[test]
 fn tcam_v4_n256_random() {
-    check(256, &[11], 100_000);
+    check(256, 4, &[11], 100_000);
+}
+
+/// 5-bit slices on 32x2 RAMs (the Xilinx mapping): 2 entries a row group, 32 rows a WRITE.
+#[test]
+fn tcam_v4_n64_slice5_random() {
+    check(64, 5, &[21], 100_000);
 }

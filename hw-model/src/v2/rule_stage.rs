@@ -30,12 +30,10 @@ pub mod op {
     pub const READ: u8 = 4;
 }
 
-/// Cycles from a WRITE's acceptance until the stage takes the next command.
-pub const WRITE_BUSY: u64 = 24;
 /// Cycles from a READ's acceptance until the stage takes the next command.
 pub const READ_BUSY: u64 = 3;
 
-/// The stage's parameters (`ENTRIES`, `CHECKERS`, `BANK`).
+/// The stage's parameters (`ENTRIES`, `CHECKERS`, `BANK`, `SLICE_BITS`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RuleStageConfig {
     /// TCAM entries, a multiple of `bank`.
@@ -44,6 +42,8 @@ pub struct RuleStageConfig {
     pub checkers: usize,
     /// Entries per bank, a power of two ≥ 8.
     pub bank: usize,
+    /// Key bits per RAM slice: 4 (16x4 RAMs, 4 entries a row) or 5 (32x2, 2 entries a row).
+    pub slice_bits: u32,
 }
 
 impl Default for RuleStageConfig {
@@ -52,6 +52,7 @@ impl Default for RuleStageConfig {
             entries: 1024,
             checkers: 16,
             bank: 64,
+            slice_bits: 4,
         }
     }
 }
@@ -69,6 +70,14 @@ impl RuleStageConfig {
     /// Key bits: checker hits, then the 114 bits of the 7-tuple and TCP flags.
     pub fn key_bits(&self) -> usize {
         self.checkers + 114
+    }
+
+    /// Cycles from a WRITE's acceptance until the stage takes the next command: the engine's
+    /// edge, a read of each entry of the row group and one more, a write of each RAM row, the
+    /// finishing edge (24 with 4-bit slices, 38 with 5-bit).
+    pub fn write_busy(&self) -> u64 {
+        let group = if self.slice_bits == 5 { 2 } else { 4 };
+        group + 4 + (1 << self.slice_bits)
     }
 
     /// Edges from a key's acceptance to its result: 6 + ceil(log4 bank) + ceil(log4 banks), the
@@ -197,6 +206,7 @@ impl RuleStage {
     /// The stage after its first `clr` edge.
     pub fn new(cfg: RuleStageConfig) -> RuleStage {
         assert!(cfg.entries.is_multiple_of(cfg.bank) && cfg.checkers <= 46);
+        assert!(cfg.slice_bits == 4 || cfg.slice_bits == 5);
         let mut s = RuleStage {
             cfg,
             edge: 0,
@@ -338,9 +348,10 @@ impl RuleStage {
                 self.shadow[e] = entry;
                 self.shadow_planes[e] = c.cmd_planes & 3;
                 self.changes.push_back((t, Change::Hide(e)));
+                let shown = t + self.cfg.write_busy() - 2;
                 self.changes
-                    .push_back((t + WRITE_BUSY - 2, Change::Show(e, entry, c.cmd_planes & 3)));
-                self.busy_until = t + WRITE_BUSY - 2;
+                    .push_back((shown, Change::Show(e, entry, c.cmd_planes & 3)));
+                self.busy_until = shown;
             }
             op::PLANES if in_range => {
                 self.shadow_planes[e] = c.cmd_planes & 3;
