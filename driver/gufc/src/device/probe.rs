@@ -117,6 +117,8 @@ impl<B: Bar> Device<B> {
         self.stage(reg::KEY + 4 * key::META as u32, family.raw())?;
         self.stage(reg::CMD_ARG, valid as u32)?;
         self.command(Opcode::LocalWrite, index)?;
-        self.check()
+        self.check()?;
+        self.note_local(index, addr, prefix_len, valid);
+        Ok(())
     }
 }
