@@ -62,3 +62,29 @@ fn prefixes_are_added_listed_and_removed_and_the_pipeline_follows() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn replacing_the_table_makes_an_unknown_table_known_and_clears_the_rest() {
+    let sim = SimSpec::new(SimKind::Model, 64, 64).build().unwrap();
+    let mut dev = Device::open(sim, OpenOptions::default()).unwrap();
+    dev.reset().unwrap();
+    dev.set_local(5, "10.0.0.0".parse().unwrap(), 8, true)
+        .unwrap();
+    // A second handle on the same device does not know the table.
+    let mut dev = Device::open(dev.into_bar(), OpenOptions::default()).unwrap();
+    assert!(dev.locals().is_err());
+    dev.local_replace(&[("192.0.2.0".parse().unwrap(), 24)])
+        .unwrap();
+    let shown: Vec<String> = dev
+        .locals()
+        .unwrap()
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(shown, ["192.0.2.0/24"]);
+    assert_eq!(
+        probe_locality(&mut dev, 0x0a00_0001, 0xc000_0201),
+        (false, true),
+        "entry 5 (10.0.0.0/8) was cleared, 192.0.2.0/24 set"
+    );
+}

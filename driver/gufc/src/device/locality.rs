@@ -85,4 +85,25 @@ impl<B: Bar> Device<B> {
         self.set_local(index, addr, prefix_len, false)?;
         Ok(index)
     }
+
+    /// Makes `prefixes` the whole table: entries 0.. hold them, every other entry is cleared.
+    /// Works on a table this process has not seen (it writes every entry), so afterwards the
+    /// table is known. Refuses more prefixes than entries before writing anything.
+    pub fn local_replace(&mut self, prefixes: &[(IpAddr, u8)]) -> Result<(), DeviceError> {
+        let cap = self.caps.local_entries;
+        if prefixes.len() > cap as usize {
+            return Err(DeviceError::LocalityFull {
+                backend: self.bar.name(),
+                capacity: cap,
+            });
+        }
+        self.locals = Some(vec![None; cap as usize]);
+        for i in 0..cap {
+            match prefixes.get(i as usize) {
+                Some(&(addr, len)) => self.set_local(i, addr, len, true)?,
+                None => self.set_local(i, IpAddr::from([0u8; 4]), 0, false)?,
+            }
+        }
+        Ok(())
+    }
 }
