@@ -312,6 +312,11 @@ impl Session {
         apply(dev, p, &mut self.origins)
     }
 
+    /// The device's capabilities (opening it without writing anything, for checks).
+    pub fn caps(&mut self) -> Result<gufc::device::Caps, CliError> {
+        Ok(self.opened()?.caps().clone())
+    }
+
     /// Has a command of this run opened the device already?
     pub fn has_device(&self) -> bool {
         self.dev.is_some()

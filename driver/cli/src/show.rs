@@ -72,19 +72,19 @@ pub fn flows(sess: &mut Session, setup: &Setup, cmd: FlowCmd) -> CliResult {
         FlowCmd::Del { packet: p } => (Some(packet::parse(p)?), None),
         FlowCmd::Show => (None, None),
     };
-    sess.setup(setup)?;
-    let json = sess.json;
-    let dev = sess.device()?;
     if let Some(Action::Deliver { channel }) = action {
-        if channel as u32 >= dev.caps().channels {
+        let channels = sess.caps()?.channels;
+        if channel as u32 >= channels {
             return Err(format!(
-                "--action channel:{channel}: the device has {} channels (0..={})",
-                dev.caps().channels,
-                dev.caps().channels - 1
+                "--action channel:{channel}: the device has {channels} channels (0..={})",
+                channels - 1
             )
             .into());
         }
     }
+    sess.setup(setup)?;
+    let json = sess.json;
+    let dev = sess.device()?;
     match cmd {
         FlowCmd::Add { pinned, .. } => {
             let (key, action) = (key.expect("parsed"), action.expect("parsed"));

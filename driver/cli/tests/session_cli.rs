@@ -286,7 +286,12 @@ fn flows_add_action_takes_one_argument() {
         "--pinned",
     ]);
     assert!(out.contains("-> channel 3"), "{out}");
+    let d = tempfile::tempdir().unwrap();
+    let rules = write(&d, "ok.rules", "drop\n");
     let (code, _, err) = text(&gufc(&[
+        "--trace-mmio",
+        "--load",
+        &rules,
         "flows",
         "add",
         "tcp",
@@ -295,6 +300,7 @@ fn flows_add_action_takes_one_argument() {
         "--action",
         "channel:99",
     ]));
+    assert_eq!(writes(&err), 0, "not even --load's rules: {err}");
     assert!(
         code == 2 && err.contains("the device has 16 channels"),
         "{err}"
