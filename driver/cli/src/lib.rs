@@ -9,7 +9,7 @@ pub mod demo;
 pub mod error;
 mod local;
 mod open;
-mod output;
+pub mod output;
 mod packet;
 pub mod pci;
 mod progress;

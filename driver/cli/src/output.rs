@@ -93,8 +93,15 @@ pub fn value(v: &impl serde::Serialize) -> Value {
     normalize(serde_json::to_value(v).expect("JSON values serialize"))
 }
 
-/// Prints `body` (an object) on stdout as the document of `command`, schema first.
-pub fn json(command: &str, body: Value) -> Result<(), crate::error::CliError> {
+/// Prints `body` (an object) on stdout as the document of `command`.
+pub(crate) fn json(command: &str, body: Value) -> Result<(), crate::error::CliError> {
+    let text = serde_json::to_string_pretty(&document(command, body))?;
+    writeln!(std::io::stdout().lock(), "{text}")?;
+    Ok(())
+}
+
+/// The document of `command`: `schema` and `command`, then `body`'s fields, normalized.
+pub fn document(command: &str, body: Value) -> Value {
     let mut doc = Map::new();
     doc.insert("schema".into(), SCHEMA.into());
     doc.insert("command".into(), command.into());
@@ -104,9 +111,7 @@ pub fn json(command: &str, body: Value) -> Result<(), crate::error::CliError> {
             doc.insert("result".into(), other);
         }
     }
-    let text = serde_json::to_string_pretty(&Value::Object(doc))?;
-    writeln!(std::io::stdout().lock(), "{text}")?;
-    Ok(())
+    Value::Object(doc)
 }
 
 /// An action as `{"verdict": "deliver", "channel": 3}`, `{"verdict": "drop"}` or

@@ -101,7 +101,7 @@ pub fn run(sess: &mut Session, setup: &Setup, cmd: Cmd) -> CliResult {
                 let rows: Vec<_> = rows
                     .iter()
                     .map(|(off, name, v, f)| {
-                        let fields: serde_json::Map<String, serde_json::Value> = f.iter().map(|(n, x)| (n.clone(), (*x).into())).collect();
+                        let fields: Vec<_> = f.iter().map(|(n, x)| serde_json::json!({"name": n, "value": x})).collect();
                         serde_json::json!({"offset": off, "name": name, "value": v, "fields": fields})
                     })
                     .collect();
