@@ -32,6 +32,8 @@ pub enum Kind {
     Input,
     /// The device failed (status 3, code `device`).
     Device,
+    /// Standard output was closed early (status 141, nothing printed).
+    BrokenPipe,
 }
 
 impl Kind {
@@ -40,6 +42,7 @@ impl Kind {
         match self {
             Kind::Usage | Kind::Input => status::INPUT,
             Kind::Device => status::DEVICE,
+            Kind::BrokenPipe => status::BROKEN_PIPE,
         }
     }
 
@@ -49,6 +52,7 @@ impl Kind {
             Kind::Usage => "usage",
             Kind::Input => "input",
             Kind::Device => "device",
+            Kind::BrokenPipe => "broken_pipe",
         }
     }
 }
@@ -113,7 +117,9 @@ impl CliError {
 
     /// Prints the error on stderr (JSON under `--json`) and gives its exit status.
     pub fn report(&self, json: bool) -> ExitCode {
-        if json {
+        if self.kind == Kind::BrokenPipe {
+            // The reader went away (`gufc … | head`): end quietly, as SIGPIPE would.
+        } else if json {
             let mut v = serde_json::json!({
                 "schema": crate::output::SCHEMA,
                 "code": self.kind.code(),
@@ -156,6 +162,15 @@ impl From<Box<dyn std::error::Error>> for CliError {
             Ok(c) => return *c,
             Err(e) => e,
         };
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                return CliError {
+                    kind: Kind::BrokenPipe,
+                    message: io.to_string(),
+                    location: None,
+                };
+            }
+        }
         if let Some(d) = e.downcast_ref::<DeviceError>() {
             return CliError {
                 kind: Kind::Device,

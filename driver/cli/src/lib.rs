@@ -6,6 +6,7 @@
 pub mod batch;
 pub mod classify;
 pub mod demo;
+mod docs;
 pub mod error;
 mod local;
 mod open;
@@ -123,6 +124,17 @@ pub enum Command {
     /// Identification and capabilities of the device.
     #[command(alias = "info")]
     Caps,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write man pages (gufc.1, gufc-rules-load.1, …) generated from this help into DIR.
+    Man {
+        /// Directory to write the pages into (created if missing).
+        dir: std::path::PathBuf,
+    },
     /// Bring-up self test: registers, every table entry, probes, counters; pass/fail summary.
     Selftest(selftest::Args),
     /// List gufc NICs (or every PCI function) with driver, IOMMU group and BARs.
@@ -203,6 +215,14 @@ pub fn run_command(sess: &mut Session, setup: &Setup, cmd: Command) -> CliResult
             setup.refuse("selftest", "it resets the device and tests every entry")?;
             let mut bar = sess.take_device()?.into_bar();
             selftest::run(&mut *bar, &a, json).map_err(CliError::from)
+        }
+        Command::Completions { shell } => {
+            setup.refuse("completions", "it only prints a script")?;
+            docs::completions(shell)
+        }
+        Command::Man { dir } => {
+            setup.refuse("man", "it only writes pages")?;
+            docs::man(&dir)
         }
         Command::List(a) => {
             setup.refuse("list", "it only reads sysfs")?;

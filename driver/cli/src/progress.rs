@@ -39,6 +39,14 @@ pub fn warn(msg: impl std::fmt::Display) {
     }
 }
 
+/// A note on stderr under `-v` only.
+pub fn note(msg: impl std::fmt::Display) {
+    if verbose() {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "gufc: {msg}");
+    }
+}
+
 /// Should progress be drawn at all?
 fn shown(json: bool) -> bool {
     !json && !quiet() && std::io::stderr().is_terminal()

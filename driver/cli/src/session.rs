@@ -175,6 +175,9 @@ pub fn apply<B: Bar>(
     origins: &mut Origins,
 ) -> Result<Option<CommitReport>, CliError> {
     if !p.locals.is_empty() {
+        for l in &p.locals {
+            crate::progress::note(format!("local {}/{} (from {})", l.addr, l.len, l.origin));
+        }
         if dev.locals().is_ok() {
             for l in &p.locals {
                 dev.local_add(l.addr, l.len)?;
@@ -185,6 +188,14 @@ pub fn apply<B: Bar>(
         }
     }
     let Some(l) = &p.rules else { return Ok(None) };
+    crate::progress::note(format!(
+        "committing {} TCAM entries from {}",
+        l.compiled.len(),
+        l.set
+            .rules
+            .first()
+            .map_or("an empty rule file".into(), |r| r.loc.file.to_string())
+    ));
     let report = dev.replace_rules(&l.compiled.entries)?;
     let map = report
         .placement
