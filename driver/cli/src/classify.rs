@@ -46,7 +46,8 @@ pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
         rules: None,
         locals: p.locals.clone(),
     };
-    crate::session::apply(&mut dev, &locals_only, &mut sess.origins)?;
+    // This device is the command's own: its sources are not the run's.
+    crate::session::apply(&mut dev, &locals_only, &mut None)?;
     let loaded = p.rules.expect("rules given");
     let c = classify_trace(&mut dev, &loaded, &a.trace)?;
     let secs = start.elapsed().as_secs_f64();

@@ -102,7 +102,8 @@ pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
     }
     let p = prepare_loaded(Some(loaded), &setup)?;
     let dev = gufc::Device::open(sess.target.sim()?, sess.target.opts())?;
-    let (mut dev, commit) = fresh(dev, &p, &mut sess.origins)?;
+    // This device is the command's own: its sources are not the run's.
+    let (mut dev, commit) = fresh(dev, &p, &mut None)?;
     let commit = commit.expect("rules given");
     let loaded = p.rules.expect("rules given");
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(a.seed);

@@ -151,9 +151,7 @@ pub fn main() -> ExitCode {
     let json = args.iter().any(|a| a == "--json");
     let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
-        Err(e) if json && e.use_stderr() => {
-            return CliError::usage(e.kind().to_string() + ": " + &first_line(&e)).report(true)
-        }
+        Err(e) if json && e.use_stderr() => return CliError::usage(first_line(&e)).report(true),
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() {

@@ -11,7 +11,7 @@ use std::time::Instant;
 use clap::{Args as ClapArgs, ValueEnum};
 
 use crate::error::CliError;
-use crate::session::{fresh, load_rules, prepare_loaded, Prepared};
+use crate::session::{fresh, load_rules, prepare_loaded, Origins, Prepared};
 use crate::{outln, output, progress, shown, CliResult, Session, Setup};
 use gufc::device::Device;
 use gufc::rules::{Loaded, RuleSet};
@@ -86,11 +86,14 @@ pub(crate) fn open_wired(
     sess: &mut Session,
     setup: &Setup,
     check: impl FnOnce(&gufc::device::Caps) -> Result<(), CliError>,
-) -> Result<WiredDevice, CliError> {
+) -> Result<(WiredDevice, Origins), CliError> {
     let p = rules_or_accept_all(setup)?;
     let dev = Device::open(Wire::new(sess.target.sim()?), sess.target.opts())?;
     check(dev.caps())?;
-    Ok(fresh(dev, &p, &mut sess.origins)?.0)
+    // The command's own device: its rule sources are returned, not kept in the run's session.
+    let mut origins = None;
+    let dev = fresh(dev, &p, &mut origins)?.0;
+    Ok((dev, origins))
 }
 
 /// Replays `pcap` on a fresh wired device through the standard slow path, leaving the flows
@@ -99,8 +102,8 @@ pub fn replay_into(
     sess: &mut Session,
     setup: &Setup,
     pcap: &Path,
-) -> Result<(WiredDevice, SlowPath, ReplayReport), CliError> {
-    let mut dev = open_wired(sess, setup, |_| Ok(()))?;
+) -> Result<(WiredDevice, SlowPath, ReplayReport, Origins), CliError> {
+    let (mut dev, origins) = open_wired(sess, setup, |_| Ok(()))?;
     let mut slow = slow_path(16, 0, Eviction::Refuse, dev.caps().version_minor >= 1);
     let reader = CaptureReader::open(pcap)
         .map_err(|e| CliError::from(Box::new(e) as Box<dyn std::error::Error>))?;
@@ -110,7 +113,7 @@ pub fn replay_into(
     };
     let rep = flowlife::replay(&mut dev, &mut slow, reader, opts)
         .map_err(|e| CliError::from(Box::new(e) as Box<dyn std::error::Error>))?;
-    Ok((dev, slow, rep))
+    Ok((dev, slow, rep, origins))
 }
 
 /// Replays the capture and prints the [`ReplayReport`] with wall time and packet rate.
@@ -122,7 +125,7 @@ pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
         ));
     }
     let accept = a.accept_channel;
-    let mut dev = open_wired(sess, setup, |caps| {
+    let (mut dev, _) = open_wired(sess, setup, |caps| {
         if accept as u32 >= caps.channels {
             return Err(CliError::usage(format!(
                 "--accept-channel {accept}: the device has {} channels (0..={})",

@@ -160,7 +160,7 @@ pub struct StatsArgs {
 pub fn stats(sess: &mut Session, setup: &Setup, a: StatsArgs) -> CliResult {
     let json = sess.json;
     if let Some(p) = &a.pcap {
-        let (mut dev, slow, _) = crate::replay::replay_into(sess, setup, p)?;
+        let (mut dev, slow, _, _) = crate::replay::replay_into(sess, setup, p)?;
         let global = dev.global_counters()?;
         if json {
             output::json(

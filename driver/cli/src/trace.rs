@@ -80,14 +80,14 @@ pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
         0
     };
     if let Some(p) = &a.pcap {
-        let (mut dev, slow, _) = replay_into(sess, setup, p)?;
-        return explain(&sess.origins, sess.json, &mut dev, &slow, key, flags, a.len);
+        let (mut dev, slow, _, origins) = replay_into(sess, setup, p)?;
+        return explain(&origins, sess.json, &mut dev, &slow, key, flags, a.len);
     }
     let slow = slow_path(16, 0, Eviction::Refuse, true);
     if sess.target.device.is_none() && !sess.has_device() {
         // Alone on the model: a fresh device with the rules (accept-all without --load).
-        let mut dev = open_wired(sess, setup, |_| Ok(()))?;
-        return explain(&sess.origins, sess.json, &mut dev, &slow, key, flags, a.len);
+        let (mut dev, origins) = open_wired(sess, setup, |_| Ok(()))?;
+        return explain(&origins, sess.json, &mut dev, &slow, key, flags, a.len);
     }
     sess.setup(setup)?;
     let (origins, json) = (sess.origins.clone(), sess.json);

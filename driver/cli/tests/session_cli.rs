@@ -378,3 +378,21 @@ fn demo_runs_from_any_directory_and_refuses_a_set_without_rules() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+#[test]
+fn commands_with_their_own_device_leave_the_runs_rule_sources_alone() {
+    let d = tempfile::tempdir().unwrap();
+    let mine = write(&d, "mine.rules", "channel 2 proto tcp dport 22\ndrop\n");
+    let other = write(&d, "other.rules", "drop proto udp\nchannel 5\n");
+    let script = write(
+        &d,
+        "s.gufc",
+        &format!(
+            "rules load {mine}\ndemo --packets 50 --load {other}\n\
+             probe tcp 10.0.0.1:1 10.0.0.2:22\n"
+        ),
+    );
+    let out = ok(&["batch", &script]);
+    let probe = out.lines().rev().nth(1).unwrap();
+    assert!(probe.contains("mine.rules:1:1"), "{probe}");
+}
