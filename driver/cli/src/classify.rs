@@ -49,7 +49,12 @@ pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
     // This device is the command's own: its sources are not the run's.
     crate::session::apply(&mut dev, &locals_only, &mut None)?;
     let loaded = p.rules.expect("rules given");
+    let spin = crate::progress::spinner(
+        format!("classifying {} through the device", crate::shown(&a.trace)),
+        json,
+    );
     let c = classify_trace(&mut dev, &loaded, &a.trace)?;
+    spin.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
     if json {
         output::json(

@@ -182,6 +182,7 @@ pub type CliResult = Result<ExitCode, CliError>;
 pub fn run(cli: Cli) -> CliResult {
     progress::set_quiet(cli.quiet);
     progress::set_verbose(cli.verbose);
+    progress::set_json(cli.json);
     let mut sess = Session::new(cli.target, cli.json);
     match (cli.file, cli.command) {
         (Some(file), None) => batch::run(&mut sess, &cli.setup, batch::Args::file(file)),

@@ -117,7 +117,13 @@ impl Target {
         if let Some(addr) = &self.device {
             return Err(format!("{addr}: this command needs a simulated device (packets are pushed into its key port); run it without --device").into());
         }
+        // Large simulated tables take a while to build (over a second at the maximum sizes).
+        let spin = crate::progress::spinner(
+            format!("building the simulated device ({:?})", self.backend),
+            false,
+        );
         let sim = self.spec().build().map_err(|e| e.to_string())?;
+        spin.finish_and_clear();
         Ok(if self.trace_mmio {
             Box::new(Traced::new(sim, Box::new(std::io::stderr())))
         } else {

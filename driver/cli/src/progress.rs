@@ -10,6 +10,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 static QUIET: AtomicBool = AtomicBool::new(false);
 static VERBOSE: AtomicBool = AtomicBool::new(false);
+static JSON: AtomicBool = AtomicBool::new(false);
+
+/// `--json`: no progress at all.
+pub fn set_json(j: bool) {
+    JSON.store(j, Ordering::Relaxed);
+}
 
 /// `-q`: results and errors only.
 pub fn set_quiet(q: bool) {
@@ -49,7 +55,7 @@ pub fn note(msg: impl std::fmt::Display) {
 
 /// Should progress be drawn at all?
 fn shown(json: bool) -> bool {
-    !json && !quiet() && std::io::stderr().is_terminal()
+    !json && !JSON.load(Ordering::Relaxed) && !quiet() && std::io::stderr().is_terminal()
 }
 
 /// A bar over `len` units (`bytes`: shown as sizes); hidden off a terminal, under `--json`/`-q`.

@@ -125,3 +125,36 @@ fn a_closed_pipe_ends_the_program_quietly() {
         );
     }
 }
+
+/// Runs `gufc ARGS` with stderr on a pseudo-terminal (util-linux `script`), stdout discarded;
+/// returns what the terminal showed.
+fn on_a_terminal(args: &str) -> String {
+    let cmd = format!("{} {args} >/dev/null", env!("CARGO_BIN_EXE_gufc"));
+    let o = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(gufc_testkit::repo(""))
+        .output()
+        .expect("util-linux `script` runs (Debian: bsdutils)");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn progress_is_drawn_only_on_a_terminal_and_never_under_json_or_quiet() {
+    let args = "selftest --quick --samples 64";
+    let tty = on_a_terminal(args);
+    assert!(
+        tty.contains("%") && tty.contains("["),
+        "a bar on the terminal: {tty:?}"
+    );
+    for extra in ["-q", "--json"] {
+        let t = on_a_terminal(&format!("{extra} {args}"));
+        assert!(!t.contains('%'), "{extra}: {t:?}");
+    }
+    let o = gufc(&["selftest", "--quick", "--samples", "64"]);
+    assert!(o.status.success());
+    assert!(
+        o.stderr.is_empty(),
+        "nothing on a pipe: {:?}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
