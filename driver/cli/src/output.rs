@@ -2,8 +2,9 @@
 //!
 //! Every `--json` document is one object with `"schema": "gufc/1"` and `"command"` first;
 //! field names are snake_case and enums are tagged with a `kind` (docs/cli.md). Library types
-//! serialized by serde go through [`normalize`], which rewrites serde's externally tagged
-//! enums (`{"Variant": {..}}`, `"Variant"`) into that shape.
+//! serialized by serde go through [`value`], which rewrites serde's externally tagged enums
+//! (`{"Variant": {..}}`, `"Variant"`) into that shape; what the CLI builds itself is already
+//! in it.
 
 use std::io::Write;
 
@@ -105,7 +106,9 @@ pub fn document(command: &str, body: Value) -> Value {
     let mut doc = Map::new();
     doc.insert("schema".into(), SCHEMA.into());
     doc.insert("command".into(), command.into());
-    match normalize(body) {
+    // The body is built by the CLI in the schema's shape; library values in it went through
+    // [`value`]. Normalizing it again would rewrite data such as a file named `Firewall`.
+    match body {
         Value::Object(m) => doc.extend(m),
         other => {
             doc.insert("result".into(), other);

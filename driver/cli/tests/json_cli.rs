@@ -207,3 +207,17 @@ fn help_documents_the_exit_statuses() {
         assert!(t.contains(s), "--help lacks `{s}`");
     }
 }
+
+#[test]
+fn data_that_looks_like_an_enum_name_is_left_alone() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("Firewall"), "drop\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_gufc"))
+        .args(["rules", "load", "Firewall", "--json"])
+        .current_dir(d.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["file"], "Firewall");
+}
