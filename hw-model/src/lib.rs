@@ -17,6 +17,7 @@ mod pipeline;
 mod regs;
 mod slot;
 mod tcam;
+pub mod v2;
 
 pub use config::{Config, ConfigError};
 pub use model::Model;

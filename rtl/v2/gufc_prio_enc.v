@@ -4,20 +4,28 @@
 // and a 2-bit select (two LUT4 levels on ECP5): `in` present before edge t gives `hit`/`index`
 // after edge t+LEVELS-1, LEVELS = ceil(log4 WIDTH) (the first level registers at edge t). One
 // input per clock. `index` is meaningful only with `hit` (an empty subtree's index is arbitrary).
+//
+// SUB > 0 merges the outputs of WIDTH smaller encoders (the banks of gufc_tcam_ram): input n
+// brings its own SUB-bit index `sub[n]`, and `index` = {winner n, sub[winner n]}.
 module gufc_prio_enc #(
-    parameter integer WIDTH = 1024
-) (clk, in, hit, index);
+    parameter integer WIDTH = 1024,
+    parameter integer SUB = 0
+) (clk, in, sub, hit, index);
     localparam integer IW = (WIDTH > 1) ? $clog2(WIDTH) : 1;
     localparam integer LEVELS = (IW + 1) / 2;
     localparam integer NP = 1 << (2 * LEVELS);   // leaves, padded with zeros
-    localparam integer XW = 2 * LEVELS;          // index width inside the tree
+    localparam integer XW = SUB + 2 * LEVELS;    // index width inside the tree
+    localparam integer SW = (SUB > 0) ? SUB : 1;
 
     input wire clk;
     input wire [WIDTH-1:0] in;
+    /* verilator lint_off UNUSEDSIGNAL */
+    input wire [WIDTH*SW-1:0] sub;               // unused when SUB = 0
+    /* verilator lint_on UNUSEDSIGNAL */
     output wire hit;
-    output wire [IW-1:0] index;
+    output wire [SUB+IW-1:0] index;
 
-    genvar l;
+    genvar l, n0;
     generate
         for (l = 0; l <= LEVELS; l = l + 1) begin : lv
             localparam integer M = NP >> (2 * l);   // nodes at this level
@@ -28,9 +36,13 @@ module gufc_prio_enc #(
                 if (NP > WIDTH) begin : pad
                     assign any[NP-1:WIDTH] = {(NP-WIDTH){1'b0}};
                 end
-                /* verilator lint_off WIDTHCONCAT */
-                assign idx = {(M*XW){1'b0}};   // wide at large WIDTH, and meant to be
-                /* verilator lint_on WIDTHCONCAT */
+                for (n0 = 0; n0 < M; n0 = n0 + 1) begin : lf
+                    if (SUB > 0 && n0 < WIDTH) begin : s
+                        assign idx[n0*XW +: XW] = {{(2*LEVELS){1'b0}}, sub[n0*SW +: SW]};
+                    end else begin : z
+                        assign idx[n0*XW +: XW] = {XW{1'b0}};
+                    end
+                end
             end else begin : node
                 reg [M-1:0] any_d, any_q;
                 reg [M*XW-1:0] idx_d, idx_q;
@@ -50,7 +62,7 @@ module gufc_prio_enc #(
                             2: child = lv[l-1].idx[(4*n + 2)*XW +: XW];
                             default: child = lv[l-1].idx[(4*n + 3)*XW +: XW];
                         endcase
-                        idx_d[n*XW +: XW] = child | (sel << (2 * (l - 1)));
+                        idx_d[n*XW +: XW] = child | (sel << (SUB + 2 * (l - 1)));
                     end
                 end
                 always @(posedge clk) begin
@@ -67,5 +79,5 @@ module gufc_prio_enc #(
     /* verilator lint_off UNUSEDSIGNAL */
     wire [XW-1:0] root = lv[LEVELS].idx;
     /* verilator lint_on UNUSEDSIGNAL */
-    assign index = root[IW-1:0];
+    assign index = root[SUB+IW-1:0];
 endmodule

@@ -6,7 +6,9 @@
 // not a prefix asks for hit[j] = 1 (value and mask bit j set) instead of expanding into prefixes.
 //
 // Timing: `hit` is registered: ports and `plane` present before edge t give hit after edge t,
-// computed with the checker writes of edges before t (a write takes effect at its edge).
+// computed with the checker writes presented before edge t-1. A write is registered here at its
+// edge and applied at the next one, so the command ports reach only these few registers, not the
+// enables of every checker's flip-flops.
 module gufc_range_bank #(
     parameter integer CHECKERS = 16
 ) (clk, clr, plane, sport, dport, hit, wr_en, wr_index, wr_plane, wr_valid, wr_field, wr_lo, wr_hi);
@@ -34,6 +36,19 @@ module gufc_range_bank #(
     reg [15:0] hi0 [0:CHECKERS-1];
     reg [15:0] hi1 [0:CHECKERS-1];
 
+    reg wr_en_q, wr_plane_q, wr_valid_q, wr_field_q;
+    reg [CW-1:0] wr_index_q;
+    reg [15:0] wr_lo_q, wr_hi_q;
+    always @(posedge clk) begin
+        wr_en_q <= wr_en && !clr;
+        wr_index_q <= wr_index;
+        wr_plane_q <= wr_plane;
+        wr_valid_q <= wr_valid;
+        wr_field_q <= wr_field;
+        wr_lo_q <= wr_lo;
+        wr_hi_q <= wr_hi;
+    end
+
     reg [CHECKERS-1:0] hit_d;
     reg [15:0] port, l, h;
     integer j;
@@ -51,16 +66,16 @@ module gufc_range_bank #(
         if (clr) begin
             valid0 <= {CHECKERS{1'b0}};
             valid1 <= {CHECKERS{1'b0}};
-        end else if (wr_en && !wr_plane) begin
-            valid0[wr_index] <= wr_valid;
-            field0[wr_index] <= wr_field;
-            lo0[wr_index] <= wr_lo;
-            hi0[wr_index] <= wr_hi;
-        end else if (wr_en) begin
-            valid1[wr_index] <= wr_valid;
-            field1[wr_index] <= wr_field;
-            lo1[wr_index] <= wr_lo;
-            hi1[wr_index] <= wr_hi;
+        end else if (wr_en_q && !wr_plane_q) begin
+            valid0[wr_index_q] <= wr_valid_q;
+            field0[wr_index_q] <= wr_field_q;
+            lo0[wr_index_q] <= wr_lo_q;
+            hi0[wr_index_q] <= wr_hi_q;
+        end else if (wr_en_q) begin
+            valid1[wr_index_q] <= wr_valid_q;
+            field1[wr_index_q] <= wr_field_q;
+            lo1[wr_index_q] <= wr_lo_q;
+            hi1[wr_index_q] <= wr_hi_q;
         end
     end
 endmodule

@@ -1,4 +1,5 @@
-// gufc_tcam_bank — BANK entries of the transposed-RAM TCAM and the first two steps of their match.
+// gufc_tcam_bank — BANK entries of the transposed-RAM TCAM, their match and the bank's own
+// priority encoder levels.
 //
 // Storage: the key is cut into SLICES 4-bit slices; for every 4 entries and every slice one 16x4
 // RAM (async read, sync write: one ECP5 TRELLIS_DPR16X4) holds, at address a, bit j = "entry j's
@@ -7,16 +8,20 @@
 // The plane bits (two per entry) are flip-flops: TCAM_SET_PLANES and reset take one edge.
 //
 // Timing (the bank's contract): a key presented before edge t is registered at t, its RAM read
-// and partial ANDs (16 slice bits each: two LUT4 levels) at t+1, `match` at t+2. It sees exactly
-// the RAM and plane writes presented before edge t (each is registered here at its edge and
-// applied one edge later). Every register that feeds the RAMs is a per-bank copy: the bank is
-// kept as its own hierarchy level so synthesis does not merge the copies of all banks into one
-// register driving all N entries.
+// and partial ANDs (16 slice bits each: two LUT4 levels) at t+1, the match vector at t+2, and the
+// bank's lowest matching entry (`hit`, `index`) comes out of a LB-level radix-4 encoder after
+// edge t+2+LB, LB = ceil(log4 BANK): only those few bits leave the bank. The key sees exactly the
+// RAM and plane writes presented before edge t-1 (each is registered here at its edge and applied
+// one edge later, when the key it must reach is registered). `clr` is registered here too (one copy per bank, not one net to all N
+// entries): presented before edge r, it empties the planes at edge r+1; keys in flight are the
+// owner's to drop. Every register that feeds the RAMs is a per-bank copy: the bank is kept as its
+// own hierarchy level so synthesis does not merge the copies of all banks into one register
+// driving all N entries.
 (* keep_hierarchy *)
 module gufc_tcam_bank #(
     parameter integer BANK = 64,     // entries, a power of two >= 8
     parameter integer SLICES = 33
-) (clk, clr, key, plane, wr_en, wr_group, wr_addr, wr_data, pl_en, pl_index, pl_planes, match);
+) (clk, clr, key, plane, wr_en, wr_group, wr_addr, wr_data, pl_en, pl_index, pl_planes, hit, index);
     localparam integer GROUPS = BANK / 4;
     localparam integer GBW = $clog2(GROUPS);
     localparam integer BW = $clog2(BANK);
@@ -34,9 +39,12 @@ module gufc_tcam_bank #(
     input wire pl_en;
     input wire [BW-1:0] pl_index;
     input wire [1:0] pl_planes;
-    output reg [BANK-1:0] match;
+    output wire hit;
+    output wire [BW-1:0] index;
 
+    reg clr_q;
     reg [KP-1:0] key_q;
+    reg [BANK-1:0] match;
     reg plane_q;
     reg wr_en_q;
     reg [GBW-1:0] wr_group_q;
@@ -69,7 +77,8 @@ module gufc_tcam_bank #(
         wr_data_q <= wr_data;
         pl_index_q <= pl_index;
         pl_planes_q <= pl_planes;
-        if (clr) begin
+        clr_q <= clr;
+        if (clr_q) begin
             wr_en_q <= 1'b0;
             pl_en_q <= 1'b0;
             in0 <= {BANK{1'b0}};
@@ -121,4 +130,6 @@ module gufc_tcam_bank #(
         part <= part_d;
         match <= match_d;
     end
+
+    gufc_prio_enc #(.WIDTH(BANK)) enc (.clk(clk), .in(match), .sub({BANK{1'b0}}), .hit(hit), .index(index));
 endmodule

@@ -3,20 +3,24 @@
 //
 // A 16x4 RAM row holds one bit of each of 4 entries, so writing an entry rewrites its whole
 // 4-entry group: the engine keeps every entry's value/mask/data in a block-RAM shadow (also the
-// read-back source), reads the group's four entries from it and writes the 16 rows. Commands, one
-// at a time in order (cmd_ready = idle):
-//   WRITE i   (op 0)  23 cycles. At its edge entry i leaves both planes; rows are rewritten at
-//                     +6..+21; at +22 the entry joins cmd_planes and its data word is written.
-//                     The other three entries of the group are rewritten with their own values.
-//   PLANES i  (op 1)  1 cycle: entry i's plane bits := cmd_planes.
-//   COMMIT    (op 2)  1 cycle: active := !active.
-//   SIDE      (op 3)  1 cycle: side_en for the owner's side table (range checkers), kept in order.
-//   READ i    (op 4)  2 cycles: rd_valid with entry i's shadow and plane bits after edge +1.
-// Outputs ram_*, pl_*, dat_* are registered: a command accepted at edge c presents its first
-// effect before edge c+1. With gufc_tcam_ram's contract a key presented to it after the command's
-// edge sees the entry absent, and the data word is written well after every key that matched
-// the old entry has read it (see gufc_tcam_v4). `clr` aborts a WRITE and zeroes `active`;
-// shadow and RAM are not cleared (an entry is out of both planes until its next WRITE).
+// read-back source), reads the group's four entries from it and writes the 16 rows.
+//
+// A command accepted at edge c (cmd_valid && cmd_ready) is first only registered; the engine
+// acts on it at edge c+1 ("go"), so no path runs from the command ports to the tables. Commands,
+// one at a time in order, cycles until the next command can be accepted:
+//   WRITE i   (op 0)  24: at c+1 entry i leaves both planes; rows are rewritten at +7..+22; at
+//                     c+23 the entry joins cmd_planes and its data word is written. The other
+//                     three entries of the group are rewritten with their own values.
+//   PLANES i  (op 1)  1: entry i's plane bits := cmd_planes at c+1.
+//   COMMIT    (op 2)  1: active := !active at c+1.
+//   SIDE      (op 3)  1: nothing here; the owner writes its side table (range checkers) itself.
+//   READ i    (op 4)  3: rd_valid with entry i's shadow and plane bits after edge c+2.
+// Outputs ram_*, pl_*, dat_* are registered: a command's first effect is presented before edge
+// c+2. With gufc_tcam_ram's contract a key presented to it after that edge sees the entry absent,
+// and the data word is written well after every key that matched the old entry has read it (see
+// gufc_tcam_v4). `clr` drops a registered command, aborts a WRITE and zeroes `active`; shadow and
+// RAM are not cleared (an entry is out of both planes until its next WRITE); the read-back
+// outputs are.
 module gufc_tcam_update #(
     parameter integer ENTRIES = 1024,
     parameter integer KEY_BITS = 130,
@@ -71,17 +75,36 @@ module gufc_tcam_update #(
     reg [KP-1:0] row_value [0:3];          // the group being rewritten
     reg [KP-1:0] row_mask [0:3];
 
-    assign cmd_ready = state == S_IDLE;
+    // The accepted command, registered unconditionally (only c_valid has an enable-like term):
+    // the engine reads these at the edge after acceptance.
+    reg c_valid;
+    reg [2:0] c_op;
+    reg [IW-1:0] c_index;
+    reg [KEY_BITS-1:0] c_value, c_mask;
+    reg [1:0] c_planes;
+    reg [DATA_BITS-1:0] c_data;
+    wire multi = c_op == OP_WRITE || c_op == OP_READ;
+    assign cmd_ready = state == S_IDLE && !(c_valid && multi);
     wire accept = cmd_valid && cmd_ready && !clr;
     assign side_en = accept && cmd_op == OP_SIDE;
+    wire go = c_valid && !clr;
+    always @(posedge clk) begin
+        c_valid <= accept;
+        c_op <= cmd_op;
+        c_index <= cmd_index;
+        c_value <= cmd_value;
+        c_mask <= cmd_mask;
+        c_planes <= cmd_planes;
+        c_data <= cmd_data;
+    end
 
     // One shadow read port: the group's rows while gathering, else the command's entry (READ).
-    wire [IW-1:0] shadow_addr = (state == S_GATHER) ? {index_q[IW-1:2], step[1:0]} : cmd_index;
+    wire [IW-1:0] shadow_addr = (state == S_GATHER) ? {index_q[IW-1:2], step[1:0]} : c_index;
     always @(posedge clk) begin
         shadow_q <= shadow[shadow_addr];
-        planes_rd <= planes_mem[cmd_index];
-        if (accept && cmd_op == OP_WRITE) shadow[cmd_index] <= {cmd_data, cmd_mask, cmd_value};
-        if (accept && (cmd_op == OP_WRITE || cmd_op == OP_PLANES)) planes_mem[cmd_index] <= cmd_planes;
+        planes_rd <= planes_mem[c_index];
+        if (go && c_op == OP_WRITE) shadow[c_index] <= {c_data, c_mask, c_value};
+        if (go && (c_op == OP_WRITE || c_op == OP_PLANES)) planes_mem[c_index] <= c_planes;
     end
 
     // A key-wide field zero-extended to whole slices (pad bits: mask 0, accept every address).
@@ -109,28 +132,32 @@ module gufc_tcam_update #(
         if (clr) begin
             state <= S_IDLE;
             active <= 1'b0;
+            rd_value <= {KEY_BITS{1'b0}};   // so that every output is defined after a reset
+            rd_mask <= {KEY_BITS{1'b0}};
+            rd_planes <= 2'b00;
+            rd_data <= {DATA_BITS{1'b0}};
         end else begin
             case (state)
-                S_IDLE: if (accept) begin
-                    case (cmd_op)
+                S_IDLE: if (go) begin
+                    case (c_op)
                         OP_WRITE: begin
                             pl_en <= 1'b1;
-                            pl_index <= cmd_index;
+                            pl_index <= c_index;
                             pl_planes <= 2'b00;
-                            index_q <= cmd_index;
-                            planes_q <= cmd_planes;
-                            data_q <= cmd_data;
+                            index_q <= c_index;
+                            planes_q <= c_planes;
+                            data_q <= c_data;
                             step <= 4'd0;
                             state <= S_GATHER;
                         end
                         OP_PLANES: begin
                             pl_en <= 1'b1;
-                            pl_index <= cmd_index;
-                            pl_planes <= cmd_planes;
+                            pl_index <= c_index;
+                            pl_planes <= c_planes;
                         end
                         OP_COMMIT: active <= !active;
                         OP_READ: state <= S_READ;
-                        default: ;   // OP_SIDE: side_en only
+                        default: ;   // OP_SIDE: the owner's write, at acceptance
                     endcase
                 end
                 S_GATHER: begin

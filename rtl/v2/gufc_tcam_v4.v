@@ -8,18 +8,20 @@
 // plane's entries by priority; the priority is stored in the data word for read-back).
 //
 // Pipeline (edges after the key is accepted at edge k): k input registers; k+1 range checkers
-// and the key's plane (`active` as it is before k+1); k+2 bank key copies; k+3 RAM read and
-// partial ANDs; k+4 match vector; k+4+1 .. k+4+L priority encoder (L = ceil(log4 ENTRIES));
-// k+5+L data word read: the result is out after edge k+5+L (k+10 at 1024 entries, k+9 at 256).
-// One key per clock, never stalled by commands.
+// and the key's plane (`active` as it is before k+1); k+2 quad copies of the key (gufc_tcam_quad);
+// k+3 bank copies; k+4 RAM read and partial ANDs; k+5 match vector; then LB = ceil(log4 BANK)
+// encoder levels in each bank and LG = ceil(log4 (ENTRIES/BANK)) over the banks; the data word
+// read one edge later: the result is out after edge k+6+LB+LG (k+11 at 1,024 entries, k+10 at
+// 256, with BANK 64). One key per clock, never stalled by commands.
 //
 // Commands (gufc_tcam_update; checker writes are op SIDE with cmd_index = checker,
 // cmd_planes[0] = the plane whose version is written, cmd_range = {valid, field, hi, lo}): a
-// command accepted at edge c is seen by every key accepted at edge c or later and by none
-// accepted before; a WRITE's entry matches no key accepted at c .. c+21 and its new content from
-// c+22 on (its old data word is read by every key that matched the old entry, its new one by
+// command accepted at edge c is seen by every key accepted at edge c+1 or later and by none
+// accepted before; a WRITE's entry matches no key accepted at c+1 .. c+22 and its new content
+// from c+23 on (its old data word is read by every key that matched the old entry, its new one by
 // every key that matches the new). So a plane switch is atomic per packet: every key is looked up
-// wholly in the old or wholly in the new plane, checkers included.
+// wholly in the old or wholly in the new plane, checkers included. Nothing runs combinationally
+// from the command ports beyond the registers that take the command.
 module gufc_tcam_v4 #(
     parameter integer ENTRIES = 1024,   // a multiple of BANK, >= CHECKERS
     parameter integer CHECKERS = 16,
@@ -122,9 +124,10 @@ module gufc_tcam_v4 #(
     always @(posedge clk) begin
         if (dat_we) data[dat_index] <= dat_data;
         data_q <= data[t_index];
+        // Outputs are 0 unless they carry a result (no bit is left to the pipeline's leftovers).
         res_valid <= t_valid && !clr;
-        res_hit <= t_hit;
-        res_index <= t_index;
+        res_hit <= t_valid && t_hit && !clr;
+        res_index <= (t_valid && t_hit && !clr) ? t_index : {IW{1'b0}};
     end
     assign res_data = res_hit ? data_q : {DATA_BITS{1'b0}};
 endmodule

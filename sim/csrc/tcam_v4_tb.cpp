@@ -3,14 +3,16 @@
 // key's plane, with port-range checker hits computed here. Random entries, planes, commits,
 // checker rewrites, read-backs and resets are issued whenever the stage takes a command, while a
 // key enters on most clocks; every result, every read-back and the busy time of every command
-// are compared. Usage: tcam_v4_tb SEED CYCLES. Exit status 1 on the first mismatch.
+// are compared. Usage: tcam_v4_tb SEED CYCLES [TRACE]. Exit status 1 on the first mismatch.
+// TRACE, if given, receives every edge's inputs and outputs (see `record` below) for the Rust
+// model's lockstep check (sim/tests/tcam_v4.rs).
 //
 // The contract checked (edges counted from a key's acceptance k and a command's acceptance c):
-//  - result after edge k + 5 + ceil(log4 N);
-//  - a command is seen by every key accepted at edge >= c, by none before;
-//  - WRITE: its entry matches no key accepted at c .. c+21, the new entry from c+22; the stage
-//    takes the next command at c+23; PLANES, COMMIT, SIDE take one cycle, READ two (data after
-//    edge c+1);
+//  - result after edge k + 6 + ceil(log4 BANK) + ceil(log4 (N/BANK)) (the last term 0 when N = BANK);
+//  - a command is seen by every key accepted at edge >= c+1, by none before;
+//  - WRITE: its entry matches no key accepted at c+1 .. c+22, the new entry from c+23; the stage
+//    takes the next command at c+24; PLANES, COMMIT, SIDE take one cycle, READ three (data after
+//    edge c+2);
 //  - clr at edge r drops every key accepted at edges <= r and empties both planes and checkers.
 #include <cstdint>
 #include <cstdio>
@@ -29,15 +31,18 @@
 static const int N = NENT;
 static const int R = 16;                 // CHECKERS (the default)
 static const int KEY_BITS = R + 114;
-static const int WRITE_HIDDEN = 22;      // cycles an entry is absent during WRITE
-static const int WRITE_BUSY = 23;
+static const int BANK = 64;              // the default
+static const int SEEN = 1;               // a command is seen by keys accepted SEEN edges later
+static const int WRITE_SHOWN = 23;       // a WRITE's new entry is seen from this edge on
+static const int WRITE_BUSY = 24;
+static const int READ_AT = 2, READ_BUSY = 3;
 
-static int levels() {
+static int log4(int n) {   // ceil(log4 n)
     int l = 0;
-    while ((1 << (2 * l)) < N) l++;
-    return l < 1 ? 1 : l;
+    while ((1 << (2 * l)) < n) l++;
+    return l;
 }
-static const int LATENCY = 5 + levels();
+static const int LATENCY = 6 + log4(N < BANK ? N : BANK) + log4(N / BANK > 1 ? N / BANK : 1);
 
 // A key-wide bit vector.
 struct Bits {
@@ -167,11 +172,13 @@ static Checker random_checker() {
     return c;
 }
 
-static Packet random_packet(const State& prog, const std::vector<bool>& written) {
+// `recent` is the entry of the latest WRITE: keys aim at it often, so that the edges at which a
+// rewritten entry disappears and reappears are each hit by keys that match it.
+static Packet random_packet(const State& prog, const std::vector<bool>& written, int recent) {
     Packet p{bases[rnd(8)] ^ uint32_t(rnd(256)), bases[rnd(8)] ^ uint32_t(rnd(256)),
              uint32_t(chance(80) ? (chance(50) ? 6 : 17) : rnd(256)), uint32_t(rnd(256)),
              a_port(), a_port(), chance(50), chance(50)};
-    int i = int(rnd(N));
+    int i = recent >= 0 && chance(40) ? recent : int(rnd(N));
     if (chance(60) && written[i]) {   // aim at an entry: its cared bits, random elsewhere
         const Entry& e = prog.e[i];
         auto pick = [&](int lsb, int width, uint32_t v) {
@@ -199,9 +206,48 @@ static Bits get(const VlWide<5>& src) {
     return b;
 }
 
+// One edge as 36 little-endian 32-bit words: the inputs sampled at the edge, cmd_ready before
+// it, and the outputs after it.
+//   0 clr | in_valid<<1 | src_local<<2 | dst_local<<3 | cmd_valid<<4   1 src   2 dst
+//   3 proto | flags<<8 | cmd_op<<16 | cmd_planes<<24   4 sport | dport<<16   5 cmd_index
+//   6..10 cmd_value   11..15 cmd_mask   16,17 cmd_data (lo, hi)   18,19 cmd_range (lo, hi)
+//   20 cmd_ready | active<<1 | rd_valid<<2 | rd_planes<<3 | res_valid<<5 | res_hit<<6
+//   21..25 rd_value   26..30 rd_mask   31,32 rd_data   33 res_index   34,35 res_data
+static void record(FILE* f, const Vgufc_tcam_v4& d, bool ready) {
+    uint32_t w[36] = {0};
+    w[0] = d.clr | d.in_valid << 1 | d.in_src_local << 2 | d.in_dst_local << 3 | d.cmd_valid << 4;
+    w[1] = d.in_src;
+    w[2] = d.in_dst;
+    w[3] = d.in_proto | d.in_flags << 8 | d.cmd_op << 16 | d.cmd_planes << 24;
+    w[4] = d.in_sport | uint32_t(d.in_dport) << 16;
+    w[5] = d.cmd_index;
+    for (int i = 0; i < 5; i++) {
+        w[6 + i] = d.cmd_value[i];
+        w[11 + i] = d.cmd_mask[i];
+        w[21 + i] = d.rd_value[i];
+        w[26 + i] = d.rd_mask[i];
+    }
+    w[16] = uint32_t(d.cmd_data);
+    w[17] = uint32_t(d.cmd_data >> 32);
+    w[18] = uint32_t(d.cmd_range);
+    w[19] = uint32_t(d.cmd_range >> 32);
+    w[20] = ready | d.active << 1 | d.rd_valid << 2 | d.rd_planes << 3 | d.res_valid << 5 | d.res_hit << 6;
+    w[31] = uint32_t(d.rd_data);
+    w[32] = uint32_t(d.rd_data >> 32);
+    w[33] = d.res_index;
+    w[34] = uint32_t(d.res_data);
+    w[35] = uint32_t(d.res_data >> 32);
+    fwrite(w, sizeof w, 1, f);
+}
+
 int main(int argc, char** argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s SEED CYCLES\n", argv[0]);
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: %s SEED CYCLES [TRACE]\n", argv[0]);
+        return 2;
+    }
+    FILE* trace = nullptr;
+    if (argc == 4 && !(trace = fopen(argv[3], "wb"))) {
+        perror(argv[3]);
         return 2;
     }
     uint64_t seed = strtoull(argv[1], nullptr, 0);
@@ -216,12 +262,15 @@ int main(int argc, char** argv) {
     State vis;                    // as keys see it, events applied at their edges
     State prog;                   // entries as programmed (read-back)
     std::vector<bool> written(N, false);
-    struct Event { uint64_t at; int kind; int index; Entry e; };   // kind 0 hide, 1 show
+    // What keys see changes at these edges: kind 0 hide entry, 1 show entry, 2 planes, 3 commit,
+    // 4 checker `ck` of plane `index` (checker number in e.planes).
+    struct Event { uint64_t at; int kind; int index; Entry e; Checker ck = Checker(); };
     std::deque<Event> events;
     std::deque<Expect> expect;
     struct Read { uint64_t at; int index; Entry e; };
     std::deque<Read> reads;
     uint64_t busy_until = 0;      // cmd_ready is 0 after edges < busy_until
+    int recent = -1;              // the entry of the latest WRITE
     uint64_t hits = 0, results = 0, counts[5] = {0, 0, 0, 0, 0}, resets = 0;
     int fails = 0;
     auto fail = [&](uint64_t t, const char* what, uint64_t got, uint64_t want) {
@@ -242,7 +291,7 @@ int main(int argc, char** argv) {
     for (uint64_t t = 1; t <= cycles && fails == 0; t++) {
         // Inputs for edge t.
         bool clr = chance(0) || (t % 40000 == 0);
-        Packet p = random_packet(prog, written);
+        Packet p = random_packet(prog, written, recent);
         bool key = chance(90);
         dut->clk = 0;
         dut->clr = clr;
@@ -279,12 +328,14 @@ int main(int argc, char** argv) {
         dut->cmd_range = (uint64_t(ck.valid) << 33) | (uint64_t(ck.field) << 32) | (uint64_t(ck.hi) << 16) | ck.lo;
         dut->clk = 1;
         dut->eval();   // edge t
+        if (trace) record(trace, *dut, ready);
 
         // The reference at edge t.
         if (clr) {
             vis = State();
             prog = State();
             written.assign(N, false);
+            recent = -1;
             events.clear();
             expect.clear();
             reads.clear();
@@ -296,32 +347,41 @@ int main(int argc, char** argv) {
                 busy_until = t + 1;
                 switch (op) {
                 case 0:
-                    events.push_back({t, 0, index, e});
-                    events.push_back({t + WRITE_HIDDEN, 1, index, e});
+                    events.push_back({t + SEEN, 0, index, e});
+                    events.push_back({t + WRITE_SHOWN, 1, index, e});
                     prog.e[index] = e;
                     written[index] = true;
+                    recent = index;
                     busy_until = t + WRITE_BUSY;
                     break;
                 case 1:
                     prog.e[index].planes = e.planes;
-                    vis.e[index].planes = e.planes;
+                    events.push_back({t + SEEN, 2, index, e});
                     break;
                 case 2:
-                    vis.active ^= 1;
+                    events.push_back({t + SEEN, 3, 0, e});
                     break;
-                case 3:
-                    vis.ck[ck_plane][index] = ck;
+                case 3: {
+                    Entry which;
+                    which.planes = ck_plane;
+                    events.push_back({t + SEEN, 4, index, which, ck});
                     break;
+                }
                 case 4:
-                    reads.push_back({t + 1, index, prog.e[index]});
-                    busy_until = t + 2;
+                    reads.push_back({t + READ_AT, index, prog.e[index]});
+                    busy_until = t + READ_BUSY;
                     break;
                 }
             }
             while (!events.empty() && events.front().at <= t) {
                 Event& ev = events.front();
-                if (ev.kind == 0) vis.e[ev.index].planes = 0;
-                else vis.e[ev.index] = ev.e;
+                switch (ev.kind) {
+                case 0: vis.e[ev.index].planes = 0; break;
+                case 1: vis.e[ev.index] = ev.e; break;
+                case 2: vis.e[ev.index].planes = ev.e.planes; break;
+                case 3: vis.active ^= 1; break;
+                default: vis.ck[ev.e.planes][ev.index] = ev.ck; break;
+                }
                 events.pop_front();
             }
             if (key) expect.push_back(lookup(vis, p, t + LATENCY));
@@ -335,10 +395,11 @@ int main(int argc, char** argv) {
             hits += x.hit;
             if (!dut->res_valid) fail(t, "res_valid", 0, 1);
             else if (dut->res_hit != x.hit) fail(t, "res_hit", dut->res_hit, x.hit);
-            else if (x.hit && dut->res_index != uint32_t(x.index)) fail(t, "res_index", dut->res_index, x.index);
+            else if (dut->res_index != uint32_t(x.index)) fail(t, "res_index", dut->res_index, x.index);
             else if (dut->res_data != x.data) fail(t, "res_data", dut->res_data, x.data);
-        } else if (dut->res_valid) {
-            fail(t, "unexpected res_valid", 1, 0);
+        } else if (dut->res_valid || dut->res_hit || dut->res_index || dut->res_data) {
+            fail(t, "outputs without a result (valid, hit, index, data |)", dut->res_valid,
+                 dut->res_hit | dut->res_index | dut->res_data);
         }
         if (!reads.empty() && reads.front().at == t) {
             Read r = reads.front();
@@ -354,6 +415,7 @@ int main(int argc, char** argv) {
         if (dut->active != uint32_t(vis.active)) fail(t, "active", dut->active, vis.active);
     }
     dut->final();
+    if (trace) fclose(trace);
     printf("N=%d seed=%llu cycles=%llu: %llu results (%llu hits), commands: %llu write, %llu planes, "
            "%llu commit, %llu checker, %llu read; %llu resets: %s\n",
            N, (unsigned long long)seed, (unsigned long long)cycles, (unsigned long long)results,

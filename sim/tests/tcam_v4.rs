@@ -2,6 +2,13 @@
 //! first-match reference in `sim/csrc/tcam_v4_tb.cpp`: random entries, plane changes, commits,
 //! range-checker rewrites, read-backs and resets under one key per clock, every result compared.
 //! The testbench is Verilated here (`verilator --cc --exe --build`), one model per table size.
+//! Each run also writes every edge's inputs and outputs to a trace, and the Rust model of the
+//! stage (`gufc_hw_model::v2::rule_stage`) replays the inputs and must produce every output bit
+//! on the same edge: the lockstep check of model against RTL.
+
+use gufc_hw_model::v2::rule_stage::{
+    KeyBits, RuleStage, RuleStageConfig, RuleStageIn, RuleStageOut,
+};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -43,8 +50,10 @@ fn build(entries: u32) -> PathBuf {
 fn check(entries: u32, seeds: &[u64], cycles: u64) {
     let exe = build(entries);
     for seed in seeds {
+        let trace = exe.with_file_name(format!("trace-{seed}.bin"));
         let out = Command::new(&exe)
             .args([seed.to_string(), cycles.to_string()])
+            .arg(&trace)
             .output()
             .expect("running the tcam_v4 testbench");
         let report = format!(
@@ -82,6 +91,71 @@ fn check(entries: u32, seeds: &[u64], cycles: u64) {
         ] {
             assert!(num(kind) > 0, "no{kind} in {line}");
         }
+        lockstep(entries, &trace, cycles);
+        std::fs::remove_file(&trace).ok();
+    }
+}
+
+/// Replays a testbench trace (layout: `record` in sim/csrc/tcam_v4_tb.cpp) through the model
+/// and compares `cmd_ready` before every edge and every output after it.
+fn lockstep(entries: u32, trace: &Path, cycles: u64) {
+    let bytes = std::fs::read(trace).expect("the testbench trace");
+    let words: Vec<u32> = bytes
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    assert_eq!(words.len() as u64, 36 * cycles, "trace length");
+    let mut model = RuleStage::new(RuleStageConfig {
+        entries: entries as usize,
+        ..RuleStageConfig::default()
+    });
+    let bits = |w: &[u32]| -> KeyBits { w.try_into().unwrap() };
+    let wide = |lo: u32, hi: u32| u64::from(lo) | u64::from(hi) << 32;
+    for (n, w) in words.chunks_exact(36).enumerate() {
+        let i = RuleStageIn {
+            clr: w[0] & 1 != 0,
+            in_valid: w[0] >> 1 & 1 != 0,
+            src_local: w[0] >> 2 & 1 != 0,
+            dst_local: w[0] >> 3 & 1 != 0,
+            cmd_valid: w[0] >> 4 & 1 != 0,
+            src: w[1],
+            dst: w[2],
+            proto: w[3] as u8,
+            flags: (w[3] >> 8) as u8,
+            cmd_op: (w[3] >> 16) as u8,
+            cmd_planes: (w[3] >> 24) as u8,
+            sport: w[4] as u16,
+            dport: (w[4] >> 16) as u16,
+            cmd_index: w[5],
+            cmd_value: bits(&w[6..11]),
+            cmd_mask: bits(&w[11..16]),
+            cmd_data: wide(w[16], w[17]),
+            cmd_range: wide(w[18], w[19]),
+        };
+        let rtl = RuleStageOut {
+            active: w[20] >> 1 & 1 != 0,
+            rd_valid: w[20] >> 2 & 1 != 0,
+            rd_planes: (w[20] >> 3 & 3) as u8,
+            res_valid: w[20] >> 5 & 1 != 0,
+            res_hit: w[20] >> 6 & 1 != 0,
+            rd_value: bits(&w[21..26]),
+            rd_mask: bits(&w[26..31]),
+            rd_data: wide(w[31], w[32]),
+            res_index: w[33],
+            res_data: wide(w[34], w[35]),
+        };
+        let edge = n + 1;
+        assert_eq!(
+            model.cmd_ready(),
+            w[20] & 1 != 0,
+            "N={entries} edge {edge}: cmd_ready before the edge"
+        );
+        model.edge(&i);
+        assert_eq!(
+            model.outputs(),
+            rtl,
+            "N={entries} edge {edge}: outputs (model left, RTL right), inputs {i:?}"
+        );
     }
 }
 
