@@ -1,18 +1,16 @@
 //! Text and JSON rendering shared by the commands.
 //!
 //! Every `--json` document is one object with `"schema": "gufc/1"` and `"command"` first;
-//! field names are snake_case and enums are tagged with a `kind` (docs/cli.md). Library types
-//! serialized by serde go through [`value`], which rewrites serde's externally tagged enums
-//! (`{"Variant": {..}}`, `"Variant"`) into that shape; what the CLI builds itself is already
-//! in it.
+//! field names are snake_case, enums are snake_case strings or objects tagged with `kind`
+//! (docs/cli.md). Library types declare that shape with serde attributes, so [`value`] is a
+//! plain `serde_json::to_value`; what the CLI builds itself is written in it.
 
 use std::io::Write;
 
 use serde_json::{Map, Value};
 
-use gufc::device::{FlowInfo, ProbeResult};
 use gufc_regmap::word::Meta;
-use gufc_regmap::{key, Action, HitKind, TcamEntry};
+use gufc_regmap::{key, Action, TcamEntry};
 
 /// The JSON schema version every document carries; bumped on incompatible changes.
 pub const SCHEMA: &str = "gufc/1";
@@ -28,70 +26,10 @@ macro_rules! outln {
     };
 }
 
-/// `CamelCase` to `snake_case`.
-fn snake(s: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn is_variant_name(s: &str) -> bool {
-    let mut c = s.chars();
-    c.next().is_some_and(|f| f.is_ascii_uppercase())
-        && s.chars().all(|c| c.is_ascii_alphanumeric())
-        && s.chars().any(|c| c.is_ascii_lowercase())
-}
-
-/// Rewrites serde's enum shapes: `{"Variant": {fields}}` becomes `{"kind": "variant", fields}`,
-/// `{"Variant": value}` becomes `{"kind": "variant", "value": value}`, a unit variant
-/// `"Variant"` becomes `"variant"`; every object key becomes snake_case.
-pub fn normalize(v: Value) -> Value {
-    match v {
-        Value::Object(m) => {
-            if m.len() == 1 {
-                let (k, inner) = m.iter().next().expect("one entry");
-                if is_variant_name(k) {
-                    let kind = snake(k);
-                    let mut out = Map::new();
-                    out.insert("kind".into(), Value::String(kind));
-                    match normalize(inner.clone()) {
-                        Value::Object(fields) => out.extend(fields),
-                        other => {
-                            out.insert("value".into(), other);
-                        }
-                    }
-                    return Value::Object(out);
-                }
-            }
-            Value::Object(
-                m.into_iter()
-                    .map(|(k, v)| {
-                        (
-                            if is_variant_name(&k) { snake(&k) } else { k },
-                            normalize(v),
-                        )
-                    })
-                    .collect(),
-            )
-        }
-        Value::Array(a) => Value::Array(a.into_iter().map(normalize).collect()),
-        Value::String(s) if is_variant_name(&s) => Value::String(snake(&s)),
-        other => other,
-    }
-}
-
-/// Any serializable library value in the schema's shape.
+/// Any serializable library value: its type declares the schema's shape with serde
+/// attributes (snake_case names, enums as strings or tagged with `kind`, actions as verdicts).
 pub fn value(v: &impl serde::Serialize) -> Value {
-    normalize(serde_json::to_value(v).expect("JSON values serialize"))
+    serde_json::to_value(v).expect("JSON values serialize")
 }
 
 /// Prints `body` (an object) on stdout as the document of `command`.
@@ -101,13 +39,11 @@ pub(crate) fn json(command: &str, body: Value) -> Result<(), crate::error::CliEr
     Ok(())
 }
 
-/// The document of `command`: `schema` and `command`, then `body`'s fields, normalized.
+/// The document of `command`: `schema` and `command`, then `body`'s fields.
 pub fn document(command: &str, body: Value) -> Value {
     let mut doc = Map::new();
     doc.insert("schema".into(), SCHEMA.into());
     doc.insert("command".into(), command.into());
-    // The body is built by the CLI in the schema's shape; library values in it went through
-    // [`value`]. Normalizing it again would rewrite data such as a file named `Firewall`.
     match body {
         Value::Object(m) => doc.extend(m),
         other => {
@@ -117,47 +53,9 @@ pub fn document(command: &str, body: Value) -> Value {
     Value::Object(doc)
 }
 
-/// An action as `{"verdict": "deliver", "channel": 3}`, `{"verdict": "drop"}` or
-/// `{"verdict": "slow_path", "reason": 2}`.
+/// An action in the schema's shape (the same as in library values, `gufc::json::action`).
 pub fn action(a: Action) -> Value {
-    match a {
-        Action::Deliver { channel } => {
-            serde_json::json!({"verdict": "deliver", "channel": channel})
-        }
-        Action::Drop => serde_json::json!({"verdict": "drop"}),
-        Action::SlowPath { reason } => {
-            serde_json::json!({"verdict": "slow_path", "reason": reason})
-        }
-    }
-}
-
-/// What decided a lookup: `flow`, `rule` or `miss`.
-pub fn hit_kind(k: HitKind) -> &'static str {
-    match k {
-        HitKind::Flow => "flow",
-        HitKind::Rule => "rule",
-        HitKind::Miss => "miss",
-    }
-}
-
-/// A probe's answer in the schema's shape.
-pub fn probe(r: &ProbeResult) -> Value {
-    serde_json::json!({
-        "action": action(r.action),
-        "decided_by": hit_kind(r.kind),
-        "index": r.index,
-        "stale_flow_bypassed": r.stale,
-        "src_local": r.src_local,
-        "dst_local": r.dst_local,
-    })
-}
-
-/// A flow entry in the schema's shape.
-pub fn flow(f: &FlowInfo) -> Value {
-    let mut v = value(f);
-    v["key"] = f.key.to_string().into();
-    v["action"] = action(f.action);
-    v
+    gufc::json::action(&a, serde_json::value::Serializer).expect("JSON values serialize")
 }
 
 /// A 128-bit value/mask pair as CIDR when the mask is a prefix, else as value/mask.

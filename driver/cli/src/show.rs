@@ -117,7 +117,7 @@ pub fn flows(sess: &mut Session, setup: &Setup, cmd: FlowCmd) -> CliResult {
         FlowCmd::Show => {
             let flows = dev.flows()?;
             if json {
-                let rows: Vec<_> = flows.iter().map(output::flow).collect();
+                let rows: Vec<_> = flows.iter().map(output::value).collect();
                 output::json("flows show", json!({ "flows": rows }))?;
             } else {
                 for f in &flows {
@@ -238,7 +238,7 @@ pub fn probe(sess: &mut Session, setup: &Setup, a: ProbeArgs) -> CliResult {
     let json = sess.json;
     let r = sess.device()?.probe(&key, a.len)?;
     if json {
-        let mut v = output::probe(&r);
+        let mut v = output::value(&r);
         if r.kind == gufc_regmap::HitKind::Rule {
             v["source"] = origin_json(&sess.origins, r.index);
         }

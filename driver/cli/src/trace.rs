@@ -169,7 +169,7 @@ fn explain<B: Bar>(
         )
     });
     if json {
-        let mut p = output::probe(&probe);
+        let mut p = output::value(&probe);
         if probe.kind == HitKind::Rule {
             p["source"] = origin_json(origins, probe.index);
         }
@@ -182,7 +182,7 @@ fn explain<B: Bar>(
                 "probe": p,
                 "stage": stage,
                 "why": why,
-                "flow_entry": cached.as_ref().map(output::flow),
+                "flow_entry": cached.as_ref().map(output::value),
                 "host_receives": host_sees,
                 "connection": conn.as_ref().map(|(c, _)| output::value(c)),
                 "subscribers": recipients,

@@ -28,10 +28,23 @@ fn snake(k: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// A Rust variant name as serde writes it untold: one capitalised word or CamelCase.
+fn camel(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && s.chars().all(|c| c.is_ascii_alphanumeric())
+        && s.chars().any(|c| c.is_ascii_lowercase())
+}
+
 /// Paths in `v` that break the schema's rules.
 fn violations(v: &Value, path: &str, out: &mut Vec<String>) {
     match v {
         Value::Object(m) => {
+            if m.len() == 1 {
+                let k = m.keys().next().expect("one key");
+                if camel(k) {
+                    out.push(format!("{path}: `{{\"{k}\": …}}` is serde's enum shape"));
+                }
+            }
             for (k, x) in m {
                 if !snake(k) {
                     out.push(format!("{path}: key `{k}` is not snake_case"));
@@ -44,14 +57,8 @@ fn violations(v: &Value, path: &str, out: &mut Vec<String>) {
                 violations(x, &format!("{path}[{i}]"), out);
             }
         }
-        Value::String(s) => {
-            // A serde unit variant: one capitalised word or CamelCase, no spaces or punctuation.
-            let camel = s.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-                && s.chars().all(|c| c.is_ascii_alphanumeric())
-                && s.chars().any(|c| c.is_ascii_lowercase());
-            if camel {
-                out.push(format!("{path}: `{s}` looks like a Rust enum variant"));
-            }
+        Value::String(s) if camel(s) => {
+            out.push(format!("{path}: `{s}` looks like a Rust enum variant"));
         }
         _ => {}
     }
@@ -101,6 +108,18 @@ fn every_json_document_follows_the_schema() {
                 "tcp",
                 "10.0.3.164:40002",
                 "192.0.2.12:22",
+            ],
+            vec!["trace"],
+        ),
+        // A connection the slow path tracks and caches: conntrack's enums and a flow entry.
+        (
+            vec![
+                "trace",
+                "--pcap",
+                pcap,
+                "tcp",
+                "10.0.4.33:40019",
+                "192.0.2.12:3260",
             ],
             vec!["trace"],
         ),
@@ -220,4 +239,112 @@ fn data_that_looks_like_an_enum_name_is_left_alone() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["file"], "Firewall");
+}
+
+/// The library enums the documents carry, every variant, as their types declare them: plain
+/// enums are snake_case strings, enums with data are objects tagged with `kind`.
+#[test]
+fn every_variant_of_a_serialized_enum_has_the_schemas_shape() {
+    use gufc::device::FlowInterest;
+    use gufc_flowlife::{
+        Decision, Dir, EndReason, Eviction, HostVerdict, HwInterest, Interest, Offload, State,
+        TcpState,
+    };
+    use serde_json::json;
+    let val = |v: &dyn erased::Ser| v.value();
+    let cases: Vec<(Value, Value)> = vec![
+        (val(&FlowInterest::None), json!({"kind": "none"})),
+        (val(&FlowInterest::TcpCtrl), json!({"kind": "tcp_ctrl"})),
+        (
+            val(&FlowInterest::Sample(16)),
+            json!({"kind": "sample", "value": 16}),
+        ),
+        (val(&Interest::EveryPacket), json!({"kind": "every_packet"})),
+        (
+            val(&Interest::Sample(4)),
+            json!({"kind": "sample", "value": 4}),
+        ),
+        (val(&HwInterest::TcpCtrl), json!({"kind": "tcp_ctrl"})),
+        (
+            val(&HwInterest::Sample(2)),
+            json!({"kind": "sample", "value": 2}),
+        ),
+        (
+            val(&State::Tcp(TcpState::SynSent)),
+            json!({"kind": "tcp", "value": "syn_sent"}),
+        ),
+        (val(&State::Unreplied), json!({"kind": "unreplied"})),
+        (
+            val(&Decision::HostOnly { reason: 17 }),
+            json!({"kind": "host_only", "reason": 17}),
+        ),
+        (val(&Offload::No), json!({"kind": "no"})),
+        (
+            val(&Offload::Refused { retry_ns: 5 }),
+            json!({"kind": "refused", "retry_ns": 5}),
+        ),
+        (
+            val(&HostVerdict::Forward { channel: 3 }),
+            json!({"kind": "forward", "channel": 3}),
+        ),
+        (val(&HostVerdict::Consume), json!({"kind": "consume"})),
+        (val(&Dir::Reply), json!("reply")),
+        (val(&EndReason::RuleChange), json!("rule_change")),
+        (val(&Eviction::EvictIdlest), json!("evict_idlest")),
+    ];
+    for (got, want) in cases {
+        assert_eq!(got, want);
+    }
+}
+
+/// `serde::Serialize` is not object safe; this lets the table above mix types.
+mod erased {
+    pub trait Ser {
+        fn value(&self) -> serde_json::Value;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn value(&self) -> serde_json::Value {
+            gufc_cli::output::value(self)
+        }
+    }
+}
+
+/// A probe and a cached connection as `trace` shows them: the driver's and the slow path's
+/// types carry the documented field names and enum shapes.
+#[test]
+fn a_traced_connection_has_the_documented_shape() {
+    let o = gufc(&[
+        "trace",
+        "--pcap",
+        "tests/data/pcap/mixed.pcap",
+        "tcp",
+        "10.0.4.33:40019",
+        "192.0.2.12:3260",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let p = &v["probe"];
+    assert_eq!(p["decided_by"], "flow", "{p}");
+    assert_eq!(
+        p["action"],
+        serde_json::json!({"verdict": "deliver", "channel": 0})
+    );
+    assert_eq!(p["stale_flow_bypassed"], false);
+    let f = &v["flow_entry"];
+    assert_eq!(f["interest"], serde_json::json!({"kind": "none"}), "{f}");
+    assert_eq!(f["action"]["verdict"], "deliver");
+    assert_eq!(f["key"], "10.0.4.33:40019 -> 192.0.2.12:3260 proto 6");
+    let c = &v["connection"];
+    assert_eq!(
+        c["state"],
+        serde_json::json!({"kind": "tcp", "value": "established"}),
+        "{c}"
+    );
+    assert_eq!(
+        c["decision"],
+        serde_json::json!({"kind": "accept", "channel": 0})
+    );
+    assert_eq!(c["offload"], serde_json::json!({"kind": "cached"}));
+    assert_eq!(c["interests"][0][0], serde_json::json!({"kind": "count"}));
 }

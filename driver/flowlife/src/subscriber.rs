@@ -24,6 +24,7 @@ pub struct HostPacket {
 
 /// Why a connection ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EndReason {
     /// Idle longer than its timeout.
     Idle,
