@@ -10,7 +10,7 @@ use similar::{capture_diff_slices, Algorithm, DiffTag};
 use crate::error::{status, CliError};
 use crate::session::{load_rules, origin_json, origin_text, prepare_loaded};
 use crate::{outln, output, progress, CliResult, Session, Setup};
-use gufc::rules::Format;
+use gufc::rules::{ranges, Format};
 use gufc_regmap::TcamEntry;
 
 /// Rule file formats on the command line.
@@ -52,6 +52,44 @@ impl From<FormatArg> for Format {
     }
 }
 
+/// What a rule set would cost in the RTL 2.0 rule stage (issue 10), which has a few range
+/// checkers instead of a port range per entry: the layout of `gufc_rules::ranges::plan`.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Rtl2Cost {
+    /// TCAM entries the set expands into.
+    pub entries: usize,
+    /// `entries` over the set's rules.
+    pub entries_per_rule: f64,
+    /// Range checkers the layout uses.
+    pub checkers: usize,
+    /// Range checkers the stage has.
+    pub checkers_available: usize,
+}
+
+impl Rtl2Cost {
+    /// The layout of `set` on the stage's checkers.
+    pub fn of(set: &gufc::rules::RuleSet) -> Rtl2Cost {
+        let available = ranges::CHECKERS;
+        let p = ranges::plan(set, available);
+        Rtl2Cost {
+            entries: p.entries(),
+            entries_per_rule: p.entries_per_rule(),
+            checkers: p.checkers.len(),
+            checkers_available: available,
+        }
+    }
+}
+
+impl std::fmt::Display for Rtl2Cost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "RTL 2.0 layout: {} entries ({:.3} per rule), {} of {} range checkers",
+            self.entries, self.entries_per_rule, self.checkers, self.checkers_available
+        )
+    }
+}
+
 /// What an entry decides, without its priority: priorities only encode order, which the
 /// diff compares separately.
 fn content(e: &TcamEntry) -> TcamEntry {
@@ -70,6 +108,7 @@ pub fn run(sess: &mut Session, setup: &Setup, cmd: Cmd) -> CliResult {
             }
             let loaded = load_rules(&file, setup)?;
             let (rules, entries) = (loaded.set.len(), loaded.compiled.len());
+            let rtl2 = Rtl2Cost::of(&loaded.set);
             let p = prepare_loaded(Some(loaded), setup)?;
             let spin = progress::spinner(format!("writing {entries} TCAM entries"), json);
             let report = sess.write(&p)?.expect("a rule file was given");
@@ -83,6 +122,7 @@ pub fn run(sess: &mut Session, setup: &Setup, cmd: Cmd) -> CliResult {
                         "tcam_entries": entries,
                         "local_prefixes": p.locals.len(),
                         "commit": output::value(&report),
+                        "rtl2": output::value(&rtl2),
                     }),
                 )?;
             } else {
@@ -100,6 +140,7 @@ pub fn run(sess: &mut Session, setup: &Setup, cmd: Cmd) -> CliResult {
                     report.register_writes as f64 / report.written.max(1) as f64,
                     report.register_reads
                 );
+                outln!("  {rtl2}");
             }
             Ok(ExitCode::SUCCESS)
         }
