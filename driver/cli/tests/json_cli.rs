@@ -295,6 +295,16 @@ fn every_variant_of_a_serialized_enum_has_the_schemas_shape() {
     for (got, want) in cases {
         assert_eq!(got, want);
     }
+    // The slow path counts ended connections under the same names (`slow_path.ended`).
+    for r in [
+        EndReason::Idle,
+        EndReason::Closed,
+        EndReason::Evicted,
+        EndReason::RuleChange,
+        EndReason::Shutdown,
+    ] {
+        assert_eq!(val(&r), json!(r.name()));
+    }
 }
 
 /// `serde::Serialize` is not object safe; this lets the table above mix types.

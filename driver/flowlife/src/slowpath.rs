@@ -514,7 +514,7 @@ impl SlowPath {
         for s in self.subs.iter_mut() {
             s.on_end(&c, &end);
         }
-        SlowPathStats::bump(&mut self.stats.ended, &format!("{reason:?}").to_lowercase());
+        SlowPathStats::bump(&mut self.stats.ended, reason.name());
         Ok(())
     }
 

@@ -38,6 +38,19 @@ pub enum EndReason {
     Shutdown,
 }
 
+impl EndReason {
+    /// The reason's name, as in JSON (`rule_change`) and the slow path's `ended` counts.
+    pub fn name(self) -> &'static str {
+        match self {
+            EndReason::Idle => "idle",
+            EndReason::Closed => "closed",
+            EndReason::Evicted => "evicted",
+            EndReason::RuleChange => "rule_change",
+            EndReason::Shutdown => "shutdown",
+        }
+    }
+}
+
 /// The final word on a connection: everything counted for it, per direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ConnEnd {
