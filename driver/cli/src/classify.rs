@@ -5,62 +5,79 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use serde_json::json;
+
 use clap::Args as ClapArgs;
 
-use crate::rules::{load_file, FormatArg};
-use crate::{output, CliResult, Target};
+use crate::error::CliError;
+use crate::session::{check, load_rules, prepare_loaded, Prepared};
+use crate::{output, rules::FormatArg, CliResult, Session, Setup};
 use gufc::classify::classify_trace;
 
-/// Options of `gufc classify`: the rule set, and the header trace run through the device.
+/// Options of `gufc classify`: the header trace run through the device. The filter set is
+/// `--load FILE` (line 1 has the highest priority; ClassBench unless `--format text`).
 #[derive(ClapArgs, Debug)]
 pub struct Args {
-    /// Rule file format.
-    #[arg(long, value_enum, default_value = "classbench")]
-    pub format: FormatArg,
-    /// Filter set; line 1 has the highest priority.
-    #[arg(long, value_name = "FILE")]
-    pub rules: PathBuf,
     /// Header trace: per line `src dst sport dport proto` (decimal; IPv4 as u32), extra columns ignored.
     #[arg(long, value_name = "FILE")]
     pub trace: PathBuf,
-    /// Refuse rule constraints the 7-tuple cannot express instead of warning.
-    #[arg(long)]
-    pub strict: bool,
     /// Print cycle and throughput figures on stderr.
     #[arg(long)]
     pub stats: bool,
 }
 
 /// Prints, per trace line, the 1-based number of the first matching rule (0 for none).
-pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
+pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
+    let json = sess.json;
     let start = std::time::Instant::now();
-    let loaded = load_file(&a.rules, Some(a.format), a.strict)?;
-    let mut dev = target.open_sim()?;
-    let c = classify_trace(&mut dev, &loaded, &a.trace).map_err(|e| {
-        if loaded.compiled.len() > dev.caps().tcam_entries as usize {
-            format!("{e} (raise --tcam-entries)")
-        } else {
-            e.to_string()
-        }
-    })?;
+    let path = setup
+        .load
+        .as_ref()
+        .ok_or_else(|| CliError::usage("classify needs the filter set: --load FILE"))?;
+    let mut setup = setup.clone();
+    setup.format = setup.format.or(Some(FormatArg::Classbench));
+    let loaded = load_rules(path, &setup)?;
+    let p = prepare_loaded(Some(loaded), &setup)?;
+    let mut dev = gufc::Device::open(sess.target.sim()?, sess.target.opts())?;
+    check(&dev, &p)?;
+    dev.reset()?;
+    // Local prefixes now; classify_trace commits the rules itself.
+    let locals_only = Prepared {
+        rules: None,
+        locals: p.locals.clone(),
+    };
+    // This device is the command's own: its sources are not the run's.
+    crate::session::apply(&mut dev, &locals_only, &mut None)?;
+    let loaded = p.rules.expect("rules given");
+    let spin = crate::progress::spinner(
+        format!("classifying {} through the device", crate::shown(&a.trace)),
+        json,
+    );
+    let c = classify_trace(&mut dev, &loaded, &a.trace)?;
+    spin.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
     if json {
-        output::json(&serde_json::json!({
-            "rules": c.rules,
-            "tcam_entries": c.tcam_entries,
-            "packets": c.stream.keys,
-            "cycles": c.stream.cycles,
-            "matches": c.matches,
-        }));
+        output::json(
+            "classify",
+            json!({
+                "rules": c.rules,
+                "tcam_entries": c.tcam_entries,
+                "packets": c.stream.keys,
+                "cycles": c.stream.cycles,
+                "matches": c.matches,
+            }),
+        )?;
     } else {
         let mut out = BufWriter::new(std::io::stdout().lock());
         for m in &c.matches {
-            writeln!(out, "{m}")?;
+            writeln!(out, "{m}").map_err(CliError::from)?;
         }
-        out.flush()?;
+        out.flush().map_err(CliError::from)?;
     }
     if a.stats {
-        eprintln!(
+        // Asked for explicitly, so printed even with -q; a closed stderr is not an error.
+        let _ = writeln!(
+            std::io::stderr(),
             "{} rules in {} TCAM entries ({} register writes); {} packets in {} cycles ({:.3} lookups/cycle); {:.0} packets/s end to end on {}",
             c.rules,
             c.tcam_entries,

@@ -4,13 +4,15 @@
 //! random background and established connections that the "slow path" put into the flow cache,
 //! so every stage of the pipeline shows up in the counters.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args as ClapArgs;
 
-use crate::rules::load_file;
-use crate::{output, CliResult, Target};
+use serde_json::json;
+
+use crate::error::CliError;
+use crate::session::{fresh, load_example, load_rules, prepare_loaded};
+use crate::{outln, output, CliResult, Session, Setup};
 use gufc::device::CounterSpace;
 use gufc::stream;
 use gufc_regmap::word::Meta;
@@ -21,12 +23,13 @@ use rand::{Rng, RngExt, SeedableRng};
 /// The host's own addresses in the demo: the locality stage marks them local.
 pub const DEMO_LOCAL: [(&str, u8); 2] = [("192.0.2.0", 24), ("2001:db8:1::", 48)];
 
-/// Options of `gufc demo`: the rules, and how much synthetic traffic from which seed.
+/// The built-in rule file `demo` runs without `--load` (compiled into the binary).
+pub const DEMO_RULES: &str = "examples/host-firewall.rules";
+
+/// Options of `gufc demo`: how much synthetic traffic from which seed. The rules are the
+/// built-in example firewall unless `--load FILE` names others.
 #[derive(ClapArgs, Debug)]
 pub struct Args {
-    /// Rule file to run.
-    #[arg(long, default_value = "examples/host-firewall.rules")]
-    pub rules: PathBuf,
     /// Packets of synthetic traffic.
     #[arg(long, default_value_t = 20_000)]
     pub packets: u32,
@@ -79,13 +82,30 @@ pub fn key_inside(e: &TcamEntry, rng: &mut impl Rng) -> Key {
 
 /// Loads the rules and [`DEMO_LOCAL`], caches established connections, streams the traffic
 /// and prints the counters per stage, channel and rule.
-pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
-    let loaded = load_file(&a.rules, None, false)?;
-    let mut dev = target.open_sim()?;
-    for (i, (addr, len)) in DEMO_LOCAL.iter().enumerate() {
-        dev.set_local(i as u32, addr.parse()?, *len, true)?;
+pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
+    let json = sess.json;
+    let (loaded, name) = match &setup.load {
+        Some(p) => (load_rules(p, setup)?, crate::shown(p)),
+        None => (
+            load_example(DEMO_RULES)?,
+            format!("{DEMO_RULES} (built in)"),
+        ),
+    };
+    if loaded.compiled.is_empty() {
+        return Err(CliError::usage(format!(
+            "{name}: no rules: the demo derives its traffic from the rules, so it needs at least one"
+        )));
     }
-    let commit = dev.replace_rules(&loaded.compiled.entries)?;
+    let mut setup = setup.clone();
+    for (addr, len) in DEMO_LOCAL {
+        setup.locals.push(format!("{addr}/{len}"));
+    }
+    let p = prepare_loaded(Some(loaded), &setup)?;
+    let dev = gufc::Device::open(sess.target.sim()?, sess.target.opts())?;
+    // This device is the command's own: its sources are not the run's.
+    let (mut dev, commit) = fresh(dev, &p, &mut None)?;
+    let commit = commit.expect("rules given");
+    let loaded = p.rules.expect("rules given");
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(a.seed);
 
     // The slow path accepted some connections: cache both directions with the rule's verdict.
@@ -160,64 +180,71 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
     }
     let hit_rate = global.flow_hits as f64 / global.lookups.max(1) as f64;
     if json {
-        output::json(&serde_json::json!({
-            "rules": loaded.set.len(),
-            "tcam_entries": loaded.compiled.len(),
-            "commit": commit,
-            "flows_cached": 2 * established.len(),
-            "flow_register_writes_per_insert": flow_writes as f64 / (2 * established.len()).max(1) as f64,
-            "packets": st.keys,
-            "cycles": st.cycles,
-            "lookups_per_cycle": st.lookups_per_cycle(),
-            "flow_cache_hit_rate": hit_rate,
-            "global": global,
-            "per_rule": per_rule.iter().map(|(r, c)| serde_json::json!({"rule": r.to_string(), "at": r.loc.to_string(), "packets": c.packets, "bytes": c.bytes})).collect::<Vec<_>>(),
-            "per_channel": per_channel.iter().map(|(ch, c)| serde_json::json!({"channel": ch, "packets": c.packets, "bytes": c.bytes})).collect::<Vec<_>>(),
-        }));
+        output::json(
+            "demo",
+            json!({
+                "rules_file": name,
+                "rules": loaded.set.len(),
+                "tcam_entries": loaded.compiled.len(),
+                "commit": output::value(&commit),
+                "flows_cached": 2 * established.len(),
+                "flow_register_writes_per_insert": flow_writes as f64 / (2 * established.len()).max(1) as f64,
+                "packets": st.keys,
+                "cycles": st.cycles,
+                "lookups_per_cycle": st.lookups_per_cycle(),
+                "flow_cache_hit_rate": hit_rate,
+                "global": output::value(&global),
+                "per_rule": per_rule.iter().map(|(r, c)| json!({"rule": r.to_string(), "location": r.loc.to_string(), "packets": c.packets, "bytes": c.bytes})).collect::<Vec<_>>(),
+                "per_channel": per_channel.iter().map(|(ch, c)| json!({"channel": ch, "packets": c.packets, "bytes": c.bytes})).collect::<Vec<_>>(),
+            }),
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("gufc demo on the {} backend", dev.bar().name());
-    println!(
+    outln!("gufc demo on the {} backend", dev.bar().name());
+    outln!(
         "rules: {} from {} -> {} TCAM entries, committed with {} register writes",
         loaded.set.len(),
-        a.rules.display(),
+        name,
         loaded.compiled.len(),
         commit.register_writes
     );
-    println!(
+    outln!(
         "flow cache: {} entries for {} established connections ({:.1} register writes per insert)",
         2 * established.len(),
         established.len(),
         flow_writes as f64 / (2 * established.len()).max(1) as f64
     );
-    println!(
+    outln!(
         "traffic: {} packets in {} cycles = {:.3} lookups/cycle (pipeline latency {} cycles)",
         st.keys,
         st.cycles,
         st.lookups_per_cycle(),
         dev.caps().latency
     );
-    println!(
+    outln!(
         "decided by: flow cache {} ({:.1}% hit rate), rules {}, miss {}",
         global.flow_hits,
         100.0 * hit_rate,
         global.rule_hits,
         global.misses
     );
-    println!(
+    outln!(
         "verdicts: delivered {}, dropped {}, slow path {}",
-        global.delivered, global.drops, global.slow_path
+        global.delivered,
+        global.drops,
+        global.slow_path
     );
-    println!("\nper channel:");
+    outln!("\nper channel:");
     for (ch, c) in &per_channel {
-        println!(
+        outln!(
             "  channel {ch:>2}: {:>7} packets {:>10} bytes",
-            c.packets, c.bytes
+            c.packets,
+            c.bytes
         );
     }
-    println!("\nper rule (packets decided by the rule; cached flows count in the flow cache):");
+    outln!("\nper rule (packets decided by the rule; cached flows count in the flow cache):");
     for (r, c) in &per_rule {
-        println!("  {:>7} pkts  {:<60} {}", c.packets, r.to_string(), r.loc);
+        outln!("  {:>7} pkts  {:<60} {}", c.packets, r.to_string(), r.loc);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -49,9 +49,46 @@ pub struct Target {
     /// Log every register access to stderr.
     #[arg(long, global = true)]
     pub trace_mmio: bool,
-    /// Load this rule file into the device before the command runs.
-    #[arg(long, value_name = "FILE")]
+}
+
+/// What to write into the device before a command runs: the one way every command names a
+/// rule file and local prefixes. All of it is read and checked before the first register write.
+#[derive(Args, Debug, Clone, Default, PartialEq, Eq)]
+pub struct Setup {
+    /// Rule file to load into the device before the command runs (its `local` lines too).
+    /// `--rules` is an alias that behaves identically.
+    #[arg(
+        long = "load",
+        visible_alias = "rules",
+        global = true,
+        value_name = "FILE"
+    )]
     pub load: Option<PathBuf>,
+    /// Format of rule files read by this command [default: detected from the first rule line].
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub format: Option<crate::rules::FormatArg>,
+    /// Refuse rule constraints the 7-tuple cannot express (ClassBench TCP flags) instead of
+    /// warning.
+    #[arg(long, global = true)]
+    pub strict: bool,
+    /// Mark addresses under PREFIX (ADDR[/LEN], host bits clear) local in the locality table
+    /// before the command runs; repeatable.
+    #[arg(long = "local", global = true, value_name = "PREFIX")]
+    pub locals: Vec<String>,
+}
+
+impl Setup {
+    /// Refuses `--load`/`--local` on a command that does not use them, naming the command.
+    pub fn refuse(&self, command: &str, why: &str) -> Result<(), crate::error::CliError> {
+        let given = match (&self.load, self.locals.is_empty()) {
+            (Some(_), _) => "--load",
+            (None, false) => "--local",
+            (None, true) => return Ok(()),
+        };
+        Err(crate::error::CliError::usage(format!(
+            "{given} does not apply to `{command}`: {why}"
+        )))
+    }
 }
 
 impl From<BackendKind> for SimKind {
@@ -80,7 +117,13 @@ impl Target {
         if let Some(addr) = &self.device {
             return Err(format!("{addr}: this command needs a simulated device (packets are pushed into its key port); run it without --device").into());
         }
+        // Large simulated tables take a while to build (over a second at the maximum sizes).
+        let spin = crate::progress::spinner(
+            format!("building the simulated device ({:?})", self.backend),
+            false,
+        );
         let sim = self.spec().build().map_err(|e| e.to_string())?;
+        spin.finish_and_clear();
         Ok(if self.trace_mmio {
             Box::new(Traced::new(sim, Box::new(std::io::stderr())))
         } else {
@@ -88,26 +131,17 @@ impl Target {
         })
     }
 
-    fn opts(&self) -> OpenOptions {
+    /// The open options these flags ask for.
+    pub fn opts(&self) -> OpenOptions {
         OpenOptions { force: self.force }
     }
 
-    /// Opens the simulated device and loads `--load`.
-    pub fn open_sim(&self) -> Result<Device<Box<dyn Sim>>, Box<dyn std::error::Error>> {
-        let mut dev = Device::open(self.sim()?, self.opts())?;
-        dev.reset()?;
-        self.preload(&mut dev)?;
-        Ok(dev)
-    }
-
-    /// Opens the device commands talk to: the PCI function, or a fresh simulated device.
-    pub fn open(&self) -> Result<Device<Box<dyn Bar>>, Box<dyn std::error::Error>> {
+    /// Opens the device commands talk to without writing anything: the PCI function, or a
+    /// fresh simulated device (to be reset by the caller before use).
+    pub fn open_unreset(&self) -> Result<Device<Box<dyn Bar>>, Box<dyn std::error::Error>> {
         let Some(addr) = &self.device else {
             let sim: Box<dyn Bar> = self.sim()?;
-            let mut dev = Device::open(sim, self.opts())?;
-            dev.reset()?;
-            self.preload(&mut dev)?;
-            return Ok(dev);
+            return Ok(Device::open(sim, self.opts())?);
         };
         let bar = crate::pci::hw_bar(
             &gufc::pci::SysfsRoot::default(),
@@ -120,19 +154,10 @@ impl Target {
         } else {
             bar
         };
-        let mut dev = Device::open(bar, self.opts())?;
+        let dev = Device::open(bar, self.opts())?;
         for w in &dev.warnings {
-            eprintln!("gufc: warning: {w}");
+            crate::progress::warn(format!("warning: {w}"));
         }
-        self.preload(&mut dev)?;
         Ok(dev)
-    }
-
-    fn preload<B: Bar>(&self, dev: &mut Device<B>) -> Result<(), Box<dyn std::error::Error>> {
-        if let Some(path) = &self.load {
-            let loaded = crate::rules::load_file(path, None, false)?;
-            dev.replace_rules(&loaded.compiled.entries)?;
-        }
-        Ok(())
     }
 }

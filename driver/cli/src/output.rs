@@ -1,14 +1,61 @@
 //! Text and JSON rendering shared by the commands.
+//!
+//! Every `--json` document is one object with `"schema": "gufc/1"` and `"command"` first;
+//! field names are snake_case, enums are snake_case strings or objects tagged with `kind`
+//! (docs/cli.md). Library types declare that shape with serde attributes, so [`value`] is a
+//! plain `serde_json::to_value`; what the CLI builds itself is written in it.
+
+use std::io::Write;
+
+use serde_json::{Map, Value};
 
 use gufc_regmap::word::Meta;
 use gufc_regmap::{key, Action, TcamEntry};
 
-/// Prints a JSON value on stdout.
-pub fn json(v: &impl serde::Serialize) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).expect("JSON values serialize")
-    );
+/// The JSON schema version every document carries; bumped on incompatible changes.
+pub const SCHEMA: &str = "gufc/1";
+
+/// Writes a line on stdout; a closed pipe ends the command quietly (exit status 141).
+#[macro_export]
+macro_rules! outln {
+    ($($t:tt)*) => {
+        {
+            use std::io::Write as _;
+            writeln!(std::io::stdout().lock(), $($t)*).map_err($crate::error::CliError::from)?
+        }
+    };
+}
+
+/// Any serializable library value: its type declares the schema's shape with serde
+/// attributes (snake_case names, enums as strings or tagged with `kind`, actions as verdicts).
+pub fn value(v: &impl serde::Serialize) -> Value {
+    serde_json::to_value(v).expect("JSON values serialize")
+}
+
+/// Prints `body` (an object) on stdout as the document of `command`.
+pub(crate) fn json(command: &str, body: Value) -> Result<(), crate::error::CliError> {
+    let text = serde_json::to_string_pretty(&document(command, body))?;
+    writeln!(std::io::stdout().lock(), "{text}")?;
+    Ok(())
+}
+
+/// The document of `command`: `schema` and `command`, then `body`'s fields.
+pub fn document(command: &str, body: Value) -> Value {
+    let mut doc = Map::new();
+    doc.insert("schema".into(), SCHEMA.into());
+    doc.insert("command".into(), command.into());
+    match body {
+        Value::Object(m) => doc.extend(m),
+        other => {
+            doc.insert("result".into(), other);
+        }
+    }
+    Value::Object(doc)
+}
+
+/// An action in the schema's shape (the same as in library values, `gufc::json::action`).
+pub fn action(a: Action) -> Value {
+    gufc::json::action(&a, serde_json::value::Serializer).expect("JSON values serialize")
 }
 
 /// A 128-bit value/mask pair as CIDR when the mask is a prefix, else as value/mask.

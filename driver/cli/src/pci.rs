@@ -74,7 +74,8 @@ pub fn list(root: &SysfsRoot, args: &ListArgs, json: bool, out: &mut dyn Write) 
     let devs = pci::list_devices(root, args.all)?;
     if json {
         let v: Vec<_> = devs.iter().map(device_json).collect();
-        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        let doc = crate::output::document("list", serde_json::json!({ "devices": v }));
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     if devs.is_empty() {
@@ -124,7 +125,8 @@ pub fn bind(
             "already": done.already, "group_viable": viable.is_ok(),
             "group_error": viable.as_ref().err().map(|e| e.to_string()),
         });
-        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        let doc = crate::output::document("bind", v);
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
         match (&done.previous, done.already) {
             (_, true) => writeln!(out, "{addr}: already bound to vfio-pci")?,
@@ -149,7 +151,8 @@ pub fn unbind(root: &SysfsRoot, args: &UnbindArgs, json: bool, out: &mut dyn Wri
         let v = serde_json::json!({
             "address": addr.to_string(), "was_vfio": !done.was_not_vfio, "driver": done.now,
         });
-        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        let doc = crate::output::document("unbind", v);
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else if done.was_not_vfio {
         writeln!(
             out,

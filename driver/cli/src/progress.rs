@@ -1,14 +1,66 @@
-//! Progress on stderr for long commands, drawn by indicatif: never under `--json`, and
-//! indicatif itself draws nothing when stderr is not a terminal, so pipes, files and tests
-//! see no progress output.
+//! Progress on stderr for long commands, drawn by indicatif only when stderr is a terminal
+//! and neither `--json` nor `-q` is given, so pipes, files and tests see no progress output.
+//! Also holds the run's `-q`/`-v` setting.
 
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// A bar over `len` units (`bytes`: shown as sizes), hidden under `--json`.
+static QUIET: AtomicBool = AtomicBool::new(false);
+static VERBOSE: AtomicBool = AtomicBool::new(false);
+static JSON: AtomicBool = AtomicBool::new(false);
+
+/// `--json`: no progress at all.
+pub fn set_json(j: bool) {
+    JSON.store(j, Ordering::Relaxed);
+}
+
+/// `-q`: results and errors only.
+pub fn set_quiet(q: bool) {
+    QUIET.store(q, Ordering::Relaxed);
+}
+
+/// `-v`: say what is being done.
+pub fn set_verbose(v: bool) {
+    VERBOSE.store(v, Ordering::Relaxed);
+}
+
+/// Is `-q` in effect?
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// Is `-v` in effect?
+pub fn verbose() -> bool {
+    VERBOSE.load(Ordering::Relaxed)
+}
+
+/// A warning on stderr, unless `-q`.
+pub fn warn(msg: impl std::fmt::Display) {
+    if !quiet() {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "gufc: {msg}");
+    }
+}
+
+/// A note on stderr under `-v` only.
+pub fn note(msg: impl std::fmt::Display) {
+    if verbose() {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "gufc: {msg}");
+    }
+}
+
+/// Should progress be drawn at all?
+fn shown(json: bool) -> bool {
+    !json && !JSON.load(Ordering::Relaxed) && !quiet() && std::io::stderr().is_terminal()
+}
+
+/// A bar over `len` units (`bytes`: shown as sizes); hidden off a terminal, under `--json`/`-q`.
 pub fn bar(len: u64, bytes: bool, json: bool) -> ProgressBar {
-    if json {
+    if !shown(json) {
         return ProgressBar::hidden();
     }
     let pos = if bytes {
@@ -24,9 +76,9 @@ pub fn bar(len: u64, bytes: bool, json: bool) -> ProgressBar {
     )
 }
 
-/// A spinner with `msg` that turns by itself while the caller works, hidden under `--json`.
+/// A spinner with `msg` that turns by itself while the caller works; hidden as [`bar`] is.
 pub fn spinner(msg: String, json: bool) -> ProgressBar {
-    if json {
+    if !shown(json) {
         return ProgressBar::hidden();
     }
     let s = ProgressBar::new_spinner().with_message(msg);

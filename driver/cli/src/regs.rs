@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-use crate::{output, CliResult, Target};
+use crate::{outln, output, CliResult, Session, Setup};
 use gufc_regmap::{register_at, register_named, RegInfo, REGISTERS};
 
 #[derive(Subcommand, Debug)]
@@ -61,8 +61,27 @@ fn fields(r: &RegInfo, v: u32) -> Vec<(String, u32)> {
         .collect()
 }
 
-pub fn run(target: &Target, cmd: Cmd, json: bool) -> CliResult {
-    let mut dev = target.open()?;
+/// Runs one `gufc regs` subcommand on the session's device.
+pub fn run(sess: &mut Session, setup: &Setup, cmd: Cmd) -> CliResult {
+    // Arguments first: a bad name or value writes nothing.
+    let resolved = match &cmd {
+        Cmd::Dump => None,
+        Cmd::Read { register, raw } => Some((resolve(register, *raw)?, None)),
+        Cmd::Write {
+            register,
+            value,
+            raw,
+        } => {
+            let (off, r) = resolve(register, *raw)?;
+            if let Some(r) = r.filter(|r| !r.access.writable()) {
+                return Err(format!("{} ({off:#05x}) is read-only", r.name).into());
+            }
+            Some(((off, r), Some(number(value)?)))
+        }
+    };
+    sess.setup(setup)?;
+    let json = sess.json;
+    let dev = sess.device()?;
     match cmd {
         Cmd::Dump => {
             let mut rows = Vec::new();
@@ -82,25 +101,26 @@ pub fn run(target: &Target, cmd: Cmd, json: bool) -> CliResult {
                 let rows: Vec<_> = rows
                     .iter()
                     .map(|(off, name, v, f)| {
-                        let fields: serde_json::Map<String, serde_json::Value> = f.iter().map(|(n, x)| (n.clone(), (*x).into())).collect();
+                        let fields: Vec<_> = f.iter().map(|(n, x)| serde_json::json!({"name": n, "value": x})).collect();
                         serde_json::json!({"offset": off, "name": name, "value": v, "fields": fields})
                     })
                     .collect();
-                output::json(&serde_json::json!({ "registers": rows }));
+                output::json("regs dump", serde_json::json!({ "registers": rows }))?;
             } else {
                 for (off, name, v, f) in rows {
                     let f: Vec<String> = f.iter().map(|(n, x)| format!("{n}={x:#x}")).collect();
-                    println!("{off:#05x}  {name:<16} {v:#010x}  {}", f.join(" "));
+                    outln!("{off:#05x}  {name:<16} {v:#010x}  {}", f.join(" "));
                 }
             }
         }
-        Cmd::Read { register, raw } => {
-            let (off, r) = resolve(&register, raw)?;
+        Cmd::Read { .. } => {
+            let ((off, r), _) = resolved.expect("resolved above");
             let v = dev.read(off)?;
             if json {
                 output::json(
-                    &serde_json::json!({"offset": off, "register": r.map(|r| r.name), "value": v}),
-                );
+                    "regs read",
+                    serde_json::json!({"offset": off, "register": r.map(|r| r.name), "value": v}),
+                )?;
             } else {
                 let f: Vec<String> = r
                     .map(|r| fields(r, v))
@@ -108,23 +128,17 @@ pub fn run(target: &Target, cmd: Cmd, json: bool) -> CliResult {
                     .iter()
                     .map(|(n, x)| format!("{n}={x:#x}"))
                     .collect();
-                println!("{v:#010x}  {}", f.join(" "));
+                outln!("{v:#010x}  {}", f.join(" "));
             }
         }
-        Cmd::Write {
-            register,
-            value,
-            raw,
-        } => {
-            let (off, r) = resolve(&register, raw)?;
-            if let Some(r) = r {
-                if !r.access.writable() {
-                    return Err(format!("{} ({off:#05x}) is read-only", r.name).into());
-                }
-            }
-            dev.write(off, number(&value)?)?;
+        Cmd::Write { .. } => {
+            let ((off, _), value) = resolved.expect("resolved above");
+            dev.write(off, value.expect("a value"))?;
             if let Some(rej) = dev.take_rejection()? {
-                return Err(format!("{}: {rej}", dev.bar().name()).into());
+                return Err(crate::CliError::device(format!(
+                    "{}: {rej}",
+                    dev.bar().name()
+                )));
             }
         }
     }

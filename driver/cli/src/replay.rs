@@ -1,6 +1,6 @@
 //! `gufc replay`: a pcap/pcapng capture through a model NIC whose slow path learns flows.
 //!
-//! Without `--rules` the device holds one accept-all rule delivering to channel 0; the slow
+//! Without `--load` the device holds one accept-all rule delivering to channel 0; the slow
 //! path sees the first packets of each connection (delivered by the rule), learns TCP at the
 //! end of the handshake and UDP/ICMP at the first reply, and caches both directions.
 
@@ -10,13 +10,17 @@ use std::time::Instant;
 
 use clap::{Args as ClapArgs, ValueEnum};
 
-use crate::rules::load_file;
-use crate::{output, progress, shown, CliResult, Target};
-use gufc::device::OpenOptions;
+use crate::error::CliError;
+use crate::session::{fresh, load_rules, prepare_loaded, Origins, Prepared};
+use crate::{outln, output, progress, shown, CliResult, Session, Setup};
+use gufc::device::Device;
+use gufc::rules::{Loaded, RuleSet};
 use gufc_flowlife::capture::CaptureReader;
-use gufc_flowlife::session::{self, slow_path, WiredDevice};
-use gufc_flowlife::{self as flowlife, Eviction, ReplayOptions, ReplayReport, SlowPath, Speed};
-use gufc_regmap::TcamEntry;
+use gufc_flowlife::session::{slow_path, WiredDevice};
+use gufc_flowlife::{
+    self as flowlife, Eviction, ReplayOptions, ReplayReport, SlowPath, Speed, Wire,
+};
+use gufc_regmap::{Action, TcamEntry};
 
 /// `--eviction`: the slow path's [`Eviction`] policy on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -33,16 +37,10 @@ pub struct Args {
     /// Capture to replay (pcap or pcapng: Ethernet, VLAN, Linux SLL, raw IP).
     #[arg(long, value_name = "FILE")]
     pub pcap: PathBuf,
-    /// Rule file; without it every connection is accepted to channel 0.
-    #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
     /// A factor of the capture's own timing on a 250 MHz device clock (`1` = as captured,
     /// `10x` = ten times faster), or `max`: back to back, one packet per cycle.
     #[arg(long, default_value = "1")]
     pub speed: Speed,
-    /// Addresses the locality table marks local (for rules with src-local/dst-local).
-    #[arg(long = "local", value_name = "PREFIX")]
-    pub locals: Vec<String>,
     /// Slow-path reason with which rules ask conntrack to decide a new connection.
     #[arg(long, default_value_t = 16)]
     pub learn_reason: u8,
@@ -57,39 +55,86 @@ pub struct Args {
     pub sweep_interval: f64,
 }
 
-/// The rule file's entries, if one is named (warnings to stderr).
-fn entries(rules: Option<&Path>) -> Result<Option<Vec<TcamEntry>>, Box<dyn std::error::Error>> {
-    Ok(match rules {
-        Some(path) => Some(load_file(path, None, false)?.compiled.entries),
-        None => None,
-    })
-}
-
-/// Opens the simulated device of `target` with a wire in front, loads locals and rules.
-pub(crate) fn open_wired(
-    target: &Target,
-    rules: Option<&Path>,
-    locals: &[String],
-) -> Result<WiredDevice, Box<dyn std::error::Error>> {
-    let opts = OpenOptions {
-        force: target.force,
+/// The rules `--load` names, else one accept-all rule delivering to channel 0.
+fn rules_or_accept_all(setup: &Setup) -> Result<Prepared, CliError> {
+    let loaded = match &setup.load {
+        Some(p) => load_rules(p, setup)?,
+        None => {
+            let loc = gufc::rules::Loc::new("(built-in accept-all)", 1, 1);
+            let rule = gufc::rules::Rule::any(Action::Deliver { channel: 0 }, loc.clone());
+            let set = RuleSet {
+                rules: vec![rule],
+                ..RuleSet::default()
+            };
+            let compiled = gufc::rules::compile(&set).map_err(gufc::rules::RuleErrors::from)?;
+            debug_assert_eq!(
+                compiled.entries,
+                [TcamEntry::match_all(
+                    u16::MAX,
+                    Action::Deliver { channel: 0 }
+                )]
+            );
+            Loaded { set, compiled }
+        }
     };
-    session::open_wired(target.sim()?, opts, entries(rules)?.as_deref(), locals)
+    prepare_loaded(Some(loaded), setup)
 }
 
-/// [`session::replay_into`] on the simulated device of `target`.
+/// Opens a fresh simulated device with a wire in front of its key port; checks `setup` (and
+/// `check`, on the device's capabilities) before resetting it and writing the rules.
+pub(crate) fn open_wired(
+    sess: &mut Session,
+    setup: &Setup,
+    check: impl FnOnce(&gufc::device::Caps) -> Result<(), CliError>,
+) -> Result<(WiredDevice, Origins), CliError> {
+    let p = rules_or_accept_all(setup)?;
+    let dev = Device::open(Wire::new(sess.target.sim()?), sess.target.opts())?;
+    check(dev.caps())?;
+    // The command's own device: its rule sources are returned, not kept in the run's session.
+    let mut origins = None;
+    let dev = fresh(dev, &p, &mut origins)?.0;
+    Ok((dev, origins))
+}
+
+/// Replays `pcap` on a fresh wired device through the standard slow path, leaving the flows
+/// in place: what `gufc trace --pcap` and `gufc stats --pcap` inspect afterwards.
 pub fn replay_into(
-    target: &Target,
+    sess: &mut Session,
+    setup: &Setup,
     pcap: &Path,
-    rules: Option<&Path>,
-    locals: &[String],
-) -> Result<(WiredDevice, SlowPath, ReplayReport), Box<dyn std::error::Error>> {
-    session::replay_into(target.sim()?, pcap, entries(rules)?.as_deref(), locals)
+) -> Result<(WiredDevice, SlowPath, ReplayReport, Origins), CliError> {
+    let (mut dev, origins) = open_wired(sess, setup, |_| Ok(()))?;
+    let mut slow = slow_path(16, 0, Eviction::Refuse, dev.caps().version_minor >= 1);
+    let reader = CaptureReader::open(pcap)
+        .map_err(|e| CliError::from(Box::new(e) as Box<dyn std::error::Error>))?;
+    let opts = ReplayOptions {
+        shutdown: false,
+        ..ReplayOptions::default()
+    };
+    let rep = flowlife::replay(&mut dev, &mut slow, reader, opts)
+        .map_err(|e| CliError::from(Box::new(e) as Box<dyn std::error::Error>))?;
+    Ok((dev, slow, rep, origins))
 }
 
 /// Replays the capture and prints the [`ReplayReport`] with wall time and packet rate.
-pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
-    let mut dev = open_wired(target, a.rules.as_deref(), &a.locals)?;
+pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
+    let json = sess.json;
+    if a.sweep_interval.is_nan() || a.sweep_interval <= 0.0 {
+        return Err(CliError::usage(
+            "--sweep-interval must be a positive number of seconds",
+        ));
+    }
+    let accept = a.accept_channel;
+    let (mut dev, _) = open_wired(sess, setup, |caps| {
+        if accept as u32 >= caps.channels {
+            return Err(CliError::usage(format!(
+                "--accept-channel {accept}: the device has {} channels (0..={})",
+                caps.channels,
+                caps.channels - 1
+            )));
+        }
+        Ok(())
+    })?;
     let eviction = match a.eviction {
         EvictionArg::Refuse => Eviction::Refuse,
         EvictionArg::EvictIdlest => Eviction::EvictIdlest,
@@ -100,16 +145,14 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
         eviction,
         dev.caps().version_minor >= 1,
     );
-    let reader = CaptureReader::open(&a.pcap)?;
+    let reader = CaptureReader::open(&a.pcap)
+        .map_err(|e| CliError::from(Box::new(e) as Box<dyn std::error::Error>))?;
     let size = std::fs::metadata(&a.pcap).map(|m| m.len()).unwrap_or(0);
     let bar = progress::bar(size, true, json);
     let mut on_progress = |pos: u64, pkts: u64| {
         bar.set_position(pos);
         bar.set_message(format!("{pkts} packets"));
     };
-    if a.sweep_interval.is_nan() || a.sweep_interval <= 0.0 {
-        return Err("--sweep-interval must be a positive number of seconds".into());
-    }
     let opts = ReplayOptions {
         speed: a.speed,
         sweep_interval_ns: (a.sweep_interval * 1e9) as u64,
@@ -117,20 +160,21 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
         shutdown: true,
     };
     let t = Instant::now();
-    let rep = flowlife::replay(&mut dev, &mut slow, reader, opts)?;
+    let rep = flowlife::replay(&mut dev, &mut slow, reader, opts)
+        .map_err(|e| CliError::from(Box::new(e) as Box<dyn std::error::Error>))?;
     let wall = t.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let pps = rep.packets_total as f64 / wall.max(1e-9);
     if json {
-        let mut v = serde_json::to_value(&rep)?;
+        let mut v = output::value(&rep);
         v["capture"] = shown(&a.pcap).into();
         v["wall_seconds"] = wall.into();
         v["packets_per_second"] = pps.into();
-        output::json(&v);
+        output::json("replay", v)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}: {} records ({} non-IP, {} truncated, {} malformed) replayed in {:.2} s ({:.0} packets/s)", shown(&a.pcap), rep.packets_total, rep.non_ip, rep.truncated, rep.malformed, wall, pps);
-    println!(
+    outln!("{}: {} records ({} non-IP, {} truncated, {} malformed) replayed in {:.2} s ({:.0} packets/s)", shown(&a.pcap), rep.packets_total, rep.non_ip, rep.truncated, rep.malformed, wall, pps);
+    outln!(
         "device: {} lookups in {} cycles = {:.3} lookups/cycle; flow-cache hit rate {:.1}%",
         rep.lookups,
         rep.cycles,
@@ -147,27 +191,30 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
                 .join(", ")
         }
     };
-    println!(
+    outln!(
         "verdicts: channels {{{}}}, dropped {}, slow path {{{}}}",
         map(&rep.channels),
         rep.dropped,
         map(&rep.slow_path)
     );
-    println!(
+    outln!(
         "flows: {} learned, {} expired, {} still tracked; {} cache hits",
-        rep.flows_learned, rep.flows_expired, rep.flows_active, rep.cache_hits
+        rep.flows_learned,
+        rep.flows_expired,
+        rep.flows_active,
+        rep.cache_hits
     );
     let curve: Vec<String> = rep
         .hit_rate_over_time
         .iter()
         .map(|p| format!("{:.0}%", 100.0 * p.hit_rate))
         .collect();
-    println!("hit rate over time: {}", curve.join(" "));
+    outln!("hit rate over time: {}", curve.join(" "));
     for l in rep.host.lines() {
-        println!("{l}");
+        outln!("{l}");
     }
     for (name, r) in &rep.subscribers {
-        println!("subscriber {name}: {r}");
+        outln!("subscriber {name}: {r}");
     }
     Ok(ExitCode::SUCCESS)
 }

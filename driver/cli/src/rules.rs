@@ -1,14 +1,17 @@
 //! `gufc rules load|show|diff`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Subcommand, ValueEnum};
+use serde_json::json;
+use similar::{capture_diff_slices, Algorithm, DiffTag};
 
-use crate::{output, progress, CliResult, Target};
-use gufc::backend::Bar;
-use gufc::device::Device;
-use gufc::rules::{Format, Loaded};
+use crate::error::{status, CliError};
+use crate::session::{load_rules, origin_json, origin_text, prepare_loaded};
+use crate::{outln, output, progress, CliResult, Session, Setup};
+use gufc::rules::{ranges, Format};
+use gufc_regmap::TcamEntry;
 
 /// Rule file formats on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -24,27 +27,16 @@ pub enum FormatArg {
 pub enum Cmd {
     /// Compile a rule file and commit it to the device atomically; print what it cost.
     Load {
-        /// Rule file to load.
+        /// Rule file to load (`--format`, `--strict` apply to it).
         file: PathBuf,
-        /// File format (default: detected from the first rule line).
-        #[arg(long, value_enum)]
-        format: Option<FormatArg>,
-        /// Refuse constraints the 7-tuple cannot express (ClassBench TCP flags) instead of warning.
-        #[arg(long)]
-        strict: bool,
     },
     /// Print the device's live rule set, read back through the registers.
     Show,
-    /// Compare the live rule set (after --load, or on --device) with a file; --apply commits it.
+    /// Compare the live rule set with a file by content, in decision order (TCAM index and
+    /// priority value do not matter); exit 0 same, 1 different, 2 trouble. --apply commits it.
     Diff {
         /// Rule file to compare with the live rule set.
         file: PathBuf,
-        /// File format (default: detected from the first rule line).
-        #[arg(long, value_enum)]
-        format: Option<FormatArg>,
-        /// Refuse constraints the 7-tuple cannot express (ClassBench TCP flags) instead of warning.
-        #[arg(long)]
-        strict: bool,
         /// Commit the file's rules after showing the difference.
         #[arg(long)]
         apply: bool,
@@ -60,49 +52,86 @@ impl From<FormatArg> for Format {
     }
 }
 
-/// Reads, parses and compiles a rule file; warnings go to stderr.
-pub fn load_file(
-    path: &Path,
-    format: Option<FormatArg>,
-    strict: bool,
-) -> Result<Loaded, Box<dyn std::error::Error>> {
-    let loaded = gufc::rules::load_file(path, format.map(Format::from), strict)?;
-    for w in &loaded.set.warnings {
-        eprintln!("gufc: {w}");
-    }
-    Ok(loaded)
+/// What a rule set would cost in the RTL 2.0 rule stage (issue 10), which has a few range
+/// checkers instead of a port range per entry: the layout of `gufc_rules::ranges::plan`.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Rtl2Cost {
+    /// TCAM entries the set expands into.
+    pub entries: usize,
+    /// `entries` over the set's rules.
+    pub entries_per_rule: f64,
+    /// Range checkers the layout uses.
+    pub checkers: usize,
+    /// Range checkers the stage has.
+    pub checkers_available: usize,
 }
 
-/// Runs one `gufc rules` subcommand on the device `target` opens.
-pub fn run(target: &Target, cmd: Cmd, json: bool) -> CliResult {
-    let mut dev = target.open()?;
+impl Rtl2Cost {
+    /// The layout of `set` on the stage's checkers.
+    pub fn of(set: &gufc::rules::RuleSet) -> Rtl2Cost {
+        let available = ranges::CHECKERS;
+        let p = ranges::plan(set, available);
+        Rtl2Cost {
+            entries: p.entries(),
+            entries_per_rule: p.entries_per_rule(),
+            checkers: p.checkers.len(),
+            checkers_available: available,
+        }
+    }
+}
+
+impl std::fmt::Display for Rtl2Cost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "RTL 2.0 layout: {} entries ({:.3} per rule), {} of {} range checkers",
+            self.entries, self.entries_per_rule, self.checkers, self.checkers_available
+        )
+    }
+}
+
+/// What an entry decides, without its priority: priorities only encode order, which the
+/// diff compares separately.
+fn content(e: &TcamEntry) -> TcamEntry {
+    TcamEntry { prio: 0, ..*e }
+}
+
+/// Runs one `gufc rules` subcommand on the session's device.
+pub fn run(sess: &mut Session, setup: &Setup, cmd: Cmd) -> CliResult {
+    let json = sess.json;
     match cmd {
-        Cmd::Load {
-            file,
-            format,
-            strict,
-        } => {
-            let loaded = load_file(&file, format, strict)?;
-            let n = loaded.compiled.len();
-            let spin = progress::spinner(format!("writing {n} TCAM entries"), json);
-            let report = dev.replace_rules(&loaded.compiled.entries)?;
+        Cmd::Load { file } => {
+            if setup.load.is_some() {
+                return Err(CliError::usage(
+                    "`rules load FILE` names its file itself; drop --load",
+                ));
+            }
+            let loaded = load_rules(&file, setup)?;
+            let (rules, entries) = (loaded.set.len(), loaded.compiled.len());
+            let rtl2 = Rtl2Cost::of(&loaded.set);
+            let p = prepare_loaded(Some(loaded), setup)?;
+            let spin = progress::spinner(format!("writing {entries} TCAM entries"), json);
+            let report = sess.write(&p)?.expect("a rule file was given");
             spin.finish_and_clear();
             if json {
-                output::json(&serde_json::json!({
-                    "file": crate::shown(&file),
-                    "rules": loaded.set.len(),
-                    "tcam_entries": loaded.compiled.len(),
-                    "commit": report,
-                }));
+                output::json(
+                    "rules load",
+                    json!({
+                        "file": crate::shown(&file),
+                        "rules": rules,
+                        "tcam_entries": entries,
+                        "local_prefixes": p.locals.len(),
+                        "commit": output::value(&report),
+                        "rtl2": output::value(&rtl2),
+                    }),
+                )?;
             } else {
-                println!(
-                    "{}: {} rules -> {} TCAM entries (1.00 per rule); committed as epoch {}",
+                outln!(
+                    "{}: {rules} rules -> {entries} TCAM entries; committed as epoch {}",
                     file.display(),
-                    loaded.set.len(),
-                    loaded.compiled.len(),
                     report.epoch
                 );
-                println!(
+                outln!(
                     "  written {}, kept {}, freed {}; {} register writes ({:.1} per written entry), {} reads",
                     report.written,
                     report.kept,
@@ -111,71 +140,103 @@ pub fn run(target: &Target, cmd: Cmd, json: bool) -> CliResult {
                     report.register_writes as f64 / report.written.max(1) as f64,
                     report.register_reads
                 );
+                outln!("  {rtl2}");
             }
+            Ok(ExitCode::SUCCESS)
         }
-        Cmd::Show => show(&mut dev, json)?,
-        Cmd::Diff {
-            file,
-            format,
-            strict,
-            apply,
-        } => {
-            let loaded = load_file(&file, format, strict)?;
-            let live: Vec<_> = dev.live_rules()?.into_iter().map(|(_, e)| e).collect();
-            let live_set: std::collections::HashSet<_> = live.iter().collect();
-            let new_set: std::collections::HashSet<_> = loaded.compiled.entries.iter().collect();
-            let removed: Vec<_> = live.iter().filter(|e| !new_set.contains(e)).collect();
-            let added: Vec<_> = loaded
-                .compiled
-                .entries
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| !live_set.contains(e))
-                .map(|(i, _)| &loaded.set.rules[loaded.compiled.rule_of(i)])
-                .collect();
+        Cmd::Show => {
+            sess.setup(setup)?;
+            let live = sess.device()?.live_rules()?;
             if json {
-                output::json(&serde_json::json!({
-                    "added": added.iter().map(|r| format!("{}: {r}", r.loc)).collect::<Vec<_>>(),
-                    "removed": removed.iter().map(|e| output::entry_text(e)).collect::<Vec<_>>(),
-                    "unchanged": loaded.compiled.len() - added.len(),
-                }));
+                let rows: Vec<_> = live
+                    .iter()
+                    .map(|(i, e)| {
+                        json!({"index": i, "prio": e.prio, "rule": output::entry_text(e),
+                               "source": origin_json(&sess.origins, *i)})
+                    })
+                    .collect();
+                output::json("rules show", json!({ "rules": rows }))?;
             } else {
-                for e in &removed {
-                    println!("- {}", output::entry_text(e));
+                outln!("{:>6} {:>6}  rule", "index", "prio");
+                for (i, e) in &live {
+                    outln!("{i:>6} {:>6}  {}", e.prio, output::entry_text(e));
                 }
-                for r in &added {
-                    println!("+ {r}    # {}", r.loc);
-                }
-                println!(
-                    "{} added, {} removed, {} unchanged",
-                    added.len(),
-                    removed.len(),
-                    loaded.compiled.len() - added.len()
-                );
+                outln!("{} live rules", live.len());
             }
-            if apply {
-                let report = dev.replace_rules(&loaded.compiled.entries)?;
-                eprintln!("committed as epoch {}", report.epoch);
-            }
+            Ok(ExitCode::SUCCESS)
         }
+        Cmd::Diff { file, apply } => diff(sess, setup, file, apply),
     }
-    Ok(ExitCode::SUCCESS)
 }
 
-fn show<B: Bar>(dev: &mut Device<B>, json: bool) -> Result<(), Box<dyn std::error::Error>> {
-    let live = dev.live_rules()?;
-    if json {
-        let rows: Vec<_> = live
-            .iter()
-            .map(|(i, e)| serde_json::json!({"index": i, "prio": e.prio, "rule": output::entry_text(e)}))
-            .collect();
-        output::json(&serde_json::json!({ "rules": rows }));
-    } else {
-        println!("{:>6} {:>6}  rule", "index", "prio");
-        for (i, e) in &live {
-            println!("{i:>6} {:>6}  {}", e.prio, output::entry_text(e));
+/// `rules diff`: the live set (after `--load`, or on the device) against `file`.
+fn diff(sess: &mut Session, setup: &Setup, file: PathBuf, apply: bool) -> CliResult {
+    let json = sess.json;
+    let loaded = load_rules(&file, setup)?;
+    sess.setup(setup)?;
+    let mut live = sess.device()?.live_rules()?;
+    // Decision order: highest priority first, ties to the lowest index (as the hardware).
+    live.sort_by_key(|(i, e)| (std::cmp::Reverse(e.prio), *i));
+    let old: Vec<TcamEntry> = live.iter().map(|(_, e)| content(e)).collect();
+    let new: Vec<TcamEntry> = loaded.compiled.entries.iter().map(content).collect();
+    let mut removed = Vec::new();
+    let mut added = Vec::new();
+    let mut same = 0;
+    for op in capture_diff_slices(Algorithm::Myers, &old, &new) {
+        let (tag, o, n) = op.as_tag_tuple();
+        if tag == DiffTag::Equal {
+            same += o.len();
+            continue;
         }
-        println!("{} live rules", live.len());
+        removed.extend(o.map(|k| live[k].0));
+        added.extend(n);
     }
-    Ok(())
+    let rule_of = |k: usize| &loaded.set.rules[loaded.compiled.rule_of(k)];
+    let entry_of = |i: u32| live.iter().find(|(j, _)| *j == i).expect("live").1;
+    if json {
+        output::json(
+            "rules diff",
+            json!({
+                "file": crate::shown(&file),
+                "same": removed.is_empty() && added.is_empty(),
+                "removed": removed.iter().map(|&i| json!({
+                    "index": i,
+                    "rule": output::entry_text(&entry_of(i)),
+                    "source": origin_json(&sess.origins, i),
+                })).collect::<Vec<_>>(),
+                "added": added.iter().map(|&k| json!({
+                    "rule": rule_of(k).to_string(),
+                    "location": loaded.compiled.sources[k].loc.to_string(),
+                })).collect::<Vec<_>>(),
+                "unchanged": same,
+            }),
+        )?;
+    } else {
+        for &i in &removed {
+            outln!(
+                "- {}    # TCAM entry {i}: {}",
+                output::entry_text(&entry_of(i)),
+                origin_text(&sess.origins, i)
+            );
+        }
+        for &k in &added {
+            outln!("+ {}    # {}", rule_of(k), loaded.compiled.sources[k].loc);
+        }
+        outln!(
+            "{} added, {} removed, {same} unchanged",
+            added.len(),
+            removed.len()
+        );
+    }
+    let differ = !(removed.is_empty() && added.is_empty());
+    if apply && differ {
+        let p = prepare_loaded(Some(loaded), &Setup::default())?;
+        let report = sess.write(&p)?.expect("rules given");
+        progress::warn(format!("committed as epoch {}", report.epoch));
+    }
+    Ok(if differ {
+        ExitCode::from(status::NEGATIVE)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -45,11 +45,14 @@ pub fn report(
     });
     pb.finish_and_clear();
     if json {
-        let text = serde_json::to_string_pretty(&serde_json::json!({
-            "passed": report.passed(),
-            "report": report,
-        }))
-        .map_err(std::io::Error::other)?;
+        let doc = crate::output::document(
+            "selftest",
+            serde_json::json!({
+                "passed": report.passed(),
+                "report": crate::output::value(&report),
+            }),
+        );
+        let text = serde_json::to_string_pretty(&doc).map_err(std::io::Error::other)?;
         writeln!(out, "{text}")?;
     } else {
         write!(out, "{}", report.to_text())?;

@@ -4,16 +4,23 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use crate::{output, packet, CliResult, Target};
+use serde_json::json;
+
+use crate::session::{origin_json, origin_text};
+use crate::{outln, output, packet, CliResult, Session, Setup};
 use gufc::device::CounterSpace;
 use gufc_regmap::Action;
 
-/// An action on the command line: `channel N`, `drop` or `slowpath [REASON]`.
-fn parse_action(words: &[String]) -> Result<Action, String> {
-    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+/// An action on the command line, one argument: `channel:N` (or `channel=N`, or quoted
+/// `"channel N"`), `drop`, `slowpath` or `slowpath:REASON`.
+fn parse_action(arg: &str) -> Result<Action, String> {
+    let w: Vec<&str> = arg
+        .split(|c: char| c == ':' || c == '=' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect();
     let num = |s: &str, what: &str| {
         s.parse::<u8>()
-            .map_err(|_| format!("'{s}': {what} must be 0..=255"))
+            .map_err(|_| format!("--action '{arg}': {what} must be 0..=255"))
     };
     match w.as_slice() {
         ["channel", n] => Ok(Action::Deliver {
@@ -27,22 +34,21 @@ fn parse_action(words: &[String]) -> Result<Action, String> {
             reason: num(r, "reason")?,
         }),
         _ => Err(format!(
-            "'{}': an action is `channel N`, `drop` or `slowpath [REASON]`",
-            w.join(" ")
+            "--action '{arg}': an action is channel:N, drop, slowpath or slowpath:REASON"
         )),
     }
 }
 
 #[derive(Subcommand, Debug)]
 pub enum FlowCmd {
-    /// Cache a flow: `flows add tcp 10.0.0.1:40000 10.0.0.2:443 --action channel 3`.
+    /// Cache a flow: `flows add tcp 10.0.0.1:40000 10.0.0.2:443 --action channel:3`.
     Add {
         /// PROTO SRC[:PORT] DST[:PORT]
         #[arg(num_args = 3, required = true)]
         packet: Vec<String>,
-        /// `channel N`, `drop` or `slowpath [REASON]`.
-        #[arg(long, num_args = 1..=2, required = true)]
-        action: Vec<String>,
+        /// One argument: channel:N, drop, slowpath or slowpath:REASON.
+        #[arg(long, required = true, value_name = "ACTION")]
+        action: String,
         /// Keep applying after rule-set commits (otherwise the entry goes stale at the next commit).
         #[arg(long)]
         pinned: bool,
@@ -56,43 +62,63 @@ pub enum FlowCmd {
     Show,
 }
 
-pub fn flows(target: &Target, cmd: FlowCmd, json: bool) -> CliResult {
-    let mut dev = target.open()?;
-    match cmd {
+/// `gufc flows add|del|show` on the session's device.
+pub fn flows(sess: &mut Session, setup: &Setup, cmd: FlowCmd) -> CliResult {
+    // Arguments first: nothing is written when one is wrong.
+    let (key, action) = match &cmd {
         FlowCmd::Add {
-            packet: p,
-            action,
-            pinned,
-        } => {
-            let key = packet::parse(&p)?;
-            let action = parse_action(&action)?;
+            packet: p, action, ..
+        } => (Some(packet::parse(p)?), Some(parse_action(action)?)),
+        FlowCmd::Del { packet: p } => (Some(packet::parse(p)?), None),
+        FlowCmd::Show => (None, None),
+    };
+    if let Some(Action::Deliver { channel }) = action {
+        let channels = sess.caps()?.channels;
+        if channel as u32 >= channels {
+            return Err(format!(
+                "--action channel:{channel}: the device has {channels} channels (0..={})",
+                channels - 1
+            )
+            .into());
+        }
+    }
+    sess.setup(setup)?;
+    let json = sess.json;
+    let dev = sess.device()?;
+    match cmd {
+        FlowCmd::Add { pinned, .. } => {
+            let (key, action) = (key.expect("parsed"), action.expect("parsed"));
             let io0 = dev.io_stats();
             let r = dev.flow_insert(&key, action, pinned)?;
             let writes = dev.io_stats().writes - io0.writes;
             if json {
                 output::json(
-                    &serde_json::json!({"key": key.to_string(), "insert": r, "register_writes": writes}),
-                );
+                    "flows add",
+                    json!({"key": key.to_string(), "action": output::action(action), "pinned": pinned,
+                           "insert": output::value(&r), "register_writes": writes}),
+                )?;
             } else {
-                println!(
+                outln!(
                     "{key} -> {action}: slot {} ({} cuckoo moves, {writes} register writes)",
-                    r.slot, r.moves
+                    r.slot,
+                    r.moves
                 );
             }
         }
-        FlowCmd::Del { packet: p } => {
-            let key = packet::parse(&p)?;
+        FlowCmd::Del { .. } => {
+            let key = key.expect("parsed");
             let slot = dev.flow_remove(&key)?;
             if json {
-                output::json(&serde_json::json!({"key": key.to_string(), "slot": slot}));
+                output::json("flows del", json!({"key": key.to_string(), "slot": slot}))?;
             } else {
-                println!("{key}: removed from slot {slot}");
+                outln!("{key}: removed from slot {slot}");
             }
         }
         FlowCmd::Show => {
             let flows = dev.flows()?;
             if json {
-                output::json(&serde_json::json!({ "flows": flows }));
+                let rows: Vec<_> = flows.iter().map(output::value).collect();
+                output::json("flows show", json!({ "flows": rows }))?;
             } else {
                 for f in &flows {
                     let state = if f.pinned {
@@ -102,12 +128,17 @@ pub fn flows(target: &Target, cmd: FlowCmd, json: bool) -> CliResult {
                     } else {
                         "current"
                     };
-                    println!(
+                    outln!(
                         "{:>7}  {}  -> {}  [{state}, epoch {}] {} pkts {} bytes",
-                        f.slot, f.key, f.action, f.epoch, f.packets, f.bytes
+                        f.slot,
+                        f.key,
+                        f.action,
+                        f.epoch,
+                        f.packets,
+                        f.bytes
                     );
                 }
-                println!("{} flows cached", flows.len());
+                outln!("{} flows cached", flows.len());
             }
         }
     }
@@ -118,29 +149,34 @@ pub fn flows(target: &Target, cmd: FlowCmd, json: bool) -> CliResult {
 pub struct StatsArgs {
     /// Also list every live rule's counters.
     #[arg(long)]
-    pub rules: bool,
+    pub per_rule: bool,
     /// Replay this capture through the slow path first, and add the slow path's counters:
     /// punts by reason, refused inserts by cause, flows learned and ended, re-validations.
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<std::path::PathBuf>,
 }
 
-pub fn stats(target: &Target, a: StatsArgs, json: bool) -> CliResult {
+/// `gufc stats` on the session's device, or (`--pcap`) on a model NIC that replayed it.
+pub fn stats(sess: &mut Session, setup: &Setup, a: StatsArgs) -> CliResult {
+    let json = sess.json;
     if let Some(p) = &a.pcap {
-        let (mut dev, slow, _) =
-            crate::replay::replay_into(target, p, target.load.as_deref(), &[])?;
+        let (mut dev, slow, _, _) = crate::replay::replay_into(sess, setup, p)?;
         let global = dev.global_counters()?;
         if json {
-            output::json(&serde_json::json!({"global": global, "slow_path": slow.stats}));
+            output::json(
+                "stats",
+                json!({"global": output::value(&global), "slow_path": output::value(&slow.stats)}),
+            )?;
         } else {
-            print_global(&global);
+            print_global(&global)?;
             for l in slow.stats.lines() {
-                println!("{l}");
+                outln!("{l}");
             }
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let mut dev = target.open()?;
+    sess.setup(setup)?;
+    let dev = sess.device()?;
     let global = dev.global_counters()?;
     let mut channels = Vec::new();
     for c in 0..dev.caps().channels {
@@ -150,7 +186,7 @@ pub fn stats(target: &Target, a: StatsArgs, json: bool) -> CliResult {
         }
     }
     let mut rules = Vec::new();
-    if a.rules {
+    if a.per_rule {
         for (i, e) in dev.live_rules()? {
             rules.push((
                 i,
@@ -160,21 +196,25 @@ pub fn stats(target: &Target, a: StatsArgs, json: bool) -> CliResult {
         }
     }
     if json {
-        output::json(&serde_json::json!({
-            "global": global,
-            "channels": channels.iter().map(|(c, v)| serde_json::json!({"channel": c, "packets": v.packets, "bytes": v.bytes})).collect::<Vec<_>>(),
-            "rules": rules.iter().map(|(i, t, v)| serde_json::json!({"index": i, "rule": t, "packets": v.packets, "bytes": v.bytes})).collect::<Vec<_>>(),
-        }));
+        output::json(
+            "stats",
+            json!({
+                "global": output::value(&global),
+                "channels": channels.iter().map(|(c, v)| json!({"channel": c, "packets": v.packets, "bytes": v.bytes})).collect::<Vec<_>>(),
+                "rules": rules.iter().map(|(i, t, v)| json!({"index": i, "rule": t, "source": origin_json(&sess.origins, *i), "packets": v.packets, "bytes": v.bytes})).collect::<Vec<_>>(),
+            }),
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
-    print_global(&global);
+    print_global(&global)?;
     for (c, v) in &channels {
-        println!("channel {c:>3}: {} packets, {} bytes", v.packets, v.bytes);
+        outln!("channel {c:>3}: {} packets, {} bytes", v.packets, v.bytes);
     }
     for (i, t, v) in &rules {
-        println!(
+        outln!(
             "rule {i:>6}: {:>10} packets {:>12} bytes  {t}",
-            v.packets, v.bytes
+            v.packets,
+            v.bytes
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -190,19 +230,30 @@ pub struct ProbeArgs {
     pub len: u16,
 }
 
-pub fn probe(target: &Target, a: ProbeArgs, json: bool) -> CliResult {
-    let mut dev = target.open()?;
+/// `gufc probe`: one packet through the pipeline by registers; names the deciding rule's
+/// source line when this run committed it.
+pub fn probe(sess: &mut Session, setup: &Setup, a: ProbeArgs) -> CliResult {
     let key = packet::parse(&a.packet)?;
-    let r = dev.probe(&key, a.len)?;
+    sess.setup(setup)?;
+    let json = sess.json;
+    let r = sess.device()?.probe(&key, a.len)?;
     if json {
-        output::json(&serde_json::json!({"key": key.to_string(), "result": r}));
+        let mut v = output::value(&r);
+        if r.kind == gufc_regmap::HitKind::Rule {
+            v["source"] = origin_json(&sess.origins, r.index);
+        }
+        output::json("probe", json!({"key": key.to_string(), "result": v}))?;
     } else {
         let by = match r.kind {
             gufc_regmap::HitKind::Flow => format!("flow-cache slot {}", r.index),
-            gufc_regmap::HitKind::Rule => format!("TCAM entry {}", r.index),
+            gufc_regmap::HitKind::Rule => format!(
+                "TCAM entry {}, {}",
+                r.index,
+                origin_text(&sess.origins, r.index)
+            ),
             gufc_regmap::HitKind::Miss => "no rule (miss)".to_string(),
         };
-        println!(
+        outln!(
             "{key}: {} by {by}{}",
             r.action,
             if r.stale {
@@ -211,51 +262,66 @@ pub fn probe(target: &Target, a: ProbeArgs, json: bool) -> CliResult {
                 ""
             }
         );
-        println!("  src local: {}, dst local: {}", r.src_local, r.dst_local);
+        outln!("  src local: {}, dst local: {}", r.src_local, r.dst_local);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn caps(target: &Target, json: bool) -> CliResult {
-    let mut dev = target.open()?;
+/// `gufc caps`: identification and capabilities.
+pub fn caps(sess: &mut Session, setup: &Setup) -> CliResult {
+    sess.setup(setup)?;
+    let json = sess.json;
+    let dev = sess.device()?;
     let name = dev.bar().name();
     let c = dev.caps().clone();
     if json {
-        output::json(&serde_json::json!({"device": name, "caps": c}));
+        output::json("caps", json!({"device": name, "caps": output::value(&c)}))?;
     } else {
-        println!("device:        {name}");
-        println!("version:       {}.{}", c.version_major, c.version_minor);
-        println!(
+        outln!("device:        {name}");
+        outln!("version:       {}.{}", c.version_major, c.version_minor);
+        outln!(
             "TCAM:          {} entries, {}-bit priority, port ranges: {}",
-            c.tcam_entries, c.prio_bits, c.port_ranges
+            c.tcam_entries,
+            c.prio_bits,
+            c.port_ranges
         );
-        println!(
+        outln!(
             "flow cache:    {} buckets x {} ways = {} entries",
             c.flow_buckets,
             c.flow_ways,
             c.flow_slots()
         );
-        println!("channels:      {}", c.channels);
-        println!("locality:      {} entries", c.local_entries);
-        println!(
+        outln!("channels:      {}", c.channels);
+        outln!("locality:      {} entries", c.local_entries);
+        outln!(
             "key:           {} words, IPv4 {}, IPv6 {}",
-            c.key_words, c.ipv4, c.ipv6
+            c.key_words,
+            c.ipv4,
+            c.ipv6
         );
-        println!(
+        outln!(
             "latency:       {} cycles; counters {} bits",
-            c.latency, c.counter_bits
+            c.latency,
+            c.counter_bits
         );
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_global(g: &gufc::device::GlobalCounters) {
-    println!(
+fn print_global(g: &gufc::device::GlobalCounters) -> Result<(), crate::error::CliError> {
+    outln!(
         "lookups {}  flow hits {}  rule hits {}  misses {}  stale flows {}",
-        g.lookups, g.flow_hits, g.rule_hits, g.misses, g.stale_flows
+        g.lookups,
+        g.flow_hits,
+        g.rule_hits,
+        g.misses,
+        g.stale_flows
     );
-    println!(
+    outln!(
         "delivered {}  dropped {}  slow path {}",
-        g.delivered, g.drops, g.slow_path
+        g.delivered,
+        g.drops,
+        g.slow_path
     );
+    Ok(())
 }

@@ -3,16 +3,22 @@
 //! through the driver (PROBE, FLOW_READ, TCAM_READ), so it explains the hardware, not a copy;
 //! the host part (connection state, per-subscriber interest) is the slow path's.
 //!
-//! The device starts fresh: `--rules` loads a rule set (else accept-all to channel 0) and
-//! `--pcap` replays a capture first so the flow cache holds what the slow path learned.
+//! Without `--pcap`, trace explains the session's device as it is (in a batch: after the
+//! lines before it; alone: a fresh device with `--load`'s rules, else accept-all to
+//! channel 0). With `--pcap`, a fresh simulated device replays the capture first so the
+//! flow cache holds what the slow path learned.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args as ClapArgs;
+use serde_json::json;
 
 use crate::replay::{open_wired, replay_into};
-use crate::{output, packet, CliResult, Target};
+use crate::session::{origin_json, origin_text, Origins};
+use crate::{outln, output, packet, CliResult, Session, Setup};
+use gufc::backend::Bar;
+use gufc::device::Device;
 use gufc_flowlife::capture::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
 use gufc_flowlife::session::slow_path;
 use gufc_flowlife::{Decision, Eviction};
@@ -30,15 +36,9 @@ pub struct Args {
     /// Packet length in bytes.
     #[arg(long, default_value_t = 64)]
     pub len: u16,
-    /// Rule file (default: accept-all to channel 0, as `gufc replay`).
-    #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
     /// Replay this capture first, so the flow cache and the slow path hold its flows.
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,
-    /// Addresses the locality table marks local.
-    #[arg(long = "local", value_name = "PREFIX")]
-    pub locals: Vec<String>,
 }
 
 /// `--flags`: a number (decimal or `0x` hex), or flag names separated by commas (`none` is 0).
@@ -72,25 +72,40 @@ pub(crate) fn parse_flags(s: &str) -> Result<u8, String> {
 
 /// Sets up the device (rules, `--pcap` replayed), then prints the packet's stage, reason,
 /// verdict, connection and subscribers.
-pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
+pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
     let key = packet::parse(&a.packet)?;
     let flags = if key.proto == 6 {
         parse_flags(&a.flags)?
     } else {
         0
     };
-    let (mut dev, slow) = match &a.pcap {
-        Some(p) => {
-            let (dev, slow, _) = replay_into(target, p, a.rules.as_deref(), &a.locals)?;
-            (dev, slow)
-        }
-        None => (
-            open_wired(target, a.rules.as_deref(), &a.locals)?,
-            slow_path(16, 0, Eviction::Refuse, true),
-        ),
-    };
+    if let Some(p) = &a.pcap {
+        let (mut dev, slow, _, origins) = replay_into(sess, setup, p)?;
+        return explain(&origins, sess.json, &mut dev, &slow, key, flags, a.len);
+    }
+    let slow = slow_path(16, 0, Eviction::Refuse, true);
+    if sess.target.device.is_none() && !sess.has_device() {
+        // Alone on the model: a fresh device with the rules (accept-all without --load).
+        let (mut dev, origins) = open_wired(sess, setup, |_| Ok(()))?;
+        return explain(&origins, sess.json, &mut dev, &slow, key, flags, a.len);
+    }
+    sess.setup(setup)?;
+    let (origins, json) = (sess.origins.clone(), sess.json);
+    explain(&origins, json, sess.device()?, &slow, key, flags, a.len)
+}
+
+/// Prints the packet's stage, reason, verdict, connection and subscribers on `dev`.
+fn explain<B: Bar>(
+    origins: &Origins,
+    json: bool,
+    dev: &mut Device<B>,
+    slow: &gufc_flowlife::SlowPath,
+    key: gufc_regmap::Key,
+    flags: u8,
+    len: u16,
+) -> CliResult {
     let epoch = dev.status()?.epoch();
-    let probe = dev.probe_flags(&key, a.len, flags)?;
+    let probe = dev.probe_flags(&key, len, flags)?;
     let cached = dev.flow_lookup(&key)?;
     let (stage, why) = match probe.kind {
         HitKind::Flow => {
@@ -104,10 +119,11 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
         HitKind::Rule => {
             let (e, _) = dev.read_entry(probe.index)?;
             let mut why = format!(
-                "TCAM entry {} matches: {} (priority {})",
+                "TCAM entry {} matches: {} (priority {}); source {}",
                 probe.index,
                 output::entry_text(&e),
-                e.prio
+                e.prio,
+                origin_text(origins, probe.index)
             );
             if probe.stale {
                 if let Some(f) = &cached {
@@ -153,26 +169,33 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
         )
     });
     if json {
-        output::json(&serde_json::json!({
-            "key": key.to_string(),
-            "tcp_flags": flags,
-            "epoch": epoch,
-            "probe": probe,
-            "stage": stage,
-            "why": why,
-            "flow_entry": cached,
-            "host_receives": host_sees,
-            "connection": conn.as_ref().map(|(c, _)| c),
-            "subscribers": recipients,
-        }));
+        let mut p = output::value(&probe);
+        if probe.kind == HitKind::Rule {
+            p["source"] = origin_json(origins, probe.index);
+        }
+        output::json(
+            "trace",
+            json!({
+                "key": key.to_string(),
+                "tcp_flags": flags,
+                "epoch": epoch,
+                "probe": p,
+                "stage": stage,
+                "why": why,
+                "flow_entry": cached.as_ref().map(output::value),
+                "host_receives": host_sees,
+                "connection": conn.as_ref().map(|(c, _)| output::value(c)),
+                "subscribers": recipients,
+            }),
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{key} (TCP flags {flags:#04x}), rule-set epoch {epoch}");
-    println!("  stage:   {stage}");
-    println!("  why:     {why}");
-    println!("  verdict: {}", probe.action);
+    outln!("{key} (TCP flags {flags:#04x}), rule-set epoch {epoch}");
+    outln!("  stage:   {stage}");
+    outln!("  why:     {why}");
+    outln!("  verdict: {}", probe.action);
     if host_sees {
-        println!(
+        outln!(
             "  host:    receives it{}",
             if probe.kind == HitKind::Flow {
                 " (the entry's interest selects it)"
@@ -181,13 +204,13 @@ pub fn run(target: &Target, a: Args, json: bool) -> CliResult {
             }
         );
     } else {
-        println!("  host:    never sees it");
+        outln!("  host:    never sees it");
     }
-    println!(
+    outln!(
         "  conntrack: {}",
         conn_text.unwrap_or_else(|| "no connection".into())
     );
-    println!(
+    outln!(
         "  subscribers: {}",
         if recipients.is_empty() {
             "none".to_string()

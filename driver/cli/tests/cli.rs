@@ -109,7 +109,7 @@ fn bad_rule_files_name_the_place_and_change_nothing() {
         "drop dst 10.0.0.0/8\nchannel 1 dst 10.1.2.3/33\n",
     );
     let o = gufc(&["rules", "load", bad.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2), "bad input exits 2");
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("bad.rules:2:"),
@@ -150,8 +150,12 @@ fn probe_and_flows_and_regs_work_on_the_model() {
         "198.51.100.1:40000",
         "192.0.2.10:22",
     ]);
-    assert_eq!(v["result"]["action"], "channel 3");
-    assert_eq!(v["result"]["kind"], "Rule");
+    assert_eq!(
+        v["result"]["action"],
+        serde_json::json!({"verdict": "deliver", "channel": 3})
+    );
+    assert_eq!(v["result"]["decided_by"], "rule");
+    assert_eq!(v["result"]["source"]["line"], 1);
     let v = json(&[
         "flows",
         "add",
@@ -159,8 +163,7 @@ fn probe_and_flows_and_regs_work_on_the_model() {
         "[2001:db8::1]:53",
         "[2001:db8::2]:5353",
         "--action",
-        "channel",
-        "5",
+        "channel:5",
     ]);
     assert_eq!(v["insert"]["moves"], 0);
     let v = json(&["regs", "dump"]);

@@ -126,7 +126,7 @@ fn a_corrupt_capture_is_an_error_with_its_byte_offset() {
     let cut = dir.path().join("cut.pcap");
     std::fs::write(&cut, &bytes[..1000]).unwrap();
     let (code, _, err) = gufc(&["replay", "--pcap", cut.to_str().unwrap()]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2, "a bad capture is bad input");
     assert!(
         err.contains("cut.pcap: byte offset ") && err.contains("file ends after"),
         "{err}"
@@ -134,7 +134,7 @@ fn a_corrupt_capture_is_an_error_with_its_byte_offset() {
     let junk = dir.path().join("junk.pcap");
     std::fs::write(&junk, b"GET / HTTP/1.1\r\n\r\n").unwrap();
     let (code, _, err) = gufc(&["replay", "--pcap", junk.to_str().unwrap()]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(
         err.contains("junk.pcap: byte offset 0: magic number"),
         "{err}"

@@ -65,7 +65,11 @@ fn list_json_and_the_empty_case() {
         cli::list(&f.root, &ListArgs { all: true }, true, o).unwrap();
     });
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let a = v.as_array().unwrap();
+    assert_eq!(
+        (&v["schema"], &v["command"]),
+        (&"gufc/1".into(), &"list".into())
+    );
+    let a = v["devices"].as_array().unwrap();
     assert_eq!(a.len(), 2);
     assert_eq!(a[1]["address"], "0000:03:00.0");
     assert_eq!(a[1]["gufc"], true);

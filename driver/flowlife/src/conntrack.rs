@@ -11,6 +11,7 @@ use crate::interest::{HwInterest, Interest};
 
 /// Which way a packet travels relative to the connection's first packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Dir {
     /// The direction of the connection's first packet.
     Orig,
@@ -34,6 +35,7 @@ impl Dir {
 
 /// Where a TCP connection is in its handshake or close.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TcpState {
     /// SYN seen from the originator.
     SynSent,
@@ -49,6 +51,7 @@ pub enum TcpState {
 
 /// A connection's state: TCP's own, or for every other protocol whether the reply came.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum State {
     /// A TCP connection.
     Tcp(TcpState),
@@ -79,6 +82,7 @@ impl State {
 
 /// What the rules decided for the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Decision {
     /// Accepted: cached flows deliver to this channel.
     Accept {
@@ -95,6 +99,7 @@ pub enum Decision {
 
 /// Where the connection's flow entries are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Offload {
     /// Not cached (yet).
     No,

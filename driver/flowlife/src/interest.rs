@@ -3,6 +3,7 @@
 
 /// A subscriber's answer for one tuple about to be cached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Interest {
     /// Nothing: the flow can be fully offloaded.
     Nothing,
@@ -18,6 +19,7 @@ pub enum Interest {
 
 /// The interest a flow entry carries in hardware (FLOW_INTEREST.MODE/PERIOD).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum HwInterest {
     /// MODE NONE: the entry sends no packet to the host.
     #[default]

@@ -19,6 +19,7 @@ use gufc::device::{Device, DeviceError};
 /// What to do when both candidate buckets of a new flow are full (and cuckoo moves found no
 /// room).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Eviction {
     /// Leave the connection uncached and count the refusal (the default).
     Refuse,
@@ -66,6 +67,7 @@ impl Default for Config {
 
 /// What the host did with a packet it received.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum HostVerdict {
     /// Passed on to this channel's consumer.
     Forward {
@@ -512,7 +514,7 @@ impl SlowPath {
         for s in self.subs.iter_mut() {
             s.on_end(&c, &end);
         }
-        SlowPathStats::bump(&mut self.stats.ended, &format!("{reason:?}").to_lowercase());
+        SlowPathStats::bump(&mut self.stats.ended, reason.name());
         Ok(())
     }
 

@@ -24,6 +24,7 @@ pub struct HostPacket {
 
 /// Why a connection ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EndReason {
     /// Idle longer than its timeout.
     Idle,
@@ -35,6 +36,19 @@ pub enum EndReason {
     RuleChange,
     /// The slow path shut down.
     Shutdown,
+}
+
+impl EndReason {
+    /// The reason's name, as in JSON (`rule_change`) and the slow path's `ended` counts.
+    pub fn name(self) -> &'static str {
+        match self {
+            EndReason::Idle => "idle",
+            EndReason::Closed => "closed",
+            EndReason::Evicted => "evicted",
+            EndReason::RuleChange => "rule_change",
+            EndReason::Shutdown => "shutdown",
+        }
+    }
 }
 
 /// The final word on a connection: everything counted for it, per direction.

@@ -117,7 +117,7 @@ fn the_sweep_removes_flows_the_new_rules_drop_with_their_final_counters() {
     assert!(!f.stale, "the still-valid flow was touched back to current");
     assert_eq!(s.stats.revalidated_removed, 1);
     assert_eq!(s.stats.revalidated_touched, 1);
-    assert_eq!(s.stats.ended.get("rulechange"), Some(&1));
+    assert_eq!(s.stats.ended.get("rule_change"), Some(&1));
     let bills = &s.subscribers()[0].report();
     assert_eq!(bills["connections"], 1);
     assert_eq!(

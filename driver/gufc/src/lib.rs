@@ -9,7 +9,7 @@
 pub mod backend;
 pub mod classify;
 pub mod device;
-pub(crate) mod json;
+pub mod json;
 pub mod pci;
 pub use gufc_rules as rules;
 pub mod selftest;

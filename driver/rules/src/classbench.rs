@@ -80,7 +80,11 @@ pub fn parse(file: &str, text: &str, opts: Options) -> Result<RuleSet, RuleError
         })
         .into_iter()
         .collect();
-    Ok(RuleSet { rules, warnings })
+    Ok(RuleSet {
+        rules,
+        locals: Vec::new(),
+        warnings,
+    })
 }
 
 /// A raw line's TCP-flags token: value, mask and its column.

@@ -418,10 +418,22 @@ pub const FIRST_RULE_REASON: u8 = 16;
 /// Rules in file order, plus what the loader warned about.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RuleSet {
+    /// `local PREFIX` lines: the host's own addresses, for the device's locality table (which
+    /// sets the src-local/dst-local bits that rules may match). In file order.
+    pub locals: Vec<LocalPrefix>,
     /// The rules, in file order (not decision order: see [`RuleSet::decision_order`]).
     pub rules: Vec<Rule>,
     /// What the loader accepted but changed, each with its first place.
     pub warnings: Vec<Warning>,
+}
+
+/// A `local PREFIX` line of a rule file: addresses under `prefix` are the host's own.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LocalPrefix {
+    /// The prefix, host bits clear.
+    pub prefix: Prefix,
+    /// Where the line was written.
+    pub loc: Loc,
 }
 
 impl RuleSet {
@@ -450,9 +462,12 @@ impl RuleSet {
             .find(|&i| self.rules[i].matches(key))
     }
 
-    /// The whole set in the text format (one canonical line per rule).
+    /// The whole set in the text format (`local` lines first, then one canonical line per rule).
     pub fn to_text(&self) -> String {
-        self.rules.iter().map(|r| format!("{r}\n")).collect()
+        let locals = self.locals.iter().map(|l| format!("local {}\n", l.prefix));
+        locals
+            .chain(self.rules.iter().map(|r| format!("{r}\n")))
+            .collect()
     }
 
     /// Reads a rule file, choosing the format by [`Format::detect`].

@@ -300,6 +300,7 @@ mod tests {
             })
             .collect();
         RuleSet {
+            locals: Vec::new(),
             rules,
             warnings: Vec::new(),
         }

@@ -1,5 +1,6 @@
 //! The rule format for people (`docs/rules.md`): one rule per line, `<action> [match...]`
-//! in keyword style, `#` comments, blank lines ignored.
+//! in keyword style, `#` comments, blank lines ignored, and `local PREFIX` lines that name
+//! the host's own addresses for the locality table.
 
 use super::lex::{tokens, Tok};
 use std::net::IpAddr;
@@ -8,8 +9,8 @@ use std::sync::Arc;
 use gufc_regmap::{Action, SlowReason};
 
 use super::{
-    protocol_number, ErrorKind, Family, Loc, PortRange, Prefix, ProtoMatch, Rule, RuleError,
-    RuleErrors, RuleSet, FIRST_RULE_REASON,
+    protocol_number, ErrorKind, Family, Loc, LocalPrefix, PortRange, Prefix, ProtoMatch, Rule,
+    RuleError, RuleErrors, RuleSet, FIRST_RULE_REASON,
 };
 
 /// What may start a match or an action, for "unknown keyword" messages.
@@ -21,6 +22,7 @@ const KEYWORDS: &str =
 pub fn parse(file: &str, text: &str) -> Result<RuleSet, RuleErrors> {
     let file: Arc<str> = file.into();
     let mut rules = Vec::new();
+    let mut locals = Vec::new();
     let mut errors = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
@@ -33,6 +35,16 @@ pub fn parse(file: &str, text: &str) -> Result<RuleSet, RuleErrors> {
             line: line_no,
             column: col,
         };
+        if toks[0].s == "local" {
+            match parse_local(&toks) {
+                Ok(prefix) => locals.push(LocalPrefix {
+                    prefix,
+                    loc: at(toks[0].col),
+                }),
+                Err((col, kind)) => errors.push(RuleError { loc: at(col), kind }),
+            }
+            continue;
+        }
         match parse_tokens(&toks) {
             Ok(mut rule) => {
                 rule.loc = at(toks[0].col);
@@ -44,6 +56,7 @@ pub fn parse(file: &str, text: &str) -> Result<RuleSet, RuleErrors> {
     if errors.is_empty() {
         Ok(RuleSet {
             rules,
+            locals,
             warnings: Vec::new(),
         })
     } else {
@@ -71,6 +84,28 @@ pub fn parse_rule(file: &str, line: u32, text: &str) -> Result<Rule, RuleError> 
 }
 
 type LineError = (u32, ErrorKind);
+
+/// `local PREFIX`: exactly one address or CIDR prefix (host bits clear) after the keyword.
+fn parse_local(toks: &[Tok<'_>]) -> Result<Prefix, LineError> {
+    const EXPECTED: &str = "an address or CIDR prefix of the host's own addresses";
+    let v = toks.get(1).copied().ok_or((
+        toks[0].col,
+        ErrorKind::MissingValue {
+            keyword: "local".into(),
+            expected: EXPECTED,
+        },
+    ))?;
+    if let Some(extra) = toks.get(2) {
+        return Err((
+            extra.col,
+            ErrorKind::Expected {
+                expected: "the end of the `local` line",
+                found: extra.s.to_string(),
+            },
+        ));
+    }
+    parse_cidr(v.s).map_err(|k| (v.col, k))
+}
 
 /// The rule being assembled, with the column where each keyword was first given.
 #[derive(Default)]

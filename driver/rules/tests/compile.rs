@@ -198,7 +198,7 @@ fn compile_rejects_rules_built_wrongly_in_code() {
     for (rule, kind) in bad {
         let s = RuleSet {
             rules: vec![Rule::any(Action::Drop, Loc::new("api", 1, 1)), rule],
-            warnings: vec![],
+            ..RuleSet::default()
         };
         let e = compile(&s).unwrap_err();
         assert_eq!((e.loc.clone(), e.kind), (loc.clone(), kind));
@@ -209,7 +209,7 @@ fn compile_rejects_rules_built_wrongly_in_code() {
             src: Some(v6),
             ..Rule::any(Action::Drop, loc)
         }],
-        warnings: vec![],
+        ..RuleSet::default()
     };
     assert_eq!(
         compile(&s).unwrap().entries[0].value[key::META],
@@ -363,7 +363,10 @@ proptest! {
         rules in proptest::collection::vec(arb_rule(), 1..40),
         keys in proptest::collection::vec(arb_key(), 64),
     ) {
-        let set = RuleSet { rules, warnings: vec![] };
+        let set = RuleSet {
+            rules,
+            ..RuleSet::default()
+        };
         let c = compile(&set).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(c.len(), set.len());
         for k in &keys {

@@ -544,3 +544,43 @@ fn the_documented_errors_are_what_the_parser_says() {
         .expect("errors block");
     assert_eq!(got.trim(), doc.trim());
 }
+
+#[test]
+fn local_lines_name_the_hosts_prefixes_in_file_order() {
+    let set = parse("local 192.0.2.0/24\nchannel 1 dst-local yes\n  local 2001:db8:1::/48 # v6\n");
+    let got: Vec<(String, u32, u32)> = set
+        .locals
+        .iter()
+        .map(|l| (l.prefix.to_string(), l.loc.line, l.loc.column))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("192.0.2.0/24".to_string(), 1, 1),
+            ("2001:db8:1::/48".to_string(), 3, 3)
+        ]
+    );
+    assert_eq!(set.len(), 1, "a local line is not a rule");
+    // Round trip through the canonical text.
+    assert_eq!(parse(&set.to_text()).locals.len(), 2);
+}
+
+#[test]
+fn a_bad_local_line_is_refused_at_its_column() {
+    assert!(matches!(
+        error_at("channel 1\nlocal 10.0.0.1/8\n", 2, 7),
+        ErrorKind::HostBitsSet { .. }
+    ));
+    assert!(matches!(
+        error_at("local\n", 1, 1),
+        ErrorKind::MissingValue { .. }
+    ));
+    assert!(matches!(
+        error_at("local 10.0.0.0/8 dst 1.2.3.4\n", 1, 18),
+        ErrorKind::Expected { .. }
+    ));
+    assert!(matches!(
+        error_at("local nowhere\n", 1, 7),
+        ErrorKind::BadAddress(_)
+    ));
+}

@@ -131,6 +131,29 @@ pub enum DeviceError {
         /// The device's limit: the count of such things, or the largest allowed value.
         limit: u64,
     },
+    #[error("{backend}: the locality table's contents are unknown to this process (it was not reset here); reset the device or write entries by index")]
+    /// A locality-table operation that needs the table's contents on a device this process
+    /// did not reset: the hardware cannot read the table back.
+    LocalityUnknown {
+        /// The backend (device address).
+        backend: String,
+    },
+    #[error("{backend}: locality table full: all {capacity} entries hold a prefix")]
+    /// No free locality entry for another prefix.
+    LocalityFull {
+        /// The backend (device address).
+        backend: String,
+        /// Entries in the table (`CAP_MISC.LOCAL_ENTRIES`).
+        capacity: u32,
+    },
+    #[error("{backend}: {prefix} is not in the locality table")]
+    /// Removing a prefix the table does not hold.
+    NoSuchLocal {
+        /// The backend (device address).
+        backend: String,
+        /// The prefix as `addr/len`.
+        prefix: String,
+    },
     #[error("{backend}: invalid entry: {msg}")]
     /// A TCAM or flow entry the device cannot hold, or one read back that does not decode.
     InvalidEntry {

@@ -70,6 +70,7 @@ pub struct FlowInsert {
 /// Which packets of a current hit a flow entry still sends to the host (FLOW_INTEREST), each
 /// with a slow-path reason naming why: INTEREST_ALL, INTEREST_CTRL, INTEREST_SAMPLE.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum FlowInterest {
     /// Full offload.
     #[default]
@@ -127,7 +128,7 @@ pub struct FlowInfo {
     #[serde(serialize_with = "crate::json::display")]
     pub key: Key,
     /// What a current hit on this entry does.
-    #[serde(serialize_with = "crate::json::display")]
+    #[serde(serialize_with = "crate::json::action")]
     pub action: Action,
     /// The entry ignores the rule-set epoch, so it never goes stale (FLOW_FLAGS.PINNED).
     pub pinned: bool,

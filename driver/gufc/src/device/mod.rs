@@ -4,6 +4,7 @@
 mod counters;
 mod error;
 mod flows;
+mod locality;
 mod probe;
 mod tcam;
 
@@ -11,6 +12,7 @@ pub use counters::{Counter, GlobalCounters};
 pub use error::{DeviceError, Rejection};
 pub use flows::{FlowInfo, FlowInsert, FlowInterest};
 pub use gufc_regmap::CounterSpace;
+pub use locality::LocalEntry;
 pub use probe::ProbeResult;
 pub use tcam::{CommitReport, Transaction, TransactionError, Update, UpdateStatus};
 
@@ -83,6 +85,8 @@ pub struct Device<B: Bar> {
     io: IoStats,
     tcam: tcam::Shadow,
     flows: flows::Shadow,
+    /// The locality table as written through this handle; `None` until a reset makes it known.
+    locals: Option<Vec<Option<LocalEntry>>>,
     /// Warnings raised while opening (e.g. `--force` past a wrong ID).
     pub warnings: Vec<String>,
 }
@@ -193,6 +197,7 @@ impl<B: Bar> Device<B> {
             io: IoStats::default(),
             tcam,
             flows,
+            locals: None,
             warnings,
         })
     }
@@ -225,6 +230,7 @@ impl<B: Bar> Device<B> {
         self.staged = [Some(0); STAGE_SLOTS];
         self.tcam = tcam::Shadow::empty(self.caps.tcam_entries);
         self.flows = flows::Shadow::empty(&self.caps);
+        self.locals = Some(vec![None; self.caps.local_entries as usize]);
         Ok(())
     }
 

@@ -12,14 +12,15 @@ const PROBE_POLLS: u32 = 1000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ProbeResult {
     /// The decision the packet would get.
-    #[serde(serialize_with = "crate::json::display")]
+    #[serde(serialize_with = "crate::json::action")]
     pub action: Action,
     /// What decided it: a flow entry, a rule, or nothing.
-    #[serde(serialize_with = "crate::json::debug")]
+    #[serde(rename = "decided_by", serialize_with = "crate::json::hit_kind")]
     pub kind: HitKind,
     /// Flow slot (kind Flow) or TCAM index (kind Rule); 0 for a miss (PROBE_INDEX).
     pub index: u32,
     /// A flow entry matched but is stale, so the rules decided.
+    #[serde(rename = "stale_flow_bypassed")]
     pub stale: bool,
     /// The source address is in the locality table.
     pub src_local: bool,
@@ -117,6 +118,8 @@ impl<B: Bar> Device<B> {
         self.stage(reg::KEY + 4 * key::META as u32, family.raw())?;
         self.stage(reg::CMD_ARG, valid as u32)?;
         self.command(Opcode::LocalWrite, index)?;
-        self.check()
+        self.check()?;
+        self.note_local(index, addr, prefix_len, valid);
+        Ok(())
     }
 }

@@ -1,0 +1,63 @@
+//! `rules load` says what the rule set would cost in the RTL 2.0 rule stage (issue 10): TCAM
+//! entries once its port ranges are laid out on range checkers and prefixes, and the checkers
+//! used, in the text and in the JSON `rtl2` object. The answers here are worked by hand.
+
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+/// Runs `gufc rules load FILE` on `text` (and with `--json`): (stdout text, JSON document).
+fn load(text: &str) -> (String, Value) {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("r.rules");
+    std::fs::write(&f, text).unwrap();
+    let run = |json: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_gufc"));
+        c.args(["rules", "load", f.to_str().unwrap()]);
+        if json {
+            c.arg("--json");
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    (run(false), serde_json::from_str(&run(true)).unwrap())
+}
+
+#[test]
+fn one_shared_range_takes_one_checker_and_one_entry_per_rule() {
+    // 1000-2000 is no single prefix (it would expand into 8 prefixes); one checker serves all three.
+    let (text, v) = load(
+        "channel 1 proto tcp dport 1000-2000\n\
+         channel 2 proto udp dport 1000-2000\n\
+         drop src 10.0.0.0/8 dport 1000-2000\n\
+         drop\n",
+    );
+    assert!(
+        text.contains("RTL 2.0 layout: 4 entries (1.000 per rule), 1 of 16 range checkers"),
+        "{text}"
+    );
+    assert_eq!(
+        v["rtl2"],
+        json!({"entries": 4, "entries_per_rule": 1.0, "checkers": 1, "checkers_available": 16})
+    );
+}
+
+#[test]
+fn the_seventeenth_range_expands_into_prefixes() {
+    // 17 distinct ranges 16n+1..16n+2, each two prefixes (an odd and an even port): 16 get a
+    // checker (one entry each), the last costs two entries: 18 entries for 17 rules.
+    let rules: String = (0..17)
+        .map(|n| format!("channel 1 dport {}-{}\n", 16 * n + 1, 16 * n + 2))
+        .collect();
+    let (text, v) = load(&rules);
+    assert!(
+        text.contains("RTL 2.0 layout: 18 entries (1.059 per rule), 16 of 16 range checkers"),
+        "{text}"
+    );
+    assert_eq!(v["rtl2"]["entries"], 18);
+    assert_eq!(v["rtl2"]["checkers"], 16);
+    assert_eq!(v["rtl2"]["checkers_available"], 16);
+    let per_rule = v["rtl2"]["entries_per_rule"].as_f64().unwrap();
+    assert!((per_rule - 18.0 / 17.0).abs() < 1e-12, "{per_rule}");
+}
