@@ -1,15 +1,8 @@
 //! The `gufc` binary end to end on the embedded model.
 
+mod common;
+use common::gufc;
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn gufc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gufc"))
-        .args(args)
-        .current_dir(gufc_testkit::repo(""))
-        .output()
-        .expect("gufc runs")
-}
 
 fn ok(args: &[&str]) -> String {
     let o = gufc(args);

@@ -1,16 +1,10 @@
 //! Habits of a command-line tool: completions, man pages, -q/-v, and a closed pipe ending
 //! the program quietly.
 
+mod common;
+use common::gufc;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Output, Stdio};
-
-fn gufc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gufc"))
-        .args(args)
-        .current_dir(gufc_testkit::repo(""))
-        .output()
-        .expect("gufc runs")
-}
+use std::process::{Command, Stdio};
 
 #[test]
 fn completions_cover_every_command_for_each_shell() {

@@ -2,17 +2,11 @@
 //! and its command, uses snake_case field names and no serde enum shapes; errors under
 //! `--json` are one object on stderr; exit statuses are the documented ones.
 
-use std::process::{Command, Output};
+mod common;
+use common::gufc;
+use std::process::Command;
 
 use serde_json::Value;
-
-fn gufc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gufc"))
-        .args(args)
-        .current_dir(gufc_testkit::repo(""))
-        .output()
-        .expect("gufc runs")
-}
 
 /// Every JSON document in `text` (a batch prints one per command).
 fn documents(text: &str) -> Vec<Value> {

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use gufc_regmap::{key, Action, Key, TcamEntry, KEY_WORDS};
 use gufc_rules::classbench::{self, parse_trace, Options, TraceColumns, TraceEntry};
+use gufc_rules::ranges::{plan, CHECKERS};
 use gufc_rules::{compile, text, Compiled, ErrorKind, Loc, Rule, RuleSet, WarningKind};
 
 fn data(name: &str) -> (String, String) {
@@ -383,4 +384,68 @@ fn trace_errors_and_the_raw_generator_format() {
         .unwrap_err()
         .to_string();
     assert!(e.starts_with("t:1:8: ") && e.contains("at least 5"), "{e}");
+}
+
+/// The RTL 2.0 port-range layout (`gufc_rules::ranges`): with the stage's 16 range checkers
+/// every set costs at most 1.05 TCAM entries per rule (issue 10's bound); on every trace header
+/// the labelled rule's entries accept the header's ports, as does every rule (over a stride)
+/// whose ranges contain them, and no other.
+#[test]
+fn every_set_fits_in_1_05_entries_per_rule_with_16_checkers() {
+    for name in [
+        "acl1_1K", "fw1_1K", "ipc1_1K", "acl1_10K", "fw1_10K", "ipc1_10K",
+    ] {
+        let set = load(name);
+        let p = plan(&set, CHECKERS);
+        let bare = plan(&set, 0);
+        println!(
+            "{name}: {} rules -> {} entries ({:.4} per rule) on {} checkers; {} entries ({:.4}) without checkers",
+            set.len(),
+            p.entries(),
+            p.entries_per_rule(),
+            p.checkers.len(),
+            bare.entries(),
+            bare.entries_per_rule()
+        );
+        assert!(
+            p.entries_per_rule() <= 1.05,
+            "{name}: {:.4} entries per rule",
+            p.entries_per_rule()
+        );
+
+        let trace = trace(name);
+        let stride = if set.len() > 2000 { 97 } else { 7 };
+        for (n, t) in trace
+            .iter()
+            .enumerate()
+            .step_by(if trace.len() > 20_000 { 13 } else { 1 })
+        {
+            let (sp, dp) = (t.key.sport, t.key.dport);
+            if let Some(line) = t.expected {
+                let r = set
+                    .rules
+                    .iter()
+                    .position(|r| r.loc.line == line)
+                    .expect("labelled rule");
+                assert!(
+                    p.accepts(r, sp, dp),
+                    "{}: rule {} ({}) refuses ports {sp} {dp}",
+                    t.loc,
+                    line,
+                    set.rules[r]
+                );
+            }
+            for r in (n % stride..set.len()).step_by(stride) {
+                let rule = &set.rules[r];
+                let want = rule.sport.contains(sp) && rule.dport.contains(dp);
+                assert_eq!(
+                    p.accepts(r, sp, dp),
+                    want,
+                    "{}: rule {} ports {sp} {dp}",
+                    t.loc,
+                    rule.loc
+                );
+            }
+        }
+    }
 }
