@@ -270,6 +270,7 @@ fn back_pressure_holds_the_result_and_stops_the_input() {
         }),
         res_ready: false,
         mmio: None,
+        rst: false,
     };
     // Fill the pipeline: the first result reaches `out` after 4 edges.
     let o = d.step(&held);
