@@ -724,3 +724,43 @@ fn a_key_offered_at_the_reset_edge_is_accepted_and_dropped() {
     b.idle(8);
     assert!(b.results.is_empty());
 }
+
+/// The `rst` pin: no key is accepted, a read returns 0, a result waiting in `out` still
+/// transfers, and everything (tables, pipeline, the cycle counter) clears at that edge.
+#[test]
+fn the_rst_pin_clears_everything_but_lets_the_waiting_result_out() {
+    let mut b = Bench::new(small());
+    b.tcam_write(0, &any_rule(1, Action::Drop), 1);
+    b.write(reg::SCRATCH, 0x5A5A);
+    // A key in flight, then the pulse on the edge its result sits in `out`.
+    b.step(CycleIn {
+        key: Some(KeyIn {
+            key: k(0),
+            len: 1,
+            tag: 7,
+            tcp_flags: 0,
+        }),
+        ..CycleIn::default()
+    });
+    b.idle(gufc_regmap::device::LATENCY as usize - 1);
+    let o = b.step(CycleIn {
+        mmio: Some(Mmio::Read { addr: reg::SCRATCH }),
+        key: Some(KeyIn {
+            key: k(0),
+            len: 1,
+            tag: 8,
+            tcp_flags: 0,
+        }),
+        res_ready: true,
+        rst: true,
+    });
+    assert!(!o.key_ready && !o.accepted, "no key accepted under rst");
+    assert_eq!(o.rdata, 0, "a read under rst returns 0");
+    assert_eq!(
+        o.result.map(|r| r.tag),
+        Some(7),
+        "the waiting result transfers"
+    );
+    assert_eq!(b.read(reg::SCRATCH), 0);
+    assert_eq!(b.lookup(k(0)).kind, HitKind::Miss, "the TCAM cleared");
+}
