@@ -50,6 +50,7 @@ fn run(m: &mut Model, keys: &[(Key, u32)], n: usize) -> f64 {
             mmio: None,
             key,
             res_ready: true,
+            rst: false,
         });
         if out.accepted {
             sent += 1;
@@ -104,6 +105,7 @@ fn main() {
                 tcp_flags: 0,
             }),
             res_ready: true,
+            rst: false,
         });
     }
     let rate = n as f64 / t.elapsed().as_secs_f64();
@@ -190,6 +192,7 @@ fn run_with_updates(m: &mut Model, keys: &[(Key, u32)], n: usize, every: usize) 
             mmio,
             key,
             res_ready: true,
+            rst: false,
         });
         got += out.result.is_some() as usize;
         i += 1;

@@ -6,7 +6,7 @@ use gufc_regmap::word::{
 };
 use gufc_regmap::{
     device, key, reg, Action, CounterSpace, CycleIn, CycleOut, GlobalCounter, HitKind,
-    InterestMode, Mmio, ReasonCode, Register, SlowReason, KEY_WORDS,
+    InterestMode, LookupResult, Mmio, ReasonCode, Register, SlowReason, KEY_WORDS,
 };
 
 use crate::config::{Config, ConfigError};
@@ -62,6 +62,12 @@ impl Model {
         &self.config
     }
 
+    /// The result on the `res_*` ports during the coming cycle (before the next edge): the
+    /// output register, shown whether or not the consumer takes it (`res_ready`).
+    pub fn result_port(&self) -> Option<LookupResult> {
+        self.pipe.out
+    }
+
     /// Chooses how TCAM lookups are computed; every strategy gives the same answers.
     pub fn set_tcam_strategy(&mut self, strategy: TcamStrategy) {
         self.tcam.set_strategy(strategy);
@@ -71,7 +77,7 @@ impl Model {
     pub fn step(&mut self, input: &CycleIn) -> CycleOut {
         // Everything the outside sees this cycle comes from the state before the edge.
         let stall = self.pipe.out.is_some() && !input.res_ready;
-        let key_ready = !stall && self.regs.probe_pending.is_none();
+        let key_ready = !input.rst && !stall && self.regs.probe_pending.is_none();
         let res_valid = self.pipe.out.is_some();
         let result = if input.res_ready { self.pipe.out } else { None };
         let accepted = key_ready && input.key.is_some();
@@ -80,7 +86,12 @@ impl Model {
             Some(Mmio::Write { addr, data }) => (None, Some((addr & ADDR_MASK, data))),
             None => (None, None),
         };
-        let rdata = read.map_or(0, |a| self.read(a));
+        // The read data register clears at a `rst` edge like every other register.
+        let rdata = if input.rst {
+            0
+        } else {
+            read.map_or(0, |a| self.read(a))
+        };
         let out = CycleOut {
             rdata,
             key_ready,
@@ -88,6 +99,12 @@ impl Model {
             accepted,
             result,
         };
+
+        if input.rst {
+            self.reset();
+            self.cycles += 1;
+            return out;
+        }
 
         if let Some((Control::OFFSET, data)) = write {
             if Control::from_raw(data).reset() {

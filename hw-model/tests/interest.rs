@@ -302,6 +302,7 @@ fn set_interest_applies_from_the_key_accepted_one_edge_before() {
                 tcp_flags: 0,
             }),
             res_ready: true,
+            rst: false,
         });
         assert!(out.accepted);
         accepted.push(edge);

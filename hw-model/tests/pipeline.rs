@@ -94,6 +94,7 @@ fn one_key_per_cycle_while_registers_are_written_every_cycle() {
                 tcp_flags: 0,
             }),
             res_ready: true,
+            rst: false,
         });
         assert!(out.accepted, "key {i} not accepted");
     }
@@ -129,6 +130,7 @@ fn stall_holds_the_result_and_blocks_keys() {
             }),
             res_ready: false,
             mmio: None,
+            rst: false,
         });
         assert!(o.res_valid && !o.key_ready && !o.accepted && o.result.is_none());
     }
@@ -142,6 +144,7 @@ fn stall_holds_the_result_and_blocks_keys() {
         }),
         res_ready: true,
         mmio: None,
+        rst: false,
     });
     assert!(o.res_valid && o.key_ready && o.accepted && o.result.is_some());
     b.idle(8);
@@ -197,6 +200,7 @@ fn probe_takes_one_input_slot_and_is_busy_for_four_edges() {
             tcp_flags: 0,
         }),
         res_ready: true,
+        rst: false,
     });
     assert!(!o.key_ready && !o.accepted);
     assert!(Status::from_raw(o.rdata).probe_busy());
@@ -253,6 +257,7 @@ fn probe_waits_for_a_stall_and_keeps_its_key() {
         }),
         res_ready: false,
         key: None,
+        rst: false,
     });
     // stalled for 3 more cycles while the staged KEY is changed to a miss
     b.step(CycleIn {
@@ -262,6 +267,7 @@ fn probe_waits_for_a_stall_and_keeps_its_key() {
         }),
         res_ready: false,
         key: None,
+        rst: false,
     });
     for _ in 0..2 {
         let o = b.step(CycleIn {
@@ -712,8 +718,49 @@ fn a_key_offered_at_the_reset_edge_is_accepted_and_dropped() {
             tcp_flags: 0,
         }),
         res_ready: true,
+        rst: false,
     });
     assert!(o.key_ready && o.accepted);
     b.idle(8);
     assert!(b.results.is_empty());
+}
+
+/// The `rst` pin: no key is accepted, a read returns 0, a result waiting in `out` still
+/// transfers, and everything (tables, pipeline, the cycle counter) clears at that edge.
+#[test]
+fn the_rst_pin_clears_everything_but_lets_the_waiting_result_out() {
+    let mut b = Bench::new(small());
+    b.tcam_write(0, &any_rule(1, Action::Drop), 1);
+    b.write(reg::SCRATCH, 0x5A5A);
+    // A key in flight, then the pulse on the edge its result sits in `out`.
+    b.step(CycleIn {
+        key: Some(KeyIn {
+            key: k(0),
+            len: 1,
+            tag: 7,
+            tcp_flags: 0,
+        }),
+        ..CycleIn::default()
+    });
+    b.idle(gufc_regmap::device::LATENCY as usize - 1);
+    let o = b.step(CycleIn {
+        mmio: Some(Mmio::Read { addr: reg::SCRATCH }),
+        key: Some(KeyIn {
+            key: k(0),
+            len: 1,
+            tag: 8,
+            tcp_flags: 0,
+        }),
+        res_ready: true,
+        rst: true,
+    });
+    assert!(!o.key_ready && !o.accepted, "no key accepted under rst");
+    assert_eq!(o.rdata, 0, "a read under rst returns 0");
+    assert_eq!(
+        o.result.map(|r| r.tag),
+        Some(7),
+        "the waiting result transfers"
+    );
+    assert_eq!(b.read(reg::SCRATCH), 0);
+    assert_eq!(b.lookup(k(0)).kind, HitKind::Miss, "the TCAM cleared");
 }

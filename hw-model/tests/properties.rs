@@ -460,6 +460,7 @@ fn stream(
             mmio: mmio.get(i).copied().flatten(),
             key,
             res_ready: true,
+            rst: false,
         });
         assert_eq!(out.accepted, key.is_some(), "key {i} not accepted at once");
     }

@@ -44,6 +44,10 @@ pub struct CycleIn {
     pub key: Option<KeyIn>,
     /// The consumer takes a result this cycle; false stalls the pipeline. Default true.
     pub res_ready: bool,
+    /// The synchronous reset pin: everything clears at this edge, as on a `CONTROL.RESET`
+    /// write, except that no key is accepted (`key_ready` is low) and `rdata` is 0. A result
+    /// in the output register still transfers if `res_ready`. Default false.
+    pub rst: bool,
 }
 
 impl Default for CycleIn {
@@ -52,6 +56,7 @@ impl Default for CycleIn {
             mmio: None,
             key: None,
             res_ready: true,
+            rst: false,
         }
     }
 }

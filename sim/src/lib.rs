@@ -12,4 +12,4 @@ pub mod stimulus;
 
 /// The device parameters, shared with the model: the RTL must be built with the same ones.
 pub use gufc_hw_model::Config;
-pub use rtl::{describe, Rtl, RtlError};
+pub use rtl::{describe, ResPorts, Rtl, RtlError};

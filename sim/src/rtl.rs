@@ -3,7 +3,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use gufc_regmap::{device, word, Action, CycleIn, CycleOut, HitKind, LookupResult, Mmio};
+use gufc_regmap::{device, key, word, Action, CycleIn, CycleOut, HitKind, LookupResult, Mmio};
 
 use crate::ffi::{self, Instance, RtlIo};
 use crate::Config;
@@ -67,6 +67,8 @@ pub struct Rtl {
     io: RtlIo,
     /// Cycles (by [`Rtl::cycle`] before the step) written to the open waveform.
     window: Option<Range<u64>>,
+    /// Bits ORed into the META word of the next key on the port (see [`Rtl::set_key_meta_noise`]).
+    meta_noise: u32,
 }
 
 impl Rtl {
@@ -100,6 +102,7 @@ impl Rtl {
             cycle: 0,
             io: RtlIo::default(),
             window: None,
+            meta_noise: 0,
         }
     }
 
@@ -118,11 +121,36 @@ impl Rtl {
         self.cycle
     }
 
+    /// Sets `bits` in the META word of the key offered at the next [`Rtl::step`] (that step
+    /// only). The typed [`KeyIn`](gufc_regmap::KeyIn) cannot carry META's reserved bits, which
+    /// the key port must ignore (docs/timing.md); this puts them on the port so a test can check
+    /// that the RTL does.
+    pub fn set_key_meta_noise(&mut self, bits: u32) {
+        self.meta_noise = bits;
+    }
+
+    /// The `res_*` ports during the last stepped cycle (before its edge), whatever `res_valid`.
+    pub fn res_ports(&self) -> ResPorts {
+        let io = &self.io;
+        ResPorts {
+            verdict: io.res_verdict,
+            channel: io.res_channel,
+            reason: io.res_reason,
+            kind: io.res_kind,
+            stale: io.res_stale,
+            src_local: io.res_src_local,
+            dst_local: io.res_dst_local,
+            index: io.res_index,
+            len: io.res_len,
+            tag: io.res_tag,
+        }
+    }
+
     /// One rising edge. The MMIO port carries 12 address bits (BAR0 is `device::BAR0_SIZE`
     /// bytes), so higher offset bits are dropped, as on the device.
     pub fn step(&mut self, input: &CycleIn) -> CycleOut {
         let io = &mut self.io;
-        io.rst = 0;
+        io.rst = input.rst as u32;
         let (valid, write, addr, data) = match input.mmio {
             None => (0, 0, 0, 0),
             Some(Mmio::Read { addr }) => (1, 0, addr, 0),
@@ -136,6 +164,7 @@ impl Rtl {
             Some(k) => {
                 io.key_valid = 1;
                 io.key_data = k.key.words();
+                io.key_data[key::META] |= std::mem::take(&mut self.meta_noise);
                 io.key_len = k.len as u32;
                 io.key_tag = k.tag;
                 io.key_flags = k.tcp_flags as u32;
@@ -164,6 +193,53 @@ impl Rtl {
             res_valid,
             accepted: input.key.is_some() && key_ready,
             result: (res_valid && input.res_ready).then(|| result_of(io)),
+        }
+    }
+}
+
+/// Every `res_*` output port of one cycle, raw: what the lockstep compares bit for bit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ResPorts {
+    /// `res_verdict`.
+    pub verdict: u32,
+    /// `res_channel`.
+    pub channel: u32,
+    /// `res_reason`.
+    pub reason: u32,
+    /// `res_kind`.
+    pub kind: u32,
+    /// `res_stale`.
+    pub stale: u32,
+    /// `res_src_local`.
+    pub src_local: u32,
+    /// `res_dst_local`.
+    pub dst_local: u32,
+    /// `res_index`.
+    pub index: u32,
+    /// `res_len`.
+    pub len: u32,
+    /// `res_tag`.
+    pub tag: u32,
+}
+
+impl ResPorts {
+    /// The ports driving `r`, as the model defines them: verdict, channel and reason are the
+    /// fields of `r.action.encode()`, so CHANNEL is 0 unless the verdict is DELIVER and REASON
+    /// is 0 unless it is SLOW_PATH (docs/timing.md, "Ports").
+    pub fn of(r: &LookupResult) -> ResPorts {
+        let w = r.action.encode();
+        use word::Action as A;
+        ResPorts {
+            verdict: A::VERDICT.get(w.raw()),
+            channel: A::CHANNEL.get(w.raw()),
+            reason: A::REASON.get(w.raw()),
+            kind: r.kind.bits() as u32,
+            stale: r.stale as u32,
+            src_local: r.src_local as u32,
+            dst_local: r.dst_local as u32,
+            index: r.index,
+            len: r.len as u32,
+            tag: r.tag,
         }
     }
 }

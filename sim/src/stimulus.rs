@@ -155,7 +155,14 @@ pub struct Stimulus {
     reset_rate: u32,
     phase_left: u32,
     stall_left: u32,
+    /// The `rst` pin's schedule: cycles until the next pulse, drawn from its own stream.
+    rst_rng: Rng,
+    rst_left: u32,
 }
+
+/// Cycles between two `rst` pulses: uniform in `RST_GAP_MIN..RST_GAP_MIN + RST_GAP_SPAN`.
+const RST_GAP_MIN: u32 = 5_000;
+const RST_GAP_SPAN: u32 = 30_000;
 
 impl Stimulus {
     /// A generator for `cfg`; the same (config, seed) gives the same cycles.
@@ -177,7 +184,10 @@ impl Stimulus {
             reset_rate: 1,
             phase_left: 0,
             stall_left: 0,
+            rst_rng: Rng::new(seed ^ 0x7273_745f_7069_6e00),
+            rst_left: 0,
         };
+        s.rst_left = RST_GAP_MIN + s.rst_rng.below(RST_GAP_SPAN);
         s.pool = (0..pool_size).map(|_| s.random_key()).collect();
         s
     }
@@ -215,10 +225,19 @@ impl Stimulus {
         } else {
             !self.rng.chance(20)
         };
+        // The reset pin, on its own random stream so that it leaves the other choices as they
+        // were: a few pulses per hundred thousand cycles.
+        let rst = self.rst_left == 0;
+        self.rst_left = if rst {
+            RST_GAP_MIN + self.rst_rng.below(RST_GAP_SPAN)
+        } else {
+            self.rst_left - 1
+        };
         CycleIn {
             mmio,
             key,
             res_ready,
+            rst,
         }
     }
 
@@ -823,6 +842,7 @@ pub fn bench_program(cfg: &Config, seed: u64, traffic_cycles: usize) -> Vec<Cycl
                 mmio: Some(m),
                 key: None,
                 res_ready: true,
+                rst: false,
             });
         }
     };
@@ -858,6 +878,7 @@ pub fn bench_program(cfg: &Config, seed: u64, traffic_cycles: usize) -> Vec<Cycl
                 tcp_flags: 0,
             }),
             res_ready: true,
+            rst: false,
         });
     }
     out

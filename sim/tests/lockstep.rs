@@ -4,17 +4,10 @@
 mod common;
 
 use common::lockstep::{cycles, run, seeds, Coverage, Random};
-use gufc_sim::{describe, Config, Rtl};
+use gufc_sim::describe;
 
-fn config(n: u32) -> Config {
-    Rtl::available()
-        .into_iter()
-        .find(|c| c.tcam_entries == n)
-        .unwrap_or_else(|| panic!("no N={n} RTL built"))
-}
-
-fn random(n: u32, default_seeds: &[u64], default_cycles: u64) {
-    let cfg = config(n);
+fn random(config: &str, default_seeds: &[u64], default_cycles: u64) {
+    let cfg = common::required(config);
     let name = describe(&cfg);
     let mut total = Coverage::default();
     for seed in seeds(default_seeds) {
@@ -29,6 +22,11 @@ fn random(n: u32, default_seeds: &[u64], default_cycles: u64) {
         assert!(
             cov.results > 0 && cov.reads > 0 && cov.writes > 0,
             "seed {seed} exercised nothing: {cov:?}"
+        );
+        // The rst pin and reserved META bits on the key port, or the run says nothing on them.
+        assert!(
+            cov.resets > 0 && cov.meta_noise > 0,
+            "seed {seed}: no rst pulse or no reserved META bits on the key port: {cov:?}"
         );
         eprintln!("[{name}] seed {seed}: {cov:?}");
         total.add(&cov);
@@ -48,20 +46,26 @@ fn random(n: u32, default_seeds: &[u64], default_cycles: u64) {
 
 #[test]
 fn random_tiny() {
-    random(16, &[1, 2, 3, 4, 5], 100_000);
+    random("tiny", &[1, 2, 3, 4, 5], 100_000);
 }
 
 #[test]
 fn random_n64() {
-    random(64, &[11, 12, 13], 100_000);
+    random("n64", &[11, 12, 13], 100_000);
 }
 
 #[test]
 fn random_n256() {
-    random(256, &[21, 22], 100_000);
+    random("n256", &[21, 22], 100_000);
 }
 
 #[test]
 fn random_n1024() {
-    random(1024, &[31], 60_000);
+    random("n1024", &[31], 60_000);
+}
+
+/// Eight ways and the largest TCAM (the ClassBench configuration).
+#[test]
+fn random_n2048() {
+    random("n2048", &[41, 42], 100_000);
 }

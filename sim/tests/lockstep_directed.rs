@@ -12,7 +12,7 @@ use gufc_regmap::{
     bucket_pair, reg, Action, CounterSpace, CycleIn, InterestMode, Key, KeyIn, Mmio, Opcode,
     Register, TcamEntry,
 };
-use gufc_sim::{Config, Rtl};
+use gufc_sim::Config;
 
 /// Builds an input sequence: register accesses one per cycle, with a key offered every cycle.
 struct Prog {
@@ -22,6 +22,8 @@ struct Prog {
     /// TCP flags of successive keys (cycled independently of `traffic`); empty means 0.
     flags: Vec<u8>,
     res_ready: bool,
+    /// The `rst` pin for the next cycle only.
+    rst: bool,
     tag: u32,
 }
 
@@ -33,6 +35,7 @@ impl Prog {
             traffic: Vec::new(),
             flags: Vec::new(),
             res_ready: true,
+            rst: false,
             tag: 0,
         }
     }
@@ -56,6 +59,7 @@ impl Prog {
             mmio,
             key,
             res_ready: self.res_ready,
+            rst: std::mem::take(&mut self.rst),
         });
     }
 
@@ -135,11 +139,11 @@ impl Prog {
     }
 }
 
+/// The configurations every directed case runs on; a build without one of them fails the case.
+const CONFIGS: [&str; 4] = ["tiny", "n64", "small", "n256"];
+
 fn configs() -> Vec<Config> {
-    Rtl::available()
-        .into_iter()
-        .filter(|c| c.tcam_entries <= 256)
-        .collect()
+    CONFIGS.iter().map(|n| common::required(n)).collect()
 }
 
 fn key_a() -> Key {
@@ -426,6 +430,52 @@ fn run_interest(name: &'static str, cfg: Config, p: Prog, reason: usize) {
     );
     assert!(cov.results > 100, "{name}: {cov:?}");
     assert!(cov.interest[reason] > 0, "{name}: {cov:?}");
+}
+
+/// The `rst` pin under traffic: with a probe pending, with a result stalled, on the same edge as
+/// a command write and as a register read; the tables are rebuilt after each pulse.
+#[test]
+fn rst_pin_in_traffic() {
+    for cfg in configs() {
+        let mut p = Prog::new(cfg.clone());
+        let (a, b) = (key_a(), key_b());
+        p.traffic = vec![a, b];
+        for round in 0..6u32 {
+            p.rule(0, &TcamEntry::match_all(1, Action::Drop), 1);
+            p.flow(
+                p.slot(&a, false, 0),
+                &a,
+                Action::Deliver { channel: 1 },
+                false,
+            );
+            p.idle(6);
+            p.stage(reg::KEY, &b.words());
+            p.cmd(Opcode::Probe, 0);
+            p.res_ready = round % 2 == 1;
+            p.idle(round as usize);
+            p.rst = true;
+            match round % 3 {
+                0 => p.cmd(Opcode::Commit, 0),
+                1 => p.r(reg::CYCLE_LO),
+                _ => p.idle(1),
+            }
+            p.res_ready = true;
+            p.r(reg::STATUS);
+            p.r(reg::PROBE_RESULT);
+            p.r(reg::CYCLE_LO);
+            p.counter(CounterSpace::Global, 0);
+            p.idle(4);
+        }
+        let cov = run(
+            cfg,
+            &Fixed {
+                name: "rst_pin",
+                inputs: p.inputs,
+            },
+        );
+        assert_eq!(cov.resets, 6);
+        assert!(cov.results > 50);
+    }
 }
 
 /// EVERY_PACKET: every current hit goes to the slow path (no channel count); switched on and off

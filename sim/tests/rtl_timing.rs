@@ -270,6 +270,7 @@ fn back_pressure_holds_the_result_and_stops_the_input() {
         }),
         res_ready: false,
         mmio: None,
+        rst: false,
     };
     // Fill the pipeline: the first result reaches `out` after 4 edges.
     let o = d.step(&held);
@@ -799,4 +800,35 @@ fn invalid_interest_is_rejected_with_bad_flags() {
     assert_eq!(read(&mut d, reg::ERROR), 0);
     write(&mut d, reg::PKT_FLAGS, 0xDEAD_BEEF);
     assert_eq!(read(&mut d, reg::PKT_FLAGS), 0xDEAD_BEEF);
+}
+
+/// docs/timing.md: key META bits other than PROTO and IPV6 are ignored on the key port. Each
+/// reserved bit (and all of them) on the port leaves a flow hit and a rule hit unchanged.
+#[test]
+fn reserved_meta_bits_on_the_key_port_are_ignored() {
+    let mut d = rtl(256);
+    let (a, b) = (
+        Key::v4(0x0A00_0001, 0xC0A8_0101, 6, 1234, 80),
+        Key::v4(0x0A00_0002, 0xC0A8_0102, 17, 53, 5353),
+    );
+    let slot = flow_slot(&d, &a, false, 1);
+    flow(&mut d, slot, &a, Action::Deliver { channel: 5 }, true);
+    rule(&mut d, 3, &TcamEntry::match_all(1, Action::Drop), 1);
+    let clean = (classify(&mut d, a, 64), classify(&mut d, b, 64));
+    assert_eq!((clean.0.kind, clean.0.index), (HitKind::Flow, slot));
+    assert_eq!((clean.1.kind, clean.1.index), (HitKind::Rule, 3));
+    let bits = (0..32)
+        .map(|i| 1u32 << i)
+        .filter(|b| b & Meta::RESERVED != 0)
+        .chain([Meta::RESERVED]);
+    for noise in bits {
+        for (k, want) in [(a, clean.0), (b, clean.1)] {
+            d.set_key_meta_noise(noise);
+            assert_eq!(
+                classify(&mut d, k, 64),
+                want,
+                "META noise {noise:#010x} on {k}"
+            );
+        }
+    }
 }

@@ -440,7 +440,7 @@ fn counters_count_what_the_stream_did() {
                 tcp_flags: 0,
             })
             .collect();
-        let (results, st) = gufc::stream::classify_all(d.bar(), keys.clone());
+        let (results, st) = gufc::stream::classify_all(d.bar(), keys.clone()).unwrap();
         assert_eq!(results.len(), 300);
         assert_eq!(
             st.cycles,

@@ -162,7 +162,7 @@ pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
             HitKind::Flow => 1,
             HitKind::Rule => 2,
         }] += 1
-    });
+    })?;
 
     let global = dev.global_counters()?;
     let mut per_rule = Vec::new();

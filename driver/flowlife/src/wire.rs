@@ -130,6 +130,7 @@ impl<S: Sim> Wire<S> {
             mmio,
             key,
             res_ready: true,
+            rst: false,
         });
         if let Some(Mmio::Write {
             addr: reg::CONTROL,

@@ -26,6 +26,8 @@ fn data(name: &str) -> PathBuf {
 struct Row {
     set: String,
     rules: usize,
+    /// TCAM entries the compiled set takes (a rule may need several).
+    entries: usize,
     load: Duration,
     writes: u64,
     lookups_per_s: f64,
@@ -52,6 +54,13 @@ fn model_run(set: &str) -> Row {
     dev.reset().unwrap();
     let t = Instant::now();
     let report = dev.replace_rules(&loaded.compiled.entries).unwrap();
+    // The device must hold every compiled entry, each written fresh (the device was reset).
+    let entries = loaded.compiled.entries.len();
+    assert_eq!(
+        (report.entries, report.written),
+        (entries, entries),
+        "{set}: entries committed and written vs compiled"
+    );
     // The first lookup after a commit builds the model's index: count it with the load.
     stream::classify(
         dev.bar(),
@@ -62,7 +71,8 @@ fn model_run(set: &str) -> Row {
             tcp_flags: 0,
         }],
         |_| {},
-    );
+    )
+    .expect("stream");
     let load = t.elapsed();
     let keys: Vec<KeyIn> = trace
         .iter()
@@ -76,7 +86,7 @@ fn model_run(set: &str) -> Row {
     let (mut lookups, mut cycles) = (0u64, 0u64);
     let t = Instant::now();
     while t.elapsed() < Duration::from_millis(700) {
-        let st = stream::classify(dev.bar(), keys.iter().copied(), |_| {});
+        let st = stream::classify(dev.bar(), keys.iter().copied(), |_| {}).expect("stream");
         lookups += st.keys;
         cycles += st.cycles;
     }
@@ -84,6 +94,7 @@ fn model_run(set: &str) -> Row {
     Row {
         set: set.to_string(),
         rules: loaded.set.len(),
+        entries,
         load,
         writes: report.register_writes,
         lookups_per_s: lookups as f64 / secs,
@@ -139,9 +150,11 @@ fn main() {
         .filter(|a| !a.starts_with("--"))
         .collect();
     println!(
-        "{:<9} {:>6} {:>10} {:>9} {:>14} {:>14} {:>9} {:>16}",
+        "{:<9} {:>6} {:>7} {:>8} {:>10} {:>9} {:>14} {:>14} {:>9} {:>16}",
         "set",
         "rules",
+        "entries",
+        "per rule",
         "load ms",
         "writes",
         "lookups/s",
@@ -162,9 +175,11 @@ fn main() {
             }
         };
         println!(
-            "{:<9} {:>6} {:>10.1} {:>9} {:>14.0} {:>14.0} {:>9.3} {:>16}",
+            "{:<9} {:>6} {:>7} {:>8.3} {:>10.1} {:>9} {:>14.0} {:>14.0} {:>9.3} {:>16}",
             r.set,
             r.rules,
+            r.entries,
+            r.entries as f64 / r.rules as f64,
             r.load.as_secs_f64() * 1e3,
             r.writes,
             r.lookups_per_s,

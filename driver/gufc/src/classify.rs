@@ -63,7 +63,7 @@ pub fn classify_trace<S: Sim>(
             HitKind::Rule => rule_at[r.index as usize],
             HitKind::Miss | HitKind::Flow => 0,
         })
-    });
+    })?;
     Ok(Classified {
         matches,
         rules: loaded.set.len(),

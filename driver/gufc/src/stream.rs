@@ -2,7 +2,14 @@
 //! order. This is the traffic side of the model and the RTL (hardware gets packets from wire).
 
 use crate::backend::Sim;
-use gufc_regmap::{CycleIn, KeyIn, LookupResult};
+use crate::device::DeviceError;
+use gufc_regmap::word::CapMisc;
+use gufc_regmap::{CycleIn, KeyIn, LookupResult, Register};
+
+/// Cycles without progress (no key accepted, no result out) that a stream waits before it gives
+/// up: twice the device's latency plus this slack (a pending probe takes an input slot). With
+/// `res_ready` always high a working device never goes this long without progress.
+const STALL_SLACK: u64 = 8;
 
 /// Totals of a stream run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -26,12 +33,18 @@ impl StreamStats {
 
 /// Classifies `keys` (tags are replaced by their position), calling `sink` with each result in
 /// order. Results that left the device earlier (during register accesses) are not included.
+///
+/// A device that neither accepts a key nor returns a result for `2 × CAP_MISC.LATENCY + 8`
+/// cycles fails the stream with [`DeviceError::StreamStalled`] instead of being waited on forever.
 pub fn classify<S: Sim + ?Sized>(
     sim: &mut S,
     keys: impl IntoIterator<Item = KeyIn>,
     mut sink: impl FnMut(&LookupResult),
-) -> StreamStats {
+) -> Result<StreamStats, DeviceError> {
+    let latency = CapMisc::from_raw(sim.read32(CapMisc::OFFSET)?).latency() as u64;
+    let budget = 2 * latency + STALL_SLACK;
     let _ = sim.take_results();
+    let mut idle = 0u64;
     let start = sim.cycle();
     let mut sent = 0u64;
     let mut received = 0u64;
@@ -47,28 +60,40 @@ pub fn classify<S: Sim + ?Sized>(
         if input.key.is_none() && received == sent {
             break;
         }
+        if idle >= budget {
+            return Err(DeviceError::StreamStalled {
+                backend: sim.name(),
+                cycles: idle,
+                sent,
+                received,
+                latency,
+            });
+        }
         let out = sim.step(&input);
+        idle += 1;
         if out.accepted {
             sent += 1;
             input.key = None;
+            idle = 0;
         }
         if let Some(r) = out.result {
             received += 1;
             sink(&r);
+            idle = 0;
         }
     }
-    StreamStats {
+    Ok(StreamStats {
         keys: sent,
         cycles: sim.cycle() - start,
-    }
+    })
 }
 
 /// [`classify`], collecting the results.
 pub fn classify_all<S: Sim + ?Sized>(
     sim: &mut S,
     keys: impl IntoIterator<Item = KeyIn>,
-) -> (Vec<LookupResult>, StreamStats) {
+) -> Result<(Vec<LookupResult>, StreamStats), DeviceError> {
     let mut out = Vec::new();
-    let stats = classify(sim, keys, |r| out.push(*r));
-    (out, stats)
+    let stats = classify(sim, keys, |r| out.push(*r))?;
+    Ok((out, stats))
 }

@@ -1,5 +1,6 @@
 //! Lockstep co-simulation: the same inputs into the Verilated RTL and the model every cycle,
-//! every `CycleOut` field compared. On the first difference: a report naming the cycle, the
+//! every `CycleOut` field compared, and every `res_*` port bit whenever `res_valid` is high
+//! (stalled or not; don't-care bits included, as the model defines them). On the first difference: a report naming the cycle, the
 //! signal, both values, the recent inputs and how to replay it, and a VCD of the cycles around
 //! it (the RTL re-run from the start with tracing on; no rebuild needed).
 
@@ -7,7 +8,7 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 
 use gufc_regmap::{CycleIn, CycleOut};
-use gufc_sim::{describe, stimulus::Stimulus, Config, Rtl};
+use gufc_sim::{describe, stimulus::Stimulus, Config, ResPorts, Rtl};
 
 /// Cycles before the mismatch written to the waveform (and a few after it).
 const WAVE_BEFORE: u64 = 200;
@@ -44,6 +45,26 @@ pub fn diff(rtl: &CycleOut, model: &CycleOut) -> Option<(&'static str, String, S
     None
 }
 
+/// The first `res_*` port whose raw bits differ: (port, rtl value, model value).
+pub fn diff_ports(rtl: &ResPorts, model: &ResPorts) -> Option<(&'static str, String, String)> {
+    let pairs = [
+        ("res_verdict", rtl.verdict, model.verdict),
+        ("res_channel", rtl.channel, model.channel),
+        ("res_reason", rtl.reason, model.reason),
+        ("res_kind", rtl.kind, model.kind),
+        ("res_stale", rtl.stale, model.stale),
+        ("res_src_local", rtl.src_local, model.src_local),
+        ("res_dst_local", rtl.dst_local, model.dst_local),
+        ("res_index", rtl.index, model.index),
+        ("res_len", rtl.len, model.len),
+        ("res_tag", rtl.tag, model.tag),
+    ];
+    pairs
+        .into_iter()
+        .find(|p| p.1 != p.2)
+        .map(|(n, a, b)| (n, format!("{a:#x}"), format!("{b:#x}")))
+}
+
 /// A named, replayable input sequence.
 pub trait Program {
     /// How to reproduce it, e.g. "GUFC_SEED=42".
@@ -51,6 +72,11 @@ pub trait Program {
     /// A fresh iterator over the same inputs.
     fn inputs(&self) -> Box<dyn Iterator<Item = CycleIn> + '_>;
     fn label(&self) -> String;
+    /// Reserved META bits the RTL's key port sees with the key offered at `cycle` (the model
+    /// sees the typed key, without them: the port must ignore them). None by default.
+    fn key_meta_noise(&self, _cycle: u64) -> u32 {
+        0
+    }
 }
 
 /// `cycles` cycles of [`Stimulus`] with `seed`.
@@ -71,6 +97,22 @@ impl Program for Random {
     fn label(&self) -> String {
         format!("seed{}", self.seed)
     }
+    /// One key in eight carries a few random reserved META bits.
+    fn key_meta_noise(&self, cycle: u64) -> u32 {
+        let h = splitmix(self.seed ^ cycle.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        if h & 7 == 0 {
+            (h >> 32) as u32 & gufc_regmap::word::Meta::RESERVED
+        } else {
+            0
+        }
+    }
+}
+
+/// SplitMix64's finaliser: a cheap, well-mixed hash of a cycle number.
+fn splitmix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// A fixed list of inputs (directed cases).
@@ -106,6 +148,10 @@ pub struct Coverage {
     pub nonzero_reads: u64,
     /// Flow hits sent to the slow path by their interest: INTEREST_ALL, _CTRL, _SAMPLE.
     pub interest: [u64; 3],
+    /// Edges with the `rst` pin high.
+    pub resets: u64,
+    /// Keys accepted with reserved META bits on the port.
+    pub meta_noise: u64,
 }
 
 impl Coverage {
@@ -120,6 +166,8 @@ impl Coverage {
         self.stale += o.stale;
         self.local += o.local;
         self.nonzero_reads += o.nonzero_reads;
+        self.resets += o.resets;
+        self.meta_noise += o.meta_noise;
         for i in 0..3 {
             self.interest[i] += o.interest[i];
         }
@@ -138,11 +186,22 @@ pub fn run(config: Config, program: &dyn Program) -> Coverage {
         if history.len() > HISTORY {
             history.pop_front();
         }
+        let port = model.result_port();
+        let noise = program.key_meta_noise(cycle);
+        rtl.set_key_meta_noise(noise);
         let a = rtl.step(&input);
         let b = model.step(&input);
         if let Some((signal, va, vb)) = diff(&a, &b) {
             report(&config, program, cycle, signal, &va, &vb, &history);
         }
+        // The ports carry bits the decoded result drops (a DROP's channel, a DELIVER's reason).
+        if let (true, Some(r)) = (a.res_valid, port) {
+            if let Some((signal, va, vb)) = diff_ports(&rtl.res_ports(), &ResPorts::of(&r)) {
+                report(&config, program, cycle, signal, &va, &vb, &history);
+            }
+        }
+        cov.resets += input.rst as u64;
+        cov.meta_noise += (a.accepted && noise != 0) as u64;
         assert_eq!(
             rtl.cycle(),
             model.cycle(),
@@ -222,7 +281,8 @@ fn waveform(config: &Config, program: &dyn Program, cycle: u64) -> Result<PathBu
     let from = cycle.saturating_sub(WAVE_BEFORE);
     let to = cycle + WAVE_AFTER;
     let mut rtl = Rtl::with_trace(config.clone(), &path, from..to).map_err(|e| e.to_string())?;
-    for input in program.inputs().take(to as usize) {
+    for (cycle, input) in program.inputs().take(to as usize).enumerate() {
+        rtl.set_key_meta_noise(program.key_meta_noise(cycle as u64));
         rtl.step(&input);
     }
     drop(rtl);

@@ -3,6 +3,8 @@
 
 pub mod lockstep;
 
+use gufc_sim::{Config, Rtl};
+
 use gufc_regmap::word::Cmd;
 use gufc_regmap::{reg, CycleIn, CycleOut, KeyIn, Mmio, Opcode, Register};
 
@@ -78,4 +80,36 @@ pub fn stage_mask(d: &mut impl Dut, words: &[u32; gufc_regmap::KEY_WORDS]) {
     for (i, w) in words.iter().enumerate() {
         write(d, reg::MASK + 4 * i as u32, *w);
     }
+}
+
+/// A configuration sim/build.rs Verilates, by its build name: (N, B, W, channels, L) there.
+pub fn named(name: &str) -> Config {
+    let (n, b, w, c, l) = match name {
+        "tiny" => (16, 2, 3, 3, 2),
+        "n64" => (64, 16, 2, 256, 4),
+        "small" => (64, 4, 2, 8, 4),
+        "n256" => (256, 64, 4, 16, 8),
+        "n1024" => (1024, 256, 4, 16, 16),
+        "n2048" => (2048, 1024, 8, 16, 16),
+        _ => panic!("no configuration named {name} in sim/build.rs"),
+    };
+    Config {
+        tcam_entries: n,
+        flow_buckets: b,
+        flow_ways: w,
+        channels: c,
+        local_entries: l,
+    }
+}
+
+/// The configuration `name`, which the calling test needs: panics, naming what was built, if
+/// this build left it out (`GUFC_RTL_CONFIGS`), so a test never passes by running nothing.
+pub fn required(name: &str) -> Config {
+    let cfg = named(name);
+    if let Err(e) = Rtl::new(cfg.clone()) {
+        panic!(
+            "this test needs the `{name}` RTL configuration: {e} (GUFC_RTL_CONFIGS excluded it?)"
+        );
+    }
+    cfg
 }

@@ -39,6 +39,7 @@ impl<C: Clocked> ClockedBar<C> {
             mmio: Some(mmio),
             key: None,
             res_ready: true,
+            rst: false,
         });
         self.held.extend(out.result);
         out.rdata

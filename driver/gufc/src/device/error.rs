@@ -172,6 +172,20 @@ pub enum DeviceError {
         /// STATUS reads made.
         polls: u32,
     },
+    #[error("{backend}: packet stream stalled: no key accepted and no result for {cycles} cycles (device latency {latency}); {sent} keys sent, {received} results back")]
+    /// A simulated packet stream made no progress for longer than the device's latency allows.
+    StreamStalled {
+        /// The backend that stalled.
+        backend: String,
+        /// Cycles waited without progress.
+        cycles: u64,
+        /// Keys the device had accepted.
+        sent: u64,
+        /// Results it had returned.
+        received: u64,
+        /// `CAP_MISC.LATENCY` as read at the start of the stream.
+        latency: u64,
+    },
     #[error("{backend}: rule update rejected, nothing changed: {failed} of {total} updates failed (first: {first})")]
     /// A transaction was rolled back because some of its updates failed.
     UpdateFailed {
