@@ -6,7 +6,8 @@
 // after edge t). A read at edge t of the word the *other* port writes at edge t is undefined in
 // a DP16KD; `no_rw_check` tells yosys so (no bypass logic), and in simulation the word comes back
 // inverted, so that a design that relies on it fails its testbench. The users forward instead.
-// Two writes to one address at one edge are not allowed.
+// Two writes to one address at one edge are not allowed. Contents start at zero, as a configured
+// DP16KD without init values does.
 module gufc_bram #(
     parameter integer WIDTH = 36,
     parameter integer DEPTH = 512
@@ -24,6 +25,8 @@ module gufc_bram #(
     output reg [WIDTH-1:0] b_q;
 
     (* no_rw_check *) reg [WIDTH-1:0] mem [0:DEPTH-1];
+    integer i;
+    initial for (i = 0; i < DEPTH; i = i + 1) mem[i] = {WIDTH{1'b0}};
     always @(posedge clk) begin
         if (a_we) mem[a_addr] <= a_d;
 `ifdef SYNTHESIS

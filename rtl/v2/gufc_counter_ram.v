@@ -3,25 +3,27 @@
 //
 // Increments: one per clock (inc_en, inc_index, inc_len), any pattern, through a pipelined
 // read-modify-write that forwards, so back-to-back increments of one counter count exactly.
-// Host: READ and CLEAR of any counter, never stalling increments.
+// Host: READ and CLEAR of any counter; neither ever stalls an increment.
 //
-// Storage: two copies of {bytes, pkts}, each a simple dual-port RAM (yosys: DP16KD 512x36, four
-// per 512 counters): the count copy (port A reads for the increment, port B writes it back) and
-// the host copy (port B takes the same write-back, port A serves READ). `live` flip-flops, one per
-// counter, say "written since it was last zeroed": a counter whose live bit is 0 reads as 0, so
-// CLEAR and `clr` take one edge and never need a RAM write port.
+// Storage: two copies of the word {gen 16, bytes 64, pkts 64} (144 bits = four DP16KD 512x36 per
+// 512 counters), each simple dual-port: the count copy (port A reads for the pipeline, port B
+// takes its write-back) and the host copy (port B takes the same write-back, port A serves READ).
+// Every pipeline slot carries one operation: an increment, a CLEAR's "set to 0", or a refresh
+// (+0); all go through the same read-modify-write, in order, so forwarding covers them all.
+// `clr` makes every counter 0 in one edge by advancing `gen`: a word of another generation reads
+// as 0. After `clr` the free pipeline slots refresh every word (+0), so a stale word cannot come
+// back when `gen` wraps (that would take 65,536 resets with no free slot in between).
 //
-// Increment accepted at edge a: RAM read at a+1, raw word registered at a+2, sum written back at
-// a+3 to both copies; its counter's new value comes out on cnt_* after edge a+3. The sum forwards
-// from the write-backs of a+1 and a+2 (the two increments before it), which the RAM read at a+1
-// does not hold.
+// Increment accepted at edge a: RAM read at a+1, word registered at a+2, sum written back at a+3
+// to both copies and reported on cnt_* after edge a+3 (the counter's new value). The sum forwards
+// from the write-backs of a+1 and a+2, which the RAM read at a+1 does not hold.
 // Commands (c = acceptance edge, cmd_valid && cmd_ready):
-//   CLEAR i (1 cycle): the counter is 0 from edge c: increments accepted at edges <= c are gone,
-//     from c+1 on they count from 0 (an increment at c itself is lost: the clear wins, as in 1.x).
-//     Increments of i accepted at c-2 .. c report nothing on cnt_*.
+//   CLEAR i: counter i is 0 from edge c. An increment of i accepted at c is lost (the clear wins,
+//     as in 1.x; it is not reported). The "set to 0" takes the pipeline slot of edge c if that slot
+//     is free or holds i; else it waits (pending) for the first edge with a free slot or an
+//     increment of i (which then counts from 0). While it is pending cmd_ready is 0.
 //   READ i (4 cycles): rd_* after edge c+4 = the counter with every increment accepted at <= c.
 // The logical value: at each edge first that edge's increment, then that edge's CLEAR.
-// clr: every counter 0 and increments in flight dropped, in one edge.
 module gufc_counter_ram #(
     parameter integer DEPTH = 4096,
     parameter integer LEN_BITS = 16
@@ -29,6 +31,7 @@ module gufc_counter_ram #(
    rd_pkts, rd_bytes, cnt_valid, cnt_index, cnt_pkts, cnt_bytes);
     localparam integer IW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
     localparam OP_READ = 1'b0, OP_CLEAR = 1'b1;
+    localparam integer WW = 144;      // {gen, bytes, pkts}
 
     input wire clk;
     input wire clr;
@@ -47,66 +50,119 @@ module gufc_counter_ram #(
     output reg [63:0] cnt_pkts;
     output reg [63:0] cnt_bytes;
 
-    reg [DEPTH-1:0] live;
-    reg [2:0] busy;                   // READ in flight: 3, 2, 1 cycles left
+    reg [15:0] gen = 16'd0;
+    reg [2:0] busy = 3'd0;            // READ in flight: 3, 2, 1 cycles left
+    reg pend = 1'b0;                  // a CLEAR waiting for a pipeline slot
+    reg [IW-1:0] pend_i;
+    reg sweep = 1'b0;                 // refreshing words after clr
+    reg [IW-1:0] sweep_ptr;
+    assign cmd_ready = busy == 3'd0 && !pend;
     wire take = cmd_valid && cmd_ready && !clr;
-    wire zero = take && cmd_op == OP_CLEAR;
-    assign cmd_ready = busy == 3'd0;
+    wire zero_now = take && cmd_op == OP_CLEAR;
 
-    // Increment pipeline: s1 (accepted), s2 (RAM read), s3 (raw word registered; sum computed and
-    // written back at the next edge), w1 / w2 (the last two write-backs, for forwarding).
-    reg s1_v, s2_v, s3_v;
-    reg [IW-1:0] s1_i, s2_i, s3_i;
+    // This edge's pipeline slot: the increment, a CLEAR's set-to-0, or a refresh.
+    reg op_v, op_one, op_zero, op_rep, op_pend;
+    reg [IW-1:0] op_i;
+    reg [LEN_BITS-1:0] op_len;
+    always @* begin
+        op_v = 1'b1;
+        op_i = inc_index;
+        op_len = inc_len;
+        op_one = 1'b1;                // packets + 1
+        op_zero = 1'b0;               // start from 0, not from the stored value
+        op_rep = 1'b1;                // report on cnt_*
+        op_pend = pend;               // a pending CLEAR stays pending
+        if (zero_now && !(inc_en && inc_index != cmd_index)) begin
+            op_i = cmd_index;         // CLEAR now: its increment (if any) is lost
+            op_len = {LEN_BITS{1'b0}};
+            op_one = 1'b0;
+            op_zero = 1'b1;
+            op_rep = 1'b0;
+        end else if (zero_now) begin
+            op_pend = 1'b1;           // the slot holds another counter's increment
+        end else if (pend && inc_en && inc_index == pend_i) begin
+            op_zero = 1'b1;           // the first increment after the CLEAR counts from 0
+            op_pend = 1'b0;
+        end else if (pend && !inc_en) begin
+            op_i = pend_i;
+            op_len = {LEN_BITS{1'b0}};
+            op_one = 1'b0;
+            op_zero = 1'b1;
+            op_rep = 1'b0;
+            op_pend = 1'b0;
+        end else if (!inc_en && sweep) begin
+            op_i = sweep_ptr;         // refresh (+0)
+            op_len = {LEN_BITS{1'b0}};
+            op_one = 1'b0;
+            op_rep = 1'b0;
+        end else begin
+            op_v = inc_en;
+        end
+    end
+
+    // Pipeline: s1 (accepted), s2 (RAM read), s3 (word registered; sum computed and written back
+    // at the next edge), w1 / w2 (the last two write-backs, for forwarding).
+    reg s1_v, s2_v, s3_v, s1_one, s2_one, s3_one, s1_zero, s2_zero, s3_zero, s1_rep, s2_rep, s3_rep;
+    reg [IW-1:0] s1_i, s2_i, s3_i, w1_i;
     reg [LEN_BITS-1:0] s1_len, s2_len, s3_len;
-    reg s3_live, s3_f1, s3_f2;
-    reg [127:0] w2_val;               // {bytes, pkts} written back two edges ago
-    wire [127:0] w1_val = {cnt_bytes, cnt_pkts};   // w1 is the write-back of the last edge
-    wire [127:0] cq, hq;
-    reg [127:0] s3_q;
+    reg s3_gen_ok, s3_f1, s3_f2, w1_v;
+    reg [127:0] s3_q, w1_val, w2_val;  // {bytes, pkts}
+    wire [WW-1:0] cq, hq;
 
-    wire [127:0] base = s3_f1 ? w1_val : s3_f2 ? w2_val : s3_live ? s3_q : 128'd0;
-    wire [63:0] new_pkts = base[63:0] + 64'd1;
+    wire [127:0] base = s3_zero ? 128'd0 : s3_f1 ? w1_val : s3_f2 ? w2_val :
+                        s3_gen_ok ? s3_q : 128'd0;
+    wire [63:0] new_pkts = base[63:0] + {63'd0, s3_one};
     wire [63:0] new_bytes = base[127:64] + {{(64-LEN_BITS){1'b0}}, s3_len};
-    wire wb = s3_v;                   // write-back at the next edge
+    wire wb = s3_v && !clr;           // write-back at this edge
 
     // Host READ: index delayed to the edge after which every increment accepted at or before
     // the command has been written back, then read from the host copy.
-    reg h1_v, h2_v, h3_v, h4_v, h4_live, h4_fwd;
+    reg h1_v, h2_v, h3_v, h4_v, h4_fwd;
     reg [IW-1:0] h1_i, h2_i, h3_i;
     reg [127:0] h4_fval;
 
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [127:0] cq_unused, hq_unused;
+    wire [WW-1:0] cq_unused, hq_unused;
     /* verilator lint_on UNUSEDSIGNAL */
-    gufc_bram #(.WIDTH(128), .DEPTH(DEPTH)) count_copy (
-        .clk(clk), .a_we(1'b0), .a_addr(s1_i), .a_d(128'd0), .a_q(cq),
-        .b_we(wb && !clr), .b_addr(s3_i), .b_d({new_bytes, new_pkts}), .b_q(cq_unused));
-    gufc_bram #(.WIDTH(128), .DEPTH(DEPTH)) host_copy (
-        .clk(clk), .a_we(1'b0), .a_addr(h3_i), .a_d(128'd0), .a_q(hq),
-        .b_we(wb && !clr), .b_addr(s3_i), .b_d({new_bytes, new_pkts}), .b_q(hq_unused));
+    gufc_bram #(.WIDTH(WW), .DEPTH(DEPTH)) count_copy (
+        .clk(clk), .a_we(1'b0), .a_addr(s1_i), .a_d({WW{1'b0}}), .a_q(cq),
+        .b_we(wb), .b_addr(s3_i), .b_d({gen, new_bytes, new_pkts}), .b_q(cq_unused));
+    gufc_bram #(.WIDTH(WW), .DEPTH(DEPTH)) host_copy (
+        .clk(clk), .a_we(1'b0), .a_addr(h3_i), .a_d({WW{1'b0}}), .a_q(hq),
+        .b_we(wb), .b_addr(s3_i), .b_d({gen, new_bytes, new_pkts}), .b_q(hq_unused));
 
     always @(posedge clk) begin
-        // Increments; a CLEAR kills the increments of its counter accepted at c-2 .. c.
-        s1_v <= inc_en && !clr && !(zero && inc_index == cmd_index);
-        s1_i <= inc_index;
-        s1_len <= inc_len;
-        s2_v <= s1_v && !clr && !(zero && s1_i == cmd_index);
+        s1_v <= op_v && !clr;
+        s1_i <= op_i;
+        s1_len <= op_len;
+        s1_one <= op_one;
+        s1_zero <= op_zero;
+        s1_rep <= op_rep;
+        s2_v <= s1_v && !clr;
         s2_i <= s1_i;
         s2_len <= s1_len;
-        s3_v <= s2_v && !clr && !(zero && s2_i == cmd_index);
+        s2_one <= s1_one;
+        s2_zero <= s1_zero;
+        s2_rep <= s1_rep;
+        s3_v <= s2_v && !clr;
         s3_i <= s2_i;
         s3_len <= s2_len;
-        s3_q <= cq;
-        s3_live <= live[s2_i];
-        s3_f1 <= s3_v && s3_i == s2_i;           // written at this edge: w1 next cycle
-        s3_f2 <= cnt_valid && cnt_index == s2_i;  // written at the last edge: w2 next cycle
+        s3_one <= s2_one;
+        s3_zero <= s2_zero;
+        s3_rep <= s2_rep;
+        s3_q <= cq[127:0];
+        s3_gen_ok <= cq[WW-1:128] == gen;
+        s3_f1 <= s3_v && s3_i == s2_i;        // written back at this edge: w1 next cycle
+        s3_f2 <= w1_v && w1_i == s2_i;        // written back at the last edge: w2 next cycle
+        w1_v <= wb;
+        w1_i <= s3_i;
+        w1_val <= {new_bytes, new_pkts};
         w2_val <= w1_val;
-        cnt_valid <= wb && !clr;
+        cnt_valid <= wb && s3_rep;
         cnt_index <= s3_i;
         cnt_pkts <= new_pkts;
         cnt_bytes <= new_bytes;
 
-        // Host commands.
         h1_v <= take && cmd_op == OP_READ;
         h1_i <= cmd_index;
         h2_v <= h1_v && !clr;
@@ -114,23 +170,27 @@ module gufc_counter_ram #(
         h3_v <= h2_v && !clr;
         h3_i <= h2_i;
         h4_v <= h3_v && !clr;
-        h4_live <= live[h3_i];
         h4_fwd <= wb && s3_i == h3_i;
         h4_fval <= {new_bytes, new_pkts};
         rd_valid <= h4_v && !clr;
-        rd_pkts <= h4_fwd ? h4_fval[63:0] : h4_live ? hq[63:0] : 64'd0;
-        rd_bytes <= h4_fwd ? h4_fval[127:64] : h4_live ? hq[127:64] : 64'd0;
-        if (clr) busy <= 3'd0;
-        else if (take && cmd_op == OP_READ) busy <= 3'd3;
-        else if (busy != 3'd0) busy <= busy - 3'd1;
+        rd_pkts <= h4_fwd ? h4_fval[63:0] : hq[WW-1:128] == gen ? hq[63:0] : 64'd0;
+        rd_bytes <= h4_fwd ? h4_fval[127:64] : hq[WW-1:128] == gen ? hq[127:64] : 64'd0;
 
-        // Live bits: set by a write-back, cleared by CLEAR (which wins) and clr.
-        /* verilator lint_off WIDTHCONCAT */
-        if (clr) live <= {DEPTH{1'b0}};
-        /* verilator lint_on WIDTHCONCAT */
-        else begin
-            if (wb) live[s3_i] <= 1'b1;
-            if (zero) live[cmd_index] <= 1'b0;
+        if (clr) begin
+            gen <= gen + 16'd1;
+            busy <= 3'd0;
+            pend <= 1'b0;
+            sweep <= 1'b1;
+            sweep_ptr <= {IW{1'b0}};
+        end else begin
+            if (take && cmd_op == OP_READ) busy <= 3'd3;
+            else if (busy != 3'd0) busy <= busy - 3'd1;
+            pend <= op_pend;
+            if (zero_now) pend_i <= cmd_index;
+            if (sweep && !inc_en && !pend && !zero_now) begin
+                sweep_ptr <= sweep_ptr + 1'b1;
+                if (sweep_ptr == DEPTH[IW-1:0] - 1'b1) sweep <= 1'b0;
+            end
         end
     end
 endmodule
