@@ -14,15 +14,17 @@
 // as 0. After `clr` the free pipeline slots refresh every word (+0), so a stale word cannot come
 // back when `gen` wraps (that would take 65,536 resets with no free slot in between).
 //
-// Increment accepted at edge a: RAM read at a+1, word registered at a+2, sum written back at a+3
-// to both copies and reported on cnt_* after edge a+3 (the counter's new value). The sum forwards
-// from the write-backs of a+1 and a+2, which the RAM read at a+1 does not hold.
+// Increment accepted at edge a: RAM read at a+1, word registered at a+2, sum registered at a+3
+// (reported on cnt_* after edge a+3: the counter's new value) and written to both copies at a+4.
+// The sum forwards from the three operations before it (written at a+1 .. a+3), which the RAM
+// read at a+1 does not hold.
 // Commands (c = acceptance edge, cmd_valid && cmd_ready):
 //   CLEAR i: counter i is 0 from edge c. An increment of i accepted at c is lost (the clear wins,
 //     as in 1.x; it is not reported). The "set to 0" takes the pipeline slot of edge c if that slot
 //     is free or holds i; else it waits (pending) for the first edge with a free slot or an
 //     increment of i (which then counts from 0). While it is pending cmd_ready is 0.
-//   READ i (4 cycles): rd_* after edge c+4 = the counter with every increment accepted at <= c.
+//   READ i (1 cycle, pipelined): rd_* after edge c+5 = the counter with every increment accepted
+//     at <= c (the host copy is read at c+4, with the write of c+4 forwarded).
 // The logical value: at each edge first that edge's increment, then that edge's CLEAR.
 module gufc_counter_ram #(
     parameter integer DEPTH = 4096,
@@ -51,12 +53,11 @@ module gufc_counter_ram #(
     output reg [63:0] cnt_bytes;
 
     reg [15:0] gen = 16'd0;
-    reg [2:0] busy = 3'd0;            // READ in flight: 3, 2, 1 cycles left
     reg pend = 1'b0;                  // a CLEAR waiting for a pipeline slot
     reg [IW-1:0] pend_i;
     reg sweep = 1'b0;                 // refreshing words after clr
     reg [IW-1:0] sweep_ptr;
-    assign cmd_ready = busy == 3'd0 && !pend;
+    assign cmd_ready = !pend;
     wire take = cmd_valid && cmd_ready && !clr;
     wire zero_now = take && cmd_op == OP_CLEAR;
 
@@ -100,36 +101,35 @@ module gufc_counter_ram #(
         end
     end
 
-    // Pipeline: s1 (accepted), s2 (RAM read), s3 (word registered; sum computed and written back
-    // at the next edge), w1 / w2 (the last two write-backs, for forwarding).
+    // Pipeline: s1 (accepted), s2 (RAM read), s3 (word registered; sum computed), w1 (sum
+    // registered, written to the RAMs at the next edge), w2 / w3 (written at the last two edges).
     reg s1_v, s2_v, s3_v, s1_one, s2_one, s3_one, s1_zero, s2_zero, s3_zero, s1_rep, s2_rep, s3_rep;
-    reg [IW-1:0] s1_i, s2_i, s3_i, w1_i;
+    reg [IW-1:0] s1_i, s2_i, s3_i, w1_i, w2_i;
     reg [LEN_BITS-1:0] s1_len, s2_len, s3_len;
-    reg s3_gen_ok, s3_f1, s3_f2, w1_v;
-    reg [127:0] s3_q, w1_val, w2_val;  // {bytes, pkts}
+    reg s3_gen_ok, s3_f1, s3_f2, s3_f3, w1_v, w2_v;
+    reg [127:0] s3_q, w1_val, w2_val, w3_val;  // {bytes, pkts}
     wire [WW-1:0] cq, hq;
 
-    wire [127:0] base = s3_zero ? 128'd0 : s3_f1 ? w1_val : s3_f2 ? w2_val :
+    wire [127:0] base = s3_zero ? 128'd0 : s3_f1 ? w1_val : s3_f2 ? w2_val : s3_f3 ? w3_val :
                         s3_gen_ok ? s3_q : 128'd0;
     wire [63:0] new_pkts = base[63:0] + {63'd0, s3_one};
     wire [63:0] new_bytes = base[127:64] + {{(64-LEN_BITS){1'b0}}, s3_len};
-    wire wb = s3_v && !clr;           // write-back at this edge
 
-    // Host READ: index delayed to the edge after which every increment accepted at or before
-    // the command has been written back, then read from the host copy.
-    reg h1_v, h2_v, h3_v, h4_v, h4_fwd;
-    reg [IW-1:0] h1_i, h2_i, h3_i;
-    reg [127:0] h4_fval;
+    // Host READ: index delayed to the edge at which the last increment accepted at or before
+    // the command is written, then read from the host copy.
+    reg h1_v, h2_v, h3_v, h4_v, h5_v, h5_fwd;
+    reg [IW-1:0] h1_i, h2_i, h3_i, h4_i;
+    reg [127:0] h5_fval;
 
     /* verilator lint_off UNUSEDSIGNAL */
     wire [WW-1:0] cq_unused, hq_unused;
     /* verilator lint_on UNUSEDSIGNAL */
     gufc_bram #(.WIDTH(WW), .DEPTH(DEPTH)) count_copy (
         .clk(clk), .a_we(1'b0), .a_addr(s1_i), .a_d({WW{1'b0}}), .a_q(cq),
-        .b_we(wb), .b_addr(s3_i), .b_d({gen, new_bytes, new_pkts}), .b_q(cq_unused));
+        .b_we(w1_v), .b_addr(w1_i), .b_d({gen, w1_val}), .b_q(cq_unused));
     gufc_bram #(.WIDTH(WW), .DEPTH(DEPTH)) host_copy (
-        .clk(clk), .a_we(1'b0), .a_addr(h3_i), .a_d({WW{1'b0}}), .a_q(hq),
-        .b_we(wb), .b_addr(s3_i), .b_d({gen, new_bytes, new_pkts}), .b_q(hq_unused));
+        .clk(clk), .a_we(1'b0), .a_addr(h4_i), .a_d({WW{1'b0}}), .a_q(hq),
+        .b_we(w1_v), .b_addr(w1_i), .b_d({gen, w1_val}), .b_q(hq_unused));
 
     always @(posedge clk) begin
         s1_v <= op_v && !clr;
@@ -152,13 +152,17 @@ module gufc_counter_ram #(
         s3_rep <= s2_rep;
         s3_q <= cq[127:0];
         s3_gen_ok <= cq[WW-1:128] == gen;
-        s3_f1 <= s3_v && s3_i == s2_i;        // written back at this edge: w1 next cycle
-        s3_f2 <= w1_v && w1_i == s2_i;        // written back at the last edge: w2 next cycle
-        w1_v <= wb;
+        s3_f1 <= s3_v && s3_i == s2_i;        // sum registered at this edge: w1 next cycle
+        s3_f2 <= w1_v && w1_i == s2_i;        // w2 next cycle
+        s3_f3 <= w2_v && w2_i == s2_i;        // w3 next cycle (written at the read edge)
+        w1_v <= s3_v && !clr;
         w1_i <= s3_i;
         w1_val <= {new_bytes, new_pkts};
+        w2_v <= w1_v && !clr;
+        w2_i <= w1_i;
         w2_val <= w1_val;
-        cnt_valid <= wb && s3_rep;
+        w3_val <= w2_val;
+        cnt_valid <= s3_v && !clr && s3_rep;
         cnt_index <= s3_i;
         cnt_pkts <= new_pkts;
         cnt_bytes <= new_bytes;
@@ -170,21 +174,20 @@ module gufc_counter_ram #(
         h3_v <= h2_v && !clr;
         h3_i <= h2_i;
         h4_v <= h3_v && !clr;
-        h4_fwd <= wb && s3_i == h3_i;
-        h4_fval <= {new_bytes, new_pkts};
-        rd_valid <= h4_v && !clr;
-        rd_pkts <= h4_fwd ? h4_fval[63:0] : hq[WW-1:128] == gen ? hq[63:0] : 64'd0;
-        rd_bytes <= h4_fwd ? h4_fval[127:64] : hq[WW-1:128] == gen ? hq[127:64] : 64'd0;
+        h4_i <= h3_i;
+        h5_v <= h4_v && !clr;
+        h5_fwd <= w1_v && w1_i == h4_i;
+        h5_fval <= w1_val;
+        rd_valid <= h5_v && !clr;
+        rd_pkts <= h5_fwd ? h5_fval[63:0] : hq[WW-1:128] == gen ? hq[63:0] : 64'd0;
+        rd_bytes <= h5_fwd ? h5_fval[127:64] : hq[WW-1:128] == gen ? hq[127:64] : 64'd0;
 
         if (clr) begin
             gen <= gen + 16'd1;
-            busy <= 3'd0;
             pend <= 1'b0;
             sweep <= 1'b1;
             sweep_ptr <= {IW{1'b0}};
         end else begin
-            if (take && cmd_op == OP_READ) busy <= 3'd3;
-            else if (busy != 3'd0) busy <= busy - 3'd1;
             pend <= op_pend;
             if (zero_now) pend_i <= cmd_index;
             if (sweep && !inc_en && !pend && !zero_now) begin
