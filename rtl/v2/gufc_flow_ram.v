@@ -180,9 +180,6 @@ module gufc_flow_ram #(
     reg [2:0] e_op;
     reg [2:0] e_step;                 // 0 idle; n: step n acts at the next edge (c+n)
     reg [SW-1:0] e_slot, e_arg;
-    reg [KEY_BITS-1:0] e_key;
-    reg [31:0] e_act;
-    reg e_pin;
     reg [7:0] e_ep;
     reg [INT_BITS-1:0] e_int;
     reg [WB-1:0] e_word;              // MOVE: the source word
@@ -192,7 +189,7 @@ module gufc_flow_ram #(
     reg sweep;
     reg [LB-1:0] sweep_ptr;
 
-    // Slot-word writes this cycle (at the next edge), both copies: one way of one bucket, or a
+    // Slot-word writes at the next edge (registers), both copies: one way of one bucket, or a
     // whole row of zeros while sweeping.
     reg w_en;
     reg [LB-1:0] w_bucket;
@@ -200,7 +197,7 @@ module gufc_flow_ram #(
     reg [WB-1:0] w_word;
     reg [LB-1:0] r_bucket;            // copy 1 port B read address when not writing
     wire [WB*WAYS-1:0] q1, q2, q1b;   // rows: copy 1 (b1), copy 2 (b2), copy 1 port B
-    wire [LB-1:0] p1_addr = (w_en || sweep) ? (sweep ? sweep_ptr : w_bucket) : r_bucket;
+    wire [LB-1:0] p1_addr = sweep ? sweep_ptr : w_en ? w_bucket : r_bucket;
 
     genvar gw;
     generate
@@ -328,7 +325,7 @@ module gufc_flow_ram #(
     end
 
     // ---- hit state: {HIT, LAST_HIT} per slot. Port A: updates; port B: the engine.
-    reg hb_we, hb_cmd_wins;           // engine hit-state write this cycle; does it beat an update
+    reg hb_we, hb_cmd_wins;           // engine hit-state write at the next edge; beats an update?
     reg [SW-1:0] hb_addr;
     reg [32:0] hb_d;
     wire hb_clash = upd_en && hb_we && hb_addr == upd_slot;
@@ -342,7 +339,8 @@ module gufc_flow_ram #(
         .b_we(hb_we && !clr && !(hb_clash && !hb_cmd_wins)), .b_addr(hb_addr), .b_d(hb_d),
         .b_q(hs_q));
 
-    // ---- command engine
+    // ---- command engine: everything it drives into the RAMs (write enable, address, data) is a
+    // register, set at the edge before it acts; RAM read data reach it only through registers.
     /* verilator lint_off UNUSEDSIGNAL */
     function [LB-1:0] bucket_of(input [SW-1:0] s);
         bucket_of = s[SW-1:LW];
@@ -358,8 +356,8 @@ module gufc_flow_ram #(
     function [2:0] last_step(input [2:0] op);
         case (op)
             OP_WRITE, OP_CLEAR: last_step = 3'd1;
-            OP_MOVE: last_step = 3'd4;
-            default: last_step = 3'd2;
+            OP_MOVE: last_step = 3'd5;
+            default: last_step = 3'd3;
         endcase
     endfunction
 
@@ -370,58 +368,20 @@ module gufc_flow_ram #(
     wire [WB-1:0] dst_q = way_word(q1b, e_arg);    // only its valid bit
     /* verilator lint_on UNUSEDSIGNAL */
     wire [32:0] hs_now = e_fwd ? {1'b1, e_fwd_cycle} : hs_q;
-
-    // What this cycle's step does at the next edge.
+    wire upd_here = ha_we && upd_slot == e_slot;    // a hit update on e_slot at this edge
     reg [WB-1:0] nw;
     always @* begin
-        w_en = 1'b0;
-        w_bucket = bucket_of(e_slot);
-        w_way = way_of(e_slot);
-        w_word = {WB{1'b0}};
-        r_bucket = bucket_of(e_slot);
-        hb_we = 1'b0;
-        hb_cmd_wins = 1'b1;
-        hb_addr = e_slot;
-        hb_d = 33'd0;
         nw = src_q;
-        case (e_op)
-            OP_WRITE: if (e_step == 3'd1) begin
-                w_en = 1'b1;
-                w_word = {e_int, e_ep, e_pin, e_act, e_key, 1'b1};
-                hb_we = 1'b1;
-            end
-            OP_CLEAR: if (e_step == 3'd1) w_en = 1'b1;
-            OP_TOUCH, OP_INTEREST: if (e_step == 3'd2 && src_q[0]) begin
-                if (e_op == OP_TOUCH) nw[F_EP +: 8] = e_ep;
-                else nw[F_INT +: INT_BITS] = e_int;
-                w_en = 1'b1;
-                w_word = nw;
-            end
-            OP_READ: if (e_step == 3'd2 && src_q[0]) begin
-                hb_we = 1'b1;
-                hb_cmd_wins = 1'b0;
-                hb_d = {1'b0, hs_now[31:0]};
-            end
-            OP_MOVE: begin
-                if (e_step == 3'd2) r_bucket = bucket_of(e_arg);
-                if (e_step == 3'd3 && e_word[0] && !dst_q[0]) begin
-                    w_en = 1'b1;
-                    w_bucket = bucket_of(e_arg);
-                    w_way = way_of(e_arg);
-                    w_word = e_word;
-                    hb_we = 1'b1;
-                    hb_addr = e_arg;
-                    hb_d = e_hs;
-                end
-                if (e_step == 3'd4 && mv_ok) w_en = 1'b1;
-            end
-            default: ;
-        endcase
+        if (e_op == OP_TOUCH) nw[F_EP +: 8] = e_ep;
+        else nw[F_INT +: INT_BITS] = e_int;
     end
 
     always @(posedge clk) begin
         rd_valid <= 1'b0;
         mv_valid <= 1'b0;
+        w_en <= 1'b0;
+        hb_we <= 1'b0;
+        hb_cmd_wins <= 1'b1;
         if (clr) begin
             e_step <= 3'd0;
             e_op <= 3'd0;
@@ -433,38 +393,77 @@ module gufc_flow_ram #(
                 sweep_ptr <= sweep_ptr + 1'b1;
                 if (&sweep_ptr) sweep <= 1'b0;
             end
-            // The engine's read edge: note an update landing on the slot read.
-            e_fwd <= ha_we && upd_slot == e_slot;
+            e_fwd <= upd_here;
             e_fwd_cycle <= upd_cycle;
-            if (e_op == OP_READ && e_step == 3'd2) begin
-                rd_valid <= 1'b1;
-                rd_slot_valid <= src_q[0];
-                rd_key <= src_q[0] ? src_q[F_KEY +: KEY_BITS] : {KEY_BITS{1'b0}};
-                rd_action <= src_q[0] ? src_q[F_ACT +: 32] : 32'd0;
-                rd_pinned <= src_q[0] && src_q[F_PIN];
-                rd_epoch <= src_q[0] ? src_q[F_EP +: 8] : 8'd0;
-                rd_interest <= src_q[0] ? src_q[F_INT +: INT_BITS] : {INT_BITS{1'b0}};
-                rd_hit <= src_q[0] && hs_now[32];
-                rd_last_hit <= src_q[0] ? hs_now[31:0] : 32'd0;
-            end
-            if (e_op == OP_MOVE && e_step == 3'd2) begin
-                e_word <= src_q;
-                e_hs <= hs_now;
+            // Steps of the command in progress: registered at edge c+n, acting at c+n+1.
+            if (e_op == OP_MOVE && e_step == 3'd1) r_bucket <= bucket_of(e_arg);
+            if (e_step == 3'd2) begin
+                if ((e_op == OP_TOUCH || e_op == OP_INTEREST) && src_q[0]) begin
+                    w_en <= 1'b1;
+                    w_bucket <= bucket_of(e_slot);
+                    w_way <= way_of(e_slot);
+                    w_word <= nw;
+                end
+                if (e_op == OP_READ) begin
+                    rd_valid <= 1'b1;
+                    rd_slot_valid <= src_q[0];
+                    rd_key <= src_q[0] ? src_q[F_KEY +: KEY_BITS] : {KEY_BITS{1'b0}};
+                    rd_action <= src_q[0] ? src_q[F_ACT +: 32] : 32'd0;
+                    rd_pinned <= src_q[0] && src_q[F_PIN];
+                    rd_epoch <= src_q[0] ? src_q[F_EP +: 8] : 8'd0;
+                    rd_interest <= src_q[0] ? src_q[F_INT +: INT_BITS] : {INT_BITS{1'b0}};
+                    rd_hit <= src_q[0] && hs_now[32];
+                    rd_last_hit <= src_q[0] ? hs_now[31:0] : 32'd0;
+                    // HIT := 0 at c+3, unless an update lands at c+2 (it is newer than the
+                    // read) or at c+3 (the update wins).
+                    hb_we <= src_q[0] && !upd_here;
+                    hb_addr <= e_slot;
+                    hb_d <= {1'b0, hs_now[31:0]};
+                    hb_cmd_wins <= 1'b0;
+                end
+                if (e_op == OP_MOVE) begin
+                    e_word <= src_q;
+                    e_hs <= hs_now;
+                end
             end
             if (e_op == OP_MOVE && e_step == 3'd3) begin
                 mv_valid <= 1'b1;
                 mv_ok <= e_word[0] && !dst_q[0];
+                if (e_word[0] && !dst_q[0]) begin
+                    w_en <= 1'b1;
+                    w_bucket <= bucket_of(e_arg);
+                    w_way <= way_of(e_arg);
+                    w_word <= e_word;
+                    hb_we <= 1'b1;
+                    hb_addr <= e_arg;
+                    hb_d <= e_hs;
+                end
+            end
+            if (e_op == OP_MOVE && e_step == 3'd4 && mv_ok) begin
+                w_en <= 1'b1;
+                w_bucket <= bucket_of(e_slot);
+                w_way <= way_of(e_slot);
+                w_word <= {WB{1'b0}};
             end
             if (take) begin
                 e_op <= cmd_op;
                 e_step <= 3'd1;
                 e_slot <= cmd_slot;
                 e_arg <= cmd_arg;
-                e_key <= cmd_key;
-                e_act <= cmd_action;
-                e_pin <= cmd_pinned;
                 e_ep <= epoch;
                 e_int <= cmd_interest;
+                r_bucket <= bucket_of(cmd_slot);
+                hb_addr <= cmd_slot;
+                if (cmd_op == OP_WRITE || cmd_op == OP_CLEAR) begin
+                    w_en <= 1'b1;
+                    w_bucket <= bucket_of(cmd_slot);
+                    w_way <= way_of(cmd_slot);
+                    w_word <= (cmd_op == OP_WRITE)
+                        ? {cmd_interest, epoch, cmd_pinned, cmd_action, cmd_key, 1'b1}
+                        : {WB{1'b0}};
+                    hb_we <= cmd_op == OP_WRITE;
+                    hb_d <= 33'd0;
+                end
             end else if (e_step == last_step(e_op)) begin
                 e_step <= 3'd0;
             end else if (e_step != 3'd0) begin

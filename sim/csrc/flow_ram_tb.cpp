@@ -12,10 +12,11 @@
 //
 // The contract checked (k = a key's acceptance edge, c = a command's):
 //  - a key is looked up at edge k+4 in the slots as written at edges <= k+4; result after k+8;
-//  - WRITE/CLEAR write at c+1; TOUCH/SET_INTEREST at c+2 (valid slots only); MOVE writes the
-//    destination (word and hit state) at c+3 and empties the source at c+4 if the source is valid
-//    and the destination is not (mv_* after c+3); READ returns the word and the hit state as after
-//    edge c+1 (rd_* after c+2) and clears HIT at c+2; busy 1, 1, 2, 2, 4, 2 cycles;
+//  - WRITE/CLEAR write at c+1; TOUCH/SET_INTEREST at c+3 (valid slots only); MOVE writes the
+//    destination (word and hit state as after c+1) at c+4 and empties the source at c+5 if the
+//    source is valid and the destination is not (mv_* after c+3); READ returns the word and the
+//    hit state as after edge c+1 (rd_* after c+2) and clears HIT at c+3 unless an update lands
+//    on the slot at c+2; busy 1, 1, 3, 3, 5, 3 cycles;
 //  - hit-state update at edge u: HIT := 1, LAST_HIT := cycle; loses against WRITE / MOVE's
 //    destination at u, wins against READ's clear at u;
 //  - clr at r: keys in flight dropped, all slots empty; keys read at r+1 .. r+BUCKETS miss, the
@@ -90,7 +91,7 @@ struct WordEv {
     Word w;
 };
 // A hit-state action of the engine at edge `at`: 0 snapshot (after that edge's update),
-// 1 write (command wins), 2 READ's clear (the update wins).
+// 1 write (command wins), 2 READ's clear (the update wins), 3 a cancelled clear.
 struct HsEv {
     uint64_t at;
     int kind, slot, tag;
@@ -317,17 +318,17 @@ int main(int argc, char** argv) {
                         Word w = cur;
                         if (op == 4) w.epoch = epoch;
                         else w.interest = cint;
-                        wev.push_back({t + 2, slot, w});
+                        wev.push_back({t + 3, slot, w});
                     }
-                    busy_until = t + 2;
+                    busy_until = t + 3;
                     break;
                 case 1: {
                     int tag = int(snaps.size());
                     snaps.push_back(HitState());
                     hev.push_back({t + 1, 0, slot, tag, HitState()});
-                    if (cur.valid) hev.push_back({t + 2, 2, slot, tag, HitState()});
+                    if (cur.valid) hev.push_back({t + 3, 2, slot, tag, HitState()});
                     rdo.push_back({t + 2, cur, tag});
-                    busy_until = t + 2;
+                    busy_until = t + 3;
                     break;
                 }
                 case 3: {
@@ -336,21 +337,24 @@ int main(int argc, char** argv) {
                     snaps.push_back(HitState());
                     hev.push_back({t + 1, 0, slot, tag, HitState()});
                     if (ok) {
-                        wev.push_back({t + 3, arg, cur});
-                        hev.push_back({t + 3, 1, arg, tag, HitState()});
-                        wev.push_back({t + 4, slot, Word()});
+                        wev.push_back({t + 4, arg, cur});
+                        hev.push_back({t + 4, 1, arg, tag, HitState()});
+                        wev.push_back({t + 5, slot, Word()});
                         moved++;
                     }
                     mvo.push_back({t + 3, ok});
-                    busy_until = t + 4;
+                    busy_until = t + 5;
                     break;
                 }
                 }
             }
+            // A READ's clear of the next edge is cancelled by an update on its slot at this edge.
+            for (HsEv& h : hev)
+                if (h.kind == 2 && h.at == t + 1 && upd && h.slot == upd_slot) h.kind = 3;
             // Hit state at this edge: the engine's action, then the update, by precedence.
             bool apply_upd = upd;
             HsEv* e = (!hev.empty() && hev.front().at == t) ? &hev.front() : nullptr;
-            bool eng_write = e && e->kind != 0;
+            bool eng_write = e && (e->kind == 1 || e->kind == 2);
             if (eng_write && upd && e->slot == upd_slot) {
                 upd_clash++;
                 if (e->kind == 1) apply_upd = false;
