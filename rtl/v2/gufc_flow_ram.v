@@ -24,13 +24,15 @@
 // `epoch` before c). A key accepted at edge k sees a slot write at edge w iff k + 4 >= w.
 //   WRITE s  (1 cycle):  slot word written at c+1; HIT := 0, LAST_HIT := 0 at c+1.
 //   CLEAR s  (1 cycle):  slot invalid at c+1.
-//   TOUCH s, SET_INTEREST s (2 cycles): read at c+1, epoch / interest written at c+2 if valid.
-//   READ s   (2 cycles): word and hit state read at c+1 (hit updates at edges <= c+1 included);
-//            rd_* out after edge c+2; HIT := 0 at c+2 (LAST_HIT kept).
-//   MOVE s->d (4 cycles): reads s at c+1, d at c+2; if s is valid and d is not, d := s's word and
-//            hit state at c+3 (mv_valid/mv_ok after edge c+3), s invalid at c+4. A key reading at
-//            c+3 sees both, identical but for the slot number, and takes the first in its order.
-// The next command is accepted at c + its cycles.
+//   TOUCH s, SET_INTEREST s (3 cycles): read at c+1, epoch / interest written at c+3 if valid.
+//   READ s   (3 cycles): word and hit state read at c+1 (hit updates at edges <= c+1 included);
+//            rd_* out after edge c+2; HIT := 0 at c+3 (LAST_HIT kept) unless an update lands on
+//            the slot at c+2 or c+3.
+//   MOVE s->d (5 cycles): reads s at c+1, d at c+2; if s is valid and d is not (mv_valid/mv_ok
+//            after edge c+3), d := s's word and hit state (as after c+1) at c+4, s invalid at
+//            c+5. A key reading at c+4 sees both, identical but for the slot number, and takes
+//            the first in its order.
+// The next command is accepted at c + its cycles. The engine drives the RAMs from registers only.
 // Hit-state update (upd_en, upd_slot, upd_cycle at edge u): HIT := 1, LAST_HIT := upd_cycle at u.
 // Against a command's hit-state write to the same slot at u: WRITE and MOVE's destination win (the
 // update is lost); READ's clear loses (HIT stays 1). Updates to other slots always land.

@@ -20,7 +20,11 @@ fn build(depth: u32) -> PathBuf {
         .arg(&mdir)
         .arg(root.join("rtl/v2/gufc_counter_ram.v"))
         .arg(root.join("rtl/v2/gufc_bram.v"))
-        .arg(root.join("sim/csrc/counter_ram_tb.cpp").canonicalize().unwrap())
+        .arg(
+            root.join("sim/csrc/counter_ram_tb.cpp")
+                .canonicalize()
+                .unwrap(),
+        )
         .output()
         .unwrap_or_else(|e| panic!("running verilator ({e}): apt-get install verilator"));
     assert!(
@@ -65,7 +69,12 @@ fn check(depth: u32, seeds: &[u64], cycles: u64) {
         };
         assert!(num(" increments") > cycles * 8 / 10, "{line}");
         for kind in [
-            " back-to-back", " read", " clear", " same-edge", " pending", " resets",
+            " back-to-back",
+            " read",
+            " clear",
+            " same-edge",
+            " pending",
+            " resets",
         ] {
             assert!(num(kind) > 0, "no{kind} in {line}");
         }

@@ -19,12 +19,19 @@ fn build(buckets: u32, ways: u32) -> PathBuf {
         .args(["--top-module", "gufc_flow_ram"])
         .arg(format!("-GBUCKETS={buckets}"))
         .arg(format!("-GWAYS={ways}"))
-        .args(["-CFLAGS", &format!("-DNBUCKETS={buckets} -DNWAYS={ways} -O2")])
+        .args([
+            "-CFLAGS",
+            &format!("-DNBUCKETS={buckets} -DNWAYS={ways} -O2"),
+        ])
         .arg("-Mdir")
         .arg(&mdir)
         .arg(root.join("rtl/v2/gufc_flow_ram.v"))
         .arg(root.join("rtl/v2/gufc_bram.v"))
-        .arg(root.join("sim/csrc/flow_ram_tb.cpp").canonicalize().unwrap())
+        .arg(
+            root.join("sim/csrc/flow_ram_tb.cpp")
+                .canonicalize()
+                .unwrap(),
+        )
         .output()
         .unwrap_or_else(|e| panic!("running verilator ({e}): apt-get install verilator"));
     assert!(
@@ -76,8 +83,16 @@ fn check(buckets: u32, ways: u32, seeds: &[u64], cycles: u64) {
             "hit mix: {line}"
         );
         for kind in [
-            " in b2", " write", " read", " clear", " move", " moved", " touch", " interest",
-            " update clashes", " resets",
+            " in b2",
+            " write",
+            " read",
+            " clear",
+            " move",
+            " moved",
+            " touch",
+            " interest",
+            " update clashes",
+            " resets",
         ] {
             assert!(num(line, kind) > 0, "no{kind} in {line}");
         }
@@ -114,7 +129,13 @@ fn flow_ram_hash_is_bucket_pair() {
     let keys: Vec<(u32, u32, u8, u16, u16)> = (0..500)
         .map(|_| {
             let (a, b) = (next(), next());
-            (a as u32, (a >> 32) as u32, b as u8, (b >> 8) as u16, (b >> 24) as u16)
+            (
+                a as u32,
+                (a >> 32) as u32,
+                b as u8,
+                (b >> 8) as u16,
+                (b >> 24) as u16,
+            )
         })
         .collect();
     for log2 in [3u32, 4, 9, 10, 16] {
@@ -141,7 +162,11 @@ fn flow_ram_hash_is_bucket_pair() {
         for ((s, d, p, sp, dp), line) in keys.iter().zip(got) {
             let key = gufc_regmap::Key::v4(*s, *d, *p, *sp, *dp);
             let (b1, b2) = gufc_regmap::bucket_pair(&key, log2);
-            assert_eq!(line, format!("{b1} {b2}"), "key {s:x} {d:x} {p} {sp} {dp}, log2 {log2}");
+            assert_eq!(
+                line,
+                format!("{b1} {b2}"),
+                "key {s:x} {d:x} {p} {sp} {dp}, log2 {log2}"
+            );
         }
     }
 }
