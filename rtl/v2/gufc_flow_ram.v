@@ -24,7 +24,7 @@
 // `epoch` before c). A key accepted at edge k sees a slot write at edge w iff k + 4 >= w.
 //   WRITE s  (1 cycle):  slot word written at c+1; HIT := 0, LAST_HIT := 0 at c+1.
 //   CLEAR s  (1 cycle):  slot invalid at c+1.
-//   TOUCH s, SET_INTEREST s (3 cycles): read at c+1, epoch / interest written at c+3 if valid.
+//   TOUCH s, SET_INTEREST s (4 cycles): read at c+1, epoch / interest written at c+4 if valid.
 //   READ s   (3 cycles): word and hit state read at c+1 (hit updates at edges <= c+1 included);
 //            rd_* out after edge c+2; HIT := 0 at c+3 (LAST_HIT kept) unless an update lands on
 //            the slot at c+2 or c+3.
@@ -184,7 +184,7 @@ module gufc_flow_ram #(
     reg [SW-1:0] e_slot, e_arg;
     reg [7:0] e_ep;
     reg [INT_BITS-1:0] e_int;
-    reg [WB-1:0] e_word;              // MOVE: the source word
+    reg [WB-1:0] e_word;              // the word read at c+1, registered at c+2
     reg [32:0] e_hs;                  // MOVE: the source hit state {HIT, LAST_HIT}
     reg e_fwd;                        // a hit update landed on e_slot at the engine's read edge
     reg [31:0] e_fwd_cycle;
@@ -359,6 +359,7 @@ module gufc_flow_ram #(
         case (op)
             OP_WRITE, OP_CLEAR: last_step = 3'd1;
             OP_MOVE: last_step = 3'd5;
+            OP_TOUCH, OP_INTEREST: last_step = 3'd4;
             default: last_step = 3'd3;
         endcase
     endfunction
@@ -373,7 +374,7 @@ module gufc_flow_ram #(
     wire upd_here = ha_we && upd_slot == e_slot;    // a hit update on e_slot at this edge
     reg [WB-1:0] nw;
     always @* begin
-        nw = src_q;
+        nw = e_word;
         if (e_op == OP_TOUCH) nw[F_EP +: 8] = e_ep;
         else nw[F_INT +: INT_BITS] = e_int;
     end
@@ -399,13 +400,14 @@ module gufc_flow_ram #(
             e_fwd_cycle <= upd_cycle;
             // Steps of the command in progress: registered at edge c+n, acting at c+n+1.
             if (e_op == OP_MOVE && e_step == 3'd1) r_bucket <= bucket_of(e_arg);
+            if (e_step == 3'd3 && (e_op == OP_TOUCH || e_op == OP_INTEREST) && e_word[0]) begin
+                w_en <= 1'b1;
+                w_bucket <= bucket_of(e_slot);
+                w_way <= way_of(e_slot);
+                w_word <= nw;
+            end
             if (e_step == 3'd2) begin
-                if ((e_op == OP_TOUCH || e_op == OP_INTEREST) && src_q[0]) begin
-                    w_en <= 1'b1;
-                    w_bucket <= bucket_of(e_slot);
-                    w_way <= way_of(e_slot);
-                    w_word <= nw;
-                end
+                e_word <= src_q;
                 if (e_op == OP_READ) begin
                     rd_valid <= 1'b1;
                     rd_slot_valid <= src_q[0];
@@ -423,10 +425,7 @@ module gufc_flow_ram #(
                     hb_d <= {1'b0, hs_now[31:0]};
                     hb_cmd_wins <= 1'b0;
                 end
-                if (e_op == OP_MOVE) begin
-                    e_word <= src_q;
-                    e_hs <= hs_now;
-                end
+                if (e_op == OP_MOVE) e_hs <= hs_now;
             end
             if (e_op == OP_MOVE && e_step == 3'd3) begin
                 mv_valid <= 1'b1;
