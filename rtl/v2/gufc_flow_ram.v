@@ -28,9 +28,9 @@
 //   READ s   (3 cycles): word and hit state read at c+1 (hit updates at edges <= c+1 included);
 //            rd_* out after edge c+2; HIT := 0 at c+3 (LAST_HIT kept) unless an update lands on
 //            the slot at c+2 or c+3.
-//   MOVE s->d (5 cycles): reads s at c+1, d at c+2; if s is valid and d is not (mv_valid/mv_ok
-//            after edge c+3), d := s's word and hit state (as after c+1) at c+4, s invalid at
-//            c+5. A key reading at c+4 sees both, identical but for the slot number, and takes
+//   MOVE s->d (6 cycles): reads s at c+1, d at c+2; if s is valid and d is not (mv_valid/mv_ok
+//            after edge c+4), d := s's word and hit state (as after c+1) at c+5, s invalid at
+//            c+6. A key reading at c+5 sees both, identical but for the slot number, and takes
 //            the first in its order.
 // The next command is accepted at c + its cycles. The engine drives the RAMs from registers only.
 // Hit-state update (upd_en, upd_slot, upd_cycle at edge u): HIT := 1, LAST_HIT := upd_cycle at u.
@@ -186,6 +186,7 @@ module gufc_flow_ram #(
     reg [INT_BITS-1:0] e_int;
     reg [WB-1:0] e_word;              // the word read at c+1, registered at c+2
     reg [32:0] e_hs;                  // MOVE: the source hit state {HIT, LAST_HIT}
+    reg e_dst_valid;                  // MOVE: the destination's valid bit
     reg e_fwd;                        // a hit update landed on e_slot at the engine's read edge
     reg [31:0] e_fwd_cycle;
     reg sweep;
@@ -358,7 +359,7 @@ module gufc_flow_ram #(
     function [2:0] last_step(input [2:0] op);
         case (op)
             OP_WRITE, OP_CLEAR: last_step = 3'd1;
-            OP_MOVE: last_step = 3'd5;
+            OP_MOVE: last_step = 3'd6;
             OP_TOUCH, OP_INTEREST: last_step = 3'd4;
             default: last_step = 3'd3;
         endcase
@@ -427,10 +428,11 @@ module gufc_flow_ram #(
                 end
                 if (e_op == OP_MOVE) e_hs <= hs_now;
             end
-            if (e_op == OP_MOVE && e_step == 3'd3) begin
+            if (e_op == OP_MOVE && e_step == 3'd3) e_dst_valid <= dst_q[0];
+            if (e_op == OP_MOVE && e_step == 3'd4) begin
                 mv_valid <= 1'b1;
-                mv_ok <= e_word[0] && !dst_q[0];
-                if (e_word[0] && !dst_q[0]) begin
+                mv_ok <= e_word[0] && !e_dst_valid;
+                if (e_word[0] && !e_dst_valid) begin
                     w_en <= 1'b1;
                     w_bucket <= bucket_of(e_arg);
                     w_way <= way_of(e_arg);
@@ -440,7 +442,7 @@ module gufc_flow_ram #(
                     hb_d <= e_hs;
                 end
             end
-            if (e_op == OP_MOVE && e_step == 3'd4 && mv_ok) begin
+            if (e_op == OP_MOVE && e_step == 3'd5 && mv_ok) begin
                 w_en <= 1'b1;
                 w_bucket <= bucket_of(e_slot);
                 w_way <= way_of(e_slot);

@@ -13,10 +13,10 @@
 // The contract checked (k = a key's acceptance edge, c = a command's):
 //  - a key is looked up at edge k+4 in the slots as written at edges <= k+4; result after k+8;
 //  - WRITE/CLEAR write at c+1; TOUCH/SET_INTEREST at c+4 (valid slots only); MOVE writes the
-//    destination (word and hit state as after c+1) at c+4 and empties the source at c+5 if the
-//    source is valid and the destination is not (mv_* after c+3); READ returns the word and the
+//    destination (word and hit state as after c+1) at c+5 and empties the source at c+6 if the
+//    source is valid and the destination is not (mv_* after c+4); READ returns the word and the
 //    hit state as after edge c+1 (rd_* after c+2) and clears HIT at c+3 unless an update lands
-//    on the slot at c+2; busy 1, 1, 4, 4, 5, 3 cycles;
+//    on the slot at c+2; busy 1, 1, 4, 4, 6, 3 cycles;
 //  - hit-state update at edge u: HIT := 1, LAST_HIT := cycle; loses against WRITE / MOVE's
 //    destination at u, wins against READ's clear at u;
 //  - clr at r: keys in flight dropped, all slots empty; keys read at r+1 .. r+BUCKETS miss, the
@@ -337,13 +337,13 @@ int main(int argc, char** argv) {
                     snaps.push_back(HitState());
                     hev.push_back({t + 1, 0, slot, tag, HitState()});
                     if (ok) {
-                        wev.push_back({t + 4, arg, cur});
-                        hev.push_back({t + 4, 1, arg, tag, HitState()});
-                        wev.push_back({t + 5, slot, Word()});
+                        wev.push_back({t + 5, arg, cur});
+                        hev.push_back({t + 5, 1, arg, tag, HitState()});
+                        wev.push_back({t + 6, slot, Word()});
                         moved++;
                     }
-                    mvo.push_back({t + 3, ok});
-                    busy_until = t + 5;
+                    mvo.push_back({t + 4, ok});
+                    busy_until = t + 6;
                     break;
                 }
                 }
