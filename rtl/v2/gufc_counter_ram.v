@@ -23,8 +23,9 @@
 //     as in 1.x; it is not reported). The "set to 0" takes the pipeline slot of edge c if that slot
 //     is free or holds i; else it waits (pending) for the first edge with a free slot or an
 //     increment of i (which then counts from 0). While it is pending cmd_ready is 0.
-//   READ i (1 cycle, pipelined): rd_* after edge c+5 = the counter with every increment accepted
-//     at <= c (the host copy is read at c+4, with the write of c+4 forwarded).
+//   READ i (1 cycle, pipelined): rd_* after edge c+6 = the counter with every increment accepted
+//     at <= c (the host copy is read at c+4, with the write of c+4 forwarded; the RAM data is
+//     registered at c+5 before its generation is checked).
 // The logical value: at each edge first that edge's increment, then that edge's CLEAR.
 module gufc_counter_ram #(
     parameter integer DEPTH = 4096,
@@ -119,7 +120,9 @@ module gufc_counter_ram #(
     // the command is written, then read from the host copy.
     reg h1_v, h2_v, h3_v, h4_v, h5_v, h5_fwd;
     reg [IW-1:0] h1_i, h2_i, h3_i, h4_i;
-    reg [127:0] h5_fval;
+    reg [127:0] h5_fval, h6_fval;
+    reg h6_v, h6_fwd;
+    reg [WW-1:0] h6_q;
 
     /* verilator lint_off UNUSEDSIGNAL */
     wire [WW-1:0] cq_unused, hq_unused;
@@ -178,9 +181,13 @@ module gufc_counter_ram #(
         h5_v <= h4_v && !clr;
         h5_fwd <= w1_v && w1_i == h4_i;
         h5_fval <= w1_val;
-        rd_valid <= h5_v && !clr;
-        rd_pkts <= h5_fwd ? h5_fval[63:0] : hq[WW-1:128] == gen ? hq[63:0] : 64'd0;
-        rd_bytes <= h5_fwd ? h5_fval[127:64] : hq[WW-1:128] == gen ? hq[127:64] : 64'd0;
+        h6_v <= h5_v && !clr;
+        h6_fwd <= h5_fwd;
+        h6_fval <= h5_fval;
+        h6_q <= hq;
+        rd_valid <= h6_v && !clr;
+        rd_pkts <= h6_fwd ? h6_fval[63:0] : h6_q[WW-1:128] == gen ? h6_q[63:0] : 64'd0;
+        rd_bytes <= h6_fwd ? h6_fval[127:64] : h6_q[WW-1:128] == gen ? h6_q[127:64] : 64'd0;
 
         if (clr) begin
             gen <= gen + 16'd1;

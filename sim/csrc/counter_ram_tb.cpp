@@ -11,7 +11,7 @@
 //  - every other increment's new value is reported after edge a+3;
 //  - a CLEAR at an edge whose increment is of another counter stays pending (cmd_ready 0) until
 //    the first edge without an increment or with an increment of its counter;
-//  - READ: data after edge c+5 = the value after edge c; the next command is taken at c+1;
+//  - READ: data after edge c+6 = the value after edge c; the next command is taken at c+1;
 //  - clr at edge r: every counter 0, nothing in flight reported.
 #include <cstdint>
 #include <cstdio>
@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
                     v[ci] = Val();
                 } else {
                     nreads++;
-                    reads.push_back({t + 5, v[ci]});
+                    reads.push_back({t + 6, v[ci]});
                     busy_until = t + 1;
                 }
             }
