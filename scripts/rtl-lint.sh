@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lints rtl/ with Verilator (-Wall, warnings are errors) at several parameter sets, including
 # the extremes of every parameter, and checks that yosys 0.23 elaborates it. Then the same for
-# the RTL 2.0 draft in rtl/v2/ (its own top, gufc_tcam_v4_pnr; not part of gufc_top yet).
+# the RTL 2.0 draft in rtl/v2/ (its own tops: gufc_tcam_v4_pnr, gufc_flow_ram_pnr,
+# gufc_counter_ram_pnr; not part of gufc_top yet).
 # Needs: apt-get install verilator yosys
 set -euo pipefail
 cd "$(dirname "$0")/../rtl"
@@ -36,3 +37,17 @@ lint v2 gufc_tcam_v4_pnr "-set ENTRIES 64" \
   "-GENTRIES=256 -GSLICE_BITS=5" \
   "-GENTRIES=8 -GBANK=8 -GCHECKERS=1 -GSLICE_BITS=5" \
   "-GENTRIES=4096 -GBANK=128 -GCHECKERS=32"
+
+lint v2 gufc_flow_ram_pnr "-set BUCKETS 16" \
+  "" \
+  "-GBUCKETS=2 -GWAYS=2" \
+  "-GBUCKETS=512 -GWAYS=8" \
+  "-GKEY_BITS=296" \
+  "-GBUCKETS=65536 -GWAYS=8"
+
+lint v2 gufc_counter_ram_pnr "-set DEPTH 64" \
+  "" \
+  "-GDEPTH=2" \
+  "-GDEPTH=16" \
+  "-GDEPTH=1024" \
+  "-GDEPTH=65536"

@@ -1,0 +1,172 @@
+//! The RTL 2.0 flow cache (`rtl/v2/gufc_flow_ram.v`, not yet part of `gufc_top`) against the
+//! reference in `sim/csrc/flow_ram_tb.cpp`: two-choice lookups at one key per clock while every
+//! command kind, hit-state updates, epoch changes and resets run, every output compared on every
+//! edge. Also checks that the testbench's bucket hash is `gufc_regmap::bucket_pair`, so the RTL
+//! (whose hits depend on it) hashes as the Rust side does.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Verilates the flow cache at `buckets` x `ways` with its testbench (make rebuilds only what
+/// changed) and returns the executable.
+fn build(buckets: u32, ways: u32) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mdir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("flow_ram_b{buckets}_w{ways}"));
+    let out = Command::new("verilator")
+        .args(["--cc", "--exe", "--build", "-j", "2", "-Wall", "-O3"])
+        .args(["--x-assign", "unique", "--x-initial", "unique"])
+        .args(["--top-module", "gufc_flow_ram"])
+        .arg(format!("-GBUCKETS={buckets}"))
+        .arg(format!("-GWAYS={ways}"))
+        .args([
+            "-CFLAGS",
+            &format!("-DNBUCKETS={buckets} -DNWAYS={ways} -O2"),
+        ])
+        .arg("-Mdir")
+        .arg(&mdir)
+        .arg(root.join("rtl/v2/gufc_flow_ram.v"))
+        .arg(root.join("rtl/v2/gufc_bram.v"))
+        .arg(
+            root.join("sim/csrc/flow_ram_tb.cpp")
+                .canonicalize()
+                .unwrap(),
+        )
+        .output()
+        .unwrap_or_else(|e| panic!("running verilator ({e}): apt-get install verilator"));
+    assert!(
+        out.status.success(),
+        "verilator build of the flow_ram testbench (B={buckets} W={ways}) failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    mdir.join("Vgufc_flow_ram")
+}
+
+/// The number before `after` in the testbench's summary line.
+fn num(line: &str, after: &str) -> u64 {
+    let i = line
+        .find(after)
+        .unwrap_or_else(|| panic!("no {after:?} in {line}"));
+    line[..i]
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .trim_start_matches('(')
+        .parse()
+        .unwrap()
+}
+
+fn check(buckets: u32, ways: u32, seeds: &[u64], cycles: u64) {
+    let exe = build(buckets, ways);
+    for seed in seeds {
+        let out = Command::new(&exe)
+            .args([seed.to_string(), cycles.to_string()])
+            .output()
+            .expect("running the flow_ram testbench");
+        let report = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        println!("{report}");
+        assert!(
+            out.status.success(),
+            "flow_ram B={buckets} W={ways} seed {seed}: {report}\nreplay: {} {seed} {cycles}",
+            exe.display()
+        );
+        // The run must exercise what it claims.
+        let line = report.lines().find(|l| l.contains("results")).unwrap();
+        let (results, hits) = (num(line, " results"), num(line, " hits"));
+        assert!(
+            hits > results / 5 && hits < results * 9 / 10,
+            "hit mix: {line}"
+        );
+        for kind in [
+            " in b2",
+            " write",
+            " read",
+            " clear",
+            " move",
+            " moved",
+            " touch",
+            " interest",
+            " update clashes",
+            " resets",
+        ] {
+            assert!(num(line, kind) > 0, "no{kind} in {line}");
+        }
+    }
+}
+
+#[test]
+fn flow_ram_b16_w4_random() {
+    check(16, 4, &[1, 2, 3], 400_000);
+}
+
+#[test]
+fn flow_ram_b8_w8_random() {
+    check(8, 8, &[4, 5], 400_000);
+}
+
+/// The default size (1,024 buckets x 4 ways = 4,096 slots): fewer collisions, longer sweeps.
+#[test]
+fn flow_ram_b1024_w4_random() {
+    check(1024, 4, &[6], 400_000);
+}
+
+/// The testbench's hash (which the RTL's hits are checked against) is the driver's.
+#[test]
+fn flow_ram_hash_is_bucket_pair() {
+    let exe = build(16, 4);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let keys: Vec<(u32, u32, u8, u16, u16)> = (0..500)
+        .map(|_| {
+            let (a, b) = (next(), next());
+            (
+                a as u32,
+                (a >> 32) as u32,
+                b as u8,
+                (b >> 8) as u16,
+                (b >> 24) as u16,
+            )
+        })
+        .collect();
+    for log2 in [3u32, 4, 9, 10, 16] {
+        let mut child = Command::new(&exe)
+            .args(["hash", &log2.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("running the flow_ram testbench in hash mode");
+        let mut input = String::new();
+        for (s, d, p, sp, dp) in &keys {
+            input += &format!("{s} {d} {p} {sp} {dp}\n");
+        }
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let got: Vec<&str> = text.lines().collect();
+        assert_eq!(got.len(), keys.len());
+        for ((s, d, p, sp, dp), line) in keys.iter().zip(got) {
+            let key = gufc_regmap::Key::v4(*s, *d, *p, *sp, *dp);
+            let (b1, b2) = gufc_regmap::bucket_pair(&key, log2);
+            assert_eq!(
+                line,
+                format!("{b1} {b2}"),
+                "key {s:x} {d:x} {p} {sp} {dp}, log2 {log2}"
+            );
+        }
+    }
+}
