@@ -78,6 +78,7 @@ module gufc_tcam_update #(
     reg [DATA_BITS-1:0] data_q;
     reg [SW-1:0] shadow [0:ENTRIES-1];     // {data, mask, value}: block RAM
     reg [SW-1:0] shadow_q;
+    (* ram_style = "block" *)             // LUT RAM: yosys 0.70 fails to map it for xcup at 1,024
     reg [1:0] planes_mem [0:ENTRIES-1];    // as programmed (read back by READ)
     reg [1:0] planes_rd;
     reg [KP-1:0] row_value [0:GE-1];       // the group being rewritten
