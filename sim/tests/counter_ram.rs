@@ -3,71 +3,39 @@
 //! (back-to-back increments of one counter), host reads and clears (also of the counter being
 //! incremented at that edge, and pending ones) and resets, every output compared on every edge.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod testbench;
+
+use std::path::PathBuf;
+
+use testbench::{num, run, summary, verilate};
 
 /// Verilates the counters at `depth` with the testbench and returns the executable.
 fn build(depth: u32) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mdir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("counter_ram_d{depth}"));
-    let out = Command::new("verilator")
-        .args(["--cc", "--exe", "--build", "-j", "2", "-Wall", "-O3"])
-        .args(["--x-assign", "unique", "--x-initial", "unique"])
-        .args(["--top-module", "gufc_counter_ram"])
-        .arg(format!("-GDEPTH={depth}"))
-        .args(["-CFLAGS", &format!("-DNDEPTH={depth} -O2")])
-        .arg("-Mdir")
-        .arg(&mdir)
-        .arg(root.join("rtl/v2/gufc_counter_ram.v"))
-        .arg(root.join("rtl/v2/gufc_bram.v"))
-        .arg(
-            root.join("sim/csrc/counter_ram_tb.cpp")
-                .canonicalize()
-                .unwrap(),
-        )
-        .output()
-        .unwrap_or_else(|e| panic!("running verilator ({e}): apt-get install verilator"));
-    assert!(
-        out.status.success(),
-        "verilator build of the counter_ram testbench (DEPTH={depth}) failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    mdir.join("Vgufc_counter_ram")
+    verilate(
+        &format!("counter_ram_d{depth}"),
+        "gufc_counter_ram",
+        &[
+            "rtl/v2/gufc_counter_ram.v".into(),
+            "rtl/v2/gufc_bram.v".into(),
+        ],
+        &[format!("DEPTH={depth}")],
+        &format!("-DNDEPTH={depth}"),
+        "counter_ram_tb",
+    )
 }
 
 fn check(depth: u32, seeds: &[u64], cycles: u64) {
     let exe = build(depth);
-    for seed in seeds {
-        let out = Command::new(&exe)
-            .args([seed.to_string(), cycles.to_string()])
-            .output()
-            .expect("running the counter_ram testbench");
-        let report = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+    for &seed in seeds {
+        let report = run(
+            &exe,
+            &format!("counter_ram DEPTH={depth}"),
+            seed,
+            cycles,
+            &[],
         );
-        println!("{report}");
-        assert!(
-            out.status.success(),
-            "counter_ram DEPTH={depth} seed {seed}: {report}\nreplay: {} {seed} {cycles}",
-            exe.display()
-        );
-        let line = report.lines().find(|l| l.contains("increments")).unwrap();
-        let num = |after: &str| -> u64 {
-            let i = line
-                .find(after)
-                .unwrap_or_else(|| panic!("no {after:?} in {line}"));
-            line[..i]
-                .split_whitespace()
-                .last()
-                .unwrap()
-                .trim_start_matches('(')
-                .parse()
-                .unwrap()
-        };
-        assert!(num(" increments") > cycles * 8 / 10, "{line}");
+        let line = summary(&report, "increments");
+        assert!(num(line, " increments") > cycles * 8 / 10, "{line}");
         for kind in [
             " back-to-back",
             " read",
@@ -76,7 +44,7 @@ fn check(depth: u32, seeds: &[u64], cycles: u64) {
             " pending",
             " resets",
         ] {
-            assert!(num(kind) > 0, "no{kind} in {line}");
+            assert!(num(line, kind) > 0, "no{kind} in {line}");
         }
     }
 }

@@ -4,79 +4,39 @@
 //! edge. Also checks that the testbench's bucket hash is `gufc_regmap::bucket_pair`, so the RTL
 //! (whose hits depend on it) hashes as the Rust side does.
 
+mod testbench;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
+
+use testbench::{num, run, summary, verilate};
 
 /// Verilates the flow cache at `buckets` x `ways` with its testbench (make rebuilds only what
 /// changed) and returns the executable.
 fn build(buckets: u32, ways: u32) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mdir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("flow_ram_b{buckets}_w{ways}"));
-    let out = Command::new("verilator")
-        .args(["--cc", "--exe", "--build", "-j", "2", "-Wall", "-O3"])
-        .args(["--x-assign", "unique", "--x-initial", "unique"])
-        .args(["--top-module", "gufc_flow_ram"])
-        .arg(format!("-GBUCKETS={buckets}"))
-        .arg(format!("-GWAYS={ways}"))
-        .args([
-            "-CFLAGS",
-            &format!("-DNBUCKETS={buckets} -DNWAYS={ways} -O2"),
-        ])
-        .arg("-Mdir")
-        .arg(&mdir)
-        .arg(root.join("rtl/v2/gufc_flow_ram.v"))
-        .arg(root.join("rtl/v2/gufc_bram.v"))
-        .arg(
-            root.join("sim/csrc/flow_ram_tb.cpp")
-                .canonicalize()
-                .unwrap(),
-        )
-        .output()
-        .unwrap_or_else(|e| panic!("running verilator ({e}): apt-get install verilator"));
-    assert!(
-        out.status.success(),
-        "verilator build of the flow_ram testbench (B={buckets} W={ways}) failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    mdir.join("Vgufc_flow_ram")
-}
-
-/// The number before `after` in the testbench's summary line.
-fn num(line: &str, after: &str) -> u64 {
-    let i = line
-        .find(after)
-        .unwrap_or_else(|| panic!("no {after:?} in {line}"));
-    line[..i]
-        .split_whitespace()
-        .last()
-        .unwrap()
-        .trim_start_matches('(')
-        .parse()
-        .unwrap()
+    verilate(
+        &format!("flow_ram_b{buckets}_w{ways}"),
+        "gufc_flow_ram",
+        &["rtl/v2/gufc_flow_ram.v".into(), "rtl/v2/gufc_bram.v".into()],
+        &[format!("BUCKETS={buckets}"), format!("WAYS={ways}")],
+        &format!("-DNBUCKETS={buckets} -DNWAYS={ways}"),
+        "flow_ram_tb",
+    )
 }
 
 fn check(buckets: u32, ways: u32, seeds: &[u64], cycles: u64) {
     let exe = build(buckets, ways);
-    for seed in seeds {
-        let out = Command::new(&exe)
-            .args([seed.to_string(), cycles.to_string()])
-            .output()
-            .expect("running the flow_ram testbench");
-        let report = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        println!("{report}");
-        assert!(
-            out.status.success(),
-            "flow_ram B={buckets} W={ways} seed {seed}: {report}\nreplay: {} {seed} {cycles}",
-            exe.display()
+    for &seed in seeds {
+        let report = run(
+            &exe,
+            &format!("flow_ram B={buckets} W={ways}"),
+            seed,
+            cycles,
+            &[],
         );
         // The run must exercise what it claims.
-        let line = report.lines().find(|l| l.contains("results")).unwrap();
+        let line = summary(&report, "results");
         let (results, hits) = (num(line, " results"), num(line, " hits"));
         assert!(
             hits > results / 5 && hits < results * 9 / 10,

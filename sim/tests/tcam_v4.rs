@@ -11,82 +11,55 @@ use gufc_hw_model::v2::rule_stage::{
 };
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-/// Verilates the stage with `entries` entries and `slice_bits`-bit RAM slices and the testbench
-/// into the test's temporary directory (make rebuilds only what changed); returns the executable.
-fn build(entries: u32, slice_bits: u32) -> PathBuf {
+mod testbench;
+
+use testbench::{num, run, summary, verilate};
+
+/// Every Verilog file in rtl/v2, sorted, relative to the repository root (the stage reaches
+/// across the directory).
+pub fn all_v2_sources() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mdir =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("tcam_v4_n{entries}_s{slice_bits}"));
     let mut sources: Vec<PathBuf> = std::fs::read_dir(root.join("rtl/v2"))
         .expect("rtl/v2")
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "v"))
         .collect();
     sources.sort();
-    let mut cmd = Command::new("verilator");
-    cmd.args(["--cc", "--exe", "--build", "-j", "2", "-Wall", "-O3"])
-        .args(["--x-assign", "unique", "--x-initial", "unique"])
-        .args(["--top-module", "gufc_tcam_v4"])
-        .arg(format!("-GENTRIES={entries}"))
-        .arg(format!("-GSLICE_BITS={slice_bits}"))
-        .args([
-            "-CFLAGS",
-            &format!("-DNENT={entries} -DSB={slice_bits} -O2"),
-        ])
-        .arg("-Mdir")
-        .arg(&mdir)
-        .args(&sources)
-        .arg(root.join("sim/csrc/tcam_v4_tb.cpp").canonicalize().unwrap());
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("running verilator ({e}): apt-get install verilator"));
-    assert!(
-        out.status.success(),
-        "verilator build of the tcam_v4 testbench (N={entries}) failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    mdir.join("Vgufc_tcam_v4")
+    sources
+}
+
+/// Verilates the stage with `entries` entries and `slice_bits`-bit RAM slices and the testbench
+/// into the test's temporary directory (make rebuilds only what changed); returns the executable.
+fn build(entries: u32, slice_bits: u32) -> PathBuf {
+    verilate(
+        &format!("tcam_v4_n{entries}_s{slice_bits}"),
+        "gufc_tcam_v4",
+        &all_v2_sources(),
+        &[
+            format!("ENTRIES={entries}"),
+            format!("SLICE_BITS={slice_bits}"),
+        ],
+        &format!("-DNENT={entries} -DSB={slice_bits}"),
+        "tcam_v4_tb",
+    )
 }
 
 /// Runs the testbench for each seed; fails with its report on the first mismatch.
 fn check(entries: u32, slice_bits: u32, seeds: &[u64], cycles: u64) {
     let exe = build(entries, slice_bits);
-    for seed in seeds {
+    for &seed in seeds {
         let trace = exe.with_file_name(format!("trace-{seed}.bin"));
-        let out = Command::new(&exe)
-            .args([seed.to_string(), cycles.to_string()])
-            .arg(&trace)
-            .output()
-            .expect("running the tcam_v4 testbench");
-        let report = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        println!("{report}");
-        assert!(
-            out.status.success(),
-            "tcam_v4 N={entries} seed {seed}: {report}\nreplay: {} {seed} {cycles}",
-            exe.display()
+        let report = run(
+            &exe,
+            &format!("tcam_v4 N={entries}"),
+            seed,
+            cycles,
+            &[&trace],
         );
         // The run must exercise what it claims: hits, misses and every command kind.
-        let line = report.lines().find(|l| l.contains("results")).unwrap();
-        let num = |after: &str| -> u64 {
-            let i = line
-                .find(after)
-                .unwrap_or_else(|| panic!("no {after:?} in {line}"));
-            line[..i]
-                .split_whitespace()
-                .last()
-                .unwrap()
-                .trim_start_matches('(')
-                .parse()
-                .unwrap()
-        };
-        let (results, hits) = (num(" results"), num(" hits"));
+        let line = summary(&report, "results");
+        let (results, hits) = (num(line, " results"), num(line, " hits"));
         assert!(
             hits > results / 10 && hits < results * 9 / 10,
             "hit mix: {line}"
@@ -94,7 +67,7 @@ fn check(entries: u32, slice_bits: u32, seeds: &[u64], cycles: u64) {
         for kind in [
             " write", " planes", " commit", " checker", " read", " resets",
         ] {
-            assert!(num(kind) > 0, "no{kind} in {line}");
+            assert!(num(line, kind) > 0, "no{kind} in {line}");
         }
         lockstep(entries, slice_bits, &trace, cycles);
         std::fs::remove_file(&trace).ok();
