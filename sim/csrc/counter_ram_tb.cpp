@@ -23,6 +23,7 @@
 
 #include "Vgufc_counter_ram.h"
 #include "verilated.h"
+#include "tb_random.h"
 
 #ifndef NDEPTH
 #error "define NDEPTH (the DEPTH parameter)"
@@ -42,9 +43,6 @@ struct Read {
     Val v;
 };
 
-static std::mt19937_64 rng;
-static uint64_t rnd(uint64_t n) { return rng() % n; }
-static bool chance(int percent) { return int(rnd(100)) < percent; }
 
 int main(int argc, char** argv) {
     if (argc != 3) {

@@ -31,6 +31,7 @@
 
 #include "Vgufc_flow_ram.h"
 #include "verilated.h"
+#include "tb_random.h"
 
 #ifndef NBUCKETS
 #error "define NBUCKETS and NWAYS"
@@ -107,9 +108,6 @@ struct MoveOut {
     bool ok;
 };
 
-static std::mt19937_64 rng;
-static uint64_t rnd(uint64_t n) { return rng() % n; }
-static bool chance(int percent) { return int(rnd(100)) < percent; }
 
 static void put_key(VlWide<4>& d, const Key& k) {
     uint32_t w[4] = {0, 0, 0, 0};

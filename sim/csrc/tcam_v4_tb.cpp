@@ -24,6 +24,7 @@
 
 #include "Vgufc_tcam_v4.h"
 #include "verilated.h"
+#include "tb_random.h"
 
 #ifndef NENT
 #error "define NENT (the ENTRIES parameter)"
@@ -97,9 +98,6 @@ struct Expect {
     uint64_t data;
 };
 
-static std::mt19937_64 rng;
-static uint64_t rnd(uint64_t n) { return rng() % n; }
-static bool chance(int percent) { return int(rnd(100)) < percent; }
 
 static const uint32_t PORTS[] = {0, 1, 22, 53, 80, 443, 1023, 1024, 8080, 49152, 65535};
 static uint32_t a_port() {
