@@ -2,29 +2,28 @@
 // priority encoder levels.
 //
 // Storage: the key is cut into SLICES slices of SB bits; for every GE entries and every slice one
-// 2^SB x GE RAM (async read, sync write) holds, at address a, bit j = "entry j's value/mask accepts
-// a in this slice". SB = 4 gives 16x4 RAMs, one ECP5 TRELLIS_DPR16X4 each; SB = 5 gives 32x2
-// RAMs, one LUT of a Xilinx RAM32M16 each (whose 8 LUTs share one write address, as the slices of
-// a group do). Reading every slice RAM at the key's slice gives each
-// entry's per-slice match bits; the entry matches when all are 1 and it is in the key's plane.
-// The plane bits (two per entry) are flip-flops: TCAM_SET_PLANES and reset take one edge.
+// 2^SB x GE RAM (async read, sync write) holds, at address a, bit j = "entry j accepts a in this
+// slice". SB = 4 gives 16x4 RAMs, one ECP5 TRELLIS_DPR16X4 each; SB = 5 gives 32x2 RAMs, one LUT
+// of a Xilinx RAM32M16 each (whose 8 LUTs share one write address, as the slices of a group do).
+// An entry matches when every slice accepts the key's slice. The key's plane is a key bit like any
+// other (gufc_tcam_update writes an entry's plane membership into the rows of the slice that holds
+// it), so the bank keeps no per-entry state besides its RAMs.
 //
 // Timing (the bank's contract): a key presented before edge t is registered at t, its RAM read
 // and partial ANDs (16 slice bits each: two LUT4 levels) at t+1, the match vector at t+2, and the
 // bank's lowest matching entry (`hit`, `index`) comes out of a LB-level radix-4 encoder after
 // edge t+2+LB, LB = ceil(log4 BANK): only those few bits leave the bank. The key sees exactly the
-// RAM and plane writes presented before edge t-1 (each is registered here at its edge and applied
-// one edge later, when the key it must reach is registered). `clr` is registered here too (one copy per bank, not one net to all N
-// entries): presented before edge r, it empties the planes at edge r+1; keys in flight are the
-// owner's to drop. Every register that feeds the RAMs is a per-bank copy: the bank is kept as its
-// own hierarchy level so synthesis does not merge the copies of all banks into one register
+// row writes presented before edge t-1 (each is registered here at its edge and written one edge
+// later, when the key it must reach is registered). `wr_all` writes the row of every group (the
+// sweep after a reset). Every register that feeds the RAMs is a per-bank copy: the bank is kept as
+// its own hierarchy level so synthesis does not merge the copies of all banks into one register
 // driving all N entries.
 (* keep_hierarchy *)
 module gufc_tcam_bank #(
     parameter integer BANK = 64,     // entries, a power of two >= 8
-    parameter integer SLICES = 33,
+    parameter integer SLICES = 32,
     parameter integer SB = 4         // slice bits: 4 or 5
-) (clk, clr, key, plane, wr_en, wr_group, wr_addr, wr_data, pl_en, pl_index, pl_planes, hit, index);
+) (clk, key, wr_en, wr_all, wr_group, wr_addr, wr_data, hit, index);
     localparam integer GE = (SB == 5) ? 2 : 4;   // entries per RAM
     localparam integer GROUPS = BANK / GE;
     localparam integer GBW = $clog2(GROUPS);
@@ -34,70 +33,30 @@ module gufc_tcam_bank #(
     localparam integer PARTS = (SLICES + 15) / 16;
 
     input wire clk;
-    input wire clr;
     input wire [KP-1:0] key;
-    input wire plane;
     input wire wr_en;                 // write RAM row wr_addr of group wr_group in every slice
+    input wire wr_all;                // ... of every group
     input wire [GBW-1:0] wr_group;
     input wire [SB-1:0] wr_addr;
     input wire [WP-1:0] wr_data;      // slice s: wr_data[GE*s+j] for entry GE*wr_group+j
-    input wire pl_en;
-    input wire [BW-1:0] pl_index;
-    input wire [1:0] pl_planes;
     output wire hit;
     output wire [BW-1:0] index;
 
-    reg clr_q;
     reg [KP-1:0] key_q;
     reg [BANK-1:0] match;
-    reg plane_q;
-    reg wr_en_q;
+    reg wr_en_q, wr_all_q;
     reg [GBW-1:0] wr_group_q;
     reg [SB-1:0] wr_addr_q;
     reg [WP-1:0] wr_data_q;
-    reg pl_en_q;
-    reg [BW-1:0] pl_index_q;
-    reg [1:0] pl_planes_q;
-    reg [BANK-1:0] in0;               // entry is in plane 0
-    reg [BANK-1:0] in1;               // entry is in plane 1
     reg [BANK*PARTS-1:0] part;        // part[e*PARTS+p]: AND of entry e's slices 16p..16p+15
-
-    // Entry e's plane bits load when both halves of its index are selected: two small one-hot
-    // decodes and one LUT per entry (a variable bit index would build shifters).
-    localparam integer LO = BW / 2;
-    localparam integer HI = BW - LO;
-    reg [(1<<LO)-1:0] sel_lo;
-    reg [(1<<HI)-1:0] sel_hi;
-    integer x;
-    always @* begin
-        for (x = 0; x < (1 << LO); x = x + 1) sel_lo[x] = pl_index_q[LO-1:0] == x[LO-1:0];
-        for (x = 0; x < (1 << HI); x = x + 1) sel_hi[x] = pl_en_q && pl_index_q[BW-1:LO] == x[HI-1:0];
-    end
 
     always @(posedge clk) begin
         key_q <= key;
-        plane_q <= plane;
+        wr_en_q <= wr_en;
+        wr_all_q <= wr_all;
         wr_group_q <= wr_group;
         wr_addr_q <= wr_addr;
         wr_data_q <= wr_data;
-        pl_index_q <= pl_index;
-        pl_planes_q <= pl_planes;
-        clr_q <= clr;
-        if (clr_q) begin
-            wr_en_q <= 1'b0;
-            pl_en_q <= 1'b0;
-            in0 <= {BANK{1'b0}};
-            in1 <= {BANK{1'b0}};
-        end else begin
-            wr_en_q <= wr_en;
-            pl_en_q <= pl_en;
-            for (x = 0; x < BANK; x = x + 1) begin
-                if (sel_hi[x >> LO] && sel_lo[x % (1 << LO)]) begin
-                    in0[x] <= pl_planes_q[0];
-                    in1[x] <= pl_planes_q[1];
-                end
-            end
-        end
     end
 
     // col[s*BANK + e]: slice s of entry e accepts the key's slice s.
@@ -109,6 +68,7 @@ module gufc_tcam_bank #(
             // may hold fewer (its spare RAMs read address 0 and are never written).
             localparam integer CH = (SLICES + 6) / 7;
             for (g = 0; g < GROUPS; g = g + 1) begin : gr
+                wire we = wr_en_q && (wr_all_q || wr_group_q == g);
                 for (s = 0; s < CH; s = s + 1) begin : ch
                     localparam integer NS = (SLICES - 7 * s < 7) ? SLICES - 7 * s : 7;
                     wire [34:0] ra;
@@ -122,19 +82,20 @@ module gufc_tcam_bank #(
                         assign ra[34:5*NS] = {(35-5*NS){1'b0}};
                         assign wd[13:2*NS] = {(14-2*NS){1'b0}};
                     end
-                    gufc_lutram7 ram (.clk(clk), .we(wr_en_q && wr_group_q == g), .waddr(wr_addr_q),
-                                      .wdata(wd), .raddr(ra), .rdata(rd));
+                    gufc_lutram7 ram (.clk(clk), .we(we), .waddr(wr_addr_q), .wdata(wd), .raddr(ra),
+                                      .rdata(rd));
                     for (k0 = 0; k0 < NS; k0 = k0 + 1) begin : o
                         assign col[(7*s + k0)*BANK + GE*g +: GE] = rd[2*k0 +: 2];
                     end
                 end
             end
         end else begin : x1
-            for (s = 0; s < SLICES; s = s + 1) begin : sl
-                for (g = 0; g < GROUPS; g = g + 1) begin : gr
+            for (g = 0; g < GROUPS; g = g + 1) begin : gr
+                wire we = wr_en_q && (wr_all_q || wr_group_q == g);
+                for (s = 0; s < SLICES; s = s + 1) begin : sl
                     reg [GE-1:0] ram [0:(1<<SB)-1];
                     always @(posedge clk) begin
-                        if (wr_en_q && wr_group_q == g) ram[wr_addr_q] <= wr_data_q[GE*s +: GE];
+                        if (we) ram[wr_addr_q] <= wr_data_q[GE*s +: GE];
                     end
                     assign col[s*BANK + GE*g +: GE] = ram[key_q[SB*s +: SB]];
                 end
@@ -151,8 +112,6 @@ module gufc_tcam_bank #(
             for (p = 0; p < PARTS; p = p + 1) begin
                 acc = 1'b1;
                 for (k = 16 * p; k < 16 * p + 16 && k < SLICES; k = k + 1) acc = acc & col[k*BANK + e];
-                // The plane joins the last (shortest) part.
-                if (p == PARTS - 1) acc = acc & (plane_q ? in1[e] : in0[e]);
                 part_d[e*PARTS + p] = acc;
             end
             match_d[e] = &part[e*PARTS +: PARTS];

@@ -11,7 +11,7 @@ module gufc_tcam_v4_pnr #(
    in_dport, cmd_valid, cmd_ready, cmd_op, cmd_index, cmd_value, cmd_mask, cmd_planes, cmd_data,
    cmd_range, active, rd_valid, rd_value, rd_mask, rd_planes, rd_data, res_valid, res_hit,
    res_index, res_data);
-    localparam integer KEY_BITS = CHECKERS + 114;
+    localparam integer KEY_BITS = CHECKERS + 109;
     localparam integer IW = $clog2(ENTRIES);
 
     input wire clk;

@@ -7,13 +7,16 @@
 // TRACE, if given, receives every edge's inputs and outputs (see `record` below) for the Rust
 // model's lockstep check (sim/tests/tcam_v4.rs).
 //
-// The contract checked (edges counted from a key's acceptance k and a command's acceptance c):
+// The contract checked (edges counted from a key's acceptance k and a command's acceptance c;
+// a key "reads row a": a = its plane and the key bits below it in the last RAM slice, R rows):
 //  - result after edge k + 6 + ceil(log4 BANK) + ceil(log4 (N/BANK)) (the last term 0 when N = BANK);
-//  - a command is seen by every key accepted at edge >= c+1, by none before;
-//  - WRITE: its entry matches no key accepted at c+1 .. c+W-2, the new entry from c+W-1; the stage
-//    takes the next command at c+W, W = GE + 4 + 2^SB (24 with 4-bit slices, 38 with 5-bit); PLANES, COMMIT, SIDE take one cycle, READ three (data after
-//    edge c+2);
-//  - clr at edge r drops every key accepted at edges <= r and empties both planes and checkers.
+//  - COMMIT, checker and protocol-class writes are seen by every key accepted at edge >= c+1;
+//  - WRITE: its entry is hidden from keys reading row a from c+3+GE+a, shown (new value, data and
+//    planes) to them from c+3+GE+R+2^SB+a; the next command at c+4+GE+2R+2^SB (32 with 4-bit
+//    slices, 42 with 5-bit); PLANES: new planes for row a from c+3+GE+a, next at c+4+GE+R; READ:
+//    data after edge c+2 (zeros for an entry not written since the reset), next at c+3;
+//  - clr at edge r drops every key accepted at edges <= r, takes every entry out of both planes,
+//    empties the checkers and classes, and takes no command before r+1+max(N, 2^SB).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -31,15 +34,21 @@
 #endif
 static const int N = NENT;
 static const int R = 16;                 // CHECKERS (the default)
-static const int KEY_BITS = R + 114;
+static const int KEY_BITS = R + 109;  // without the plane
 static const int BANK = 64;              // the default
 static const int SEEN = 1;               // a command is seen by keys accepted SEEN edges later
 #ifndef SB
 #define SB 4                             // SLICE_BITS
 #endif
 static const int GE = SB == 5 ? 2 : 4;   // entries per RAM row
-static const int WRITE_SHOWN = GE + 3 + (1 << SB);   // a WRITE's new entry is seen from here on
-static const int WRITE_BUSY = GE + 4 + (1 << SB);    // 24 with SB 4, 38 with SB 5
+static const int SLICES = (KEY_BITS + 1 + SB - 1) / SB;
+static const int LOW = KEY_BITS - SB * (SLICES - 1);   // key bits below the plane in the last slice
+static const int ROWS = 2 << LOW;                       // rows of the last slice keys read
+static const int FIRST_ROW = GE + 3;                    // row a of a rewrite is seen from c+FIRST_ROW+a
+static const int WRITE_SHOWN = FIRST_ROW + ROWS + (1 << SB);
+static const int WRITE_BUSY = GE + 4 + 2 * ROWS + (1 << SB);   // 32 with SB 4, 42 with SB 5
+static const int PLANES_BUSY = GE + 4 + ROWS;
+static const int SWEEP = N > (1 << SB) ? N : (1 << SB);
 static const int READ_AT = 2, READ_BUSY = 3;
 
 static int log4(int n) {   // ceil(log4 n)
@@ -70,13 +79,18 @@ struct Bits {
 };
 
 // Field positions of the TCAM key (gufc_tcam_v4.v header).
-enum { F_HITS = 0, F_SPORT = R, F_DPORT = R + 16, F_FLAGS = R + 32, F_PROTO = R + 40,
-       F_DLOCAL = R + 48, F_SLOCAL = R + 49, F_DST = R + 50, F_SRC = R + 82 };
+enum { F_HITS = 0, F_SPORT = R, F_DPORT = R + 16, F_FLAGS = R + 32, F_CLASS = R + 40,
+       F_DLOCAL = R + 43, F_SLOCAL = R + 44, F_DST = R + 45, F_SRC = R + 77 };
 
 struct Entry {
     Bits value, mask;
     int planes = 0;
     uint64_t data = 0;
+    uint32_t rows = 0;              // as keys see it: bit a = row a of the last slice admits it
+};
+struct Class {
+    bool valid = false;
+    uint32_t proto = 0;
 };
 struct Checker {
     bool valid = false, field = false;
@@ -85,6 +99,7 @@ struct Checker {
 struct State {                      // what a key sees
     std::vector<Entry> e = std::vector<Entry>(N);
     Checker ck[2][R];
+    Class cls[2][8];                // class 0 unused
     int active = 0;
 };
 struct Packet {
@@ -106,7 +121,16 @@ static uint32_t a_port() {
 }
 static uint32_t bases[8];
 
-static Bits key_of(const Packet& p, const Checker* ck) {
+static const uint32_t PROTOS[] = {1, 6, 17, 47, 50, 51, 58, 132};
+static uint32_t a_proto() { return chance(85) ? PROTOS[rnd(8)] : uint32_t(rnd(256)); }
+
+static int class_of(uint32_t proto, const Class* cls) {
+    for (int c = 1; c < 8; c++)
+        if (cls[c].valid && cls[c].proto == proto) return c;
+    return 0;
+}
+
+static Bits key_of(const Packet& p, const Checker* ck, const Class* cls) {
     Bits k;
     for (int j = 0; j < R; j++) {
         uint32_t port = ck[j].field ? p.dport : p.sport;
@@ -115,7 +139,7 @@ static Bits key_of(const Packet& p, const Checker* ck) {
     k.set(F_SPORT, 16, p.sport);
     k.set(F_DPORT, 16, p.dport);
     k.set(F_FLAGS, 8, p.flags);
-    k.set(F_PROTO, 8, p.proto);
+    k.set(F_CLASS, 3, class_of(p.proto, cls));
     k.set(F_DLOCAL, 1, p.dlocal);
     k.set(F_SLOCAL, 1, p.slocal);
     k.set(F_DST, 32, p.dst);
@@ -126,10 +150,11 @@ static Bits key_of(const Packet& p, const Checker* ck) {
 // The reference: lowest-index entry of the key's plane whose value/mask accepts the key.
 static Expect lookup(const State& s, const Packet& p, uint64_t at) {
     int plane = s.active;
-    Bits k = key_of(p, s.ck[plane]);
+    Bits k = key_of(p, s.ck[plane], s.cls[plane]);
+    int row = int(plane << LOW | k.get(SB * (SLICES - 1), LOW));
     for (int i = 0; i < N; i++) {
         const Entry& e = s.e[i];
-        if (!((e.planes >> plane) & 1)) continue;
+        if (!((e.rows >> row) & 1)) continue;
         bool ok = true;
         for (int w = 0; w < 5 && ok; w++) ok = (k.w[w] & e.mask.w[w]) == (e.value.w[w] & e.mask.w[w]);
         if (ok) return {at, true, i, e.data};
@@ -151,8 +176,7 @@ static Entry random_entry() {
     field(e, F_DST, 32, bases[rnd(8)] ^ rnd(256), prefix(32, int(rnd(33))));
     field(e, F_SLOCAL, 1, rnd(2), chance(20));
     field(e, F_DLOCAL, 1, rnd(2), chance(20));
-    static const uint32_t protos[] = {1, 6, 17};
-    field(e, F_PROTO, 8, protos[rnd(3)], chance(50) ? 0xff : 0);
+    field(e, F_CLASS, 3, rnd(8), chance(50) ? 7 : 0);
     field(e, F_FLAGS, 8, rnd(256), chance(25) ? rnd(256) : 0);
     for (int f : {F_SPORT, F_DPORT}) {
         int kind = int(rnd(10));
@@ -176,10 +200,10 @@ static Checker random_checker() {
 
 // `recent` is the entry of the latest WRITE: keys aim at it often, so that the edges at which a
 // rewritten entry disappears and reappears are each hit by keys that match it.
-static Packet random_packet(const State& prog, const std::vector<bool>& written, int recent) {
-    Packet p{bases[rnd(8)] ^ uint32_t(rnd(256)), bases[rnd(8)] ^ uint32_t(rnd(256)),
-             uint32_t(chance(80) ? (chance(50) ? 6 : 17) : rnd(256)), uint32_t(rnd(256)),
-             a_port(), a_port(), chance(50), chance(50)};
+static Packet random_packet(const State& prog, const State& vis, const std::vector<bool>& written,
+                            int recent) {
+    Packet p{bases[rnd(8)] ^ uint32_t(rnd(256)), bases[rnd(8)] ^ uint32_t(rnd(256)), a_proto(),
+             uint32_t(rnd(256)), a_port(), a_port(), chance(50), chance(50)};
     int i = recent >= 0 && chance(40) ? recent : int(rnd(N));
     if (chance(60) && written[i]) {   // aim at an entry: its cared bits, random elsewhere
         const Entry& e = prog.e[i];
@@ -189,7 +213,9 @@ static Packet random_packet(const State& prog, const std::vector<bool>& written,
         };
         p.src = pick(F_SRC, 32, p.src);
         p.dst = pick(F_DST, 32, p.dst);
-        p.proto = pick(F_PROTO, 8, p.proto);
+        int c = int(e.value.get(F_CLASS, 3));
+        const Class& cl = vis.cls[vis.active][c];
+        if (e.mask.get(F_CLASS, 3) && c > 0 && cl.valid) p.proto = cl.proto;
         p.flags = pick(F_FLAGS, 8, p.flags);
         p.sport = pick(F_SPORT, 16, p.sport);
         p.dport = pick(F_DPORT, 16, p.dport);
@@ -199,12 +225,14 @@ static Packet random_packet(const State& prog, const std::vector<bool>& written,
     return p;
 }
 
-static void put(VlWide<5>& dst, const Bits& b) {
-    for (int i = 0; i < 5; i++) dst[i] = b.w[i];
+// The key-wide ports are VlWide<W>, W = ceil(KEY_BITS / 32) (4 with 16 checkers): words of Bits
+// beyond W are 0.
+template <std::size_t W> static void put(VlWide<W>& dst, const Bits& b) {
+    for (std::size_t i = 0; i < W; i++) dst[i] = b.w[i];
 }
-static Bits get(const VlWide<5>& src) {
+template <std::size_t W> static Bits get(const VlWide<W>& src) {
     Bits b;
-    for (int i = 0; i < 5; i++) b.w[i] = src[i];
+    for (std::size_t i = 0; i < W; i++) b.w[i] = src[i];
     return b;
 }
 
@@ -223,11 +251,12 @@ static void record(FILE* f, const Vgufc_tcam_v4& d, bool ready) {
     w[3] = d.in_proto | d.in_flags << 8 | d.cmd_op << 16 | d.cmd_planes << 24;
     w[4] = d.in_sport | uint32_t(d.in_dport) << 16;
     w[5] = d.cmd_index;
+    Bits value = get(d.cmd_value), mask = get(d.cmd_mask), rv = get(d.rd_value), rm = get(d.rd_mask);
     for (int i = 0; i < 5; i++) {
-        w[6 + i] = d.cmd_value[i];
-        w[11 + i] = d.cmd_mask[i];
-        w[21 + i] = d.rd_value[i];
-        w[26 + i] = d.rd_mask[i];
+        w[6 + i] = value.w[i];
+        w[11 + i] = mask.w[i];
+        w[21 + i] = rv.w[i];
+        w[26 + i] = rm.w[i];
     }
     w[16] = uint32_t(d.cmd_data);
     w[17] = uint32_t(d.cmd_data >> 32);
@@ -264,16 +293,17 @@ int main(int argc, char** argv) {
     State vis;                    // as keys see it, events applied at their edges
     State prog;                   // entries as programmed (read-back)
     std::vector<bool> written(N, false);
-    // What keys see changes at these edges: kind 0 hide entry, 1 show entry, 2 planes, 3 commit,
-    // 4 checker `ck` of plane `index` (checker number in e.planes).
-    struct Event { uint64_t at; int kind; int index; Entry e; Checker ck = Checker(); };
+    // What keys see changes at these edges: kind 0 hide row `row` of entry `index`, 1 show it
+    // (with e's value, data and planes), 2 set its planes (e.planes), 3 commit, 4 checker `ck` of
+    // plane e.planes, 5 class `index` of plane e.planes := cl.
+    struct Event { uint64_t at; int kind; int index; Entry e; int row = 0; Checker ck = Checker(); Class cl = Class(); };
     std::deque<Event> events;
     std::deque<Expect> expect;
     struct Read { uint64_t at; int index; Entry e; };
     std::deque<Read> reads;
     uint64_t busy_until = 0;      // cmd_ready is 0 after edges < busy_until
     int recent = -1;              // the entry of the latest WRITE
-    uint64_t hits = 0, results = 0, counts[5] = {0, 0, 0, 0, 0}, resets = 0;
+    uint64_t hits = 0, results = 0, counts[6] = {0, 0, 0, 0, 0, 0}, resets = 0;
     int fails = 0;
     auto fail = [&](uint64_t t, const char* what, uint64_t got, uint64_t want) {
         fprintf(stderr, "MISMATCH N=%d SB=%d seed=%llu edge %llu: %s = %llx, want %llx\n", N, SB,
@@ -289,11 +319,12 @@ int main(int argc, char** argv) {
     dut->clk = 1;
     dut->eval();
     dut->clr = 0;
+    busy_until = 1 + SWEEP;
 
     for (uint64_t t = 1; t <= cycles && fails == 0; t++) {
         // Inputs for edge t.
         bool clr = chance(0) || (t % 40000 == 0);
-        Packet p = random_packet(prog, written, recent);
+        Packet p = random_packet(prog, vis, written, recent);
         bool key = chance(90);
         dut->clk = 0;
         dut->clr = clr;
@@ -313,21 +344,25 @@ int main(int argc, char** argv) {
         int op = -1, index = 0;
         Entry e = random_entry();
         Checker ck = random_checker();
-        int ck_plane = int(rnd(2));
+        Class cl{chance(85), a_proto()};
+        int side_plane = int(rnd(2));
         if (chance(30)) {
             int r = int(rnd(100));
-            op = r < 40 ? 0 : r < 60 ? 1 : r < 70 ? 2 : r < 90 ? 3 : 4;
-            index = int(rnd(op == 3 ? R : N));
-            if ((op == 1 || op == 4) && !written[index]) op = 0;   // PLANES/READ: written entries only
+            op = r < 40 ? 0 : r < 55 ? 1 : r < 65 ? 2 : r < 80 ? 3 : r < 90 ? 4 : 5;
+            index = int(rnd(op == 3 ? R : op == 5 ? 8 : N));
+            // PLANES/READ of an entry not written since the reset: now and then (they are defined).
+            if ((op == 1 || op == 4) && !written[index] && chance(80)) op = 0;
         }
         dut->cmd_valid = op >= 0;
         dut->cmd_op = op < 0 ? 0 : op;
         dut->cmd_index = index;
         put(dut->cmd_value, e.value);
         put(dut->cmd_mask, e.mask);
-        dut->cmd_planes = op == 3 ? ck_plane : e.planes;
+        dut->cmd_planes = op == 3 || op == 5 ? side_plane : e.planes;
         dut->cmd_data = e.data;
-        dut->cmd_range = (uint64_t(ck.valid) << 33) | (uint64_t(ck.field) << 32) | (uint64_t(ck.hi) << 16) | ck.lo;
+        dut->cmd_range = op == 5 ? (uint64_t(cl.valid) << 33) | cl.proto
+                                 : (uint64_t(ck.valid) << 33) | (uint64_t(ck.field) << 32) |
+                                       (uint64_t(ck.hi) << 16) | ck.lo;
         dut->clk = 1;
         dut->eval();   // edge t
         if (trace) record(trace, *dut, ready);
@@ -341,16 +376,18 @@ int main(int argc, char** argv) {
             events.clear();
             expect.clear();
             reads.clear();
-            busy_until = t + 1;
+            busy_until = t + 1 + SWEEP;
             resets++;
         } else {
             if (op >= 0 && ready) {
                 counts[op]++;
                 busy_until = t + 1;
+                Entry side;
+                side.planes = side_plane;
                 switch (op) {
                 case 0:
-                    events.push_back({t + SEEN, 0, index, e});
-                    events.push_back({t + WRITE_SHOWN, 1, index, e});
+                    for (int a = 0; a < ROWS; a++) events.push_back({t + FIRST_ROW + a, 0, index, e, a});
+                    for (int a = 0; a < ROWS; a++) events.push_back({t + WRITE_SHOWN + a, 1, index, e, a});
                     prog.e[index] = e;
                     written[index] = true;
                     recent = index;
@@ -358,31 +395,44 @@ int main(int argc, char** argv) {
                     break;
                 case 1:
                     prog.e[index].planes = e.planes;
-                    events.push_back({t + SEEN, 2, index, e});
+                    if (written[index])
+                        for (int a = 0; a < ROWS; a++) events.push_back({t + FIRST_ROW + a, 2, index, e, a});
+                    busy_until = t + PLANES_BUSY;
                     break;
                 case 2:
                     events.push_back({t + SEEN, 3, 0, e});
                     break;
-                case 3: {
-                    Entry which;
-                    which.planes = ck_plane;
-                    events.push_back({t + SEEN, 4, index, which, ck});
+                case 3:
+                    events.push_back({t + SEEN, 4, index, side, 0, ck});
+                    break;
+                case 4: {
+                    Entry got = written[index] ? prog.e[index] : Entry();
+                    reads.push_back({t + READ_AT, index, got});
+                    busy_until = t + READ_BUSY;
                     break;
                 }
-                case 4:
-                    reads.push_back({t + READ_AT, index, prog.e[index]});
-                    busy_until = t + READ_BUSY;
+                case 5:
+                    if (index > 0) events.push_back({t + SEEN, 5, index, side, 0, ck, cl});
                     break;
                 }
             }
             while (!events.empty() && events.front().at <= t) {
                 Event& ev = events.front();
+                Entry& v = vis.e[ev.index];
+                uint32_t bit = 1u << ev.row;
+                bool member = (ev.e.planes >> (ev.row >> LOW)) & 1;
                 switch (ev.kind) {
-                case 0: vis.e[ev.index].planes = 0; break;
-                case 1: vis.e[ev.index] = ev.e; break;
-                case 2: vis.e[ev.index].planes = ev.e.planes; break;
+                case 0: v.rows &= ~bit; break;
+                case 1:
+                    v.value = ev.e.value;
+                    v.mask = ev.e.mask;
+                    v.data = ev.e.data;
+                    v.rows = (v.rows & ~bit) | (member ? bit : 0);
+                    break;
+                case 2: v.rows = (v.rows & ~bit) | (member ? bit : 0); break;
                 case 3: vis.active ^= 1; break;
-                default: vis.ck[ev.e.planes][ev.index] = ev.ck; break;
+                case 4: vis.ck[ev.e.planes][ev.index] = ev.ck; break;
+                default: vis.cls[ev.e.planes][ev.index] = ev.cl; break;
                 }
                 events.pop_front();
             }
@@ -419,10 +469,11 @@ int main(int argc, char** argv) {
     dut->final();
     if (trace) fclose(trace);
     printf("N=%d seed=%llu cycles=%llu: %llu results (%llu hits), commands: %llu write, %llu planes, "
-           "%llu commit, %llu checker, %llu read; %llu resets: %s\n",
+           "%llu commit, %llu checker, %llu read, %llu class; %llu resets: %s\n",
            N, (unsigned long long)seed, (unsigned long long)cycles, (unsigned long long)results,
            (unsigned long long)hits, (unsigned long long)counts[0], (unsigned long long)counts[1],
            (unsigned long long)counts[2], (unsigned long long)counts[3], (unsigned long long)counts[4],
+           (unsigned long long)counts[5],
            (unsigned long long)resets, fails ? "FAIL" : "ok");
     return fails ? 1 : 0;
 }

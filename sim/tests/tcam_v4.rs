@@ -65,7 +65,7 @@ fn check(entries: u32, slice_bits: u32, seeds: &[u64], cycles: u64) {
             "hit mix: {line}"
         );
         for kind in [
-            " write", " planes", " commit", " checker", " read", " resets",
+            " write", " planes", " commit", " checker", " read", " class", " resets",
         ] {
             assert!(num(line, kind) > 0, "no{kind} in {line}");
         }

@@ -2,14 +2,12 @@
 //! same outputs on the same edge, every output bit defined.
 //!
 //! The model keeps what the stage's contract speaks of, not its RAM rows: each entry as keys see
-//! it and as it was programmed, the checkers of both planes, the active plane, and the edges at
-//! which pending command effects become visible. A key is decided at its acceptance edge against
-//! that view and its result is released `latency` edges later; the contract makes this exact
-//! (the data word a key reads is the one its entry had when the key was accepted).
-//!
-//! Precondition, as in the RTL: PLANES and READ name an entry written since the last `clr`
-//! (after `clr` the RAM rows of an entry whose WRITE was cut short are mixed, so the stage's
-//! answer for it is not defined; the integration refuses such commands before they get here).
+//! it (value, mask, data word, and which rows of the plane slice admit it: a key reads one of
+//! those rows, chosen by its plane and the key bits below the plane in that slice) and as it was
+//! programmed, the checkers and protocol classes of both planes, the active plane, and the edges
+//! at which pending command effects become visible. A key is decided at its acceptance edge
+//! against that view and its result is released `latency` edges later; the contract makes this
+//! exact (the data word a key reads is the one its entry had when the key was accepted).
 
 use std::collections::VecDeque;
 
@@ -28,6 +26,9 @@ pub mod op {
     pub const SIDE: u8 = 3;
     /// Read entry `index` back.
     pub const READ: u8 = 4;
+    /// Write protocol class `index` (1..7) of plane `planes & 1` from `range` (valid bit 33,
+    /// protocol bits 7:0).
+    pub const CLASS: u8 = 5;
 }
 
 /// Cycles from a READ's acceptance until the stage takes the next command.
@@ -67,17 +68,54 @@ fn log4(n: usize) -> u64 {
 }
 
 impl RuleStageConfig {
-    /// Key bits: checker hits, then the 114 bits of the 7-tuple and TCP flags.
+    /// Key bits: checker hits, then the 7-tuple with the protocol's 3-bit class, and TCP flags.
     pub fn key_bits(&self) -> usize {
-        self.checkers + 114
+        self.checkers + 109
+    }
+
+    /// Entries per RAM row group.
+    fn group(&self) -> u64 {
+        if self.slice_bits == 5 {
+            2
+        } else {
+            4
+        }
+    }
+
+    /// Key bits below the plane bit in the last RAM slice (the plane is one more match bit).
+    fn low_bits(&self) -> usize {
+        let sb = self.slice_bits as usize;
+        let slices = (self.key_bits() + sb) / sb;
+        self.key_bits() - sb * (slices - 1)
+    }
+
+    /// Rows of the last slice a key can read (its plane and the bits below it): the rows a
+    /// plane change rewrites.
+    fn plane_rows(&self) -> u64 {
+        2 << self.low_bits()
+    }
+
+    /// Edges from a WRITE's or PLANES's acceptance to the first row write keys see.
+    fn first_row(&self) -> u64 {
+        self.group() + 3
     }
 
     /// Cycles from a WRITE's acceptance until the stage takes the next command: the engine's
-    /// edge, a read of each entry of the row group and one more, a write of each RAM row, the
-    /// finishing edge (24 with 4-bit slices, 38 with 5-bit).
+    /// edge, a read of each entry of the row group and one more, the hide rows, every RAM row,
+    /// the show rows, the finishing edge (32 with 4-bit slices, 42 with 5-bit).
     pub fn write_busy(&self) -> u64 {
-        let group = if self.slice_bits == 5 { 2 } else { 4 };
-        group + 4 + (1 << self.slice_bits)
+        self.group() + 4 + 2 * self.plane_rows() + (1 << self.slice_bits)
+    }
+
+    /// Cycles from a PLANES's acceptance until the stage takes the next command (12 with 4-bit
+    /// slices, 8 with 5-bit).
+    pub fn planes_busy(&self) -> u64 {
+        self.group() + 4 + self.plane_rows()
+    }
+
+    /// Cycles after `clr` without commands: the sweep over every RAM row and shadow word.
+    pub fn sweep(&self) -> u64 {
+        (self.entries as u64).max(1 << self.slice_bits)
     }
 
     /// Edges from a key's acceptance to its result: 6 + ceil(log4 bank) + ceil(log4 banks), the
@@ -91,7 +129,7 @@ impl RuleStageConfig {
 /// One edge's inputs (the ports sampled at the rising edge).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RuleStageIn {
-    /// Synchronous clear: drops keys in flight, empties planes and checkers.
+    /// Synchronous clear: drops keys in flight, empties planes, checkers and classes.
     pub clr: bool,
     /// A key is offered.
     pub in_valid: bool,
@@ -121,11 +159,11 @@ pub struct RuleStageIn {
     pub cmd_value: KeyBits,
     /// WRITE: which key bits the entry compares.
     pub cmd_mask: KeyBits,
-    /// WRITE/PLANES: plane bits; SIDE: bit 0 is the plane written.
+    /// WRITE/PLANES: plane bits; SIDE, CLASS: bit 0 is the plane written.
     pub cmd_planes: u8,
     /// WRITE: the 48-bit data word {priority, action}.
     pub cmd_data: u64,
-    /// `{valid, field, hi[15:0], lo[15:0]}` (34 bits).
+    /// SIDE: `{valid, field, hi[15:0], lo[15:0]}` (34 bits); CLASS: `{valid, 25'b0, protocol}`.
     pub cmd_range: u64,
 }
 
@@ -162,6 +200,12 @@ struct Entry {
 }
 
 #[derive(Clone, Copy, Debug, Default)]
+struct Class {
+    valid: bool,
+    proto: u8,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
 struct Checker {
     valid: bool,
     dport: bool,
@@ -169,14 +213,15 @@ struct Checker {
     hi: u16,
 }
 
-/// A change keys see from edge `at` on.
+/// A change keys see from edge `at` on. Row changes name an entry and a plane-slice row.
 #[derive(Clone, Copy, Debug)]
 enum Change {
-    Hide(usize),
-    Show(usize, Entry, u8),
-    Planes(usize, u8),
+    Hide(usize, u32),
+    Show(usize, u32, Entry, u8),
+    Planes(usize, u32, u8),
     Commit,
     Checker { plane: usize, n: usize, c: Checker },
+    Class { plane: usize, n: usize, c: Class },
 }
 
 /// The rule stage's state. [`RuleStage::edge`] is one rising edge.
@@ -184,13 +229,16 @@ enum Change {
 pub struct RuleStage {
     cfg: RuleStageConfig,
     edge: u64,
-    /// Entries as keys see them, and their plane bits.
+    /// Entries as keys see them, and the plane-slice rows that admit each (bit a: row a).
     seen: Vec<Entry>,
-    planes: Vec<u8>,
-    /// Entries as programmed (the shadow READ returns) and their programmed plane bits.
+    rows: Vec<u32>,
+    /// Entries as programmed (the shadow READ returns), written since the last `clr`, and their
+    /// programmed plane bits.
     shadow: Vec<Entry>,
+    written: Vec<bool>,
     shadow_planes: Vec<u8>,
     checkers: [Vec<Checker>; 2],
+    classes: [[Class; 8]; 2],
     active: bool,
     changes: VecDeque<(u64, Change)>,
     /// The accepted command the engine acts on at the next edge.
@@ -211,13 +259,15 @@ impl RuleStage {
             cfg,
             edge: 0,
             seen: vec![Entry::default(); cfg.entries],
-            planes: vec![0; cfg.entries],
+            rows: vec![0; cfg.entries],
             shadow: vec![Entry::default(); cfg.entries],
+            written: vec![false; cfg.entries],
             shadow_planes: vec![0; cfg.entries],
             checkers: [
                 vec![Checker::default(); cfg.checkers],
                 vec![Checker::default(); cfg.checkers],
             ],
+            classes: [[Class::default(); 8]; 2],
             active: false,
             changes: VecDeque::new(),
             taken: None,
@@ -242,7 +292,7 @@ impl RuleStage {
     pub fn cmd_ready(&self) -> bool {
         let multi = self
             .taken
-            .is_some_and(|c| c.cmd_op == op::WRITE || c.cmd_op == op::READ);
+            .is_some_and(|c| matches!(c.cmd_op, op::WRITE | op::PLANES | op::READ));
         self.edge >= self.busy_until && !multi
     }
 
@@ -262,14 +312,16 @@ impl RuleStage {
         self.out.res_index = 0;
         self.out.res_data = 0;
         if i.clr {
-            self.planes.fill(0);
+            self.rows.fill(0);
+            self.written.fill(false);
             for plane in &mut self.checkers {
                 plane.iter_mut().for_each(|c| c.valid = false);
             }
+            self.classes = [[Class::default(); 8]; 2];
             self.active = false;
             self.changes.clear();
             self.taken = None;
-            self.busy_until = t;
+            self.busy_until = t + self.cfg.sweep();
             self.read_at = None;
             self.results.clear();
             self.out = RuleStageOut::default();
@@ -293,6 +345,20 @@ impl RuleStage {
                     Change::Checker {
                         plane: usize::from(i.cmd_planes & 1),
                         n,
+                        c,
+                    },
+                ));
+            }
+            if i.cmd_op == op::CLASS && i.cmd_index & 7 != 0 {
+                let c = Class {
+                    valid: i.cmd_range >> 33 & 1 == 1,
+                    proto: i.cmd_range as u8,
+                };
+                self.changes.push_back((
+                    t + 1,
+                    Change::Class {
+                        plane: usize::from(i.cmd_planes & 1),
+                        n: (i.cmd_index & 7) as usize,
                         c,
                     },
                 ));
@@ -323,12 +389,20 @@ impl RuleStage {
         if let Some((at, e)) = self.read_at {
             if at == t {
                 self.read_at = None;
-                let s = self.shadow[e];
+                let s = if self.written[e] {
+                    self.shadow[e]
+                } else {
+                    Entry::default()
+                };
                 self.out.rd_valid = true;
                 self.out.rd_value = s.value;
                 self.out.rd_mask = s.mask;
                 self.out.rd_data = s.data;
-                self.out.rd_planes = self.shadow_planes[e];
+                self.out.rd_planes = if self.written[e] {
+                    self.shadow_planes[e]
+                } else {
+                    0
+                };
             }
         }
         self.out.active = self.active;
@@ -345,18 +419,36 @@ impl RuleStage {
                     mask: self.trim(c.cmd_mask),
                     data: c.cmd_data & 0xffff_ffff_ffff,
                 };
+                let planes = c.cmd_planes & 3;
                 self.shadow[e] = entry;
-                self.shadow_planes[e] = c.cmd_planes & 3;
-                self.changes.push_back((t, Change::Hide(e)));
-                let shown = t + self.cfg.write_busy() - 2;
-                self.changes
-                    .push_back((shown, Change::Show(e, entry, c.cmd_planes & 3)));
-                self.busy_until = shown;
+                self.written[e] = true;
+                self.shadow_planes[e] = planes;
+                // Hide: the plane rows without the entry; then every row; show: the plane rows
+                // with the new entry (gufc_tcam_update's edges, from go = c+1).
+                let first = t + self.cfg.first_row() - 1;
+                let rows = self.cfg.plane_rows();
+                let shown = first + rows + (1 << self.cfg.slice_bits);
+                for a in 0..rows {
+                    self.changes
+                        .push_back((first + a, Change::Hide(e, a as u32)));
+                }
+                for a in 0..rows {
+                    self.changes
+                        .push_back((shown + a, Change::Show(e, a as u32, entry, planes)));
+                }
+                self.busy_until = t + self.cfg.write_busy() - 2;
             }
             op::PLANES if in_range => {
-                self.shadow_planes[e] = c.cmd_planes & 3;
-                self.changes
-                    .push_back((t, Change::Planes(e, c.cmd_planes & 3)));
+                let planes = c.cmd_planes & 3;
+                self.shadow_planes[e] = planes;
+                if self.written[e] {
+                    let first = t + self.cfg.first_row() - 1;
+                    for a in 0..self.cfg.plane_rows() {
+                        self.changes
+                            .push_back((first + a, Change::Planes(e, a as u32, planes)));
+                    }
+                }
+                self.busy_until = t + self.cfg.planes_busy() - 2;
             }
             op::COMMIT => self.changes.push_back((t, Change::Commit)),
             op::READ if in_range => {
@@ -367,20 +459,30 @@ impl RuleStage {
         }
     }
 
+    /// Whether row `a` of the plane slice admits an entry in `planes`.
+    fn admits(&self, a: u32, planes: u8) -> bool {
+        planes >> (a >> self.cfg.low_bits()) & 1 == 1
+    }
+
     fn apply(&mut self, c: Change) {
         match c {
-            Change::Hide(e) => self.planes[e] = 0,
-            Change::Show(e, entry, planes) => {
+            Change::Hide(e, a) => self.rows[e] &= !(1 << a),
+            Change::Show(e, a, entry, planes) => {
                 self.seen[e] = entry;
-                self.planes[e] = planes;
+                let on = self.admits(a, planes);
+                self.rows[e] = self.rows[e] & !(1 << a) | u32::from(on) << a;
             }
-            Change::Planes(e, planes) => self.planes[e] = planes,
+            Change::Planes(e, a, planes) => {
+                let on = self.admits(a, planes);
+                self.rows[e] = self.rows[e] & !(1 << a) | u32::from(on) << a;
+            }
             Change::Commit => self.active = !self.active,
             Change::Checker { plane, n, c } => {
                 if n < self.cfg.checkers {
                     self.checkers[plane][n] = c;
                 }
             }
+            Change::Class { plane, n, c } => self.classes[plane][n] = c,
         }
     }
 
@@ -398,7 +500,7 @@ impl RuleStage {
         v
     }
 
-    /// The key as the stage builds it, with the checker hits of `plane`.
+    /// The key as the stage builds it, with the checker hits and protocol classes of `plane`.
     fn key(&self, i: &RuleStageIn, plane: usize) -> KeyBits {
         let r = self.cfg.checkers;
         let mut k = [0u32; 5];
@@ -414,12 +516,18 @@ impl RuleStage {
         }
         put(r, 16, u64::from(i.sport));
         put(r + 16, 16, u64::from(i.dport));
+        let class = (1..8)
+            .find(|&n| {
+                let c = self.classes[plane][n];
+                c.valid && c.proto == i.proto
+            })
+            .unwrap_or(0);
         put(r + 32, 8, u64::from(i.flags));
-        put(r + 40, 8, u64::from(i.proto));
-        put(r + 48, 1, u64::from(i.dst_local));
-        put(r + 49, 1, u64::from(i.src_local));
-        put(r + 50, 32, u64::from(i.dst));
-        put(r + 82, 32, u64::from(i.src));
+        put(r + 40, 3, class as u64);
+        put(r + 43, 1, u64::from(i.dst_local));
+        put(r + 44, 1, u64::from(i.src_local));
+        put(r + 45, 32, u64::from(i.dst));
+        put(r + 77, 32, u64::from(i.src));
         k
     }
 
@@ -427,9 +535,15 @@ impl RuleStage {
     fn lookup(&self, i: &RuleStageIn) -> Option<usize> {
         let plane = usize::from(self.active);
         let k = self.key(i, plane);
+        let low = self.cfg.low_bits();
+        let base = self.cfg.key_bits() - low;
+        let below = (0..low).fold(0u32, |v, b| {
+            v | (k[(base + b) / 32] >> ((base + b) % 32) & 1) << b
+        });
+        let row = (plane as u32) << low | below;
         (0..self.cfg.entries).find(|&e| {
             let s = &self.seen[e];
-            self.planes[e] >> plane & 1 == 1 && (0..5).all(|w| (k[w] ^ s.value[w]) & s.mask[w] == 0)
+            self.rows[e] >> row & 1 == 1 && (0..5).all(|w| (k[w] ^ s.value[w]) & s.mask[w] == 0)
         })
     }
 }
