@@ -10,7 +10,7 @@ use similar::{capture_diff_slices, Algorithm, DiffTag};
 use crate::error::{status, CliError};
 use crate::session::{load_rules, origin_json, origin_text, prepare_loaded};
 use crate::{outln, output, progress, CliResult, Session, Setup};
-use gufc::rules::{ranges, Format};
+use gufc::rules::{protocols, ranges, Format};
 use gufc_regmap::TcamEntry;
 
 /// Rule file formats on the command line.
@@ -53,8 +53,9 @@ impl From<FormatArg> for Format {
 }
 
 /// What a rule set would cost in the RTL 2.0 rule stage (issue 10), which has a few range
-/// checkers instead of a port range per entry: the layout of `gufc_rules::ranges::plan`.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+/// checkers instead of a port range per entry and a few protocol classes instead of the protocol
+/// byte: the layouts of `gufc_rules::ranges::plan` and `gufc_rules::protocols::plan`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Rtl2Cost {
     /// TCAM entries the set expands into.
     pub entries: usize,
@@ -64,6 +65,12 @@ pub struct Rtl2Cost {
     pub checkers: usize,
     /// Range checkers the stage has.
     pub checkers_available: usize,
+    /// Protocol classes the layout uses (0 when the protocols do not fit).
+    pub protocol_classes: usize,
+    /// Protocol classes the stage has.
+    pub protocol_classes_available: usize,
+    /// Why the set does not fit the stage (file:line:column and reason), or none.
+    pub problem: Option<String>,
 }
 
 impl Rtl2Cost {
@@ -71,11 +78,15 @@ impl Rtl2Cost {
     pub fn of(set: &gufc::rules::RuleSet) -> Rtl2Cost {
         let available = ranges::CHECKERS;
         let p = ranges::plan(set, available);
+        let classes = protocols::plan(set);
         Rtl2Cost {
             entries: p.entries(),
             entries_per_rule: p.entries_per_rule(),
             checkers: p.checkers.len(),
             checkers_available: available,
+            protocol_classes: classes.as_ref().map_or(0, |c| c.protocols.len()),
+            protocol_classes_available: protocols::CLASSES,
+            problem: classes.err().map(|e| e.to_string()),
         }
     }
 }
@@ -84,9 +95,19 @@ impl std::fmt::Display for Rtl2Cost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "RTL 2.0 layout: {} entries ({:.3} per rule), {} of {} range checkers",
-            self.entries, self.entries_per_rule, self.checkers, self.checkers_available
-        )
+            "RTL 2.0 layout: {} entries ({:.3} per rule), {} of {} range checkers, {} of {} \
+             protocol classes",
+            self.entries,
+            self.entries_per_rule,
+            self.checkers,
+            self.checkers_available,
+            self.protocol_classes,
+            self.protocol_classes_available
+        )?;
+        match &self.problem {
+            Some(p) => write!(f, "; does not fit: {p}"),
+            None => Ok(()),
+        }
     }
 }
 

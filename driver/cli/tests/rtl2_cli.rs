@@ -34,12 +34,15 @@ fn one_shared_range_takes_one_checker_and_one_entry_per_rule() {
          drop\n",
     );
     assert!(
-        text.contains("RTL 2.0 layout: 4 entries (1.000 per rule), 1 of 16 range checkers"),
+        text.contains(
+            "RTL 2.0 layout: 4 entries (1.000 per rule), 1 of 16 range checkers, 2 of 7 protocol classes\n"
+        ),
         "{text}"
     );
     assert_eq!(
         v["rtl2"],
-        json!({"entries": 4, "entries_per_rule": 1.0, "checkers": 1, "checkers_available": 16})
+        json!({"entries": 4, "entries_per_rule": 1.0, "checkers": 1, "checkers_available": 16,
+               "protocol_classes": 2, "protocol_classes_available": 7, "problem": null})
     );
 }
 
@@ -52,7 +55,7 @@ fn the_seventeenth_range_expands_into_prefixes() {
         .collect();
     let (text, v) = load(&rules);
     assert!(
-        text.contains("RTL 2.0 layout: 18 entries (1.059 per rule), 16 of 16 range checkers"),
+        text.contains("RTL 2.0 layout: 18 entries (1.059 per rule), 16 of 16 range checkers, 0 of 7"),
         "{text}"
     );
     assert_eq!(v["rtl2"]["entries"], 18);
@@ -60,4 +63,18 @@ fn the_seventeenth_range_expands_into_prefixes() {
     assert_eq!(v["rtl2"]["checkers_available"], 16);
     let per_rule = v["rtl2"]["entries_per_rule"].as_f64().unwrap();
     assert!((per_rule - 18.0 / 17.0).abs() < 1e-12, "{per_rule}");
+}
+
+#[test]
+fn an_eighth_protocol_does_not_fit_the_classes() {
+    // Loads on today's device (which matches the protocol byte), and says where the 2.0 layout
+    // breaks: the rule naming the eighth distinct protocol.
+    let rules: String = (1..=8).map(|p| format!("drop proto {p}\n")).collect();
+    let (text, v) = load(&rules);
+    assert!(
+        text.contains("0 of 7 protocol classes; does not fit: ") && text.contains("r.rules:8:1: protocol 8"),
+        "{text}"
+    );
+    assert_eq!(v["rtl2"]["protocol_classes"], 0);
+    assert!(v["rtl2"]["problem"].as_str().unwrap().contains("r.rules:8:1"), "{v}");
 }

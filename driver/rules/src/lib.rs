@@ -14,6 +14,7 @@ pub mod classbench;
 mod compile;
 mod error;
 mod lex;
+pub mod protocols;
 pub mod ranges;
 pub mod text;
 

@@ -398,14 +398,17 @@ fn every_set_fits_in_1_05_entries_per_rule_with_16_checkers() {
         let set = load(name);
         let p = plan(&set, CHECKERS);
         let bare = plan(&set, 0);
+        let classes = gufc_rules::protocols::plan(&set)
+            .unwrap_or_else(|e| panic!("{name}: protocols do not fit the classes: {e}"));
         println!(
-            "{name}: {} rules -> {} entries ({:.4} per rule) on {} checkers; {} entries ({:.4}) without checkers",
+            "{name}: {} rules -> {} entries ({:.4} per rule) on {} checkers; {} entries ({:.4}) without checkers; protocol classes {:?}",
             set.len(),
             p.entries(),
             p.entries_per_rule(),
             p.checkers.len(),
             bare.entries(),
-            bare.entries_per_rule()
+            bare.entries_per_rule(),
+            classes.protocols
         );
         assert!(
             p.entries_per_rule() <= 1.05,
