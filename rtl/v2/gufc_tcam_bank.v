@@ -30,7 +30,11 @@ module gufc_tcam_bank #(
     localparam integer BW = $clog2(BANK);
     localparam integer KP = SB * SLICES;
     localparam integer WP = GE * SLICES;
-    localparam integer PARTS = (SLICES + 15) / 16;
+    // The AND of an entry's slice bits in two registered steps: parts of up to 16 slices over all
+    // but the last two, whose bits go to the second step as they are (registered). With 31 slices
+    // that is 16 + 13 + 1 + 1: 5 + 4 LUT4 and a 4-input AND, 10 LUT4, the fewest a 31-input AND
+    // takes (each LUT4 merges 4 signals into 1); two parts of 16 + 15 would take 11.
+    localparam integer PARTS = (SLICES - 2 + 15) / 16;
 
     input wire clk;
     input wire [KP-1:0] key;
@@ -49,6 +53,7 @@ module gufc_tcam_bank #(
     reg [SB-1:0] wr_addr_q;
     reg [WP-1:0] wr_data_q;
     reg [BANK*PARTS-1:0] part;        // part[e*PARTS+p]: AND of entry e's slices 16p..16p+15
+    reg [2*BANK-1:0] tail;            // tail[2e+i]: entry e's slice SLICES-2+i
 
     always @(posedge clk) begin
         key_q <= key;
@@ -111,14 +116,15 @@ module gufc_tcam_bank #(
         for (e = 0; e < BANK; e = e + 1) begin
             for (p = 0; p < PARTS; p = p + 1) begin
                 acc = 1'b1;
-                for (k = 16 * p; k < 16 * p + 16 && k < SLICES; k = k + 1) acc = acc & col[k*BANK + e];
+                for (k = 16 * p; k < 16 * p + 16 && k < SLICES - 2; k = k + 1) acc = acc & col[k*BANK + e];
                 part_d[e*PARTS + p] = acc;
             end
-            match_d[e] = &part[e*PARTS +: PARTS];
+            match_d[e] = &{part[e*PARTS +: PARTS], tail[2*e +: 2]};
         end
     end
     always @(posedge clk) begin
         part <= part_d;
+        for (e = 0; e < BANK; e = e + 1) tail[2*e +: 2] <= {col[(SLICES-1)*BANK + e], col[(SLICES-2)*BANK + e]};
         match <= match_d;
     end
 

@@ -19,10 +19,13 @@
 // sees the row writes registered at edges <= k), F = 2^SB:
 //   WRITE i   (op 0)  gather the group (c+2 .. c+2+GE), hide: rows r < R with entry i out of both
 //                     planes at c+3+GE+r, rows of all slices with the new value at c+3+GE+R+f
-//                     (f < F), show: rows r < R with the new planes at c+3+GE+R+F+r; the data word
-//                     at the next edge. Next command at c+W, W = 4+GE+2R+F (32 with 4-bit slices
-//                     and 16 checkers, 42 with 5-bit).
-//   PLANES i  (op 1)  gather, then rows r < R with the new planes at c+3+GE+r; next at c+4+GE+R.
+//                     (f < F), show: rows r < R with the new planes at c+3+GE+R+F+r. The data word
+//                     is written with the last of the F rows: after every key that matched the old
+//                     entry has read it (one hidden at c+2+GE+R reads it latency edges later, and
+//                     F + 2 >= latency) and before any key that matches the new one reads it.
+//                     Next command at c+W, W = 3+GE+2R+F (55 with 4-bit slices, 16 checkers and
+//                     6 flags: R = 16; 41 with 5-bit slices and 8 flags: R = 2).
+//   PLANES i  (op 1)  gather, then rows r < R with the new planes at c+3+GE+r; next at c+3+GE+R.
 //                     An entry not written since the reset stays out of every plane.
 //   COMMIT    (op 2)  active := !active at c+1; next command at c+1.
 //   SIDE      (op 3)  checker write, CLASS (op 5) protocol-class write: the owner's side tables
@@ -63,7 +66,7 @@ module gufc_tcam_update #(
     localparam [2:0] OP_WRITE = 3'd0, OP_PLANES = 3'd1, OP_COMMIT = 3'd2, OP_SIDE = 3'd3,
                      OP_READ = 3'd4, OP_CLASS = 3'd5;
     localparam [2:0] S_IDLE = 3'd0, S_GATHER = 3'd1, S_HIDE = 3'd2, S_FILL = 3'd3, S_SHOW = 3'd4,
-                     S_FINISH = 3'd5, S_READ = 3'd6, S_SWEEP = 3'd7;
+                     S_READ = 3'd6, S_SWEEP = 3'd7;
 
     input wire clk;
     input wire clr;
@@ -232,14 +235,11 @@ module gufc_tcam_update #(
                     if (state == S_FILL && step == LAST_ROW) begin
                         state <= S_SHOW;
                         member[own] <= planes_q;
+                        dat_we <= 1'b1;
+                        dat_index <= index_q;
+                        dat_data <= data_q;
                     end
-                    if (state == S_SHOW && step == LAST_SHOWN) state <= S_FINISH;
-                end
-                S_FINISH: begin
-                    dat_we <= is_write;
-                    dat_index <= index_q;
-                    dat_data <= data_q;
-                    state <= S_IDLE;
+                    if (state == S_SHOW && step == LAST_SHOWN) state <= S_IDLE;
                 end
                 S_READ: begin
                     rd_valid <= 1'b1;

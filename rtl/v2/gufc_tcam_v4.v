@@ -1,9 +1,13 @@
 // gufc_tcam_v4 — the IPv4 rule stage of RTL 2.0 (draft): range checkers, protocol classes, the
 // RAM TCAM, its update engine and the per-entry data word (action, priority) in block RAM.
 //
-// TCAM key (KEY_BITS = CHECKERS + 109), LSB first: range-checker hits [CHECKERS], sport 16,
-// dport 16, TCP flags 8, protocol class 3 (gufc_proto_class), dst_local, src_local, dst 32,
-// src 32; the key's plane is one more match bit above them. Entries are value/mask over the key; a
+// TCAM key (KEY_BITS = CHECKERS + 101 + FLAG_BITS), LSB first: range-checker hits [CHECKERS],
+// sport 16, dport 16, the low FLAG_BITS bits of the TCP flags (6: FIN SYN RST PSH ACK URG, the
+// flags iptables' --tcp-flags knows; 8: also ECE CWR), protocol class 3 (gufc_proto_class),
+// dst_local, src_local, dst 32, src 32; the key's plane is one more match bit above them. With
+// 16 checkers and 6 flags that is 124 match bits, 31 slices of 4 (ECP5); the 5-bit-slice build
+// (Xilinx) keeps 8 flags: 126 bits in 26 slices, whose last one has 4 padding bits, so a plane
+// change rewrites 2 rows there, not 32. Entries are value/mask over the key; a
 // port range is either prefix bits of sport/dport or a checker hit bit, a protocol is its class.
 // Among the matching entries in the key's plane the lowest index wins (the driver orders a plane's
 // entries by priority; the priority is stored in the data word for read-back).
@@ -29,12 +33,13 @@ module gufc_tcam_v4 #(
     parameter integer ENTRIES = 1024,   // a multiple of BANK, >= CHECKERS
     parameter integer CHECKERS = 16,
     parameter integer BANK = 64,
-    parameter integer SLICE_BITS = 4    // 4: 16x4 RAMs (ECP5); 5: 32x2 RAMs (Xilinx RAM32M16)
+    parameter integer SLICE_BITS = 4,   // 4: 16x4 RAMs (ECP5); 5: 32x2 RAMs (Xilinx RAM32M16)
+    parameter integer FLAG_BITS = 6     // TCP flag bits matched: 6 or 8
 ) (clk, clr, in_valid, in_src, in_dst, in_src_local, in_dst_local, in_proto, in_flags, in_sport,
    in_dport, cmd_valid, cmd_ready, cmd_op, cmd_index, cmd_value, cmd_mask, cmd_planes, cmd_data,
    cmd_range, active, rd_valid, rd_value, rd_mask, rd_planes, rd_data, res_valid, res_hit,
    res_index, res_data);
-    localparam integer KEY_BITS = CHECKERS + 109;
+    localparam integer KEY_BITS = CHECKERS + 101 + FLAG_BITS;
     localparam integer SB = SLICE_BITS;
     localparam integer GE = (SB == 5) ? 2 : 4;   // entries per RAM
     localparam integer LGE = $clog2(GE);
@@ -106,7 +111,7 @@ module gufc_tcam_v4 #(
         f1 <= f0;
     end
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [7:0] proto1 = f1[47:40];   // replaced by its class
+    wire [15:0] unmatched = f1[47:32];   // the protocol (matched as its class) and the flags
     /* verilator lint_on UNUSEDSIGNAL */
 
     // k+2 .. k+4+L: the TCAM.
@@ -129,7 +134,7 @@ module gufc_tcam_v4 #(
     wire [IW-1:0] t_index;
     gufc_tcam_ram #(.ENTRIES(ENTRIES), .KEY_BITS(KEY_BITS + 1), .BANK(BANK), .SB(SB)) tcam (
         .clk(clk), .clr(clr), .key_valid(v1), .key_live(live1),
-        .key({plane1, f1[113:48], cls, f1[39:0], hits}), .wr_en(ram_we), .wr_all(ram_all),
+        .key({plane1, f1[113:48], cls, f1[32 +: FLAG_BITS], f1[31:0], hits}), .wr_en(ram_we), .wr_all(ram_all),
         .wr_group(ram_group), .wr_addr(ram_addr), .wr_data(ram_data),
         .out_valid(t_valid), .hit(t_hit), .index(t_index));
 

@@ -6,12 +6,13 @@ module gufc_tcam_v4_pnr #(
     parameter integer ENTRIES = 1024,
     parameter integer CHECKERS = 16,
     parameter integer BANK = 64,
-    parameter integer SLICE_BITS = 4
+    parameter integer SLICE_BITS = 4,
+    parameter integer FLAG_BITS = 6
 ) (clk, clr, in_valid, in_src, in_dst, in_src_local, in_dst_local, in_proto, in_flags, in_sport,
    in_dport, cmd_valid, cmd_ready, cmd_op, cmd_index, cmd_value, cmd_mask, cmd_planes, cmd_data,
    cmd_range, active, rd_valid, rd_value, rd_mask, rd_planes, rd_data, res_valid, res_hit,
    res_index, res_data);
-    localparam integer KEY_BITS = CHECKERS + 109;
+    localparam integer KEY_BITS = CHECKERS + 101 + FLAG_BITS;
     localparam integer IW = $clog2(ENTRIES);
 
     input wire clk;
@@ -69,7 +70,8 @@ module gufc_tcam_v4_pnr #(
     wire [1:0] rd_planes_w;
     wire [47:0] rd_data_w, res_data_w;
     wire [IW-1:0] res_index_w;
-    gufc_tcam_v4 #(.ENTRIES(ENTRIES), .CHECKERS(CHECKERS), .BANK(BANK), .SLICE_BITS(SLICE_BITS)) stage (
+    gufc_tcam_v4 #(.ENTRIES(ENTRIES), .CHECKERS(CHECKERS), .BANK(BANK), .SLICE_BITS(SLICE_BITS),
+                   .FLAG_BITS(FLAG_BITS)) stage (
         .clk(clk), .clr(clr_q), .in_valid(in_valid), .in_src(in_src), .in_dst(in_dst),
         .in_src_local(in_src_local), .in_dst_local(in_dst_local), .in_proto(in_proto),
         .in_flags(in_flags), .in_sport(in_sport), .in_dport(in_dport),

@@ -12,8 +12,9 @@
 //  - result after edge k + 6 + ceil(log4 BANK) + ceil(log4 (N/BANK)) (the last term 0 when N = BANK);
 //  - COMMIT, checker and protocol-class writes are seen by every key accepted at edge >= c+1;
 //  - WRITE: its entry is hidden from keys reading row a from c+3+GE+a, shown (new value, data and
-//    planes) to them from c+3+GE+R+2^SB+a; the next command at c+4+GE+2R+2^SB (32 with 4-bit
-//    slices, 42 with 5-bit); PLANES: new planes for row a from c+3+GE+a, next at c+4+GE+R; READ:
+//    planes) to them from c+3+GE+R+2^SB+a; the next command at c+3+GE+2R+2^SB (55 with 4-bit
+//    slices and 6 flags, 41 with 5-bit and 8); PLANES: new planes for row a from c+3+GE+a, next at
+//    c+3+GE+R; READ:
 //    data after edge c+2 (zeros for an entry not written since the reset), next at c+3;
 //  - clr at edge r drops every key accepted at edges <= r, takes every entry out of both planes,
 //    empties the checkers and classes, and takes no command before r+1+max(N, 2^SB).
@@ -34,7 +35,11 @@
 #endif
 static const int N = NENT;
 static const int R = 16;                 // CHECKERS (the default)
-static const int KEY_BITS = R + 109;  // without the plane
+#ifndef FLAGB
+#define FLAGB 6                          // FLAG_BITS
+#endif
+static const int FB = FLAGB;
+static const int KEY_BITS = R + 101 + FB;  // without the plane
 static const int BANK = 64;              // the default
 static const int SEEN = 1;               // a command is seen by keys accepted SEEN edges later
 #ifndef SB
@@ -46,8 +51,8 @@ static const int LOW = KEY_BITS - SB * (SLICES - 1);   // key bits below the pla
 static const int ROWS = 2 << LOW;                       // rows of the last slice keys read
 static const int FIRST_ROW = GE + 3;                    // row a of a rewrite is seen from c+FIRST_ROW+a
 static const int WRITE_SHOWN = FIRST_ROW + ROWS + (1 << SB);
-static const int WRITE_BUSY = GE + 4 + 2 * ROWS + (1 << SB);   // 32 with SB 4, 42 with SB 5
-static const int PLANES_BUSY = GE + 4 + ROWS;
+static const int WRITE_BUSY = GE + 3 + 2 * ROWS + (1 << SB);   // 55 with SB 4 and FB 6
+static const int PLANES_BUSY = GE + 3 + ROWS;
 static const int SWEEP = N > (1 << SB) ? N : (1 << SB);
 static const int READ_AT = 2, READ_BUSY = 3;
 
@@ -79,8 +84,8 @@ struct Bits {
 };
 
 // Field positions of the TCAM key (gufc_tcam_v4.v header).
-enum { F_HITS = 0, F_SPORT = R, F_DPORT = R + 16, F_FLAGS = R + 32, F_CLASS = R + 40,
-       F_DLOCAL = R + 43, F_SLOCAL = R + 44, F_DST = R + 45, F_SRC = R + 77 };
+enum { F_HITS = 0, F_SPORT = R, F_DPORT = R + 16, F_FLAGS = R + 32, F_CLASS = R + 32 + FB,
+       F_DLOCAL = R + 35 + FB, F_SLOCAL = R + 36 + FB, F_DST = R + 37 + FB, F_SRC = R + 69 + FB };
 
 struct Entry {
     Bits value, mask;
@@ -138,7 +143,7 @@ static Bits key_of(const Packet& p, const Checker* ck, const Class* cls) {
     }
     k.set(F_SPORT, 16, p.sport);
     k.set(F_DPORT, 16, p.dport);
-    k.set(F_FLAGS, 8, p.flags);
+    k.set(F_FLAGS, FB, p.flags);   // the low FB bits
     k.set(F_CLASS, 3, class_of(p.proto, cls));
     k.set(F_DLOCAL, 1, p.dlocal);
     k.set(F_SLOCAL, 1, p.slocal);
@@ -177,7 +182,7 @@ static Entry random_entry() {
     field(e, F_SLOCAL, 1, rnd(2), chance(20));
     field(e, F_DLOCAL, 1, rnd(2), chance(20));
     field(e, F_CLASS, 3, rnd(8), chance(50) ? 7 : 0);
-    field(e, F_FLAGS, 8, rnd(256), chance(25) ? rnd(256) : 0);
+    field(e, F_FLAGS, FB, rnd(256), chance(25) ? rnd(1u << FB) : 0);
     for (int f : {F_SPORT, F_DPORT}) {
         int kind = int(rnd(10));
         field(e, f, 16, a_port(), kind < 2 ? 0xffff : kind < 4 ? prefix(16, int(rnd(17))) : 0);
@@ -216,7 +221,7 @@ static Packet random_packet(const State& prog, const State& vis, const std::vect
         int c = int(e.value.get(F_CLASS, 3));
         const Class& cl = vis.cls[vis.active][c];
         if (e.mask.get(F_CLASS, 3) && c > 0 && cl.valid) p.proto = cl.proto;
-        p.flags = pick(F_FLAGS, 8, p.flags);
+        p.flags = pick(F_FLAGS, FB, p.flags);
         p.sport = pick(F_SPORT, 16, p.sport);
         p.dport = pick(F_DPORT, 16, p.dport);
         p.slocal = pick(F_SLOCAL, 1, p.slocal);

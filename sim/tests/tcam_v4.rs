@@ -29,25 +29,27 @@ pub fn all_v2_sources() -> Vec<PathBuf> {
     sources
 }
 
-/// Verilates the stage with `entries` entries and `slice_bits`-bit RAM slices and the testbench
-/// into the test's temporary directory (make rebuilds only what changed); returns the executable.
-fn build(entries: u32, slice_bits: u32) -> PathBuf {
+/// Verilates the stage with `entries` entries, `slice_bits`-bit RAM slices and `flag_bits` TCP
+/// flags, and the testbench, into the test's temporary directory (make rebuilds only what
+/// changed); returns the executable.
+fn build(entries: u32, slice_bits: u32, flag_bits: u32) -> PathBuf {
     verilate(
-        &format!("tcam_v4_n{entries}_s{slice_bits}"),
+        &format!("tcam_v4_n{entries}_s{slice_bits}_f{flag_bits}"),
         "gufc_tcam_v4",
         &all_v2_sources(),
         &[
             format!("ENTRIES={entries}"),
             format!("SLICE_BITS={slice_bits}"),
+            format!("FLAG_BITS={flag_bits}"),
         ],
-        &format!("-DNENT={entries} -DSB={slice_bits}"),
+        &format!("-DNENT={entries} -DSB={slice_bits} -DFLAGB={flag_bits}"),
         "tcam_v4_tb",
     )
 }
 
 /// Runs the testbench for each seed; fails with its report on the first mismatch.
-fn check(entries: u32, slice_bits: u32, seeds: &[u64], cycles: u64) {
-    let exe = build(entries, slice_bits);
+fn check(entries: u32, slice_bits: u32, flag_bits: u32, seeds: &[u64], cycles: u64) {
+    let exe = build(entries, slice_bits, flag_bits);
     for &seed in seeds {
         let trace = exe.with_file_name(format!("trace-{seed}.bin"));
         let report = run(
@@ -69,14 +71,14 @@ fn check(entries: u32, slice_bits: u32, seeds: &[u64], cycles: u64) {
         ] {
             assert!(num(line, kind) > 0, "no{kind} in {line}");
         }
-        lockstep(entries, slice_bits, &trace, cycles);
+        lockstep(entries, slice_bits, flag_bits, &trace, cycles);
         std::fs::remove_file(&trace).ok();
     }
 }
 
 /// Replays a testbench trace (layout: `record` in sim/csrc/tcam_v4_tb.cpp) through the model
 /// and compares `cmd_ready` before every edge and every output after it.
-fn lockstep(entries: u32, slice_bits: u32, trace: &Path, cycles: u64) {
+fn lockstep(entries: u32, slice_bits: u32, flag_bits: u32, trace: &Path, cycles: u64) {
     let bytes = std::fs::read(trace).expect("the testbench trace");
     let words: Vec<u32> = bytes
         .chunks_exact(4)
@@ -86,6 +88,7 @@ fn lockstep(entries: u32, slice_bits: u32, trace: &Path, cycles: u64) {
     let mut model = RuleStage::new(RuleStageConfig {
         entries: entries as usize,
         slice_bits,
+        flag_bits,
         ..RuleStageConfig::default()
     });
     let bits = |w: &[u32]| -> KeyBits { w.try_into().unwrap() };
@@ -140,16 +143,23 @@ fn lockstep(entries: u32, slice_bits: u32, trace: &Path, cycles: u64) {
 
 #[test]
 fn tcam_v4_n64_random() {
-    check(64, 4, &[1, 2, 3], 100_000);
+    check(64, 4, 6, &[1, 2, 3], 100_000);
 }
 
 #[test]
 fn tcam_v4_n256_random() {
-    check(256, 4, &[11], 100_000);
+    check(256, 4, 6, &[11], 100_000);
 }
 
-/// 5-bit slices on 32x2 RAMs (the Xilinx mapping): 2 entries a row group, 32 rows a WRITE.
+/// 5-bit slices on 32x2 RAMs (the Xilinx mapping, with 8 TCP flags): 2 entries a row group,
+/// 32 rows a WRITE.
 #[test]
 fn tcam_v4_n64_slice5_random() {
-    check(64, 5, &[21], 100_000);
+    check(64, 5, 8, &[21], 100_000);
+}
+
+/// 4-bit slices with 8 TCP flags: 32 slices, the plane's slice with padding above it.
+#[test]
+fn tcam_v4_n64_flags8_random() {
+    check(64, 4, 8, &[31], 100_000);
 }

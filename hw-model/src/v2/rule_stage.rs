@@ -34,7 +34,7 @@ pub mod op {
 /// Cycles from a READ's acceptance until the stage takes the next command.
 pub const READ_BUSY: u64 = 3;
 
-/// The stage's parameters (`ENTRIES`, `CHECKERS`, `BANK`, `SLICE_BITS`).
+/// The stage's parameters (`ENTRIES`, `CHECKERS`, `BANK`, `SLICE_BITS`, `FLAG_BITS`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RuleStageConfig {
     /// TCAM entries, a multiple of `bank`.
@@ -45,6 +45,8 @@ pub struct RuleStageConfig {
     pub bank: usize,
     /// Key bits per RAM slice: 4 (16x4 RAMs, 4 entries a row) or 5 (32x2, 2 entries a row).
     pub slice_bits: u32,
+    /// TCP flag bits matched, from FIN up: 6 (FIN SYN RST PSH ACK URG) or 8 (also ECE CWR).
+    pub flag_bits: u32,
 }
 
 impl Default for RuleStageConfig {
@@ -54,6 +56,7 @@ impl Default for RuleStageConfig {
             checkers: 16,
             bank: 64,
             slice_bits: 4,
+            flag_bits: 6,
         }
     }
 }
@@ -70,7 +73,7 @@ fn log4(n: usize) -> u64 {
 impl RuleStageConfig {
     /// Key bits: checker hits, then the 7-tuple with the protocol's 3-bit class, and TCP flags.
     pub fn key_bits(&self) -> usize {
-        self.checkers + 109
+        self.checkers + 101 + self.flag_bits as usize
     }
 
     /// Entries per RAM row group.
@@ -102,15 +105,16 @@ impl RuleStageConfig {
 
     /// Cycles from a WRITE's acceptance until the stage takes the next command: the engine's
     /// edge, a read of each entry of the row group and one more, the hide rows, every RAM row,
-    /// the show rows, the finishing edge (32 with 4-bit slices, 42 with 5-bit).
+    /// the show rows (55 with 4-bit slices and 6 flags, 39 with 8 flags, 41 with 5-bit slices
+    /// and 8 flags).
     pub fn write_busy(&self) -> u64 {
-        self.group() + 4 + 2 * self.plane_rows() + (1 << self.slice_bits)
+        self.group() + 3 + 2 * self.plane_rows() + (1 << self.slice_bits)
     }
 
-    /// Cycles from a PLANES's acceptance until the stage takes the next command (12 with 4-bit
-    /// slices, 8 with 5-bit).
+    /// Cycles from a PLANES's acceptance until the stage takes the next command (23 with 4-bit
+    /// slices and 6 flags).
     pub fn planes_busy(&self) -> u64 {
-        self.group() + 4 + self.plane_rows()
+        self.group() + 3 + self.plane_rows()
     }
 
     /// Cycles after `clr` without commands: the sweep over every RAM row and shadow word.
@@ -255,6 +259,7 @@ impl RuleStage {
     pub fn new(cfg: RuleStageConfig) -> RuleStage {
         assert!(cfg.entries.is_multiple_of(cfg.bank) && cfg.checkers <= 46);
         assert!(cfg.slice_bits == 4 || cfg.slice_bits == 5);
+        assert!(cfg.flag_bits == 6 || cfg.flag_bits == 8);
         let mut s = RuleStage {
             cfg,
             edge: 0,
@@ -522,12 +527,13 @@ impl RuleStage {
                 c.valid && c.proto == i.proto
             })
             .unwrap_or(0);
-        put(r + 32, 8, u64::from(i.flags));
-        put(r + 40, 3, class as u64);
-        put(r + 43, 1, u64::from(i.dst_local));
-        put(r + 44, 1, u64::from(i.src_local));
-        put(r + 45, 32, u64::from(i.dst));
-        put(r + 77, 32, u64::from(i.src));
+        let fb = self.cfg.flag_bits as usize;
+        put(r + 32, fb, u64::from(i.flags));
+        put(r + 32 + fb, 3, class as u64);
+        put(r + 35 + fb, 1, u64::from(i.dst_local));
+        put(r + 36 + fb, 1, u64::from(i.src_local));
+        put(r + 37 + fb, 32, u64::from(i.dst));
+        put(r + 69 + fb, 32, u64::from(i.src));
         k
     }
 
