@@ -27,6 +27,7 @@
 //     at <= c (the host copy is read at c+4, with the write of c+4 forwarded; the RAM data is
 //     registered at c+5 before its generation is checked).
 // The logical value: at each edge first that edge's increment, then that edge's CLEAR.
+// cnt_* and rd_* are 0 on every edge without a report or read data.
 module gufc_counter_ram #(
     parameter integer DEPTH = 4096,
     parameter integer LEN_BITS = 16
@@ -165,10 +166,11 @@ module gufc_counter_ram #(
         w2_i <= w1_i;
         w2_val <= w1_val;
         w3_val <= w2_val;
+        // cnt_* and rd_* are 0 unless they carry a value (no bit left to the pipeline's leftovers).
         cnt_valid <= s3_v && !clr && s3_rep;
-        cnt_index <= s3_i;
-        cnt_pkts <= new_pkts;
-        cnt_bytes <= new_bytes;
+        cnt_index <= (s3_v && !clr && s3_rep) ? s3_i : {IW{1'b0}};
+        cnt_pkts <= (s3_v && !clr && s3_rep) ? new_pkts : 64'd0;
+        cnt_bytes <= (s3_v && !clr && s3_rep) ? new_bytes : 64'd0;
 
         h1_v <= take && cmd_op == OP_READ;
         h1_i <= cmd_index;
@@ -186,8 +188,10 @@ module gufc_counter_ram #(
         h6_fval <= h5_fval;
         h6_q <= hq;
         rd_valid <= h6_v && !clr;
-        rd_pkts <= h6_fwd ? h6_fval[63:0] : h6_q[WW-1:128] == gen ? h6_q[63:0] : 64'd0;
-        rd_bytes <= h6_fwd ? h6_fval[127:64] : h6_q[WW-1:128] == gen ? h6_q[127:64] : 64'd0;
+        rd_pkts <= !(h6_v && !clr) ? 64'd0 : h6_fwd ? h6_fval[63:0] :
+                   h6_q[WW-1:128] == gen ? h6_q[63:0] : 64'd0;
+        rd_bytes <= !(h6_v && !clr) ? 64'd0 : h6_fwd ? h6_fval[127:64] :
+                    h6_q[WW-1:128] == gen ? h6_q[127:64] : 64'd0;
 
         if (clr) begin
             gen <= gen + 16'd1;

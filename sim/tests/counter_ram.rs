@@ -2,10 +2,15 @@
 //! reference in `sim/csrc/counter_ram_tb.cpp`: an increment on most clocks, mostly on a hot set
 //! (back-to-back increments of one counter), host reads and clears (also of the counter being
 //! incremented at that edge, and pending ones) and resets, every output compared on every edge.
+//! Each run also writes every edge's inputs and outputs to a trace, and the Rust model of the
+//! block (`gufc_hw_model::v2::counter_ram`) replays the inputs and must produce every output bit
+//! on the same edge.
 
 mod testbench;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use gufc_hw_model::v2::counter_ram::{Count, CounterIn, CounterOut, CounterRam};
 
 use testbench::{num, run, summary, verilate};
 
@@ -27,12 +32,13 @@ fn build(depth: u32) -> PathBuf {
 fn check(depth: u32, seeds: &[u64], cycles: u64) {
     let exe = build(depth);
     for &seed in seeds {
+        let trace = exe.with_file_name(format!("trace-{seed}.bin"));
         let report = run(
             &exe,
             &format!("counter_ram DEPTH={depth}"),
             seed,
             cycles,
-            &[],
+            &[&trace],
         );
         let line = summary(&report, "increments");
         assert!(num(line, " increments") > cycles * 8 / 10, "{line}");
@@ -46,6 +52,58 @@ fn check(depth: u32, seeds: &[u64], cycles: u64) {
         ] {
             assert!(num(line, kind) > 0, "no{kind} in {line}");
         }
+        lockstep(depth, &trace, cycles);
+        std::fs::remove_file(&trace).ok();
+    }
+}
+
+/// Replays a testbench trace (layout: `record` in sim/csrc/counter_ram_tb.cpp) through the model
+/// and compares `cmd_ready` before every edge and every output after it.
+fn lockstep(depth: u32, trace: &Path, cycles: u64) {
+    let bytes = std::fs::read(trace).expect("the testbench trace");
+    let words: Vec<u32> = bytes
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    assert_eq!(words.len() as u64, 13 * cycles, "trace length");
+    let mut model = CounterRam::new(depth as usize, 16);
+    let wide = |lo: u32, hi: u32| u64::from(lo) | u64::from(hi) << 32;
+    for (n, w) in words.chunks_exact(13).enumerate() {
+        let bit = |b: u32| w[0] >> b & 1 != 0;
+        let i = CounterIn {
+            clr: bit(0),
+            inc_en: bit(1),
+            cmd_valid: bit(2),
+            cmd_op: u8::from(bit(3)),
+            inc_index: w[1],
+            inc_len: w[2],
+            cmd_index: w[3],
+        };
+        let rtl = CounterOut {
+            rd_valid: bit(5),
+            rd: Count {
+                pkts: wide(w[4], w[5]),
+                bytes: wide(w[6], w[7]),
+            },
+            cnt_valid: bit(6),
+            cnt_index: w[8],
+            cnt: Count {
+                pkts: wide(w[9], w[10]),
+                bytes: wide(w[11], w[12]),
+            },
+        };
+        let edge = n + 1;
+        assert_eq!(
+            model.cmd_ready(),
+            bit(4),
+            "DEPTH={depth} edge {edge}: cmd_ready before the edge"
+        );
+        model.edge(&i);
+        assert_eq!(
+            model.outputs(),
+            rtl,
+            "DEPTH={depth} edge {edge}: outputs (model left, RTL right), inputs {i:?}"
+        );
     }
 }
 
