@@ -38,6 +38,8 @@
 // update is lost); READ's clear loses (HIT stays 1). Updates to other slots always land.
 // clr: drops keys in flight and aborts the command; then every slot is emptied by a sweep of
 // BUCKETS cycles (one bucket per edge) during which keys miss and cmd_ready is 0.
+// Every output is 0 unless it carries a result (res_*; its fields also 0 on a miss), a READ's
+// data (rd_*) or a MOVE's answer (mv_*).
 module gufc_flow_ram #(
     parameter integer BUCKETS = 1024,       // power of two >= 2
     parameter integer WAYS = 4,             // power of two >= 2
@@ -319,12 +321,13 @@ module gufc_flow_ram #(
         act7 <= act6;
         int7 <= int6;
 
+        // The result outputs are 0 unless they carry a result (and its fields 0 on a miss).
         res_valid <= v7 && !clr;
-        res_hit <= hit7;
-        res_slot <= slot;
-        res_action <= act;
-        res_interest <= intr;
-        res_current <= cur;
+        res_hit <= v7 && !clr && hit7;
+        res_slot <= (v7 && !clr) ? slot : {SW{1'b0}};
+        res_action <= (v7 && !clr) ? act : 32'd0;
+        res_interest <= (v7 && !clr) ? intr : {INT_BITS{1'b0}};
+        res_current <= v7 && !clr && cur;
     end
 
     // ---- hit state: {HIT, LAST_HIT} per slot. Port A: updates; port B: the engine.
@@ -381,8 +384,18 @@ module gufc_flow_ram #(
     end
 
     always @(posedge clk) begin
+        // rd_* and mv_ok are 0 unless they carry a READ's data or a MOVE's answer.
         rd_valid <= 1'b0;
+        rd_slot_valid <= 1'b0;
+        rd_key <= {KEY_BITS{1'b0}};
+        rd_action <= 32'd0;
+        rd_pinned <= 1'b0;
+        rd_epoch <= 8'd0;
+        rd_interest <= {INT_BITS{1'b0}};
+        rd_hit <= 1'b0;
+        rd_last_hit <= 32'd0;
         mv_valid <= 1'b0;
+        mv_ok <= 1'b0;
         w_en <= 1'b0;
         hb_we <= 1'b0;
         hb_cmd_wins <= 1'b1;
@@ -391,7 +404,6 @@ module gufc_flow_ram #(
             e_op <= 3'd0;
             sweep <= 1'b1;
             sweep_ptr <= {LB{1'b0}};
-            mv_ok <= 1'b0;
         end else begin
             if (sweep) begin
                 sweep_ptr <= sweep_ptr + 1'b1;
@@ -442,7 +454,7 @@ module gufc_flow_ram #(
                     hb_d <= e_hs;
                 end
             end
-            if (e_op == OP_MOVE && e_step == 3'd5 && mv_ok) begin
+            if (e_op == OP_MOVE && e_step == 3'd5 && mv_ok) begin   // mv_ok as set at c+4
                 w_en <= 1'b1;
                 w_bucket <= bucket_of(e_slot);
                 w_way <= way_of(e_slot);

@@ -5,8 +5,11 @@
 // matters); a key arrives on ~90 % of the clocks, mostly from a hot set of written flows; every
 // command kind is issued whenever the block takes one, hit-state updates arrive on ~half of the
 // edges (often on the slot a command is working on), the epoch moves, `clr` comes at random edges.
-// Compared on every edge: every result bit, every read-back, mv_valid/mv_ok and cmd_ready.
-// Usage: flow_ram_tb SEED CYCLES            (simulation)
+// Compared on every edge: every result bit, every read-back, mv_valid/mv_ok and cmd_ready, and
+// every output 0 where it carries nothing.
+// Usage: flow_ram_tb SEED CYCLES [TRACE]    (simulation; TRACE receives every edge's inputs and
+//                                            outputs, see `record`, for the Rust model's lockstep
+//                                            check in sim/tests/flow_ram.rs)
 //        flow_ram_tb hash LOG2_BUCKETS      (reads "src dst proto sport dport" lines, prints
 //                                            "b1 b2": the reference hash, checked against Rust)
 //
@@ -139,6 +142,41 @@ static Key get_key(const VlWide<4>& d) {
     return k;
 }
 
+// One edge as 26 little-endian 32-bit words: the inputs sampled at the edge, cmd_ready before it,
+// and the outputs after it.
+//   0 clr | in_valid<<1 | upd_en<<2 | cmd_valid<<3 | cmd_op<<4 | cmd_pinned<<7 | epoch<<8 |
+//     cmd_ready<<16 | res_valid<<17 | res_hit<<18 | res_current<<19 | rd_valid<<20 |
+//     rd_slot_valid<<21 | rd_pinned<<22 | rd_hit<<23 | mv_valid<<24 | mv_ok<<25
+//   1..4 in_key   5 upd_slot   6 upd_cycle   7 cmd_slot   8 cmd_arg   9..12 cmd_key
+//   13 cmd_action   14 cmd_interest   15 res_slot   16 res_action   17 res_interest
+//   18..21 rd_key   22 rd_action   23 rd_epoch   24 rd_interest   25 rd_last_hit
+static void record(FILE* f, const Vgufc_flow_ram& d, bool ready) {
+    uint32_t w[26] = {0};
+    w[0] = d.clr | d.in_valid << 1 | d.upd_en << 2 | d.cmd_valid << 3 | d.cmd_op << 4 |
+           d.cmd_pinned << 7 | d.epoch << 8 | uint32_t(ready) << 16 | d.res_valid << 17 |
+           d.res_hit << 18 | d.res_current << 19 | d.rd_valid << 20 | d.rd_slot_valid << 21 |
+           d.rd_pinned << 22 | d.rd_hit << 23 | d.mv_valid << 24 | d.mv_ok << 25;
+    for (int i = 0; i < 4; i++) {
+        w[1 + i] = d.in_key[i];
+        w[9 + i] = d.cmd_key[i];
+        w[18 + i] = d.rd_key[i];
+    }
+    w[5] = d.upd_slot;
+    w[6] = d.upd_cycle;
+    w[7] = d.cmd_slot;
+    w[8] = d.cmd_arg;
+    w[13] = d.cmd_action;
+    w[14] = d.cmd_interest;
+    w[15] = d.res_slot;
+    w[16] = d.res_action;
+    w[17] = d.res_interest;
+    w[22] = d.rd_action;
+    w[23] = d.rd_epoch;
+    w[24] = d.rd_interest;
+    w[25] = d.rd_last_hit;
+    fwrite(w, sizeof w, 1, f);
+}
+
 static uint32_t bases[4];
 static Key random_key() {
     Key k;
@@ -162,8 +200,13 @@ static int hash_mode(int log2b) {
 
 int main(int argc, char** argv) {
     if (argc == 3 && std::string(argv[1]) == "hash") return hash_mode(atoi(argv[2]));
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s SEED CYCLES | hash LOG2_BUCKETS\n", argv[0]);
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: %s SEED CYCLES [TRACE] | hash LOG2_BUCKETS\n", argv[0]);
+        return 2;
+    }
+    FILE* trace = nullptr;
+    if (argc == 4 && !(trace = fopen(argv[3], "wb"))) {
+        perror(argv[3]);
         return 2;
     }
     uint64_t seed = strtoull(argv[1], nullptr, 0);
@@ -273,6 +316,7 @@ int main(int argc, char** argv) {
         if (ready != (t >= busy_until)) fail(t, "cmd_ready", ready, t >= busy_until);
         dut->clk = 1;
         dut->eval();   // edge t
+        if (trace) record(trace, *dut, ready);
 
         if (clr) {
             reset_ref(t);
@@ -403,8 +447,9 @@ int main(int argc, char** argv) {
             else if (dut->res_action != x.action) fail(t, "res_action", dut->res_action, x.action);
             else if (dut->res_interest != x.interest) fail(t, "res_interest", dut->res_interest, x.interest);
             if (fails && getenv("FLOW_TB_TRACE")) fprintf(stderr, "expected slot %d\n", x.slot);
-        } else if (dut->res_valid) {
-            fail(t, "unexpected res_valid", 1, 0);
+        } else if (dut->res_valid || dut->res_hit || dut->res_slot || dut->res_current ||
+                   dut->res_action || dut->res_interest) {
+            fail(t, "res_* without a result (valid, slot)", dut->res_valid, dut->res_slot);
         }
         if (!rdo.empty() && rdo.front().at == t) {
             ReadOut r = rdo.front();
@@ -420,19 +465,22 @@ int main(int argc, char** argv) {
             else if (dut->rd_interest != w.interest) fail(t, "rd_interest", dut->rd_interest, w.interest);
             else if (dut->rd_hit != h.hit) fail(t, "rd_hit", dut->rd_hit, h.hit);
             else if (dut->rd_last_hit != h.last) fail(t, "rd_last_hit", dut->rd_last_hit, h.last);
-        } else if (dut->rd_valid) {
-            fail(t, "unexpected rd_valid", 1, 0);
+        } else if (dut->rd_valid || dut->rd_slot_valid || !(get_key(dut->rd_key) == Key()) ||
+                   dut->rd_action || dut->rd_pinned || dut->rd_epoch || dut->rd_interest ||
+                   dut->rd_hit || dut->rd_last_hit) {
+            fail(t, "rd_* without a read (valid, action)", dut->rd_valid, dut->rd_action);
         }
         if (!mvo.empty() && mvo.front().at == t) {
             MoveOut m = mvo.front();
             mvo.pop_front();
             if (!dut->mv_valid) fail(t, "mv_valid", 0, 1);
             else if (dut->mv_ok != m.ok) fail(t, "mv_ok", dut->mv_ok, m.ok);
-        } else if (dut->mv_valid) {
-            fail(t, "unexpected mv_valid", 1, 0);
+        } else if (dut->mv_valid || dut->mv_ok) {
+            fail(t, "mv_* without a MOVE's answer (valid, ok)", dut->mv_valid, dut->mv_ok);
         }
     }
     dut->final();
+    if (trace) fclose(trace);
     printf("B=%d W=%d seed=%llu cycles=%llu: %llu results (%llu hits, %llu in b2), commands: "
            "%llu write, %llu read, %llu clear, %llu move (%llu moved), %llu touch, %llu interest; "
            "%llu update clashes, %llu resets: %s\n",

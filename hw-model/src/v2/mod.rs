@@ -2,4 +2,5 @@
 //! module here follows its RTL module edge for edge and is checked against the Verilated RTL.
 
 pub mod counter_ram;
+pub mod flow_ram;
 pub mod rule_stage;
