@@ -55,7 +55,9 @@ fn the_seventeenth_range_expands_into_prefixes() {
         .collect();
     let (text, v) = load(&rules);
     assert!(
-        text.contains("RTL 2.0 layout: 18 entries (1.059 per rule), 16 of 16 range checkers, 0 of 7"),
+        text.contains(
+            "RTL 2.0 layout: 18 entries (1.059 per rule), 16 of 16 range checkers, 0 of 7"
+        ),
         "{text}"
     );
     assert_eq!(v["rtl2"]["entries"], 18);
@@ -72,9 +74,16 @@ fn an_eighth_protocol_does_not_fit_the_classes() {
     let rules: String = (1..=8).map(|p| format!("drop proto {p}\n")).collect();
     let (text, v) = load(&rules);
     assert!(
-        text.contains("0 of 7 protocol classes; does not fit: ") && text.contains("r.rules:8:1: protocol 8"),
+        text.contains("0 of 7 protocol classes; does not fit: ")
+            && text.contains("r.rules:8:1: protocol 8"),
         "{text}"
     );
     assert_eq!(v["rtl2"]["protocol_classes"], 0);
-    assert!(v["rtl2"]["problem"].as_str().unwrap().contains("r.rules:8:1"), "{v}");
+    assert!(
+        v["rtl2"]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("r.rules:8:1"),
+        "{v}"
+    );
 }

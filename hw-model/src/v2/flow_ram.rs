@@ -175,6 +175,15 @@ pub struct FlowOut {
     pub mv_ok: bool,
 }
 
+/// A lookup's hit: the slot, whether it is current, and its action and interest then.
+#[derive(Clone, Copy, Debug)]
+struct Hit {
+    slot: usize,
+    current: bool,
+    action: u32,
+    interest: u32,
+}
+
 /// What the engine does to a hit state at an edge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum HsAct {
@@ -198,8 +207,8 @@ pub struct FlowRam {
     slots: Vec<Slot>,
     hit_state: Vec<HitState>,
     keys: VecDeque<(u64, FlowKey, u8)>,
-    /// Results due: (edge, the hit slot, current, its action and interest as looked up).
-    results: VecDeque<(u64, Option<(usize, bool, u32, u32)>)>,
+    /// Results due: (edge, the hit as looked up).
+    results: VecDeque<(u64, Option<Hit>)>,
     slot_writes: VecDeque<(u64, usize, Slot)>,
     hs_acts: VecDeque<(u64, HsAct, usize, u64)>,
     /// Snapshots by tag (tag 0 = zeros), removed when used.
@@ -307,12 +316,12 @@ impl FlowRam {
         if self.results.front().is_some_and(|r| r.0 == t) {
             let (_, hit) = self.results.pop_front().expect("a result");
             self.out.res_valid = true;
-            if let Some((s, current, action, interest)) = hit {
+            if let Some(h) = hit {
                 self.out.res_hit = true;
-                self.out.res_slot = s as u32;
-                self.out.res_current = current;
-                self.out.res_action = action;
-                self.out.res_interest = interest;
+                self.out.res_slot = h.slot as u32;
+                self.out.res_current = h.current;
+                self.out.res_action = h.action;
+                self.out.res_interest = h.interest;
             }
         }
         if self.reads.front().is_some_and(|r| r.0 == t) {
@@ -333,7 +342,7 @@ impl FlowRam {
     }
 
     /// The first valid slot holding `key` in the order b1 ways 0.., b2 ways 0..
-    fn lookup(&self, key: &FlowKey, epoch: u8) -> Option<(usize, bool, u32, u32)> {
+    fn lookup(&self, key: &FlowKey, epoch: u8) -> Option<Hit> {
         let (b1, b2) = key.buckets(self.log2_buckets);
         [b1, b2]
             .iter()
@@ -341,7 +350,12 @@ impl FlowRam {
             .find(|&s| self.slots[s].valid && self.slots[s].key == *key)
             .map(|s| {
                 let w = self.slots[s];
-                (s, w.pinned || w.epoch == epoch, w.action, w.interest)
+                Hit {
+                    slot: s,
+                    current: w.pinned || w.epoch == epoch,
+                    action: w.action,
+                    interest: w.interest,
+                }
             })
     }
 
