@@ -12,13 +12,13 @@ cd "$(dirname "$0")/../rtl"
 lint() {
   local dir=$1 top=$2 chparam=$3; shift 3
   local sources
-  sources=$(cd "$dir" && ls gufc_*.v | sed "s|^|$dir/|" | tr '\n' ' ')
+  sources="$(cd "$dir" && ls gufc_*.v | sed "s|^|$dir/|" | tr '\n' ' ')${EXTRA:-}"
   for p in "$@"; do
     # shellcheck disable=SC2086
-    verilator --lint-only -Wall -I"$dir" --top-module "$top" $p $sources
+    verilator --lint-only -Wall -I"$dir" -I. --top-module "$top" $p $sources
     echo "verilator -Wall clean ($dir, $top): ${p:-defaults}"
   done
-  yosys -q -p "read_verilog -sv -I$dir $sources; chparam $chparam $top; hierarchy -check -top $top; proc" >/dev/null
+  yosys -q -p "read_verilog -sv -I$dir -I. $sources; chparam $chparam $top; hierarchy -check -top $top; proc" >/dev/null
   echo "yosys 0.23 read_verilog -sv + hierarchy -check + proc ($dir, $top): ok"
 }
 
@@ -51,3 +51,10 @@ lint v2 gufc_counter_ram_pnr "-set DEPTH 64" \
   "-GDEPTH=16" \
   "-GDEPTH=1024" \
   "-GDEPTH=65536"
+
+# The 2.0 datapath reuses 1.x's decision (rtl/gufc_decide.v, with rtl/gufc_regs.vh).
+EXTRA=" gufc_decide.v" lint v2 gufc_core "-set ENTRIES 64 -set BUCKETS 16" \
+  "" \
+  "-GENTRIES=64 -GBUCKETS=16" \
+  "-GENTRIES=256 -GBUCKETS=1024 -GWAYS=4" \
+  "-GENTRIES=8 -GBANK=8 -GBUCKETS=2 -GWAYS=2 -GCHANNELS=1 -GCHECKERS=1"

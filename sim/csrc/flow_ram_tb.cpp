@@ -35,6 +35,7 @@
 #include "Vgufc_flow_ram.h"
 #include "verilated.h"
 #include "tb_random.h"
+#include "tb_flow_hash.h"
 
 #ifndef NBUCKETS
 #error "define NBUCKETS and NWAYS"
@@ -47,9 +48,6 @@ static int lb() {
 }
 static const int LB = lb();
 
-// regmap.toml [hash]
-static const uint32_t ROTATE = 5, ROTATE2 = 16, MUL1 = 0x9E3779B1u, MUL2 = 0x85EBCA6Bu;
-static uint32_t rotl(uint32_t v, uint32_t r) { r %= 32; return r ? (v << r) | (v >> (32 - r)) : v; }
 
 struct Key {
     uint32_t src = 0, dst = 0, proto = 0, sport = 0, dport = 0;
@@ -57,14 +55,8 @@ struct Key {
         return src == o.src && dst == o.dst && proto == o.proto && sport == o.sport && dport == o.dport;
     }
 };
-// The 1.x key words (src0..3, dst0..3, META, PORTS) folded as in regmap::bucket::fold.
 static void buckets(const Key& k, int log2b, uint32_t& b1, uint32_t& b2) {
-    uint32_t words[10] = {k.src, 0, 0, 0, k.dst, 0, 0, 0, k.proto, k.sport | (k.dport << 16)};
-    uint32_t x = 0;
-    for (uint32_t w : words) x = rotl(x, ROTATE) ^ w;
-    auto top = [&](uint32_t h) { return log2b == 0 ? 0u : h >> (32 - log2b); };
-    b1 = top(x * MUL1);
-    b2 = top(rotl(x, ROTATE2) * MUL2);
+    flow_buckets(k.src, k.dst, k.proto, k.sport, k.dport, log2b, b1, b2);
 }
 
 struct Word {

@@ -22,6 +22,8 @@ pub fn verilate(
         .args(["--cc", "--exe", "--build", "-j", "2", "-Wall", "-O3"])
         .args(["--x-assign", "unique", "--x-initial", "unique"])
         .args(["--top-module", top])
+        // rtl/ for gufc_regs.vh (the register map) and the 1.x modules 2.0 reuses.
+        .arg(format!("-I{}", root.join("rtl").display()))
         .args(params.iter().map(|p| format!("-G{p}")))
         .args(["-CFLAGS", &format!("{defines} -O2")])
         .arg("-Mdir")
