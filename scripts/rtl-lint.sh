@@ -58,3 +58,6 @@ EXTRA=" gufc_decide.v" lint v2 gufc_core "-set ENTRIES 64 -set BUCKETS 16" \
   "-GENTRIES=64 -GBUCKETS=16" \
   "-GENTRIES=256 -GBUCKETS=1024 -GWAYS=4" \
   "-GENTRIES=8 -GBANK=8 -GBUCKETS=2 -GWAYS=2 -GCHANNELS=1 -GCHECKERS=1"
+EXTRA=" gufc_decide.v" lint v2 gufc_core_pnr "-set ENTRIES 64 -set BUCKETS 16" \
+  "" \
+  "-GENTRIES=64 -GBUCKETS=16"

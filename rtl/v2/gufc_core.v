@@ -22,8 +22,11 @@
 // whenever res_ready is 1. Every res_* bit is 0 while res_valid is 0.
 //
 // Commands go straight to the blocks (their contracts: gufc_tcam_v4, gufc_flow_ram,
-// gufc_counter_ram). Counter spaces on the c_* port: 0 rule entries, 1 flow slots, 2 channels;
-// c_rd_* is the OR of the three (each is 0 unless valid). A key's counter increment at k+A+2
+// gufc_counter_ram). Counter spaces on the c_* port: 0 rule entries, 1 flow slots, 2 channels,
+// 3 the global counters (regmap [global_counter]; flip-flops counted at F: LOOKUPS, the kind's,
+// the final verdict's, STALE_FLOWS; a CLEAR wins over the same edge's increment; a READ at c
+// gives the value after edge c, out after c+6 like the other spaces, and the space takes no
+// command until then); c_rd_* is the OR of the four (each is 0 unless valid). A key's counter increment at k+A+2
 // against an entry a command changed after the key's lookup lands on the changed entry: the
 // sequencer above clears counters at the edge that separates old keys from new ones (see
 // docs/rtl.md, "the top, planned").
@@ -299,11 +302,13 @@ module gufc_core #(
         .inc_len(e[32 +: 16]), .cmd_valid(c_cmd_valid && c_cmd_space == 2'd2), .cmd_ready(cc_ready),
         .cmd_op(c_cmd_op), .cmd_index(c_cmd_index[CHW-1:0]), .rd_valid(cc_rd), .rd_pkts(cc_pk),
         .rd_bytes(cc_by), .cnt_valid(cc_cv), .cnt_index(cc_ci), .cnt_pkts(cc_cp), .cnt_bytes(cc_cb));
+    wire cg_ready, cg_rd;
+    wire [63:0] cg_pk, cg_by;
     assign c_cmd_ready = (c_cmd_space == 2'd0) ? cr_ready : (c_cmd_space == 2'd1) ? cf_ready :
-                         (c_cmd_space == 2'd2) ? cc_ready : 1'b1;
-    assign c_rd_valid = cr_rd || cf_rd || cc_rd;
-    assign c_rd_pkts = cr_pk | cf_pk | cc_pk;
-    assign c_rd_bytes = cr_by | cf_by | cc_by;
+                         (c_cmd_space == 2'd2) ? cc_ready : cg_ready;
+    assign c_rd_valid = cr_rd || cf_rd || cc_rd || cg_rd;
+    assign c_rd_pkts = cr_pk | cf_pk | cc_pk | cg_pk;
+    assign c_rd_bytes = cr_by | cf_by | cc_by | cg_by;
 
     // ---- F (k+A+6): interest, the channel counter, the FIFO
     wire ev = e[DW-1];
@@ -339,6 +344,53 @@ module gufc_core #(
     assign f_channel = sel ? 8'd0 : e_channel;
     wire [7:0] f_reason = sel ? why : e_reason;
     assign ch_inc = ev && f_verdict == VERDICT_DELIVER[1:0];
+
+    // ---- global counters (space 3), counted at F
+    reg [7:0] g_inc;
+    always @* begin
+        g_inc = 8'd0;
+        if (ev) begin
+            g_inc[GLOBAL_COUNTER_LOOKUPS[2:0]] = 1'b1;
+            if (e_kind == KIND_FLOW[1:0]) g_inc[GLOBAL_COUNTER_FLOW_HITS[2:0]] = 1'b1;
+            if (e_kind == KIND_RULE[1:0]) g_inc[GLOBAL_COUNTER_RULE_HITS[2:0]] = 1'b1;
+            if (e_kind == KIND_MISS[1:0]) g_inc[GLOBAL_COUNTER_MISSES[2:0]] = 1'b1;
+            if (f_verdict == VERDICT_DROP[1:0]) g_inc[GLOBAL_COUNTER_DROPS[2:0]] = 1'b1;
+            if (f_verdict == VERDICT_SLOW_PATH[1:0]) g_inc[GLOBAL_COUNTER_SLOW_PATH[2:0]] = 1'b1;
+            if (f_verdict == VERDICT_DELIVER[1:0]) g_inc[GLOBAL_COUNTER_DELIVERED[2:0]] = 1'b1;
+            if (e_stale) g_inc[GLOBAL_COUNTER_STALE_FLOWS[2:0]] = 1'b1;
+        end
+    end
+    reg [63:0] g_pk [0:7];
+    reg [63:0] g_by [0:7];
+    reg [2:0] g_wait;                 // a READ's data is out when this reaches 0 from 1
+    reg [63:0] g_cap_pk, g_cap_by;
+    reg g_rd_v;
+    reg [63:0] g_rd_pk, g_rd_by;
+    wire g_take = c_cmd_valid && c_cmd_space == 2'd3 && cg_ready && !rst;
+    wire [2:0] g_i = c_cmd_index[2:0];
+    assign cg_ready = g_wait == 3'd0;
+    assign cg_rd = g_rd_v;
+    assign cg_pk = g_rd_pk;
+    assign cg_by = g_rd_by;
+    always @(posedge clk) begin
+        for (n = 0; n < 8; n = n + 1) begin
+            if (rst || (g_take && c_cmd_op && g_i == n[2:0])) begin
+                g_pk[n] <= 64'd0;
+                g_by[n] <= 64'd0;
+            end else if (g_inc[n]) begin
+                g_pk[n] <= g_pk[n] + 64'd1;
+                g_by[n] <= g_by[n] + {48'd0, e[32 +: 16]};
+            end
+        end
+        if (g_take && !c_cmd_op) begin
+            g_cap_pk <= g_pk[g_i] + {63'd0, g_inc[g_i]};
+            g_cap_by <= g_by[g_i] + (g_inc[g_i] ? {48'd0, e[32 +: 16]} : 64'd0);
+        end
+        g_rd_v <= !rst && g_wait == 3'd1;
+        g_rd_pk <= (!rst && g_wait == 3'd1) ? g_cap_pk : 64'd0;
+        g_rd_by <= (!rst && g_wait == 3'd1) ? g_cap_by : 64'd0;
+        g_wait <= rst ? 3'd0 : (g_take && !c_cmd_op) ? 3'd6 : (g_wait != 3'd0) ? g_wait - 3'd1 : 3'd0;
+    end
 
     reg [RW-1:0] fifo [0:FIFO-1];
     reg [FW-1:0] wp, rp;

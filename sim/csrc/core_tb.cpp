@@ -242,8 +242,8 @@ int main(int argc, char** argv) {
         // pool's flows live in, so some meet that slot's increment at the same edge (the
         // increment is lost, and a SAMPLE interest must not take the packet).
         int cop = chance(8) ? int(rnd(2)) : -1;
-        int space = chance(50) ? 1 : chance(50) ? 0 : 2;
-        uint32_t cidx = uint32_t(rnd(space == 0 ? N : space == 1 ? B * W : CH));
+        int space = chance(50) ? 1 : int(rnd(4));
+        uint32_t cidx = uint32_t(rnd(space == 0 ? N : space == 1 ? B * W : space == 2 ? CH : 8));
         if (space == 1 && chance(70)) cidx = slot;
         dut->c_cmd_valid = cop >= 0;
         dut->c_cmd_space = space;

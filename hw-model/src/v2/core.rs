@@ -153,6 +153,10 @@ pub struct Core {
     wr_now: Option<u32>,
     /// The slots FLOW_WRITEs wrote at the last A-3 edges, newest first.
     hist: VecDeque<Option<u32>>,
+    /// The global counters (regmap [global_counter] order).
+    globals: [Count; 8],
+    /// A global READ: edges until its data is out, and the value it captured.
+    global_read: Option<(u8, Count)>,
     out: CoreOut,
 }
 
@@ -186,6 +190,8 @@ impl Core {
             d: [Decided::default(); 5],
             wr_now: None,
             hist: VecDeque::from(vec![None; a - 3]),
+            globals: [Count::default(); 8],
+            global_read: None,
             out: CoreOut::default(),
         };
         c.edge(&CoreIn {
@@ -205,7 +211,7 @@ impl Core {
     pub fn cmd_ready(&self, space: u8) -> (bool, bool, bool) {
         let c = match space {
             0..=2 => self.counters[space as usize].cmd_ready(),
-            _ => true,
+            _ => self.global_read.is_none(),
         };
         (self.rule.cmd_ready(), self.flow.cmd_ready(), c)
     }
@@ -358,6 +364,50 @@ impl Core {
             });
         }
 
+        // The global counters: this edge's increments (at F), then a CLEAR; a READ takes the
+        // value after both.
+        let mut g_inc = [false; 8];
+        if e.valid {
+            g_inc[global::LOOKUPS] = true;
+            g_inc[match fin.kind {
+                KIND_FLOW => global::FLOW_HITS,
+                KIND_RULE => global::RULE_HITS,
+                _ => global::MISSES,
+            }] = true;
+            match fin.verdict {
+                1 => g_inc[global::DROPS] = true,
+                VERDICT_SLOW_PATH => g_inc[global::SLOW_PATH] = true,
+                VERDICT_DELIVER => g_inc[global::DELIVERED] = true,
+                _ => {}
+            }
+            g_inc[global::STALE_FLOWS] |= fin.stale;
+        }
+        let g_ready = self.global_read.is_none();
+        let g_read_out = match self.global_read {
+            Some((1, c)) if !rst => Some(c),
+            _ => None,
+        };
+        self.global_read = match self.global_read {
+            Some((n, c)) if n > 1 && !rst => Some((n - 1, c)),
+            _ => None,
+        };
+        for (g, inc) in self.globals.iter_mut().zip(g_inc) {
+            if inc && !rst {
+                g.pkts = g.pkts.wrapping_add(1);
+                g.bytes = g.bytes.wrapping_add(u64::from(e.result.len));
+            }
+        }
+        if rst {
+            self.globals = [Count::default(); 8];
+        } else if cv && space == 3 && g_ready {
+            let n = (index & 7) as usize;
+            if op & 1 == 1 {
+                self.globals[n] = Count::default();
+            } else {
+                self.global_read = Some((6, self.globals[n]));
+            }
+        }
+
         // The lines up to the decision.
         let aligned_rule = if self.rule_line.is_empty() {
             rule_out
@@ -417,9 +467,21 @@ impl Core {
             res: self.fifo.front().copied(),
             rule: self.rule.outputs(),
             flow: self.flow.outputs(),
-            cnt_rd: cnt.map(|o| o.rd),
+            cnt_rd: cnt.map(|o| o.rd).or(g_read_out),
         };
     }
+}
+
+/// Global counters (regmap [global_counter]).
+mod global {
+    pub const LOOKUPS: usize = 0;
+    pub const FLOW_HITS: usize = 1;
+    pub const RULE_HITS: usize = 2;
+    pub const MISSES: usize = 3;
+    pub const DROPS: usize = 4;
+    pub const SLOW_PATH: usize = 5;
+    pub const DELIVERED: usize = 6;
+    pub const STALE_FLOWS: usize = 7;
 }
 
 /// Counter spaces on the core's counter port.
@@ -430,6 +492,8 @@ pub mod space {
     pub const FLOW: u8 = 1;
     /// Channels.
     pub const CHANNEL: u8 = 2;
+    /// The global counters.
+    pub const GLOBAL: u8 = 3;
 }
 
 /// Counter opcodes on the core's counter port.
