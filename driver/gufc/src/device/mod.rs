@@ -5,6 +5,7 @@ mod counters;
 mod error;
 mod flows;
 mod locality;
+pub mod placement;
 mod probe;
 mod tcam;
 
