@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+mod burst;
 mod commands;
 mod config;
 mod counters;
@@ -18,7 +19,10 @@ mod regs;
 mod slot;
 mod tcam;
 pub mod v2;
+mod winner;
 
+pub use burst::FAST_ENV;
 pub use config::{Config, ConfigError};
+pub use index::IndexBuild;
 pub use model::Model;
 pub use tcam::TcamStrategy;

@@ -1,5 +1,6 @@
-//! TCAM entries, rule planes and the lookup "highest PRIO, ties to the lowest index, only
-//! entries of the active plane" (docs/timing.md, f2).
+//! TCAM entries, rule planes and the lookup: of the active plane's matching entries the one of
+//! lowest rank wins ([`crate::winner`]: RTL 1.x's "highest PRIO, ties to the lowest index";
+//! docs/timing.md, f2).
 //!
 //! The hardware compares all N entries in parallel. The model answers the same question with a
 //! ranked index over the active plane ([`crate::index`]). A few active entries changed since
@@ -11,6 +12,7 @@ use gufc_regmap::{Action, KEY_WORDS};
 
 use crate::index::RankedIndex;
 use crate::slot::TcamSlot;
+use crate::winner::rank;
 
 /// How the model finds the winning TCAM entry. All strategies give the same answer; they exist
 /// so tests and benchmarks can exercise each path.
@@ -122,6 +124,11 @@ impl Tcam {
         self.actions[i] = slot.entry.action;
     }
 
+    /// The index structures built over the current active set.
+    pub fn index_builds(&self) -> Vec<crate::index::IndexBuild> {
+        self.ranked.stats()
+    }
+
     /// Entry `i`'s action.
     pub fn action(&self, i: u32) -> Action {
         self.actions[i as usize]
@@ -173,17 +180,54 @@ impl Tcam {
         };
         // The changed entries as they are now.
         let bit = self.active_bit();
-        let mut best = indexed.map(|i| (self.slots[i as usize].entry.prio, i));
+        let mut best = indexed.map(|i| (rank(self.slots[i as usize].entry.prio, i), i));
         for &i in &self.changed.list {
             let e = &self.slots[i as usize];
             if e.planes & bit != 0
-                && best.is_none_or(|(p, b)| e.entry.prio > p || (e.entry.prio == p && i < b))
+                && best.is_none_or(|(r, _)| rank(e.entry.prio, i) < r)
                 && e.entry.matches_words(w)
             {
-                best = Some((e.entry.prio, i));
+                best = Some((rank(e.entry.prio, i), i));
             }
         }
         best.map(|(_, i)| i)
+    }
+
+    /// Gets the index ready for [`Tcam::lookup_batch_shared`] of `n` keys, IPv4 ones if `v4`,
+    /// IPv6 ones if `v6`; false when lookups must go through [`Tcam::lookup`] instead (scan
+    /// strategy, changed entries kept beside the index, or a batch too small to pay a build).
+    pub fn prepare_shared(&mut self, n: usize, v4: bool, v6: bool) -> bool {
+        if self.strategy == TcamStrategy::Auto && self.dirty {
+            // The ski rental of `lookup` for the whole batch at once: scanning it costs
+            // about n × N entry compares, a build about BUILD_COMPARES_PER_ENTRY per active
+            // entry.
+            let bit = self.active_bit();
+            let active = self.slots.iter().filter(|s| s.planes & bit != 0).count() as u64;
+            let scans = (self.dirty_scans + n as u64) * self.slots.len() as u64;
+            if scans >= BUILD_COMPARES_PER_ENTRY * active {
+                self.rebuild();
+            }
+        }
+        let ready = match self.strategy {
+            TcamStrategy::Scan => false,
+            TcamStrategy::Index => true,
+            TcamStrategy::Auto => !self.dirty && self.ranked.len() > SMALL_TABLE,
+        };
+        if !ready || !self.changed.list.is_empty() {
+            return false;
+        }
+        if self.dirty {
+            self.rebuild();
+        }
+        self.ranked.prepare(&self.slots, v4, v6);
+        true
+    }
+
+    /// The winners of `ws` with the index as [`Tcam::prepare_shared`] left it; takes `&self`,
+    /// so several threads may look up at once.
+    pub fn lookup_batch_shared(&self, ws: &[[u32; KEY_WORDS]], out: &mut [Option<u32>]) {
+        self.ranked
+            .lookup_batch_ready(&self.slots, ws, &self.changed.bits, out);
     }
 
     fn rebuild(&mut self) {
@@ -198,16 +242,14 @@ impl Tcam {
         self.changed_cost = 0;
     }
 
-    /// What the hardware does: every active entry compared, highest PRIO, then lowest index.
+    /// What the hardware does: every active entry compared, the lowest rank wins.
     fn full_scan(&self, w: &[u32; KEY_WORDS]) -> Option<u32> {
         let bit = self.active_bit();
-        let mut best: Option<(u16, u32)> = None;
+        let mut best: Option<(u64, u32)> = None;
         for (i, s) in self.slots.iter().enumerate() {
-            if s.planes & bit != 0
-                && best.is_none_or(|(p, _)| s.entry.prio > p)
-                && s.entry.matches_words(w)
-            {
-                best = Some((s.entry.prio, i as u32));
+            let r = rank(s.entry.prio, i as u32);
+            if s.planes & bit != 0 && best.is_none_or(|(b, _)| r < b) && s.entry.matches_words(w) {
+                best = Some((r, i as u32));
             }
         }
         best.map(|(_, i)| i)
