@@ -17,8 +17,6 @@
 //! bursts and idle runs then call [`Model::step`] per cycle and the TCAM scans every entry, so
 //! any suite can be run both ways.
 
-use std::collections::VecDeque;
-
 use gufc_regmap::{CycleIn, CycleOut, KeyIn, KEY_WORDS};
 
 use crate::model::{tcam_key, Model};
@@ -90,14 +88,14 @@ impl Model {
             return 0;
         }
         // The pipeline's items, oldest first, decided now (the tables cannot change in a burst).
-        let mut queue: VecDeque<Option<Decided>> = VecDeque::with_capacity(CHUNK + 3);
-        let s3 = self.pipe.s3.take();
+        // The items in s3, s2, s1 (oldest first), decided now: the tables cannot change in a
+        // burst. Each cycle retires the oldest item and a new key takes the youngest place.
         let s2 = self.pipe.s2.take().map(|l| self.decide_one(l));
         let s1 = self.pipe.s1.take().map(|i| {
             let l = self.f1(i);
             self.decide_one(l)
         });
-        queue.extend([s3, s2, s1]);
+        let mut carry: [Option<Decided>; 3] = [self.pipe.s3.take(), s2, s1];
         let mut decided = std::mem::take(&mut self.scratch.decided);
         // Threads need chunks large enough to pay for starting them.
         let chunk = if self.threads > 1 {
@@ -106,8 +104,10 @@ impl Model {
             CHUNK
         };
         for chunk in keys.chunks(chunk) {
+            decided.clear();
             self.decide_keys(chunk, &mut decided);
-            for d in decided.drain(..) {
+            let n = decided.len();
+            for i in 0..n {
                 let result = self.pipe.out.take();
                 let o = CycleOut {
                     rdata: 0,
@@ -116,24 +116,36 @@ impl Model {
                     accepted: true,
                     result,
                 };
-                if let Some(mut s) = queue.pop_front().flatten() {
-                    self.retire(&mut s);
+                if i < 3 {
+                    if let Some(mut d) = carry[i].take() {
+                        self.retire(&mut d);
+                    }
+                } else {
+                    let mut d = decided[i - 3];
+                    self.retire(&mut d);
                 }
-                queue.push_back(Some(d));
                 self.regs.cycle += 1;
                 self.cycles += 1;
                 on_out(&o);
             }
+            // The last three (older carries first when the chunk was shorter than three).
+            let mut line: Vec<Option<Decided>> =
+                carry[n.min(3)..].iter_mut().map(Option::take).collect();
+            line.extend(decided[n.saturating_sub(3)..].iter().copied().map(Some));
+            for (c, d) in carry.iter_mut().zip(line) {
+                *c = d;
+            }
         }
         self.scratch.decided = decided;
         // Back into the pipeline registers, undecided where f2 has not run yet.
-        self.pipe.s3 = queue.pop_front().flatten();
-        self.pipe.s2 = queue.pop_front().flatten().map(|d| Located {
+        let [s3, s2, s1] = carry;
+        self.pipe.s3 = s3;
+        self.pipe.s2 = s2.map(|d| Located {
             item: d.item,
             src_local: d.src_local,
             dst_local: d.dst_local,
         });
-        self.pipe.s1 = queue.pop_front().flatten().map(|d| d.item);
+        self.pipe.s1 = s1.map(|d| d.item);
         keys.len()
     }
 

@@ -273,6 +273,7 @@ impl Model {
     }
 
     /// f3 for a key: counters and flow hit state, except a counter a command wrote at this edge.
+    #[inline]
     pub(crate) fn count(&mut self, d: &Decided, killed: Killed) {
         let len = d.item.len;
         let alive = |space: CounterSpace, i: u32| killed != Some((space, i));

@@ -48,12 +48,23 @@ struct ModelRun {
     register_writes: u64,
     /// Per measurement: lookups/s.
     lookups_per_s: Vec<f64>,
+    /// Per measurement with `--threads` lookup threads: lookups/s.
+    lookups_per_s_threads: Vec<f64>,
     lookups_per_cycle: f64,
     /// The index structures the model built: (name, build ms, bytes).
     index: Vec<(String, f64, usize)>,
     /// VmHWM of the child, bytes.
     peak_rss_bytes: u64,
+    /// One live entry rewritten under traffic (its register writes and TCAM_WRITE): mean wall
+    /// time, µs.
+    update_us: f64,
+    /// Lookups/s right after `UPDATES` such rewrites (the index compares them beside it until
+    /// it rebuilds).
+    lookups_per_s_after_updates: f64,
 }
+
+/// Live entries rewritten in the update measurement.
+const UPDATES: usize = 64;
 
 /// One output row.
 #[derive(Serialize)]
@@ -62,6 +73,9 @@ struct Row {
     rules: usize,
     gufc_lookups_per_s: f64,
     rte_acl_lookups_per_s: Option<f64>,
+    /// Lookup threads of the multi-thread figure.
+    gufc_threads: usize,
+    gufc_lookups_per_s_threads: f64,
     ratio: Option<f64>,
     gufc_runs: Vec<f64>,
     rte_acl_runs: Vec<f64>,
@@ -73,6 +87,10 @@ struct Row {
     index_bytes: usize,
     index_bytes_per_rule: f64,
     peak_rss_bytes: u64,
+    /// Mean wall time of one live entry rewrite under traffic, µs.
+    update_us: f64,
+    /// Lookups/s right after 64 rewrites (before the index rebuilds).
+    lookups_per_s_after_updates: f64,
 }
 
 fn keys_of(set: &str) -> Vec<KeyIn> {
@@ -108,7 +126,7 @@ fn rss() -> (u64, u64) {
 }
 
 /// The child's work for one set: load, then `repeat` timed streams of the trace.
-fn model_child(set: &str, repeat: usize) -> ModelRun {
+fn model_child(set: &str, repeat: usize, threads: usize) -> ModelRun {
     let loaded = load_file(&data(set), Some(Format::ClassBench), false).expect("rules load");
     let keys = keys_of(set);
     let config = gufc_hw_model::Config {
@@ -128,9 +146,8 @@ fn model_child(set: &str, repeat: usize) -> ModelRun {
     let load_ms = t.elapsed().as_secs_f64() * 1e3;
     // One pass first: the index is built by the lookups that need it (reported separately).
     stream::classify(dev.bar(), keys.iter().copied(), |_| {}).expect("stream");
-    let mut runs = Vec::new();
     let (mut lookups, mut cycles) = (0u64, 0u64);
-    for _ in 0..repeat {
+    let mut measure = |dev: &mut Device<ModelBar>| {
         let (mut n, t) = (0u64, Instant::now());
         while t.elapsed() < RUN {
             let st = stream::classify(dev.bar(), keys.iter().copied(), |_| {}).expect("stream");
@@ -138,8 +155,11 @@ fn model_child(set: &str, repeat: usize) -> ModelRun {
             cycles += st.cycles;
         }
         lookups += n;
-        runs.push(n as f64 / t.elapsed().as_secs_f64());
-    }
+        n as f64 / t.elapsed().as_secs_f64()
+    };
+    let runs: Vec<f64> = (0..repeat).map(|_| measure(&mut dev)).collect();
+    dev.bar().model_mut().set_lookup_threads(threads);
+    let runs_threads: Vec<f64> = (0..repeat).map(|_| measure(&mut dev)).collect();
     let index = dev
         .bar()
         .model()
@@ -153,15 +173,43 @@ fn model_child(set: &str, repeat: usize) -> ModelRun {
             )
         })
         .collect();
+    // Rule updates under traffic: rewrite live entries (same match, action flipped to DROP)
+    // with the raw register writes the driver would issue, a burst of traffic after each.
+    dev.bar().model_mut().set_lookup_threads(1);
+    let mut update = Duration::ZERO;
+    let burst: Vec<KeyIn> = keys.iter().copied().take(1024).collect();
+    for k in 0..UPDATES {
+        let at = report.placement[k * report.placement.len() / UPDATES];
+        let (mut e, planes) = dev.read_entry(at).unwrap();
+        e.action = gufc_regmap::Action::Drop;
+        let t = Instant::now();
+        let bar = dev.bar();
+        for (off, val) in e.staging(planes) {
+            gufc::backend::Bar::write32(bar, off, val).unwrap();
+        }
+        let cmd = gufc_regmap::word::Cmd::new()
+            .with_opcode(gufc_regmap::Opcode::TcamWrite)
+            .with_index(at);
+        gufc::backend::Bar::write32(bar, gufc_regmap::reg::CMD, cmd.raw()).unwrap();
+        update += t.elapsed();
+        stream::classify(dev.bar(), burst.iter().copied(), |_| {}).expect("stream");
+    }
+    let t = Instant::now();
+    let st = stream::classify(dev.bar(), keys.iter().copied(), |_| {}).expect("stream");
+    let after = st.keys as f64 / t.elapsed().as_secs_f64();
+
     ModelRun {
         rules: loaded.set.len(),
         entries,
         load_ms,
         register_writes: report.register_writes,
         lookups_per_s: runs,
+        lookups_per_s_threads: runs_threads,
         lookups_per_cycle: lookups as f64 / cycles as f64,
         index,
         peak_rss_bytes: rss().0,
+        update_us: update.as_secs_f64() * 1e6 / UPDATES as f64,
+        lookups_per_s_after_updates: after,
     }
 }
 
@@ -265,8 +313,9 @@ fn main() {
             .map(|v| v.parse::<usize>().expect("a number"))
     };
     let repeat = value("--repeat").unwrap_or(3).max(1);
+    let threads = value("--threads").unwrap_or(2).max(1);
     if let Some(i) = args.iter().position(|a| a == "--child") {
-        let run = model_child(&args[i + 1], repeat);
+        let run = model_child(&args[i + 1], repeat, threads);
         println!("{}", serde_json::to_string(&run).unwrap());
         return;
     }
@@ -281,12 +330,13 @@ fn main() {
         .collect();
     if !json {
         println!(
-            "{:<9} {:>6} {:>8} {:>9} {:>13} {:>13} {:>7} {:>13} {:>9} {:>8} {:>10}",
+            "{:<9} {:>6} {:>8} {:>9} {:>13} {:>13} {:>13} {:>7} {:>13} {:>9} {:>8} {:>10}",
             "set",
             "rules",
             "load ms",
             "writes",
             "gufc lkp/s",
+            format!("{threads} threads"),
             "rte_acl/s",
             "ratio",
             "index",
@@ -301,12 +351,19 @@ fn main() {
     {
         // Interleaved: one model measurement, one rte_acl measurement, `repeat` times.
         let mut gufc = Vec::new();
+        let mut gufc_mt = Vec::new();
         let mut acl = Vec::new();
         let mut last: Option<ModelRun> = None;
         for _ in 0..repeat {
-            let line = child(&["--child".into(), set.to_string(), "--repeat=1".into()]);
+            let line = child(&[
+                "--child".into(),
+                set.to_string(),
+                "--repeat=1".into(),
+                format!("--threads={threads}"),
+            ]);
             let run: ModelRun = serde_json::from_str(&line).expect("child JSON");
             gufc.extend(&run.lookups_per_s);
+            gufc_mt.extend(&run.lookups_per_s_threads);
             if let Some(prev) = &mut last {
                 prev.peak_rss_bytes = prev.peak_rss_bytes.max(run.peak_rss_bytes);
             } else {
@@ -324,7 +381,7 @@ fn main() {
         let a = (!acl.is_empty()).then(|| best(&acl));
         // The structure lookups use: the last one built (a tree over budget is followed by
         // the bitmaps).
-        let (structure, build_ms, bytes) = run
+        let (structure, _, bytes) = run
             .index
             .iter()
             .rev()
@@ -337,6 +394,8 @@ fn main() {
             rules: run.rules,
             gufc_lookups_per_s: g,
             rte_acl_lookups_per_s: a,
+            gufc_threads: threads,
+            gufc_lookups_per_s_threads: best(&gufc_mt),
             ratio: a.map(|a| g / a),
             gufc_runs: gufc,
             rte_acl_runs: acl,
@@ -348,17 +407,20 @@ fn main() {
             index_bytes: bytes,
             index_bytes_per_rule: bytes as f64 / run.entries.max(1) as f64,
             peak_rss_bytes: run.peak_rss_bytes,
+            update_us: run.update_us,
+            lookups_per_s_after_updates: run.lookups_per_s_after_updates,
         };
         if json {
             println!("{}", serde_json::to_string(&row).unwrap());
         } else {
             println!(
-                "{:<9} {:>6} {:>8.1} {:>9} {:>13.0} {:>13} {:>7} {:>13} {:>9.1} {:>8.0} {:>8.1}MB",
+                "{:<9} {:>6} {:>8.1} {:>9} {:>13.0} {:>13.0} {:>13} {:>7} {:>13} {:>9.1} {:>8.0} {:>8.1}MB",
                 row.set,
                 row.rules,
                 row.load_ms,
                 row.register_writes,
                 row.gufc_lookups_per_s,
+                row.gufc_lookups_per_s_threads,
                 a.map_or("n/a".into(), |a| format!("{a:.0}")),
                 row.ratio.map_or("n/a".into(), |r| format!("{r:.2}")),
                 row.index_structure,
