@@ -206,7 +206,10 @@ impl Model {
     fn decide_keys(&mut self, keys: &[KeyIn], out: &mut Vec<Decided>) {
         let v6 = keys.iter().any(|k| k.key.ipv6);
         let v4 = keys.iter().any(|k| !k.key.ipv6);
-        if !self.tcam.prepare_shared(keys.len(), v4, v6) {
+        let forest_only = keys
+            .iter()
+            .all(|k| !k.key.ipv6 && k.key.src >> 32 == 0 && k.key.dst >> 32 == 0);
+        if !self.tcam.prepare_shared(keys.len(), v4, v6, forest_only) {
             // Lookups one by one (they may rebuild the index or scan).
             for k in keys {
                 let l = self.f1(Item::from_port(k));

@@ -49,6 +49,8 @@ pub(crate) struct RankedIndex {
     v4_tree: Option<Option<Forest>>,
     /// Use the bitmaps also for IPv4 (tests compare both paths).
     pub no_tree: bool,
+    /// The plane `ranked` was built for.
+    plane_bit: u8,
     /// The structures built since the last rebuild.
     stats: Vec<IndexBuild>,
 }
@@ -119,6 +121,7 @@ impl RankedIndex {
     }
 
     pub fn rebuild(&mut self, slots: &[TcamSlot], plane_bit: u8) {
+        self.plane_bit = plane_bit;
         self.ranked.clear();
         self.ranked
             .extend((0..slots.len() as u32).filter(|&i| slots[i as usize].planes & plane_bit != 0));
@@ -154,11 +157,19 @@ impl RankedIndex {
     }
 
     /// Builds the structures lookups of IPv4 (`v4`) and IPv6 (`v6`) keys use, if not built.
+    /// The IPv4 forest is built from the active entries as they are now (so it needs no
+    /// skipping) and kept current by [`RankedIndex::update`]; the bitmaps are built from
+    /// the ranked list of the last rebuild (entries changed since are skipped and compared
+    /// beside them by the TCAM).
     pub fn prepare(&mut self, slots: &[TcamSlot], v4: bool, v6: bool) {
         let (ranked, stats) = (&self.ranked, &mut self.stats);
-        if v4 && !self.no_tree {
-            self.v4_tree
-                .get_or_insert_with(|| timed(stats, "ipv4 trees", || Forest::build(slots, ranked)));
+        if v4 && !self.no_tree && self.v4_tree.is_none() {
+            let bit = self.plane_bit;
+            let mut now: Vec<u32> = (0..slots.len() as u32)
+                .filter(|&i| slots[i as usize].planes & bit != 0)
+                .collect();
+            now.sort_by_key(|&i| crate::winner::rank(slots[i as usize].entry.prio, i));
+            self.v4_tree = Some(timed(stats, "ipv4 trees", || Forest::build(slots, &now)));
         }
         let bitmaps = |kind, name, stats: &mut Vec<IndexBuild>| {
             timed(stats, name, || {
@@ -174,6 +185,33 @@ impl RankedIndex {
         }
     }
 
+    /// IPv4 keys (zero upper words) are looked up in the forest.
+    pub fn tree_ok(&self) -> bool {
+        matches!(self.v4_tree, Some(Some(_))) && !self.no_tree
+    }
+
+    /// Entry `idx` of the plane changed from `old` to `new`: the forest, if built, follows.
+    pub fn update(&mut self, idx: u32, old: &TcamSlot, new: &TcamSlot) {
+        let bit = self.plane_bit;
+        if let Some(Some(f)) = &mut self.v4_tree {
+            let live = |s: &TcamSlot| (s.planes & bit != 0).then_some(s.entry);
+            f.update(idx, live(old).as_ref(), live(new).as_ref());
+        }
+    }
+
+    /// The forest's answer for an IPv4 key (building the forest if needed), or `None` when
+    /// `w` is no such key or there is no forest.
+    pub fn tree_lookup(&mut self, slots: &[TcamSlot], w: &[u32; KEY_WORDS]) -> Option<Option<u32>> {
+        if self.no_tree || kind_of(w) != Some(Kind::V4) {
+            return None;
+        }
+        self.prepare(slots, true, false);
+        match &self.v4_tree {
+            Some(Some(f)) => Some(f.lookup(slots, w)),
+            _ => None,
+        }
+    }
+
     /// [`RankedIndex::lookup`] with the structures built so far (a key whose structure is
     /// missing is scanned: slower, same answer).
     pub fn lookup_ready(
@@ -184,7 +222,7 @@ impl RankedIndex {
     ) -> Option<u32> {
         match kind_of(w) {
             Some(Kind::V4) => match (&self.v4_tree, &self.v4) {
-                (Some(Some(f)), _) if !self.no_tree => f.lookup(slots, w, skip),
+                (Some(Some(f)), _) if !self.no_tree => f.lookup(slots, w),
                 (_, Some(d)) => d.lookup(slots, w, skip),
                 _ => self.scan(slots, w, skip),
             },
@@ -223,7 +261,7 @@ impl RankedIndex {
         let v4 = |w: &[u32; KEY_WORDS]| kind_of(w) == Some(Kind::V4);
         match &self.v4_tree {
             Some(Some(forest)) if !self.no_tree => {
-                forest.lookup_many(slots, ws, &v4, skip, out);
+                forest.lookup_many(slots, ws, &v4, out);
                 for (w, o) in ws.iter().zip(out.iter_mut()) {
                     if !v4(w) {
                         *o = self.lookup_ready(slots, w, skip);
@@ -566,14 +604,14 @@ impl Domain {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use gufc_regmap::{Action, TcamEntry};
     use proptest::prelude::*;
 
     /// A random entry: per word a random value under a mask that is a prefix, empty, full
     /// or arbitrary; random ranges; few priorities (many ties).
-    fn entry() -> impl Strategy<Value = TcamEntry> {
+    pub(crate) fn entry() -> impl Strategy<Value = TcamEntry> {
         let mask = prop_oneof![
             3 => (0u32..=32).prop_map(|l| if l == 0 { 0 } else { u32::MAX << (32 - l) }),
             1 => Just(u32::MAX),
@@ -630,7 +668,7 @@ mod tests {
             })
     }
 
-    fn key_near(
+    pub(crate) fn key_near(
         e: &TcamEntry,
         noise: &[u32; KEY_WORDS],
         v6: bool,
@@ -700,6 +738,7 @@ mod tests {
                 let i = s.index(slots.len());
                 skip[i / 64] |= 1 << (i % 64);
             }
+            let none = vec![0u64; skip.len()];
             for (bit, no_tree) in [(1u8, false), (2, false), (1, true), (2, true)] {
                 let mut ix = RankedIndex { no_tree, ..RankedIndex::default() };
                 ix.rebuild(&slots, bit);
@@ -713,9 +752,13 @@ mod tests {
                     } else {
                         key_near(&slots[from.index(slots.len())].entry, noise, *v6, *upper_zero)
                     };
-                    let want = reference(&slots, bit, &w, &skip);
+                    // The forest is always current: it never skips (the TCAM skips only for
+                    // the other structures). IPv4 keys with zero upper words go to it.
+                    let forest = !no_tree && kind_of(&w) == Some(Kind::V4);
+                    let sk = if forest { &none[..] } else { &skip[..] };
+                    let want = reference(&slots, bit, &w, sk);
                     prop_assert_eq!(ix.lookup(&slots, &w, &skip), want, "key {:x?}", w);
-                    prop_assert_eq!(ix.scan(&slots, &w, &skip), want);
+                    prop_assert_eq!(ix.scan(&slots, &w, &skip), reference(&slots, bit, &w, &skip));
                     ws.push(w);
                     wants.push(want);
                 }

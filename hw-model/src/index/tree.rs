@@ -21,7 +21,7 @@
 use gufc_regmap::word::{Meta, Ports};
 use gufc_regmap::{key, TcamEntry, KEY_WORDS};
 
-use super::{entry_interval, exactly_indexed, in_domain, prefix_shaped, skipped, Field, Kind};
+use super::{entry_interval, exactly_indexed, in_domain, prefix_shaped, Field, Kind};
 use crate::slot::TcamSlot;
 
 /// Fields a node can split on: source, destination, source port, destination port, protocol.
@@ -46,8 +46,8 @@ struct Boxed {
     lo: [u32; FIELDS],
     hi: [u32; FIELDS],
     idx: u32,
-    /// Position in rank order (lower wins).
-    pos: u32,
+    /// The entry's rank ([`crate::winner::rank`]; lower wins).
+    rank: u64,
     exact: bool,
 }
 
@@ -78,18 +78,29 @@ struct Tree {
     slots: Vec<Boxed>,
     /// The root: a node, or a leaf with [`LEAF_BIT`].
     root: u32,
-    /// Rank position of the tree's best entry.
-    min_pos: u32,
+    /// The address-width class it holds (0 when the forest is one tree).
+    class: usize,
+    /// No entry of the tree ranks better than this (exact after a build, possibly lower after
+    /// updates removed entries: it only prunes).
+    min_rank: u64,
 }
 
 /// The trees of the IPv4 domain, in the order of their best entry.
 pub(super) struct Forest {
     trees: Vec<Tree>,
+    /// Trees are per address-width class (else one tree holds every entry).
+    classed: bool,
 }
 
 /// An address field is wide (its rules go to their own tree) from this many addresses on: a
 /// prefix of /16 or shorter.
 const WIDE: u32 = 1 << 16;
+
+/// The address-width class of a box: source wide, destination wide.
+fn class_of(b: &Boxed) -> usize {
+    let wide = |f: usize| b.hi[f] - b.lo[f] >= WIDE - 1;
+    wide(0) as usize | (wide(1) as usize) << 1
+}
 
 /// The five field values of an IPv4-domain key.
 #[inline]
@@ -105,7 +116,7 @@ pub(super) fn key_fields(w: &[u32; KEY_WORDS]) -> [u32; FIELDS] {
 }
 
 /// Entry `e` as a box in the IPv4 domain, or `None` if it can match no key there.
-fn boxed(e: &TcamEntry, idx: u32, pos: u32) -> Option<Boxed> {
+fn boxed(e: &TcamEntry, idx: u32) -> Option<Boxed> {
     if !in_domain(Kind::V4, e) {
         return None;
     }
@@ -134,7 +145,7 @@ fn boxed(e: &TcamEntry, idx: u32, pos: u32) -> Option<Boxed> {
         lo,
         hi,
         idx,
-        pos,
+        rank: crate::winner::rank(e.prio, idx),
         exact,
     })
 }
@@ -152,26 +163,49 @@ impl Forest {
     pub(super) fn build(slots: &[TcamSlot], ranked: &[u32]) -> Option<Forest> {
         let boxes: Vec<Boxed> = ranked
             .iter()
-            .enumerate()
-            .filter_map(|(pos, &i)| boxed(&slots[i as usize].entry, i, pos as u32))
+            .filter_map(|&i| boxed(&slots[i as usize].entry, i))
             .collect();
-        if boxes.is_empty() {
-            return Some(Forest { trees: Vec::new() });
-        }
-        if let Some(t) = Tree::build(boxes.clone()) {
-            return Some(Forest { trees: vec![t] });
+        if let Some(t) = Tree::build(boxes.clone(), 0) {
+            return Some(Forest {
+                trees: vec![t],
+                classed: false,
+            });
         }
         let mut classes: [Vec<Boxed>; 4] = Default::default();
         for b in boxes {
-            let wide = |f: usize| b.hi[f] - b.lo[f] >= WIDE - 1;
-            classes[wide(0) as usize | (wide(1) as usize) << 1].push(b);
+            classes[class_of(&b)].push(b);
         }
         let mut trees = Vec::new();
-        for boxes in classes.into_iter().filter(|c| !c.is_empty()) {
-            trees.push(Tree::build(boxes)?);
+        for (c, boxes) in classes.into_iter().enumerate() {
+            trees.push(Tree::build(boxes, c)?);
         }
-        trees.sort_by_key(|t| t.min_pos);
-        Some(Forest { trees })
+        trees.sort_by_key(|t| t.min_rank);
+        Some(Forest {
+            trees,
+            classed: true,
+        })
+    }
+
+    /// Entry `idx` changed from `old` to `new` (`None`: not in the active plane): the trees
+    /// drop the old box from every leaf it overlaps and put the new one into every leaf it
+    /// overlaps, in rank order. Cost: the leaves the boxes overlap, not the table size.
+    pub(super) fn update(&mut self, idx: u32, old: Option<&TcamEntry>, new: Option<&TcamEntry>) {
+        let classed = self.classed;
+        let tree_of = |trees: &mut Vec<Tree>, b: &Boxed| {
+            let c = if classed { class_of(b) } else { 0 };
+            trees.iter_mut().position(|t| t.class == c)
+        };
+        if let Some(b) = old.and_then(|e| boxed(e, idx)) {
+            if let Some(t) = tree_of(&mut self.trees, &b) {
+                self.trees[t].remove(&b);
+            }
+        }
+        if let Some(b) = new.and_then(|e| boxed(e, idx)) {
+            if let Some(t) = tree_of(&mut self.trees, &b) {
+                self.trees[t].insert(b);
+            }
+        }
+        self.trees.sort_by_key(|t| t.min_rank);
     }
 
     /// Bytes the forest takes.
@@ -179,22 +213,18 @@ impl Forest {
         self.trees.iter().map(Tree::bytes).sum()
     }
 
-    /// The first entry in rank order that matches `w`, skipping those set in `skip`.
-    pub(super) fn lookup(
-        &self,
-        slots: &[TcamSlot],
-        w: &[u32; KEY_WORDS],
-        skip: &[u64],
-    ) -> Option<u32> {
+    /// The first entry in rank order that matches `w`. The forest is always current (built
+    /// from the entries as they are, updated at every write), so nothing is skipped.
+    pub(super) fn lookup(&self, slots: &[TcamSlot], w: &[u32; KEY_WORDS]) -> Option<u32> {
         let x = key_fields(w);
         let mut best: Option<&Boxed> = None;
         for t in &self.trees {
-            if best.is_some_and(|b| b.pos < t.min_pos) {
+            if best.is_some_and(|b| b.rank < t.min_rank) {
                 break;
             }
             let leaf = t.leaf(t.walk(&x));
-            if let Some(b) = first_match(leaf, &x, w, slots, skip) {
-                if best.is_none_or(|c| b.pos < c.pos) {
+            if let Some(b) = first_match(leaf, &x, w, slots) {
+                if best.is_none_or(|c| b.rank < c.rank) {
                     best = Some(b);
                 }
             }
@@ -210,20 +240,17 @@ impl Forest {
         slots: &[TcamSlot],
         ws: &[[u32; KEY_WORDS]],
         mine: &dyn Fn(&[u32; KEY_WORDS]) -> bool,
-        skip: &[u64],
         out: &mut [Option<u32>],
     ) {
         const GROUP: usize = 8;
         let picked: Vec<usize> = (0..ws.len()).filter(|&i| mine(&ws[i])).collect();
         let xs: Vec<[u32; FIELDS]> = picked.iter().map(|&i| key_fields(&ws[i])).collect();
-        // Per picked key: the best match so far (rank position, TCAM index).
-        let mut best: Vec<Option<(u32, u32)>> = vec![None; picked.len()];
+        // Per picked key: the best match so far (rank, TCAM index).
+        let mut best: Vec<Option<(u64, u32)>> = vec![None; picked.len()];
         let mut todo: Vec<usize> = Vec::with_capacity(picked.len());
         for t in &self.trees {
             todo.clear();
-            todo.extend(
-                (0..picked.len()).filter(|&k| best[k].is_none_or(|(pos, _)| pos > t.min_pos)),
-            );
+            todo.extend((0..picked.len()).filter(|&k| best[k].is_none_or(|(r, _)| r > t.min_rank)));
             for group in todo.chunks(GROUP) {
                 let mut at = [LEAF_BIT; GROUP];
                 for (g, _) in group.iter().enumerate() {
@@ -244,9 +271,9 @@ impl Forest {
                 }
                 for (g, &k) in group.iter().enumerate() {
                     let w = &ws[picked[k]];
-                    if let Some(b) = first_match(t.leaf(at[g]), &xs[k], w, slots, skip) {
-                        if best[k].is_none_or(|(pos, _)| b.pos < pos) {
-                            best[k] = Some((b.pos, b.idx));
+                    if let Some(b) = first_match(t.leaf(at[g]), &xs[k], w, slots) {
+                        if best[k].is_none_or(|(r, _)| b.rank < r) {
+                            best[k] = Some((b.rank, b.idx));
                         }
                     }
                 }
@@ -258,33 +285,30 @@ impl Forest {
     }
 }
 
-/// The first entry of a leaf that matches: its box holds the key's fields `x`, it is not
-/// skipped, and the full compare confirms it where the box is only a superset.
+/// The first entry of a leaf that matches: its box holds the key's fields `x` and the full
+/// compare confirms it where the box is only a superset.
 #[inline]
 fn first_match<'a>(
     leaf: &'a [Boxed],
     x: &[u32; FIELDS],
     w: &[u32; KEY_WORDS],
     slots: &[TcamSlot],
-    skip: &[u64],
 ) -> Option<&'a Boxed> {
-    leaf.iter().find(|b| {
-        b.holds(x)
-            && !skipped(skip, b.idx)
-            && (b.exact || slots[b.idx as usize].entry.matches_words(w))
-    })
+    leaf.iter()
+        .find(|b| b.holds(x) && (b.exact || slots[b.idx as usize].entry.matches_words(w)))
 }
 
 impl Tree {
     /// The tree over `boxes` (rank order), or `None` when replication exceeds the budget.
-    fn build(boxes: Vec<Boxed>) -> Option<Tree> {
+    fn build(boxes: Vec<Boxed>, class: usize) -> Option<Tree> {
         let mut b = Builder {
             tree: Tree {
                 nodes: Vec::new(),
                 leaves: Vec::new(),
                 slots: Vec::new(),
                 root: 0,
-                min_pos: boxes.first().map_or(u32::MAX, |b| b.pos),
+                class,
+                min_rank: boxes.first().map_or(u64::MAX, |b| b.rank),
             },
             budget: REPLICATION_BUDGET * boxes.len() + 4 * LEAF,
         };
@@ -299,6 +323,56 @@ impl Tree {
         self.nodes.len() * std::mem::size_of::<Node>()
             + self.leaves.len() * 8
             + self.slots.len() * std::mem::size_of::<Boxed>()
+    }
+
+    /// The leaves (ids without [`LEAF_BIT`]) whose region `b` overlaps: where the build put
+    /// it, or would have.
+    fn leaves_of(&self, b: &Boxed) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.root];
+        while let Some(at) = stack.pop() {
+            if at & LEAF_BIT != 0 {
+                out.push(at & !LEAF_BIT);
+                continue;
+            }
+            let n = &self.nodes[at as usize];
+            let f = n.field as usize;
+            if b.lo[f] < n.point {
+                stack.push(n.child[0]);
+            }
+            if b.hi[f] >= n.point {
+                stack.push(n.child[1]);
+            }
+        }
+        out
+    }
+
+    /// Drops entry `b.idx` from the leaves `b` overlaps.
+    fn remove(&mut self, b: &Boxed) {
+        for l in self.leaves_of(b) {
+            let (start, len) = self.leaves[l as usize];
+            let leaf = &mut self.slots[start as usize..(start + len) as usize];
+            if let Some(k) = leaf.iter().position(|x| x.idx == b.idx) {
+                leaf.copy_within(k + 1.., k);
+                self.leaves[l as usize].1 -= 1;
+            }
+        }
+    }
+
+    /// Puts `b` into the leaves it overlaps, in rank order. A grown leaf moves to the end of
+    /// `slots` (the old place is left unused until the next build).
+    fn insert(&mut self, b: Boxed) {
+        self.min_rank = self.min_rank.min(b.rank);
+        for l in self.leaves_of(&b) {
+            let (start, len) = self.leaves[l as usize];
+            let (start, len) = (start as usize, len as usize);
+            let k = self.slots[start..start + len].partition_point(|x| x.rank < b.rank);
+            let at = self.slots.len();
+            self.slots.extend_from_within(start..start + k);
+            self.slots.push(b);
+            self.slots.extend_from_within(start + k..start + len);
+            self.leaves[l as usize] = (at as u32, len as u32 + 1);
+        }
     }
 
     /// The leaf (with [`LEAF_BIT`]) that holds field values `x`.
