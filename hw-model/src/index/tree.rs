@@ -78,6 +78,8 @@ struct Tree {
     slots: Vec<Boxed>,
     /// The root: a node, or a leaf with [`LEAF_BIT`].
     root: u32,
+    /// Levels of inner nodes on the longest path from the root to a leaf.
+    depth: u32,
     /// The address-width class it holds (0 when the forest is one tree).
     class: usize,
     /// No entry of the tree ranks better than this (exact after a build, possibly lower after
@@ -252,21 +254,21 @@ impl Forest {
             todo.clear();
             todo.extend((0..picked.len()).filter(|&k| best[k].is_none_or(|(r, _)| r > t.min_rank)));
             for group in todo.chunks(GROUP) {
+                // Unused places start at a leaf and stay there.
                 let mut at = [LEAF_BIT; GROUP];
-                for (g, _) in group.iter().enumerate() {
+                let mut x = [[0u32; FIELDS]; GROUP];
+                for (g, &k) in group.iter().enumerate() {
                     at[g] = t.root;
+                    x[g] = xs[k];
                 }
-                loop {
-                    let mut inner = false;
-                    for (g, &k) in group.iter().enumerate() {
-                        if at[g] & LEAF_BIT == 0 {
-                            let n = &t.nodes[at[g] as usize];
-                            at[g] = n.child[(xs[k][n.field as usize] >= n.point) as usize];
-                            inner = true;
-                        }
-                    }
-                    if !inner {
-                        break;
+                // As many rounds as the deepest leaf, without branches: a key already at its
+                // leaf reads node 0 and keeps its place.
+                for _ in 0..t.depth {
+                    for g in 0..GROUP {
+                        let inner = at[g] & LEAF_BIT == 0;
+                        let n = &t.nodes[if inner { at[g] as usize } else { 0 }];
+                        let next = n.child[(x[g][n.field as usize] >= n.point) as usize];
+                        at[g] = if inner { next } else { at[g] };
                     }
                 }
                 for (g, &k) in group.iter().enumerate() {
@@ -307,6 +309,7 @@ impl Tree {
                 leaves: Vec::new(),
                 slots: Vec::new(),
                 root: 0,
+                depth: 0,
                 class,
                 min_rank: boxes.first().map_or(u64::MAX, |b| b.rank),
             },
@@ -408,6 +411,7 @@ impl Builder {
             best_split(&boxes, &region)
         };
         let Some((f, p)) = split else {
+            self.tree.depth = self.tree.depth.max(depth as u32);
             if self.tree.slots.len() + boxes.len() > self.budget {
                 return None;
             }
