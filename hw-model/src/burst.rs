@@ -286,7 +286,7 @@ impl Model {
     }
 
     /// Keys a lookup thread must get before it is started (default
-    /// [`MIN_KEYS_PER_THREAD`]); tests lower it so that small bursts use threads too.
+    /// 4,096); tests lower it so that small bursts use threads too.
     pub fn set_min_keys_per_thread(&mut self, keys: usize) {
         self.min_per_thread = keys.max(1);
     }

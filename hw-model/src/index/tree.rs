@@ -55,8 +55,8 @@ impl Boxed {
     #[inline]
     fn holds(&self, x: &[u32; FIELDS]) -> bool {
         let mut ok = true;
-        for f in 0..FIELDS {
-            ok &= self.lo[f] <= x[f] && x[f] <= self.hi[f];
+        for ((lo, hi), x) in self.lo.iter().zip(&self.hi).zip(x) {
+            ok &= lo <= x && x <= hi;
         }
         ok
     }
