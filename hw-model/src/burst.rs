@@ -257,9 +257,9 @@ impl Model {
             match self.f2_flow(&l) {
                 Ok(d) => out.push(d),
                 Err(stale) => {
-                    s.pending.push((out.len() as u32, stale));
+                    s.pending.push(out.len() as u32);
                     s.tkeys.push(tcam_key(&l));
-                    // A placeholder carrying the item; replaced once the TCAM answered.
+                    // The decision for a TCAM miss; completed once the TCAM answered.
                     out.push(self.f2_rule(l, stale, None));
                 }
             }
@@ -267,14 +267,8 @@ impl Model {
         s.hits.clear();
         s.hits.resize(s.tkeys.len(), None);
         self.tcam.lookup_batch_shared(&s.tkeys, &mut s.hits);
-        for (&(at, stale), &hit) in s.pending.iter().zip(&s.hits) {
-            let d = &out[at as usize];
-            let l = Located {
-                item: d.item,
-                src_local: d.src_local,
-                dst_local: d.dst_local,
-            };
-            out[at as usize] = self.f2_rule(l, stale, hit);
+        for (&at, &hit) in s.pending.iter().zip(&s.hits) {
+            self.f2_rule_hit(&mut out[at as usize], hit);
         }
         debug_assert_eq!(out.len() - base, keys.len());
     }
@@ -300,8 +294,8 @@ pub const MIN_KEYS_PER_THREAD: usize = 4096;
 pub(crate) struct Scratch {
     /// TCAM keys of the chunk's keys the flow cache did not decide.
     tkeys: Vec<[u32; KEY_WORDS]>,
-    /// Their place in the chunk and whether a stale flow entry was seen.
-    pending: Vec<(u32, bool)>,
+    /// Their place in the chunk.
+    pending: Vec<u32>,
     hits: Vec<Option<u32>>,
     decided: Vec<Decided>,
 }

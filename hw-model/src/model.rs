@@ -225,25 +225,31 @@ impl Model {
 
     /// f2's TCAM half: the decision given the TCAM's winner `hit` for `tcam_key(l)`.
     pub(crate) fn f2_rule(&self, l: Located, stale: bool, hit: Option<u32>) -> Decided {
-        match hit {
-            Some(i) => {
-                let action = match self.tcam.action(i) {
-                    Action::SlowPath { .. } if stale => Action::SlowPath {
-                        reason: SlowReason::Stale.bits(),
-                    },
-                    a => a,
-                };
-                decided(l, HitKind::Rule, action, i, stale)
-            }
-            None => decided(
-                l,
-                HitKind::Miss,
-                Action::SlowPath {
-                    reason: SlowReason::Miss.bits(),
+        let mut d = decided(
+            l,
+            HitKind::Miss,
+            Action::SlowPath {
+                reason: SlowReason::Miss.bits(),
+            },
+            0,
+            stale,
+        );
+        self.f2_rule_hit(&mut d, hit);
+        d
+    }
+
+    /// Turns `d`, f2's decision for a TCAM miss, into the decision for TCAM winner `hit`.
+    #[inline]
+    pub(crate) fn f2_rule_hit(&self, d: &mut Decided, hit: Option<u32>) {
+        if let Some(i) = hit {
+            d.action = match self.tcam.action(i) {
+                Action::SlowPath { .. } if d.stale => Action::SlowPath {
+                    reason: SlowReason::Stale.bits(),
                 },
-                0,
-                stale,
-            ),
+                a => a,
+            };
+            d.kind = HitKind::Rule;
+            d.index = i;
         }
     }
 

@@ -30,7 +30,8 @@ const FIELDS: usize = 5;
 /// A leaf of at most this many entries is not split further.
 const LEAF: usize = 4;
 
-/// Leaf slots (entry copies) allowed per indexed entry before the tree is abandoned.
+/// Leaf slots (entry copies) allowed per indexed entry, for the one tree or the whole forest,
+/// before it is abandoned.
 const REPLICATION_BUDGET: usize = 64;
 
 /// Deeper than this, a node becomes a leaf whatever its size (a guard; real sets stop earlier).
@@ -167,7 +168,9 @@ impl Forest {
             .iter()
             .filter_map(|&i| boxed(&slots[i as usize].entry, i))
             .collect();
-        if let Some(t) = Tree::build(boxes.clone(), 0) {
+        // Leaf slots allowed for the whole forest.
+        let budget = REPLICATION_BUDGET * boxes.len() + 4 * LEAF;
+        if let Some(t) = Tree::build(boxes.clone(), 0, budget) {
             return Some(Forest {
                 trees: vec![t],
                 classed: false,
@@ -177,9 +180,10 @@ impl Forest {
         for b in boxes {
             classes[class_of(&b)].push(b);
         }
-        let mut trees = Vec::new();
+        let mut trees: Vec<Tree> = Vec::new();
         for (c, boxes) in classes.into_iter().enumerate() {
-            trees.push(Tree::build(boxes, c)?);
+            let used: usize = trees.iter().map(|t| t.slots.len()).sum();
+            trees.push(Tree::build(boxes, c, budget.saturating_sub(used))?);
         }
         trees.sort_by_key(|t| t.min_rank);
         Some(Forest {
@@ -302,7 +306,7 @@ fn first_match<'a>(
 
 impl Tree {
     /// The tree over `boxes` (rank order), or `None` when replication exceeds the budget.
-    fn build(boxes: Vec<Boxed>, class: usize) -> Option<Tree> {
+    fn build(boxes: Vec<Boxed>, class: usize, budget: usize) -> Option<Tree> {
         let mut b = Builder {
             tree: Tree {
                 nodes: Vec::new(),
@@ -313,7 +317,7 @@ impl Tree {
                 class,
                 min_rank: boxes.first().map_or(u64::MAX, |b| b.rank),
             },
-            budget: REPLICATION_BUDGET * boxes.len() + 4 * LEAF,
+            budget,
         };
         let region = ([0u32; FIELDS], [u32::MAX, u32::MAX, 0xFFFF, 0xFFFF, 0xFF]);
         b.tree.root = b.node(boxes, region, 0)?;
