@@ -52,6 +52,8 @@ pub(crate) struct FlowCache {
     tags: Vec<u32>,
     ways: usize,
     log2_buckets: u32,
+    /// Valid slots: with none, a lookup skips the hash (the answer is "no entry" either way).
+    valid: usize,
 }
 
 impl FlowCache {
@@ -61,22 +63,28 @@ impl FlowCache {
             tags: vec![0; (buckets * ways) as usize],
             ways: ways as usize,
             log2_buckets: buckets.trailing_zeros(),
+            valid: 0,
         }
     }
 
     pub fn reset(&mut self) {
         self.slots.fill(FlowSlot::default());
         self.tags.fill(0);
+        self.valid = 0;
     }
 
     /// Replaces slot `i`.
     pub fn put(&mut self, i: usize, slot: FlowSlot) {
+        self.valid = self.valid + slot.valid as usize - self.slots[i].valid as usize;
         self.tags[i] = if slot.valid { fold(&slot.key) | 1 } else { 0 };
         self.slots[i] = slot;
     }
 
     /// The first valid slot of bucket b1, then b2, whose key equals `w` (locality bits cleared).
     pub fn lookup(&self, w: &[u32; KEY_WORDS]) -> Option<u32> {
+        if self.valid == 0 {
+            return None;
+        }
         let x = fold(w);
         let tag = x | 1;
         let (b1, b2) = buckets_of_fold(x, self.log2_buckets);

@@ -24,13 +24,20 @@ pub(crate) type Killed = Option<(CounterSpace, u32)>;
 pub struct Model {
     pub(crate) config: Config,
     /// Edges since creation.
-    cycles: u64,
+    pub(crate) cycles: u64,
     pub(crate) regs: Regs,
     pub(crate) tcam: Tcam,
     pub(crate) flows: FlowCache,
     pub(crate) local: Locality,
     pub(crate) counters: Counters,
-    pipe: Pipeline,
+    pub(crate) pipe: Pipeline,
+    /// Bursts and idle runs take the fast path (see [`crate::burst`]); off, they step.
+    pub(crate) fast: bool,
+    pub(crate) scratch: crate::burst::Scratch,
+    /// Threads a burst may decide keys on ([`Model::set_lookup_threads`]).
+    pub(crate) threads: usize,
+    /// Keys a lookup thread must get before a burst starts it.
+    pub(crate) min_per_thread: usize,
 }
 
 /// MMIO addresses are 12 bits wide on the device port.
@@ -49,7 +56,12 @@ impl Model {
             pipe: Pipeline::default(),
             cycles: 0,
             config,
-        })
+            fast: true,
+            scratch: Default::default(),
+            threads: 1,
+            min_per_thread: crate::burst::MIN_KEYS_PER_THREAD,
+        }
+        .with_fast_path_from_env())
     }
 
     /// Rising edges since the model was created (CONTROL.RESET does not restart it).
@@ -71,6 +83,12 @@ impl Model {
     /// Chooses how TCAM lookups are computed; every strategy gives the same answers.
     pub fn set_tcam_strategy(&mut self, strategy: TcamStrategy) {
         self.tcam.set_strategy(strategy);
+    }
+
+    /// The TCAM index structures built over the active rule set since it last changed (empty
+    /// until lookups needed them): for benchmarks and memory reports.
+    pub fn index_builds(&self) -> Vec<crate::IndexBuild> {
+        self.tcam.index_builds()
     }
 
     /// One rising edge with these inputs.
@@ -168,7 +186,7 @@ impl Model {
     }
 
     /// f1: locality of both addresses.
-    fn f1(&self, item: Item) -> Located {
+    pub(crate) fn f1(&self, item: Item) -> Located {
         let v6 = item.ipv6();
         Located {
             src_local: self.local.is_local(item.src(), v6),
@@ -179,42 +197,59 @@ impl Model {
 
     /// f2: flow cache, TCAM and the decision between them.
     fn f2(&mut self, l: Located) -> Decided {
-        let w = &l.item.words;
-        let mut stale = false;
-        if let Some(s) = self.flows.lookup(w) {
+        match self.f2_flow(&l) {
+            Ok(d) => d,
+            Err(stale) => {
+                let tw = tcam_key(&l);
+                let hit = self.tcam.lookup(&tw);
+                self.f2_rule(l, stale, hit)
+            }
+        }
+    }
+
+    /// f2's flow-cache half: the decision of a current flow entry, or whether the key's flow
+    /// entry is stale (the TCAM decides then).
+    pub(crate) fn f2_flow(&self, l: &Located) -> Result<Decided, bool> {
+        if let Some(s) = self.flows.lookup(&l.item.words) {
             let slot = &self.flows.slots[s as usize];
             if slot.current(self.regs.epoch) {
-                return Decided {
+                return Ok(Decided {
                     interest: slot.interest,
-                    ..decided(l, HitKind::Flow, slot.action, s, false)
-                };
+                    ..decided(*l, HitKind::Flow, slot.action, s, false)
+                });
             }
-            stale = true;
+            return Err(true);
         }
-        let mut tw = *w;
-        tw[key::META] = Meta::from_raw(tw[key::META])
-            .with_src_local(l.src_local)
-            .with_dst_local(l.dst_local)
-            .raw();
-        match self.tcam.lookup(&tw) {
-            Some(i) => {
-                let action = match self.tcam.action(i) {
-                    Action::SlowPath { .. } if stale => Action::SlowPath {
-                        reason: SlowReason::Stale.bits(),
-                    },
-                    a => a,
-                };
-                decided(l, HitKind::Rule, action, i, stale)
-            }
-            None => decided(
-                l,
-                HitKind::Miss,
-                Action::SlowPath {
-                    reason: SlowReason::Miss.bits(),
+        Err(false)
+    }
+
+    /// f2's TCAM half: the decision given the TCAM's winner `hit` for `tcam_key(l)`.
+    pub(crate) fn f2_rule(&self, l: Located, stale: bool, hit: Option<u32>) -> Decided {
+        let mut d = decided(
+            l,
+            HitKind::Miss,
+            Action::SlowPath {
+                reason: SlowReason::Miss.bits(),
+            },
+            0,
+            stale,
+        );
+        self.f2_rule_hit(&mut d, hit);
+        d
+    }
+
+    /// Turns `d`, f2's decision for a TCAM miss, into the decision for TCAM winner `hit`.
+    #[inline]
+    pub(crate) fn f2_rule_hit(&self, d: &mut Decided, hit: Option<u32>) {
+        if let Some(i) = hit {
+            d.action = match self.tcam.action(i) {
+                Action::SlowPath { .. } if d.stale => Action::SlowPath {
+                    reason: SlowReason::Stale.bits(),
                 },
-                0,
-                stale,
-            ),
+                a => a,
+            };
+            d.kind = HitKind::Rule;
+            d.index = i;
         }
     }
 
@@ -222,7 +257,7 @@ impl Model {
     /// the interest's reason; SAMPLE counts the slot's packets including this one (the
     /// counter before this edge + 1). Counting is unchanged. The slot holds only interest words
     /// FLOW_WRITE / FLOW_SET_INTEREST accepted, so its mode is always defined.
-    fn select_interest(&self, d: &mut Decided) {
+    pub(crate) fn select_interest(&self, d: &mut Decided) {
         if d.kind != HitKind::Flow {
             return;
         }
@@ -244,7 +279,8 @@ impl Model {
     }
 
     /// f3 for a key: counters and flow hit state, except a counter a command wrote at this edge.
-    fn count(&mut self, d: &Decided, killed: Killed) {
+    #[inline]
+    pub(crate) fn count(&mut self, d: &Decided, killed: Killed) {
         let len = d.item.len;
         let alive = |space: CounterSpace, i: u32| killed != Some((space, i));
         match d.kind {
@@ -410,6 +446,16 @@ fn decided(l: Located, kind: HitKind, action: Action, index: u32, stale: bool) -
         stale,
         interest: FlowInterest::new(),
     }
+}
+
+/// The key the TCAM compares: the lookup key with the locality bits f1 found.
+pub(crate) fn tcam_key(l: &Located) -> [u32; KEY_WORDS] {
+    let mut tw = l.item.words;
+    tw[key::META] = Meta::from_raw(tw[key::META])
+        .with_src_local(l.src_local)
+        .with_dst_local(l.dst_local)
+        .raw();
+    tw
 }
 
 /// Word number of `addr` in the KEY-like array at `base`.

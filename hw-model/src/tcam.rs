@@ -1,5 +1,6 @@
-//! TCAM entries, rule planes and the lookup "highest PRIO, ties to the lowest index, only
-//! entries of the active plane" (docs/timing.md, f2).
+//! TCAM entries, rule planes and the lookup: of the active plane's matching entries the one of
+//! lowest rank wins ([`crate::winner`]: RTL 1.x's "highest PRIO, ties to the lowest index";
+//! docs/timing.md, f2).
 //!
 //! The hardware compares all N entries in parallel. The model answers the same question with a
 //! ranked index over the active plane ([`crate::index`]). A few active entries changed since
@@ -11,6 +12,7 @@ use gufc_regmap::{Action, KEY_WORDS};
 
 use crate::index::RankedIndex;
 use crate::slot::TcamSlot;
+use crate::winner::rank;
 
 /// How the model finds the winning TCAM entry. All strategies give the same answer; they exist
 /// so tests and benchmarks can exercise each path.
@@ -117,9 +119,17 @@ impl Tcam {
         let bit = self.active_bit();
         if (self.slots[i].planes | slot.planes) & bit != 0 {
             self.active_changed(i);
+            if !self.dirty {
+                self.ranked.update(i as u32, &self.slots[i], &slot);
+            }
         }
         self.slots[i] = slot;
         self.actions[i] = slot.entry.action;
+    }
+
+    /// The index structures built over the current active set.
+    pub fn index_builds(&self) -> Vec<crate::index::IndexBuild> {
+        self.ranked.stats()
     }
 
     /// Entry `i`'s action.
@@ -131,6 +141,13 @@ impl Tcam {
         let bit = self.active_bit();
         if (self.slots[i].planes | planes) & bit != 0 {
             self.active_changed(i);
+            if !self.dirty {
+                let new = TcamSlot {
+                    planes,
+                    ..self.slots[i]
+                };
+                self.ranked.update(i as u32, &self.slots[i], &new);
+            }
         }
         self.slots[i].planes = planes;
     }
@@ -161,6 +178,13 @@ impl Tcam {
                 }
             }
         }
+        let small = self.strategy == TcamStrategy::Auto && self.ranked.len() <= SMALL_TABLE;
+        if !small {
+            // IPv4 keys: the forest is current, changed entries included.
+            if let Some(hit) = self.ranked.tree_lookup(&self.slots, w) {
+                return hit;
+            }
+        }
         self.changed_cost += self.changed.list.len() as u64;
         if self.changed_cost > BUILD_COMPARES_PER_ENTRY * (self.ranked.len() as u64 + 64) {
             self.rebuild();
@@ -173,17 +197,55 @@ impl Tcam {
         };
         // The changed entries as they are now.
         let bit = self.active_bit();
-        let mut best = indexed.map(|i| (self.slots[i as usize].entry.prio, i));
+        let mut best = indexed.map(|i| (rank(self.slots[i as usize].entry.prio, i), i));
         for &i in &self.changed.list {
             let e = &self.slots[i as usize];
             if e.planes & bit != 0
-                && best.is_none_or(|(p, b)| e.entry.prio > p || (e.entry.prio == p && i < b))
+                && best.is_none_or(|(r, _)| rank(e.entry.prio, i) < r)
                 && e.entry.matches_words(w)
             {
-                best = Some((e.entry.prio, i));
+                best = Some((rank(e.entry.prio, i), i));
             }
         }
         best.map(|(_, i)| i)
+    }
+
+    /// Gets the index ready for [`Tcam::lookup_batch_shared`] of `n` keys, IPv4 ones if `v4`,
+    /// IPv6 ones if `v6`, all of them IPv4 keys the forest answers if `forest_only`; false
+    /// when lookups must go through [`Tcam::lookup`] instead (scan strategy, a batch too small
+    /// to pay a build, or changed entries kept beside an index that is not the forest).
+    pub fn prepare_shared(&mut self, n: usize, v4: bool, v6: bool, forest_only: bool) -> bool {
+        if self.strategy == TcamStrategy::Auto && self.dirty {
+            // The ski rental of `lookup` for the whole batch at once: scanning it costs
+            // about n × N entry compares, a build about BUILD_COMPARES_PER_ENTRY per active
+            // entry.
+            let bit = self.active_bit();
+            let active = self.slots.iter().filter(|s| s.planes & bit != 0).count() as u64;
+            let scans = (self.dirty_scans + n as u64) * self.slots.len() as u64;
+            if scans >= BUILD_COMPARES_PER_ENTRY * active {
+                self.rebuild();
+            }
+        }
+        let ready = match self.strategy {
+            TcamStrategy::Scan => false,
+            TcamStrategy::Index => true,
+            TcamStrategy::Auto => !self.dirty && self.ranked.len() > SMALL_TABLE,
+        };
+        if !ready {
+            return false;
+        }
+        if self.dirty {
+            self.rebuild();
+        }
+        self.ranked.prepare(&self.slots, v4, v6);
+        self.changed.list.is_empty() || (forest_only && self.ranked.tree_ok())
+    }
+
+    /// The winners of `ws` with the index as [`Tcam::prepare_shared`] left it; takes `&self`,
+    /// so several threads may look up at once.
+    pub fn lookup_batch_shared(&self, ws: &[[u32; KEY_WORDS]], out: &mut [Option<u32>]) {
+        self.ranked
+            .lookup_batch_ready(&self.slots, ws, &self.changed.bits, out);
     }
 
     fn rebuild(&mut self) {
@@ -198,18 +260,104 @@ impl Tcam {
         self.changed_cost = 0;
     }
 
-    /// What the hardware does: every active entry compared, highest PRIO, then lowest index.
+    /// What the hardware does: every active entry compared, the lowest rank wins.
     fn full_scan(&self, w: &[u32; KEY_WORDS]) -> Option<u32> {
         let bit = self.active_bit();
-        let mut best: Option<(u16, u32)> = None;
+        let mut best: Option<(u64, u32)> = None;
         for (i, s) in self.slots.iter().enumerate() {
-            if s.planes & bit != 0
-                && best.is_none_or(|(p, _)| s.entry.prio > p)
-                && s.entry.matches_words(w)
-            {
-                best = Some((s.entry.prio, i as u32));
+            let r = rank(s.entry.prio, i as u32);
+            if s.planes & bit != 0 && best.is_none_or(|(b, _)| r < b) && s.entry.matches_words(w) {
+                best = Some((r, i as u32));
             }
         }
         best.map(|(_, i)| i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::tests::{entry, key_near};
+    use proptest::prelude::*;
+
+    /// One step of a test program.
+    #[derive(Clone, Debug)]
+    enum Op {
+        Write(prop::sample::Index, gufc_regmap::TcamEntry, u8),
+        SetPlanes(prop::sample::Index, u8),
+        Flip,
+        /// Keys near these entries, looked up one by one and as a batch.
+        Lookup(Vec<(prop::sample::Index, [u32; KEY_WORDS], bool)>),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let keys = prop::collection::vec(
+            (
+                any::<prop::sample::Index>(),
+                prop::array::uniform10(any::<u32>()),
+                prop::bool::weighted(0.1),
+            ),
+            1..24,
+        );
+        prop_oneof![
+            6 => (any::<prop::sample::Index>(), entry(), 0u8..4).prop_map(|(i, e, p)| Op::Write(i, e, p)),
+            2 => (any::<prop::sample::Index>(), 0u8..4).prop_map(|(i, p)| Op::SetPlanes(i, p)),
+            1 => Just(Op::Flip),
+            4 => keys.prop_map(Op::Lookup),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        /// Entry writes and plane changes between lookups (the forest updated in place, the
+        /// other structures skipping changed entries) never change an answer: every lookup,
+        /// single or batched, equals the scan of every entry.
+        #[test]
+        fn updates_under_traffic_equal_scan(
+            n in 1usize..160,
+            strategy in prop::sample::select(vec![TcamStrategy::Auto, TcamStrategy::Index]),
+            ops in prop::collection::vec(op(), 1..80),
+        ) {
+            let mut t = Tcam::new(n as u32);
+            t.set_strategy(strategy);
+            // Every entry ever written: keys are drawn near old contents too, where a stale
+            // copy left in the index would answer.
+            let mut pool = vec![t.slots[0].entry];
+            for op in ops {
+                match op {
+                    Op::Write(i, e, planes) => {
+                        pool.push(e);
+                        let slot = TcamSlot {
+                            entry: e,
+                            action_word: e.action.encode(),
+                            planes,
+                        };
+                        t.write(i.index(n), slot);
+                    }
+                    Op::SetPlanes(i, p) => t.set_planes(i.index(n), p),
+                    Op::Flip => t.flip_plane(),
+                    Op::Lookup(keys) => {
+                        let ws: Vec<[u32; KEY_WORDS]> = keys
+                            .iter()
+                            .map(|(from, noise, v6)| {
+                                key_near(&pool[from.index(pool.len())], noise, *v6, true)
+                            })
+                            .collect();
+                        let want: Vec<Option<u32>> = ws.iter().map(|w| t.full_scan(w)).collect();
+                        let single: Vec<Option<u32>> = ws.iter().map(|w| t.lookup(w)).collect();
+                        prop_assert_eq!(&single, &want);
+                        let forest_only = ws.iter().all(|w| {
+                            !gufc_regmap::word::Meta::from_raw(w[gufc_regmap::key::META]).ipv6()
+                        });
+                        if t.prepare_shared(ws.len(), true, true, forest_only) {
+                            let mut got = vec![None; ws.len()];
+                            t.lookup_batch_shared(&ws, &mut got);
+                            prop_assert_eq!(got, want);
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -28,6 +28,8 @@ fn random(config: &str, default_seeds: &[u64], default_cycles: u64) {
             cov.resets > 0 && cov.meta_noise > 0,
             "seed {seed}: no rst pulse or no reserved META bits on the key port: {cov:?}"
         );
+        // Key runs reached the model as bursts, or its fast path went unchecked.
+        assert!(cov.bursts > 0, "seed {seed}: no key bursts: {cov:?}");
         eprintln!("[{name}] seed {seed}: {cov:?}");
         total.add(&cov);
     }

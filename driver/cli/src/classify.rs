@@ -24,6 +24,10 @@ pub struct Args {
     /// Print cycle and throughput figures on stderr.
     #[arg(long)]
     pub stats: bool,
+    /// Decide keys on N threads (the model only; results, counters and cycles are the same
+    /// for every N).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub threads: u32,
 }
 
 /// Prints, per trace line, the 1-based number of the first matching rule (0 for none).
@@ -39,6 +43,13 @@ pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
     let loaded = load_rules(path, &setup)?;
     let p = prepare_loaded(Some(loaded), &setup)?;
     let mut dev = gufc::Device::open(sess.target.sim()?, sess.target.opts())?;
+    if !dev.bar().set_lookup_threads(a.threads as usize) {
+        return Err(CliError::usage(format!(
+            "--threads {}: the {} backend decides keys on one thread only (the model can use more)",
+            a.threads,
+            dev.bar().name()
+        )));
+    }
     check(&dev, &p)?;
     dev.reset()?;
     // Local prefixes now; classify_trace commits the rules itself.

@@ -28,29 +28,41 @@ fn tmp(name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// Against the trace's own expected-rule column, on one lookup thread and on several (a 10K
+/// set too, whose bursts are large enough to start them).
 #[test]
 fn classify_prints_the_first_matching_rule_per_trace_line() {
-    let out = ok(&[
-        "classify",
-        "--format",
-        "classbench",
-        "--rules",
-        "tests/data/classbench/acl1_1K",
-        "--trace",
-        "tests/data/classbench/acl1_1K_trace",
-    ]);
-    let expected: Vec<String> =
-        std::fs::read_to_string(gufc_testkit::data("classbench/acl1_1K_trace"))
-            .unwrap()
-            .lines()
-            .map(|l| l.split_whitespace().nth(5).unwrap().to_string())
-            .collect();
-    let got: Vec<&str> = out.lines().collect();
-    assert_eq!(got.len(), expected.len());
-    assert!(
-        got.iter().zip(&expected).all(|(g, e)| g == e),
-        "classify output differs from the trace's expected rules"
-    );
+    for (set, threads) in [("acl1_1K", "1"), ("acl1_1K", "2"), ("fw1_10K", "3")] {
+        let rules = format!("tests/data/classbench/{set}");
+        let trace = format!("{rules}_trace");
+        let out = ok(&[
+            "classify",
+            "--format",
+            "classbench",
+            "--rules",
+            &rules,
+            "--trace",
+            &trace,
+            "--threads",
+            threads,
+        ]);
+        let expected: Vec<String> =
+            std::fs::read_to_string(gufc_testkit::data(&format!("classbench/{set}_trace")))
+                .unwrap()
+                .lines()
+                .map(|l| l.split_whitespace().nth(5).unwrap().to_string())
+                .collect();
+        let got: Vec<&str> = out.lines().collect();
+        assert_eq!(got.len(), expected.len());
+        if let Some(i) = (0..got.len()).find(|&i| got[i] != expected[i]) {
+            panic!(
+                "{set}, {threads} threads: trace line {}: rule {}, expected {}",
+                i + 1,
+                got[i],
+                expected[i]
+            );
+        }
+    }
 }
 
 #[test]

@@ -11,6 +11,9 @@ use gufc_regmap::{CycleIn, KeyIn, LookupResult, Register};
 /// `res_ready` always high a working device never goes this long without progress.
 const STALL_SLACK: u64 = 8;
 
+/// Keys handed to [`Sim::step_keys`] at a time (enough for lookup threads to pay off).
+const BURST: usize = 16384;
+
 /// Totals of a stream run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct StreamStats {
@@ -44,38 +47,60 @@ pub fn classify<S: Sim + ?Sized>(
     let latency = CapMisc::from_raw(sim.read32(CapMisc::OFFSET)?).latency() as u64;
     let budget = 2 * latency + STALL_SLACK;
     let _ = sim.take_results();
-    let mut idle = 0u64;
     let start = sim.cycle();
-    let mut sent = 0u64;
-    let mut received = 0u64;
-    let mut keys = keys.into_iter().peekable();
-    let mut input = CycleIn::default();
+    let (mut idle, mut sent, mut received) = (0u64, 0u64, 0u64);
+    let stalled = |sim: &S, idle, sent, received| DeviceError::StreamStalled {
+        backend: sim.name(),
+        cycles: idle,
+        sent,
+        received,
+        latency,
+    };
+    // Keys go to the device in bursts (one key per cycle, exactly as stepping them would).
+    let mut keys = keys.into_iter();
+    let mut burst: Vec<KeyIn> = Vec::with_capacity(BURST);
+    let mut next = 0;
     loop {
-        if input.key.is_none() {
-            input.key = keys.next().map(|k| KeyIn {
-                tag: sent as u32,
-                ..k
-            });
-        }
-        if input.key.is_none() && received == sent {
-            break;
+        if next == burst.len() {
+            burst.clear();
+            next = 0;
+            for k in keys.by_ref() {
+                let tag = (sent + burst.len() as u64) as u32;
+                burst.push(KeyIn { tag, ..k });
+                if burst.len() == BURST {
+                    break;
+                }
+            }
+            if burst.is_empty() {
+                break;
+            }
         }
         if idle >= budget {
-            return Err(DeviceError::StreamStalled {
-                backend: sim.name(),
-                cycles: idle,
-                sent,
-                received,
-                latency,
-            });
+            return Err(stalled(sim, idle, sent, received));
         }
-        let out = sim.step(&input);
+        let mut accepted = 0;
+        sim.step_keys(&burst[next..], &mut |out| {
+            idle += 1;
+            if out.accepted {
+                accepted += 1;
+                idle = 0;
+            }
+            if let Some(r) = &out.result {
+                received += 1;
+                sink(r);
+                idle = 0;
+            }
+        });
+        next += accepted;
+        sent += accepted as u64;
+    }
+    // Drain: the last results come out within the latency.
+    while received != sent {
+        if idle >= budget {
+            return Err(stalled(sim, idle, sent, received));
+        }
+        let out = sim.step(&CycleIn::default());
         idle += 1;
-        if out.accepted {
-            sent += 1;
-            input.key = None;
-            idle = 0;
-        }
         if let Some(r) = out.result {
             received += 1;
             sink(&r);

@@ -129,6 +129,14 @@ impl Points {
         Points::Narrow { points, top, shift }
     }
 
+    /// Heap bytes of the point tables.
+    pub(super) fn bytes(&self) -> usize {
+        match self {
+            Points::Narrow { points, top, .. } => points.len() * 4 + top.len() * 4,
+            Points::Wide(points) => points.len() * 16,
+        }
+    }
+
     /// Index of the elementary interval holding `x`.
     #[inline]
     pub(super) fn interval(&self, x: u128) -> usize {

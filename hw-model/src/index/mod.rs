@@ -17,6 +17,7 @@
 
 mod bitmaps;
 mod dim;
+mod tree;
 
 use std::collections::HashMap;
 
@@ -26,6 +27,7 @@ use gufc_regmap::{key, KEY_WORDS};
 use crate::slot::TcamSlot;
 use bitmaps::{set_bit, BitmapMeta, BitmapStore, Bitmaps};
 use dim::Dim;
+use tree::Forest;
 
 /// Bitmap words ANDed per step of the lookup loop; bitmaps are padded to a multiple.
 const CHUNK: usize = 4;
@@ -43,6 +45,62 @@ pub(crate) struct RankedIndex {
     ranked: Vec<u32>,
     v4: Option<Domain>,
     v6: Option<Domain>,
+    /// The IPv4 decision tree: built on first use; `Some(None)` when it went over budget.
+    v4_tree: Option<Option<Forest>>,
+    /// Use the bitmaps also for IPv4 (tests compare both paths).
+    pub no_tree: bool,
+    /// The plane `ranked` was built for.
+    plane_bit: u8,
+    /// The structures built since the last rebuild.
+    stats: Vec<IndexBuild>,
+}
+
+/// One index structure the model built: which, how long it took, how much memory it holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexBuild {
+    /// `ipv4 tree`, `ipv4 bitmaps` or `ipv6 bitmaps`; a tree over budget is listed with
+    /// `bytes` 0 (the bitmaps follow it).
+    pub structure: &'static str,
+    /// Active entries indexed.
+    pub entries: usize,
+    /// Wall time of the build.
+    pub build: std::time::Duration,
+    /// Heap bytes the structure holds.
+    pub bytes: usize,
+}
+
+/// Something the index can measure its size of.
+trait HeapBytes {
+    fn bytes(&self) -> usize;
+}
+
+impl HeapBytes for Forest {
+    fn bytes(&self) -> usize {
+        Forest::bytes(self)
+    }
+}
+
+impl HeapBytes for Domain {
+    fn bytes(&self) -> usize {
+        Domain::bytes(self)
+    }
+}
+
+/// Runs `build`, recording it in `stats`.
+fn timed<T: HeapBytes>(
+    stats: &mut Vec<IndexBuild>,
+    structure: &'static str,
+    build: impl FnOnce() -> Option<T>,
+) -> Option<T> {
+    let t = std::time::Instant::now();
+    let built = build();
+    stats.push(IndexBuild {
+        structure,
+        entries: 0,
+        build: t.elapsed(),
+        bytes: built.as_ref().map_or(0, |b| b.bytes()),
+    });
+    built
 }
 
 impl RankedIndex {
@@ -50,13 +108,28 @@ impl RankedIndex {
         self.ranked.len()
     }
 
+    /// The structures built over the current active set, in build order.
+    pub fn stats(&self) -> Vec<IndexBuild> {
+        let n = self.ranked.len();
+        self.stats
+            .iter()
+            .map(|b| IndexBuild {
+                entries: n,
+                ..b.clone()
+            })
+            .collect()
+    }
+
     pub fn rebuild(&mut self, slots: &[TcamSlot], plane_bit: u8) {
+        self.plane_bit = plane_bit;
         self.ranked.clear();
         self.ranked
             .extend((0..slots.len() as u32).filter(|&i| slots[i as usize].planes & plane_bit != 0));
         self.ranked
-            .sort_by_key(|&i| (std::cmp::Reverse(slots[i as usize].entry.prio), i));
+            .sort_by_key(|&i| crate::winner::rank(slots[i as usize].entry.prio, i));
         self.v4 = None;
+        self.v4_tree = None;
+        self.stats.clear();
         self.v6 = None;
     }
 
@@ -75,20 +148,145 @@ impl RankedIndex {
         w: &[u32; KEY_WORDS],
         skip: &[u64],
     ) -> Option<u32> {
-        let kind = if Meta::from_raw(w[key::META]).ipv6() {
-            Kind::V6
-        } else if w[1..4].iter().chain(&w[5..8]).all(|&x| x == 0) {
-            Kind::V4
-        } else {
-            return self.scan(slots, w, skip);
+        match kind_of(w) {
+            Some(Kind::V4) => self.prepare(slots, true, false),
+            Some(Kind::V6) => self.prepare(slots, false, true),
+            None => {}
+        }
+        self.lookup_ready(slots, w, skip)
+    }
+
+    /// Builds the structures lookups of IPv4 (`v4`) and IPv6 (`v6`) keys use, if not built.
+    /// The IPv4 forest is built from the active entries as they are now (so it needs no
+    /// skipping) and kept current by [`RankedIndex::update`]; the bitmaps are built from
+    /// the ranked list of the last rebuild (entries changed since are skipped and compared
+    /// beside them by the TCAM).
+    pub fn prepare(&mut self, slots: &[TcamSlot], v4: bool, v6: bool) {
+        let (ranked, stats) = (&self.ranked, &mut self.stats);
+        if v4 && !self.no_tree && self.v4_tree.is_none() {
+            let bit = self.plane_bit;
+            let mut now: Vec<u32> = (0..slots.len() as u32)
+                .filter(|&i| slots[i as usize].planes & bit != 0)
+                .collect();
+            now.sort_by_key(|&i| crate::winner::rank(slots[i as usize].entry.prio, i));
+            self.v4_tree = Some(timed(stats, "ipv4 trees", || Forest::build(slots, &now)));
+        }
+        let bitmaps = |kind, name, stats: &mut Vec<IndexBuild>| {
+            timed(stats, name, || {
+                Some(Domain::build(slots, ranked, kind, DIM_BUDGET_BYTES))
+            })
         };
-        let (cache, ranked) = match kind {
-            Kind::V4 => (&mut self.v4, &self.ranked),
-            Kind::V6 => (&mut self.v6, &self.ranked),
-        };
-        cache
-            .get_or_insert_with(|| Domain::build(slots, ranked, kind, DIM_BUDGET_BYTES))
-            .lookup(slots, w, skip)
+        let tree_ok = matches!(self.v4_tree, Some(Some(_))) && !self.no_tree;
+        if v4 && !tree_ok && self.v4.is_none() {
+            self.v4 = bitmaps(Kind::V4, "ipv4 bitmaps", stats);
+        }
+        if v6 && self.v6.is_none() {
+            self.v6 = bitmaps(Kind::V6, "ipv6 bitmaps", stats);
+        }
+    }
+
+    /// IPv4 keys (zero upper words) are looked up in the forest.
+    pub fn tree_ok(&self) -> bool {
+        matches!(self.v4_tree, Some(Some(_))) && !self.no_tree
+    }
+
+    /// Entry `idx` of the plane changed from `old` to `new`: the forest, if built, follows.
+    pub fn update(&mut self, idx: u32, old: &TcamSlot, new: &TcamSlot) {
+        let bit = self.plane_bit;
+        if let Some(Some(f)) = &mut self.v4_tree {
+            let live = |s: &TcamSlot| (s.planes & bit != 0).then_some(s.entry);
+            f.update(idx, live(old).as_ref(), live(new).as_ref());
+        }
+    }
+
+    /// The forest's answer for an IPv4 key (building the forest if needed), or `None` when
+    /// `w` is no such key or there is no forest.
+    pub fn tree_lookup(&mut self, slots: &[TcamSlot], w: &[u32; KEY_WORDS]) -> Option<Option<u32>> {
+        if self.no_tree || kind_of(w) != Some(Kind::V4) {
+            return None;
+        }
+        self.prepare(slots, true, false);
+        match &self.v4_tree {
+            Some(Some(f)) => Some(f.lookup(slots, w)),
+            _ => None,
+        }
+    }
+
+    /// [`RankedIndex::lookup`] with the structures built so far (a key whose structure is
+    /// missing is scanned: slower, same answer).
+    pub fn lookup_ready(
+        &self,
+        slots: &[TcamSlot],
+        w: &[u32; KEY_WORDS],
+        skip: &[u64],
+    ) -> Option<u32> {
+        match kind_of(w) {
+            Some(Kind::V4) => match (&self.v4_tree, &self.v4) {
+                (Some(Some(f)), _) if !self.no_tree => f.lookup(slots, w),
+                (_, Some(d)) => d.lookup(slots, w, skip),
+                _ => self.scan(slots, w, skip),
+            },
+            Some(Kind::V6) => match &self.v6 {
+                Some(d) => d.lookup(slots, w, skip),
+                None => self.scan(slots, w, skip),
+            },
+            None => self.scan(slots, w, skip),
+        }
+    }
+
+    /// [`RankedIndex::lookup`] of each key of `ws` into `out`.
+    #[cfg(test)]
+    pub fn lookup_batch(
+        &mut self,
+        slots: &[TcamSlot],
+        ws: &[[u32; KEY_WORDS]],
+        skip: &[u64],
+        out: &mut [Option<u32>],
+    ) {
+        let v4 = ws.iter().any(|w| kind_of(w) == Some(Kind::V4));
+        let v6 = ws.iter().any(|w| kind_of(w) == Some(Kind::V6));
+        self.prepare(slots, v4, v6);
+        self.lookup_batch_ready(slots, ws, skip, out);
+    }
+
+    /// [`RankedIndex::lookup_ready`] of each key of `ws` into `out`; IPv4 keys walk the trees
+    /// together.
+    pub fn lookup_batch_ready(
+        &self,
+        slots: &[TcamSlot],
+        ws: &[[u32; KEY_WORDS]],
+        skip: &[u64],
+        out: &mut [Option<u32>],
+    ) {
+        let v4 = |w: &[u32; KEY_WORDS]| kind_of(w) == Some(Kind::V4);
+        match &self.v4_tree {
+            Some(Some(forest)) if !self.no_tree => {
+                forest.lookup_many(slots, ws, &v4, out);
+                for (w, o) in ws.iter().zip(out.iter_mut()) {
+                    if !v4(w) {
+                        *o = self.lookup_ready(slots, w, skip);
+                    }
+                }
+            }
+            _ => {
+                for (w, o) in ws.iter().zip(out.iter_mut()) {
+                    *o = self.lookup_ready(slots, w, skip);
+                }
+            }
+        }
+    }
+}
+
+/// The domain a lookup key belongs to; `None` for IPv4 keys with junk in the upper address
+/// words (scanned).
+#[inline]
+fn kind_of(w: &[u32; KEY_WORDS]) -> Option<Kind> {
+    if Meta::from_raw(w[key::META]).ipv6() {
+        Some(Kind::V6)
+    } else if w[1..4].iter().chain(&w[5..8]).all(|&x| x == 0) {
+        Some(Kind::V4)
+    } else {
+        None
     }
 }
 
@@ -328,6 +526,23 @@ impl Domain {
         )
     }
 
+    /// Heap bytes of the domain's tables.
+    fn bytes(&self) -> usize {
+        let bitmaps = |b: &Bitmaps| {
+            b.data.len() * 8 + b.lists.len() * 4 + b.shared_list.as_ref().map_or(0, |l| l.len() * 4)
+        };
+        let meta = std::mem::size_of::<BitmapMeta>();
+        self.order.len() * 4
+            + self.exact.len() * 8
+            + self.meta_table.len() * meta
+            + bitmaps(&self.meta_bitmaps)
+            + self
+                .dims
+                .iter()
+                .map(|d| d.points.bytes() + d.group_bitmap.len() * meta + bitmaps(&d.bitmaps))
+                .sum::<usize>()
+    }
+
     fn lookup(&self, slots: &[TcamSlot], w: &[u32; KEY_WORDS], skip: &[u64]) -> Option<u32> {
         let words = self.words;
         let d = &self.dims;
@@ -389,14 +604,14 @@ impl Domain {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use gufc_regmap::{Action, TcamEntry};
     use proptest::prelude::*;
 
     /// A random entry: per word a random value under a mask that is a prefix, empty, full
     /// or arbitrary; random ranges; few priorities (many ties).
-    fn entry() -> impl Strategy<Value = TcamEntry> {
+    pub(crate) fn entry() -> impl Strategy<Value = TcamEntry> {
         let mask = prop_oneof![
             3 => (0u32..=32).prop_map(|l| if l == 0 { 0 } else { u32::MAX << (32 - l) }),
             1 => Just(u32::MAX),
@@ -421,12 +636,19 @@ mod tests {
             range.clone(),
             range,
             0u16..3,
+            prop::bool::weighted(0.7),
         )
-            .prop_map(|(mut mask, small, (fv, fm), sport, dport, prio)| {
+            .prop_map(|(mut mask, small, (fv, fm), sport, dport, prio, v4)| {
                 let mut value = [0u32; KEY_WORDS];
                 for i in 0..KEY_WORDS {
                     // values from a small pool so that entries and keys overlap
                     value[i] = (small[i].wrapping_mul(0x4000_0001) ^ 0x0A00_0000) & mask[i];
+                }
+                // Most entries accept IPv4 keys (zero upper address words; mask as drawn).
+                if v4 {
+                    for i in [1, 2, 3, 5, 6, 7] {
+                        value[i] = 0;
+                    }
                 }
                 let m = Meta::from_raw(mask[key::META]).with_ipv6(false);
                 mask[key::META] = (m.raw() & !Meta::RESERVED) | fm;
@@ -446,7 +668,7 @@ mod tests {
             })
     }
 
-    fn key_near(
+    pub(crate) fn key_near(
         e: &TcamEntry,
         noise: &[u32; KEY_WORDS],
         v6: bool,
@@ -482,14 +704,15 @@ mod tests {
     }
 
     fn reference(slots: &[TcamSlot], bit: u8, w: &[u32; KEY_WORDS], skip: &[u64]) -> Option<u32> {
-        let mut best: Option<(u16, u32)> = None;
+        let mut best: Option<(u64, u32)> = None;
         for (i, s) in slots.iter().enumerate() {
+            let r = crate::winner::rank(s.entry.prio, i as u32);
             if s.planes & bit != 0
                 && !skipped(skip, i as u32)
                 && s.entry.matches_words(w)
-                && best.is_none_or(|(p, _)| s.entry.prio > p)
+                && best.is_none_or(|(b, _)| r < b)
             {
-                best = Some((s.entry.prio, i as u32));
+                best = Some((r, i as u32));
             }
         }
         best.map(|b| b.1)
@@ -498,8 +721,8 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
-        /// The index gives the scan's answer, with and without merged interval groups, and
-        /// skips the entries it is told to.
+        /// The index gives the scan's answer, through the IPv4 tree and through the bitmaps
+        /// (with and without merged interval groups), and skips the entries it is told to.
         #[test]
         fn index_equals_scan(
             entries in prop::collection::vec((entry(), 0u8..4), 0..300),
@@ -515,21 +738,34 @@ mod tests {
                 let i = s.index(slots.len());
                 skip[i / 64] |= 1 << (i % 64);
             }
-            for bit in [1u8, 2] {
-                let mut ix = RankedIndex::default();
+            let none = vec![0u64; skip.len()];
+            for (bit, no_tree) in [(1u8, false), (2, false), (1, true), (2, true)] {
+                let mut ix = RankedIndex { no_tree, ..RankedIndex::default() };
                 ix.rebuild(&slots, bit);
                 ix.v4 = Some(Domain::build(&slots, &ix.ranked, Kind::V4, budget));
                 ix.v6 = Some(Domain::build(&slots, &ix.ranked, Kind::V6, budget));
+                let mut ws = Vec::new();
+                let mut wants = Vec::new();
                 for (from, noise, v6, upper_zero) in &keys {
                     let w = if slots.is_empty() {
                         *noise
                     } else {
                         key_near(&slots[from.index(slots.len())].entry, noise, *v6, *upper_zero)
                     };
-                    let want = reference(&slots, bit, &w, &skip);
+                    // The forest is always current: it never skips (the TCAM skips only for
+                    // the other structures). IPv4 keys with zero upper words go to it.
+                    let forest = !no_tree && kind_of(&w) == Some(Kind::V4);
+                    let sk = if forest { &none[..] } else { &skip[..] };
+                    let want = reference(&slots, bit, &w, sk);
                     prop_assert_eq!(ix.lookup(&slots, &w, &skip), want, "key {:x?}", w);
-                    prop_assert_eq!(ix.scan(&slots, &w, &skip), want);
+                    prop_assert_eq!(ix.scan(&slots, &w, &skip), reference(&slots, bit, &w, &skip));
+                    ws.push(w);
+                    wants.push(want);
                 }
+                // The same keys as one batch (the tree walks them in interleaved groups).
+                let mut got = vec![None; ws.len()];
+                ix.lookup_batch(&slots, &ws, &skip, &mut got);
+                prop_assert_eq!(got, wants);
             }
         }
     }

@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 
-use gufc_regmap::{CycleIn, CycleOut};
+use gufc_regmap::{CycleIn, CycleOut, KeyIn, LookupResult};
 use gufc_sim::{describe, stimulus::Stimulus, Config, ResPorts, Rtl};
 
 /// Cycles before the mismatch written to the waveform (and a few after it).
@@ -152,11 +152,14 @@ pub struct Coverage {
     pub resets: u64,
     /// Keys accepted with reserved META bits on the port.
     pub meta_noise: u64,
+    /// Runs of two or more key-only cycles the model ran as one burst.
+    pub bursts: u64,
 }
 
 impl Coverage {
     pub fn add(&mut self, o: &Coverage) {
         self.cycles += o.cycles;
+        self.bursts += o.bursts;
         self.keys_accepted += o.keys_accepted;
         self.results += o.results;
         self.reads += o.reads;
@@ -174,62 +177,122 @@ impl Coverage {
     }
 }
 
+/// A cycle the model may run inside a burst ([`gufc_hw_model::Model::step_keys`]): a key,
+/// `res_ready` high, no register access, no reset.
+fn burst_cycle(i: &CycleIn) -> bool {
+    i.key.is_some() && i.mmio.is_none() && !i.rst && i.res_ready
+}
+
+/// Longest burst handed to the model at once.
+const BURST: usize = 64;
+
 /// Runs `program` on both; panics with a full report (and writes a VCD) on the first mismatch.
+/// Runs of key-only cycles go to the model as one burst (`Model::step_keys`), so this also
+/// checks the model's fast path (`GUFC_MODEL_FAST=0` makes the burst step cycle by cycle).
 pub fn run(config: Config, program: &dyn Program) -> Coverage {
     let mut rtl = Rtl::new(config.clone()).unwrap_or_else(|e| panic!("{e}"));
     let mut model = gufc_hw_model::Model::new(config.clone()).unwrap_or_else(|e| panic!("{e}"));
     let mut history: VecDeque<(u64, CycleIn)> = VecDeque::new();
     let mut cov = Coverage::default();
-    for input in program.inputs() {
-        let cycle = rtl.cycle();
-        history.push_back((cycle, input));
-        if history.len() > HISTORY {
-            history.pop_front();
-        }
-        let port = model.result_port();
-        let noise = program.key_meta_noise(cycle);
-        rtl.set_key_meta_noise(noise);
-        let a = rtl.step(&input);
-        let b = model.step(&input);
-        if let Some((signal, va, vb)) = diff(&a, &b) {
-            report(&config, program, cycle, signal, &va, &vb, &history);
-        }
-        // The ports carry bits the decoded result drops (a DROP's channel, a DELIVER's reason).
-        if let (true, Some(r)) = (a.res_valid, port) {
-            if let Some((signal, va, vb)) = diff_ports(&rtl.res_ports(), &ResPorts::of(&r)) {
-                report(&config, program, cycle, signal, &va, &vb, &history);
-            }
-        }
-        cov.resets += input.rst as u64;
-        cov.meta_noise += (a.accepted && noise != 0) as u64;
-        assert_eq!(
-            rtl.cycle(),
-            model.cycle(),
-            "cycle() differs after cycle {cycle}"
-        );
-        cov.cycles += 1;
-        cov.keys_accepted += a.accepted as u64;
-        cov.results += a.result.is_some() as u64;
-        if let Some(r) = a.result {
-            cov.flow_hits += (r.kind == gufc_regmap::HitKind::Flow) as u64;
-            cov.rule_hits += (r.kind == gufc_regmap::HitKind::Rule) as u64;
-            cov.stale += r.stale as u64;
-            cov.local += (r.src_local || r.dst_local) as u64;
-            if let (gufc_regmap::HitKind::Flow, gufc_regmap::Action::SlowPath { reason }) =
-                (r.kind, r.action)
-            {
-                use gufc_regmap::SlowReason as R;
-                let interest = [R::InterestAll, R::InterestCtrl, R::InterestSample];
-                if let Some(i) = interest.iter().position(|r| r.bits() == reason) {
-                    cov.interest[i] += 1;
+    let mut inputs = program.inputs().peekable();
+    let mut run_in: Vec<CycleIn> = Vec::with_capacity(BURST);
+    let mut rtl_out: Vec<(u64, CycleOut, u32, Option<ResPorts>)> = Vec::with_capacity(BURST);
+    let mut model_out: Vec<CycleOut> = Vec::with_capacity(BURST);
+    while let Some(first) = inputs.next() {
+        run_in.clear();
+        run_in.push(first);
+        if burst_cycle(&first) {
+            while run_in.len() < BURST {
+                match inputs.next_if(burst_cycle) {
+                    Some(i) => run_in.push(i),
+                    None => break,
                 }
             }
         }
-        cov.nonzero_reads += (a.rdata != 0) as u64;
-        match input.mmio {
-            Some(gufc_regmap::Mmio::Read { .. }) => cov.reads += 1,
-            Some(gufc_regmap::Mmio::Write { .. }) => cov.writes += 1,
-            None => {}
+        // The RTL, cycle by cycle.
+        rtl_out.clear();
+        for input in &run_in {
+            let cycle = rtl.cycle();
+            history.push_back((cycle, *input));
+            if history.len() > HISTORY {
+                history.pop_front();
+            }
+            let noise = program.key_meta_noise(cycle);
+            rtl.set_key_meta_noise(noise);
+            let a = rtl.step(input);
+            let ports = a.res_valid.then(|| rtl.res_ports());
+            rtl_out.push((cycle, a, noise, ports));
+        }
+        // The model: one step, or the run as bursts.
+        model_out.clear();
+        let mut ports: Vec<Option<LookupResult>> = Vec::with_capacity(run_in.len());
+        if burst_cycle(&first) {
+            let keys: Vec<KeyIn> = run_in.iter().filter_map(|i| i.key).collect();
+            let mut done = 0;
+            while done < keys.len() {
+                done += model.step_keys(&keys[done..], &mut |o| {
+                    // res_ready is high: the result port shows what transfers.
+                    ports.push(o.result);
+                    model_out.push(*o);
+                });
+            }
+        } else {
+            ports.push(model.result_port());
+            model_out.push(model.step(&first));
+        }
+        for ((cycle, a, noise, rtl_ports), (b, port)) in
+            rtl_out.iter().zip(model_out.iter().zip(&ports))
+        {
+            let (cycle, a, noise) = (*cycle, *a, *noise);
+            if let Some((signal, va, vb)) = diff(&a, b) {
+                report(&config, program, cycle, signal, &va, &vb, &history);
+            }
+            // The ports carry bits the decoded result drops (a DROP's channel, a DELIVER's reason).
+            if let (Some(rp), Some(r)) = (rtl_ports, port) {
+                if let Some((signal, va, vb)) = diff_ports(rp, &ResPorts::of(r)) {
+                    report(&config, program, cycle, signal, &va, &vb, &history);
+                }
+            }
+            cov.meta_noise += (a.accepted && noise != 0) as u64;
+            cov.cycles += 1;
+            cov.keys_accepted += a.accepted as u64;
+            cov.results += a.result.is_some() as u64;
+            if let Some(r) = a.result {
+                cov.flow_hits += (r.kind == gufc_regmap::HitKind::Flow) as u64;
+                cov.rule_hits += (r.kind == gufc_regmap::HitKind::Rule) as u64;
+                cov.stale += r.stale as u64;
+                cov.local += (r.src_local || r.dst_local) as u64;
+                if let (gufc_regmap::HitKind::Flow, gufc_regmap::Action::SlowPath { reason }) =
+                    (r.kind, r.action)
+                {
+                    use gufc_regmap::SlowReason as R;
+                    let interest = [R::InterestAll, R::InterestCtrl, R::InterestSample];
+                    if let Some(i) = interest.iter().position(|r| r.bits() == reason) {
+                        cov.interest[i] += 1;
+                    }
+                }
+            }
+            cov.nonzero_reads += (a.rdata != 0) as u64;
+        }
+        assert_eq!(
+            model_out.len(),
+            run_in.len(),
+            "the model ran a different number of cycles than offered"
+        );
+        assert_eq!(
+            rtl.cycle(),
+            model.cycle(),
+            "cycle() differs after cycle {}",
+            rtl.cycle() - 1
+        );
+        cov.bursts += (run_in.len() > 1) as u64;
+        for input in &run_in {
+            cov.resets += input.rst as u64;
+            match input.mmio {
+                Some(gufc_regmap::Mmio::Read { .. }) => cov.reads += 1,
+                Some(gufc_regmap::Mmio::Write { .. }) => cov.writes += 1,
+                None => {}
+            }
         }
     }
     cov

@@ -1,7 +1,7 @@
 //! BAR0 of a simulated device: every register access is one clock edge.
 
 use super::{Bar, BusError, Sim};
-use gufc_regmap::{CycleIn, CycleOut, LookupResult, Mmio};
+use gufc_regmap::{CycleIn, CycleOut, KeyIn, LookupResult, Mmio};
 
 /// A device simulation the driver can clock: the model or the Verilated RTL.
 pub trait Clocked {
@@ -11,6 +11,28 @@ pub trait Clocked {
     fn step(&mut self, input: &CycleIn) -> CycleOut;
     /// Rising edges since reset.
     fn cycle(&self) -> u64;
+    /// [`Sim::step_keys`]; by default one [`Clocked::step`] per cycle.
+    fn step_keys(&mut self, keys: &[KeyIn], on_out: &mut dyn FnMut(&CycleOut)) -> usize {
+        let mut n = 0;
+        for k in keys {
+            let o = self.step(&CycleIn {
+                key: Some(*k),
+                res_ready: true,
+                mmio: None,
+                rst: false,
+            });
+            n += 1;
+            on_out(&o);
+            if !o.accepted {
+                break;
+            }
+        }
+        n
+    }
+    /// [`Sim::set_lookup_threads`]; by default only one thread.
+    fn set_lookup_threads(&mut self, threads: usize) -> bool {
+        threads <= 1
+    }
 }
 
 /// A [`Clocked`] device behind [`Bar`] and [`Sim`]. Each register access is one edge; results
@@ -32,6 +54,11 @@ impl<C: Clocked> ClockedBar<C> {
     /// The simulation itself, for inspection.
     pub fn device(&self) -> &C {
         &self.dev
+    }
+
+    /// The simulation itself, for settings that do not change its behaviour.
+    pub fn device_mut(&mut self) -> &mut C {
+        &mut self.dev
     }
 
     fn access(&mut self, mmio: Mmio) -> u32 {
@@ -71,5 +98,11 @@ impl<C: Clocked> Sim for ClockedBar<C> {
     }
     fn take_results(&mut self) -> Vec<LookupResult> {
         std::mem::take(&mut self.held)
+    }
+    fn step_keys(&mut self, keys: &[KeyIn], on_out: &mut dyn FnMut(&CycleOut)) -> usize {
+        self.dev.step_keys(keys, on_out)
+    }
+    fn set_lookup_threads(&mut self, threads: usize) -> bool {
+        self.dev.set_lookup_threads(threads)
     }
 }

@@ -1,7 +1,7 @@
 //! BAR access backends. The driver is written once against [`Bar`]; [`Sim`] adds what only a
 //! simulation can do (clock steps, key injection) and is never implemented by hardware.
 
-use gufc_regmap::{CycleIn, CycleOut};
+use gufc_regmap::{CycleIn, CycleOut, KeyIn};
 
 mod clocked;
 #[cfg(feature = "model")]
@@ -57,6 +57,41 @@ pub trait Sim: Bar {
     fn cycle(&self) -> u64;
     /// Results that left the device while [`Bar`] accesses were clocking it.
     fn take_results(&mut self) -> Vec<gufc_regmap::LookupResult>;
+    /// A burst: cycles offering `keys[0]`, `keys[1]`, … one per cycle with `res_ready` high and
+    /// no register access, `on_out` getting each cycle's outputs; stops after a cycle whose key
+    /// was refused and returns the cycles run. Exactly [`Sim::step`] per cycle; a backend may
+    /// run it faster.
+    fn step_keys(&mut self, keys: &[KeyIn], on_out: &mut dyn FnMut(&CycleOut)) -> usize {
+        step_keys_by_cycle(self, keys, on_out)
+    }
+    /// Lets [`Sim::step_keys`] decide keys on `threads` threads (same results, counters and
+    /// cycles); false if the backend cannot (then it keeps one).
+    fn set_lookup_threads(&mut self, threads: usize) -> bool {
+        threads <= 1
+    }
+}
+
+/// [`Sim::step_keys`] one [`Sim::step`] at a time.
+pub fn step_keys_by_cycle<S: Sim + ?Sized>(
+    sim: &mut S,
+    keys: &[KeyIn],
+    on_out: &mut dyn FnMut(&CycleOut),
+) -> usize {
+    let mut n = 0;
+    for k in keys {
+        let o = sim.step(&CycleIn {
+            key: Some(*k),
+            res_ready: true,
+            mmio: None,
+            rst: false,
+        });
+        n += 1;
+        on_out(&o);
+        if !o.accepted {
+            break;
+        }
+    }
+    n
 }
 
 impl<B: Bar + ?Sized> Bar for Box<B> {
@@ -80,5 +115,11 @@ impl<S: Sim + ?Sized> Sim for Box<S> {
     }
     fn take_results(&mut self) -> Vec<gufc_regmap::LookupResult> {
         (**self).take_results()
+    }
+    fn step_keys(&mut self, keys: &[KeyIn], on_out: &mut dyn FnMut(&CycleOut)) -> usize {
+        (**self).step_keys(keys, on_out)
+    }
+    fn set_lookup_threads(&mut self, threads: usize) -> bool {
+        (**self).set_lookup_threads(threads)
     }
 }

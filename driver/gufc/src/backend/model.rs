@@ -2,7 +2,7 @@
 
 use super::{Clocked, ClockedBar};
 use gufc_hw_model::{Config, ConfigError, Model};
-use gufc_regmap::{CycleIn, CycleOut};
+use gufc_regmap::{CycleIn, CycleOut, KeyIn};
 
 impl Clocked for Model {
     const NAME: &'static str = "model";
@@ -11,6 +11,13 @@ impl Clocked for Model {
     }
     fn cycle(&self) -> u64 {
         Model::cycle(self)
+    }
+    fn step_keys(&mut self, keys: &[KeyIn], on_out: &mut dyn FnMut(&CycleOut)) -> usize {
+        Model::step_keys(self, keys, on_out)
+    }
+    fn set_lookup_threads(&mut self, threads: usize) -> bool {
+        Model::set_lookup_threads(self, threads);
+        true
     }
 }
 
@@ -26,5 +33,11 @@ impl ModelBar {
     /// The model itself.
     pub fn model(&self) -> &Model {
         self.device()
+    }
+
+    /// The model itself, to change how it computes (fast path, lookup threads); never its
+    /// state.
+    pub fn model_mut(&mut self) -> &mut Model {
+        self.device_mut()
     }
 }

@@ -79,4 +79,15 @@ impl<S: Sim> Sim for Traced<S> {
     fn take_results(&mut self) -> Vec<LookupResult> {
         self.inner.take_results()
     }
+    fn step_keys(
+        &mut self,
+        keys: &[gufc_regmap::KeyIn],
+        on_out: &mut dyn FnMut(&CycleOut),
+    ) -> usize {
+        // No register access in a burst: nothing to log.
+        self.inner.step_keys(keys, on_out)
+    }
+    fn set_lookup_threads(&mut self, threads: usize) -> bool {
+        self.inner.set_lookup_threads(threads)
+    }
 }
