@@ -7,7 +7,7 @@
 
 #[path = "../tests/core_trace/mod.rs"]
 mod core_trace;
-// Shared with the tests; the bench uses only `verilate` from it.
+// Shared with the tests; the bench uses only `verilate` and `trace_words` from it.
 #[allow(dead_code)]
 #[path = "../tests/testbench/mod.rs"]
 mod testbench;
@@ -32,7 +32,7 @@ fn main() {
         .expect("the core testbench");
     let rtl_s = t.elapsed().as_secs_f64();
     assert!(st.success(), "the core testbench failed");
-    let edges = core_trace::read(&trace);
+    let edges = core_trace::read(&trace, cycles);
     let mut model = Core::new(CoreConfig::default());
     let t = Instant::now();
     for (n, e) in edges.iter().enumerate() {

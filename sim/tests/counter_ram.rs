@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use gufc_hw_model::v2::counter_ram::{Count, CounterIn, CounterOut, CounterRam};
 
-use testbench::{num, run, summary, verilate};
+use testbench::{num, run, summary, trace_words, verilate};
 
 /// Verilates the counters at `depth` with the testbench and returns the executable.
 fn build(depth: u32) -> PathBuf {
@@ -60,12 +60,7 @@ fn check(depth: u32, seeds: &[u64], cycles: u64) {
 /// Replays a testbench trace (layout: `record` in sim/csrc/counter_ram_tb.cpp) through the model
 /// and compares `cmd_ready` before every edge and every output after it.
 fn lockstep(depth: u32, trace: &Path, cycles: u64) {
-    let bytes = std::fs::read(trace).expect("the testbench trace");
-    let words: Vec<u32> = bytes
-        .chunks_exact(4)
-        .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
-        .collect();
-    assert_eq!(words.len() as u64, 13 * cycles, "trace length");
+    let words = trace_words(trace, 13, cycles);
     let mut model = CounterRam::new(depth as usize, 16);
     let wide = |lo: u32, hi: u32| u64::from(lo) | u64::from(hi) << 32;
     for (n, w) in words.chunks_exact(13).enumerate() {

@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 
 use gufc_hw_model::v2::flow_ram::{FlowIn, FlowKey, FlowOut, FlowRam, Slot};
 
-use testbench::{num, run, summary, verilate};
+use testbench::{num, run, summary, trace_words, verilate};
 
 /// Verilates the flow cache at `buckets` x `ways` with its testbench (make rebuilds only what
 /// changed) and returns the executable.
@@ -70,12 +70,7 @@ fn check(buckets: u32, ways: u32, seeds: &[u64], cycles: u64) {
 /// Replays a testbench trace (layout: `record` in sim/csrc/flow_ram_tb.cpp) through the model
 /// and compares `cmd_ready` before every edge and every output after it.
 fn lockstep(buckets: u32, ways: u32, trace: &Path, cycles: u64) {
-    let bytes = std::fs::read(trace).expect("the testbench trace");
-    let words: Vec<u32> = bytes
-        .chunks_exact(4)
-        .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
-        .collect();
-    assert_eq!(words.len() as u64, 26 * cycles, "trace length");
+    let words = trace_words(trace, 26, cycles);
     let mut model = FlowRam::new(buckets as usize, ways as usize);
     let key = |w: &[u32]| FlowKey::from_words(w.try_into().unwrap());
     for (n, w) in words.chunks_exact(26).enumerate() {

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 mod testbench;
 
-use testbench::{num, run, summary, verilate};
+use testbench::{num, run, summary, trace_words, verilate};
 
 /// Every Verilog file in rtl/v2, sorted, relative to the repository root (the stage reaches
 /// across the directory).
@@ -79,12 +79,7 @@ fn check(entries: u32, slice_bits: u32, flag_bits: u32, seeds: &[u64], cycles: u
 /// Replays a testbench trace (layout: `record` in sim/csrc/tcam_v4_tb.cpp) through the model
 /// and compares `cmd_ready` before every edge and every output after it.
 fn lockstep(entries: u32, slice_bits: u32, flag_bits: u32, trace: &Path, cycles: u64) {
-    let bytes = std::fs::read(trace).expect("the testbench trace");
-    let words: Vec<u32> = bytes
-        .chunks_exact(4)
-        .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
-        .collect();
-    assert_eq!(words.len() as u64, 36 * cycles, "trace length");
+    let words = trace_words(trace, 36, cycles);
     let mut model = RuleStage::new(RuleStageConfig {
         entries: entries as usize,
         slice_bits,

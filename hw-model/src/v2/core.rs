@@ -409,18 +409,8 @@ impl Core {
         }
 
         // The lines up to the decision.
-        let aligned_rule = if self.rule_line.is_empty() {
-            rule_out
-        } else {
-            self.rule_line.push_back(rule_out);
-            self.rule_line.pop_front().expect("a stage")
-        };
-        let aligned_flow = if self.flow_line.is_empty() {
-            flow_out
-        } else {
-            self.flow_line.push_back(flow_out);
-            self.flow_line.pop_front().expect("a stage")
-        };
+        let aligned_rule = delay(&mut self.rule_line, rule_out);
+        let aligned_flow = delay(&mut self.flow_line, flow_out);
         let side = self.side.pop_front().expect("a stage");
         self.side.push_back(accept.then_some(*k));
         if rst {
@@ -470,6 +460,13 @@ impl Core {
             cnt_rd: cnt.map(|o| o.rd).or(g_read_out),
         };
     }
+}
+
+/// `v` through a line of registers (gufc_delay): what entered `line.len()` edges ago; `v`
+/// itself for a line of none.
+fn delay<T>(line: &mut VecDeque<T>, v: T) -> T {
+    line.push_back(v);
+    line.pop_front().expect("the value just pushed at least")
 }
 
 /// Global counters (regmap [global_counter]).

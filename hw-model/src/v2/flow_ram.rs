@@ -417,9 +417,8 @@ impl FlowRam {
             }
             _ => self.busy_until = t + 3, // unknown: busy as a READ, no effect
         }
-        // The queues stay in edge order: commands are taken one at a time.
-        self.slot_writes.make_contiguous().sort_by_key(|w| w.0);
-        self.hs_acts.make_contiguous().sort_by_key(|a| a.0);
+        // The queues stay in edge order without sorting: a command's writes all land by the edge
+        // the next command is taken at (busy_until), and each pushes them in order.
     }
 
     fn tag(&mut self) -> u64 {

@@ -8,7 +8,7 @@ use gufc_hw_model::v2::counter_ram::Count;
 use gufc_hw_model::v2::flow_ram::{FlowIn, FlowKey, FlowOut, Slot};
 use gufc_hw_model::v2::rule_stage::{KeyBits, RuleStageIn, RuleStageOut};
 
-use super::testbench::verilate;
+use super::testbench::{trace_words, verilate};
 
 /// Verilates gufc_core at `entries` x `buckets` x `ways` with its testbench; the executable.
 pub fn build(entries: u32, buckets: u32, ways: u32) -> PathBuf {
@@ -42,14 +42,12 @@ fn sources() -> Vec<PathBuf> {
     s
 }
 
-/// Every edge of a trace file.
-pub fn read(trace: &Path) -> Vec<Edge> {
-    let bytes = std::fs::read(trace).expect("the testbench trace");
-    let words: Vec<u32> = bytes
-        .chunks_exact(4)
-        .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
-        .collect();
-    words.chunks_exact(55).map(Edge::from_words).collect()
+/// Every edge of a trace file of `edges` edges.
+pub fn read(trace: &Path, edges: u64) -> Vec<Edge> {
+    trace_words(trace, 55, edges)
+        .chunks_exact(55)
+        .map(Edge::from_words)
+        .collect()
 }
 
 /// One edge of the trace (layout: `record` in sim/csrc/core_tb.cpp).

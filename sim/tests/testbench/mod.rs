@@ -68,6 +68,17 @@ pub fn run(exe: &Path, what: &str, seed: u64, cycles: u64, extra: &[&Path]) -> S
     report
 }
 
+/// A testbench trace: `words` little-endian 32-bit words per edge, `edges` edges (checked).
+pub fn trace_words(trace: &Path, words: usize, edges: u64) -> Vec<u32> {
+    let bytes = std::fs::read(trace).expect("the testbench trace");
+    let w: Vec<u32> = bytes
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    assert_eq!(w.len() as u64, words as u64 * edges, "trace length");
+    w
+}
+
 /// The summary line of a report: the line that contains `marker`.
 pub fn summary<'a>(report: &'a str, marker: &str) -> &'a str {
     report

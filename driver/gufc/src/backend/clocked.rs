@@ -13,21 +13,7 @@ pub trait Clocked {
     fn cycle(&self) -> u64;
     /// [`Sim::step_keys`]; by default one [`Clocked::step`] per cycle.
     fn step_keys(&mut self, keys: &[KeyIn], on_out: &mut dyn FnMut(&CycleOut)) -> usize {
-        let mut n = 0;
-        for k in keys {
-            let o = self.step(&CycleIn {
-                key: Some(*k),
-                res_ready: true,
-                mmio: None,
-                rst: false,
-            });
-            n += 1;
-            on_out(&o);
-            if !o.accepted {
-                break;
-            }
-        }
-        n
+        super::step_keys_by_cycle(|i| self.step(i), keys, on_out)
     }
     /// [`Sim::set_lookup_threads`]; by default only one thread.
     fn set_lookup_threads(&mut self, threads: usize) -> bool {

@@ -62,7 +62,7 @@ pub trait Sim: Bar {
     /// was refused and returns the cycles run. Exactly [`Sim::step`] per cycle; a backend may
     /// run it faster.
     fn step_keys(&mut self, keys: &[KeyIn], on_out: &mut dyn FnMut(&CycleOut)) -> usize {
-        step_keys_by_cycle(self, keys, on_out)
+        step_keys_by_cycle(|i| self.step(i), keys, on_out)
     }
     /// Lets [`Sim::step_keys`] decide keys on `threads` threads (same results, counters and
     /// cycles); false if the backend cannot (then it keeps one).
@@ -71,15 +71,16 @@ pub trait Sim: Bar {
     }
 }
 
-/// [`Sim::step_keys`] one [`Sim::step`] at a time.
-pub fn step_keys_by_cycle<S: Sim + ?Sized>(
-    sim: &mut S,
+/// [`Sim::step_keys`] one edge at a time through `step` (a [`Sim`]'s or a
+/// [`Clocked`]'s).
+pub fn step_keys_by_cycle(
+    mut step: impl FnMut(&CycleIn) -> CycleOut,
     keys: &[KeyIn],
     on_out: &mut dyn FnMut(&CycleOut),
 ) -> usize {
     let mut n = 0;
     for k in keys {
-        let o = sim.step(&CycleIn {
+        let o = step(&CycleIn {
             key: Some(*k),
             res_ready: true,
             mmio: None,
