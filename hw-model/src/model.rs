@@ -68,6 +68,12 @@ impl Model {
         self.pipe.out
     }
 
+    /// Every `res_*` port bit during the coming edge, as the RTL must drive it: the result's
+    /// fields with `res_valid` high, all 0 with it low.
+    pub fn res_ports(&self) -> gufc_regmap::ResPorts {
+        gufc_regmap::ResPorts::of(self.pipe.out.as_ref())
+    }
+
     /// Chooses how TCAM lookups are computed; every strategy gives the same answers.
     pub fn set_tcam_strategy(&mut self, strategy: TcamStrategy) {
         self.tcam.set_strategy(strategy);

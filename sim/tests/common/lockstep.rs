@@ -186,7 +186,7 @@ pub fn run(config: Config, program: &dyn Program) -> Coverage {
         if history.len() > HISTORY {
             history.pop_front();
         }
-        let port = model.result_port();
+        let ports = model.res_ports();
         let noise = program.key_meta_noise(cycle);
         rtl.set_key_meta_noise(noise);
         let a = rtl.step(&input);
@@ -194,11 +194,10 @@ pub fn run(config: Config, program: &dyn Program) -> Coverage {
         if let Some((signal, va, vb)) = diff(&a, &b) {
             report(&config, program, cycle, signal, &va, &vb, &history);
         }
-        // The ports carry bits the decoded result drops (a DROP's channel, a DELIVER's reason).
-        if let (true, Some(r)) = (a.res_valid, port) {
-            if let Some((signal, va, vb)) = diff_ports(&rtl.res_ports(), &ResPorts::of(&r)) {
-                report(&config, program, cycle, signal, &va, &vb, &history);
-            }
+        // Every res_* bit on every edge: the ports carry bits the decoded result drops (a
+        // DROP's channel, a DELIVER's reason), and with res_valid low all of them are 0.
+        if let Some((signal, va, vb)) = diff_ports(&rtl.res_ports(), &ports) {
+            report(&config, program, cycle, signal, &va, &vb, &history);
         }
         cov.resets += input.rst as u64;
         cov.meta_noise += (a.accepted && noise != 0) as u64;
