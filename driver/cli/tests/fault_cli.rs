@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 /// A run that takes longer than this hangs.
 const LIMIT: Duration = Duration::from_secs(20);
 
-
 /// Every command that opens a device, with arguments that succeed on a working one.
 fn commands() -> Vec<Vec<&'static str>> {
     [

@@ -59,8 +59,22 @@ fn ipv6_packets_meet_the_first_matching_rule() {
     let cases = [
         // (src, dst, proto, sport, dport, rule)
         ("2001:db8:a:9::1", "2001:db8:1ff::2", 6, 40000, 80, Some(1)),
-        ("2001:db8:a:1::5", "2001:db8:100:7::1", 17, 2000, 53, Some(2)),
-        ("2001:db8:a:1::5", "2001:db8:100:7::1", 17, 1023, 53, Some(7)),
+        (
+            "2001:db8:a:1::5",
+            "2001:db8:100:7::1",
+            17,
+            2000,
+            53,
+            Some(2),
+        ),
+        (
+            "2001:db8:a:1::5",
+            "2001:db8:100:7::1",
+            17,
+            1023,
+            53,
+            Some(7),
+        ),
         ("2001:db8:b::1", "2001:db8:100:7::1", 58, 0, 0, Some(3)),
         ("fe80::1", "ff02::1", 17, 546, 547, Some(4)),
         ("2001:db8:ffff::1", "2001:db8:140::1", 6, 1000, 443, Some(5)),
@@ -90,11 +104,10 @@ fn a_line_mixing_families_is_refused_at_the_destination() {
     let text = "@2001:db8::/32\t10.0.0.0/8\t0 : 65535\t0 : 65535\t0x06/0xFF\n\
                 @10.0.0.0/8\t::/0\t0 : 65535\t0 : 65535\t0x06/0xFF\n";
     let e = classbench::parse("mixed", text, Options::default()).unwrap_err();
-    let at: Vec<_> = e
-        .0
-        .iter()
-        .map(|e| (e.loc.line, e.loc.column, e.kind.clone()))
-        .collect();
+    let at: Vec<_> =
+        e.0.iter()
+            .map(|e| (e.loc.line, e.loc.column, e.kind.clone()))
+            .collect();
     assert_eq!(
         at,
         [
@@ -102,7 +115,11 @@ fn a_line_mixing_families_is_refused_at_the_destination() {
             (2, 13, ErrorKind::MixedFamilies)
         ]
     );
-    assert!(e.to_string().starts_with("mixed:1:16: rule mixes IPv4 and IPv6"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("mixed:1:16: rule mixes IPv4 and IPv6"),
+        "{e}"
+    );
 }
 
 #[test]
