@@ -15,8 +15,8 @@ use gufc_regmap::{Action, Key};
 
 use super::text::parse_cidr;
 use super::{
-    ErrorKind, Family, Loc, PortRange, Prefix, ProtoMatch, Rule, RuleError, RuleErrors, RuleSet,
-    Warning, WarningKind,
+    ErrorKind, Loc, PortRange, Prefix, ProtoMatch, Rule, RuleError, RuleErrors, RuleSet, Warning,
+    WarningKind,
 };
 
 /// How to treat what the 7-tuple cannot express.
