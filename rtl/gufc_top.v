@@ -349,15 +349,18 @@ module gufc_top #(
         end
     end
 
+    // Every res_* data port is 0 while res_valid is 0: the out registers keep a bubble's or an
+    // old item's data (they are not reset), and a defined port lets the lockstep compare every
+    // output bit on every edge (docs/timing.md, "Ports").
     assign res_valid = out_valid;
-    assign res_verdict = out_verdict;
-    assign res_channel = out_channel;
-    assign res_reason = out_reason;
-    assign res_kind = out_kind;
-    assign res_stale = out_stale;
-    assign res_src_local = out_src_local;
-    assign res_dst_local = out_dst_local;
-    assign res_index = out_index;
-    assign res_len = out_len;
-    assign res_tag = out_tag;
+    assign res_verdict = out_valid ? out_verdict : {VW{1'b0}};
+    assign res_channel = out_valid ? out_channel : {CHW{1'b0}};
+    assign res_reason = out_valid ? out_reason : {RW{1'b0}};
+    assign res_kind = out_valid ? out_kind : {KW{1'b0}};
+    assign res_stale = out_valid && out_stale;
+    assign res_src_local = out_valid && out_src_local;
+    assign res_dst_local = out_valid && out_dst_local;
+    assign res_index = out_valid ? out_index : {XW{1'b0}};
+    assign res_len = out_valid ? out_len : 16'd0;
+    assign res_tag = out_valid ? out_tag : 32'd0;
 endmodule

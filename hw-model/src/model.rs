@@ -6,7 +6,7 @@ use gufc_regmap::word::{
 };
 use gufc_regmap::{
     device, key, reg, Action, CounterSpace, CycleIn, CycleOut, GlobalCounter, HitKind,
-    InterestMode, LookupResult, Mmio, ReasonCode, Register, SlowReason, KEY_WORDS,
+    InterestMode, Mmio, ReasonCode, Register, SlowReason, KEY_WORDS,
 };
 
 use crate::config::{Config, ConfigError};
@@ -74,10 +74,10 @@ impl Model {
         &self.config
     }
 
-    /// The result on the `res_*` ports during the coming cycle (before the next edge): the
-    /// output register, shown whether or not the consumer takes it (`res_ready`).
-    pub fn result_port(&self) -> Option<LookupResult> {
-        self.pipe.out
+    /// Every `res_*` port bit during the coming edge, as the RTL must drive it: the result's
+    /// fields with `res_valid` high, all 0 with it low.
+    pub fn res_ports(&self) -> gufc_regmap::ResPorts {
+        gufc_regmap::ResPorts::of(self.pipe.out.as_ref())
     }
 
     /// Chooses how TCAM lookups are computed; every strategy gives the same answers.

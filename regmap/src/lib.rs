@@ -19,7 +19,7 @@ pub use bucket::{bucket_pair, buckets_of_fold, fold};
 pub use decode::{DecodeError, Problem};
 pub use entry::{TcamEntry, STAGING_WRITES};
 pub use flowkey::{Action, Key, KEY_WORDS};
-pub use pins::{CycleIn, CycleOut, KeyIn, LookupResult, Mmio};
+pub use pins::{CycleIn, CycleOut, KeyIn, LookupResult, Mmio, ResPorts};
 
 include!(concat!(env!("OUT_DIR"), "/regmap.rs"));
 

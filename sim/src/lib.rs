@@ -12,4 +12,5 @@ pub mod stimulus;
 
 /// The device parameters, shared with the model: the RTL must be built with the same ones.
 pub use gufc_hw_model::Config;
-pub use rtl::{describe, ResPorts, Rtl, RtlError};
+pub use gufc_regmap::ResPorts;
+pub use rtl::{describe, Rtl, RtlError};

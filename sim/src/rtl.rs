@@ -3,7 +3,9 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use gufc_regmap::{device, key, word, Action, CycleIn, CycleOut, HitKind, LookupResult, Mmio};
+use gufc_regmap::{
+    device, key, word, Action, CycleIn, CycleOut, HitKind, LookupResult, Mmio, ResPorts,
+};
 
 use crate::ffi::{self, Instance, RtlIo};
 use crate::Config;
@@ -193,53 +195,6 @@ impl Rtl {
             res_valid,
             accepted: input.key.is_some() && key_ready,
             result: (res_valid && input.res_ready).then(|| result_of(io)),
-        }
-    }
-}
-
-/// Every `res_*` output port of one cycle, raw: what the lockstep compares bit for bit.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ResPorts {
-    /// `res_verdict`.
-    pub verdict: u32,
-    /// `res_channel`.
-    pub channel: u32,
-    /// `res_reason`.
-    pub reason: u32,
-    /// `res_kind`.
-    pub kind: u32,
-    /// `res_stale`.
-    pub stale: u32,
-    /// `res_src_local`.
-    pub src_local: u32,
-    /// `res_dst_local`.
-    pub dst_local: u32,
-    /// `res_index`.
-    pub index: u32,
-    /// `res_len`.
-    pub len: u32,
-    /// `res_tag`.
-    pub tag: u32,
-}
-
-impl ResPorts {
-    /// The ports driving `r`, as the model defines them: verdict, channel and reason are the
-    /// fields of `r.action.encode()`, so CHANNEL is 0 unless the verdict is DELIVER and REASON
-    /// is 0 unless it is SLOW_PATH (docs/timing.md, "Ports").
-    pub fn of(r: &LookupResult) -> ResPorts {
-        let w = r.action.encode();
-        use word::Action as A;
-        ResPorts {
-            verdict: A::VERDICT.get(w.raw()),
-            channel: A::CHANNEL.get(w.raw()),
-            reason: A::REASON.get(w.raw()),
-            kind: r.kind.bits() as u32,
-            stale: r.stale as u32,
-            src_local: r.src_local as u32,
-            dst_local: r.dst_local as u32,
-            index: r.index,
-            len: r.len as u32,
-            tag: r.tag,
         }
     }
 }

@@ -109,6 +109,29 @@ fn parse_line(words: &[String]) -> Result<Line, CliError> {
     Ok(line)
 }
 
+/// A batch file's line, parsed: `FILE:LINE`, the text, the command.
+pub struct ParsedLine<'t> {
+    at: String,
+    raw: &'t str,
+    line: Line,
+}
+
+/// Parses every line of the script `text` (named `name` in messages), skipping blank and
+/// comment lines; the first bad line is an error starting with `name:LINE:`. Runs nothing.
+pub fn parse<'t>(name: &str, text: &'t str) -> Result<Vec<ParsedLine<'t>>, CliError> {
+    let mut parsed = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let at = format!("{name}:{}", i + 1);
+        let words = split_words(raw).map_err(|e| CliError::usage(e).in_batch(&at))?;
+        if words.is_empty() {
+            continue;
+        }
+        let line = parse_line(&words).map_err(|e| e.in_batch(&at))?;
+        parsed.push(ParsedLine { at, raw, line });
+    }
+    Ok(parsed)
+}
+
 /// Runs the script on the session's device: every line parsed first (a syntax error anywhere
 /// stops the run before any line runs), then line by line.
 pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
@@ -118,28 +141,12 @@ pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
     } else {
         std::fs::read_to_string(&a.file).map_err(|e| CliError::usage(format!("{name}: {e}")))?
     };
-    let mut lines = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let at = format!("{name}:{}", i + 1);
-        let words = split_words(raw).map_err(|e| CliError::usage(e).in_batch(&at))?;
-        if words.is_empty() {
-            continue;
-        }
-        lines.push((at, raw, words));
-    }
-    let mut parsed = Vec::new();
-    for (at, raw, words) in lines {
-        parsed.push((
-            at.clone(),
-            raw,
-            parse_line(&words).map_err(|e| e.in_batch(&at))?,
-        ));
-    }
+    let parsed = parse(&name, &text)?;
     // The command line's setup first, as for a single command.
     sess.setup(setup)?;
     let mut first_failure: Option<CliError> = None;
     let mut worst = ExitCode::SUCCESS;
-    for (at, raw, line) in parsed {
+    for ParsedLine { at, raw, line } in parsed {
         if progress::verbose() {
             progress::warn(format!("{at}: {}", raw.trim()));
         }

@@ -49,6 +49,11 @@ pub struct Target {
     /// Log every register access to stderr.
     #[arg(long, global = true)]
     pub trace_mmio: bool,
+    /// Break the simulated device in one way (tests only): all-ones, all-ones@N, wrong-id,
+    /// busy-forever, lost-results.
+    #[cfg(feature = "fault-injection")]
+    #[arg(long, global = true, hide = true, value_name = "FAULT")]
+    pub inject_fault: Option<gufc::backend::fault::Fault>,
 }
 
 /// What to write into the device before a command runs: the one way every command names a
@@ -124,6 +129,11 @@ impl Target {
         );
         let sim = self.spec().build().map_err(|e| e.to_string())?;
         spin.finish_and_clear();
+        #[cfg(feature = "fault-injection")]
+        let sim: Box<dyn Sim> = match self.inject_fault {
+            Some(f) => Box::new(gufc::backend::fault::Faulty::new(sim, f)),
+            None => sim,
+        };
         Ok(if self.trace_mmio {
             Box::new(Traced::new(sim, Box::new(std::io::stderr())))
         } else {

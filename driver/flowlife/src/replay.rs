@@ -11,7 +11,7 @@ use crate::slowpath::{HostVerdict, SlowPath};
 use crate::stats::{reason_name, SlowPathStats};
 use crate::subscriber::HostPacket;
 use crate::wire::Wire;
-use gufc::backend::Sim;
+use gufc::backend::{Bar, Sim};
 use gufc::device::{Device, DeviceError};
 
 /// The device clock assumed when pacing by timestamps: 250 MHz (4 ns per cycle).
@@ -291,6 +291,8 @@ pub fn run<S: Sim>(
     };
     let expired0 = ended0(&slow.stats);
     let learned0 = slow.stats.flows_learned;
+    let stall_budget = gufc::stream::stall_budget(dev.caps().latency as u64);
+    let mut idle = 0u64;
     loop {
         while !eof && dev.bar().queued() < LOOKAHEAD {
             let Some(next) = arrivals.next() else {
@@ -334,8 +336,24 @@ pub fn run<S: Sim>(
         if dev.bar().queued() == 0 && dev.bar().in_flight() == 0 && metas.is_empty() {
             break;
         }
-        rep.skipped_cycles += dev.bar().skip_idle();
+        let skipped = dev.bar().skip_idle();
+        rep.skipped_cycles += skipped;
+        let queued = dev.bar().queued();
         dev.bar().tick();
+        // A device that takes no key and returns no result for longer than its latency allows
+        // ends the replay with an error, not an endless loop.
+        let progress = skipped > 0 || dev.bar().queued() < queued || dev.bar().has_result();
+        idle = if progress { 0 } else { idle + 1 };
+        if idle >= stall_budget {
+            return Err(DeviceError::StreamStalled {
+                backend: dev.bar().name(),
+                cycles: idle,
+                sent: rep.lookups + dev.bar().in_flight(),
+                received: rep.lookups,
+                latency: dev.caps().latency as u64,
+            }
+            .into());
+        }
         while let Some(r) = dev.bar().pop_result() {
             let m = metas.pop_front().ok_or(ReplayError::Order {
                 expected: u32::MAX,

@@ -66,6 +66,11 @@ impl<S: Sim> Wire<S> {
         self.queue.push_back(Queued { key, release });
     }
 
+    /// Whether a result waits for [`Wire::pop_result`].
+    pub fn has_result(&self) -> bool {
+        !self.results.is_empty()
+    }
+
     /// Packets on the wire not yet accepted by the device.
     pub fn queued(&self) -> usize {
         self.queue.len()

@@ -34,6 +34,13 @@ impl StreamStats {
     }
 }
 
+/// Cycles a stream may go without a key accepted or a result out before it is declared
+/// stalled, on a device of this latency (with `res_ready` high a working one never waits that
+/// long).
+pub fn stall_budget(latency: u64) -> u64 {
+    2 * latency + STALL_SLACK
+}
+
 /// Classifies `keys` (tags are replaced by their position), calling `sink` with each result in
 /// order. Results that left the device earlier (during register accesses) are not included.
 ///
@@ -45,7 +52,7 @@ pub fn classify<S: Sim + ?Sized>(
     mut sink: impl FnMut(&LookupResult),
 ) -> Result<StreamStats, DeviceError> {
     let latency = CapMisc::from_raw(sim.read32(CapMisc::OFFSET)?).latency() as u64;
-    let budget = 2 * latency + STALL_SLACK;
+    let budget = stall_budget(latency);
     let _ = sim.take_results();
     let start = sim.cycle();
     let (mut idle, mut sent, mut received) = (0u64, 0u64, 0u64);

@@ -2,6 +2,8 @@
 //!
 //! A filter line is `@src/len dst/len splo : sphi dplo : dphi 0xPP/0xMM`, optionally followed
 //! by the raw `db_generator`'s TCP-flags token `0xVVVV/0xMMMM`; tokens split on any whitespace.
+//! The prefixes are IPv4, or IPv6 as ClassBench-ng's `generate v6` writes them (its patched
+//! `db_generator` prints the same columns with RFC 5952 IPv6 text); one family per line.
 //! Line i beats every line j > i. ClassBench has no locality, so both local bits are wildcards,
 //! and the action is irrelevant: every rule delivers to channel 0 and is identified by its
 //! `loc.line` (the rule number the traces use).
@@ -13,8 +15,8 @@ use gufc_regmap::{Action, Key};
 
 use super::text::parse_cidr;
 use super::{
-    ErrorKind, Family, Loc, PortRange, Prefix, ProtoMatch, Rule, RuleError, RuleErrors, RuleSet,
-    Warning, WarningKind,
+    ErrorKind, Loc, PortRange, Prefix, ProtoMatch, Rule, RuleError, RuleErrors, RuleSet, Warning,
+    WarningKind,
 };
 
 /// How to treat what the 7-tuple cannot express.
@@ -120,6 +122,10 @@ fn filter(line: &str, t: &[Tok<'_>]) -> Result<(Rule, Option<Flags>), LineError>
     ))?;
     let src = prefix(src_text, t[0])?;
     let dst = prefix(t[1].s, t[1])?;
+    // ClassBench-ng's IPv6 sets are the same format with IPv6 prefixes; a line holds one family.
+    if dst.family() != src.family() {
+        return Err((t[1].col, ErrorKind::MixedFamilies));
+    }
     let sport = range(t[2], t[3], t[4])?;
     let dport = range(t[5], t[6], t[7])?;
     let (value, mask) = hex_pair(t[8], 0xFF, "a protocol 0xPP/0xMM")?;
@@ -138,7 +144,7 @@ fn filter(line: &str, t: &[Tok<'_>]) -> Result<(Rule, Option<Flags>), LineError>
     let rule = Rule {
         src: Some(src),
         dst: Some(dst),
-        family: Some(Family::V4),
+        family: Some(src.family()),
         src_local: None,
         dst_local: None,
         proto,
@@ -152,17 +158,7 @@ fn filter(line: &str, t: &[Tok<'_>]) -> Result<(Rule, Option<Flags>), LineError>
 }
 
 fn prefix(s: &str, t: Tok<'_>) -> Result<Prefix, LineError> {
-    let p = parse_cidr(s).map_err(|k| (t.col, k))?;
-    if p.family() != Family::V4 {
-        return Err((
-            t.col,
-            ErrorKind::Expected {
-                expected: "an IPv4 prefix",
-                found: s.into(),
-            },
-        ));
-    }
-    Ok(p)
+    parse_cidr(s).map_err(|k| (t.col, k))
 }
 
 fn port(t: Tok<'_>) -> Result<u64, LineError> {

@@ -328,7 +328,7 @@ fn classbench_errors_point_at_the_token() {
     ));
     assert!(matches!(
         cb_error("@1.2.3.0/24 ::1/128 0 : 65535 80 : 80 0x06/0xFF"),
-        (13, ErrorKind::Expected { .. })
+        (13, ErrorKind::MixedFamilies)
     ));
     assert_eq!(
         cb_error("@1.2.3.0/24 5.6.7.8/32 0 : 65535 80 : 80"),

@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 
-use gufc_regmap::{CycleIn, CycleOut, KeyIn, LookupResult};
+use gufc_regmap::{CycleIn, CycleOut, KeyIn};
 use gufc_sim::{describe, stimulus::Stimulus, Config, ResPorts, Rtl};
 
 /// Cycles before the mismatch written to the waveform (and a few after it).
@@ -196,7 +196,7 @@ pub fn run(config: Config, program: &dyn Program) -> Coverage {
     let mut cov = Coverage::default();
     let mut inputs = program.inputs().peekable();
     let mut run_in: Vec<CycleIn> = Vec::with_capacity(BURST);
-    let mut rtl_out: Vec<(u64, CycleOut, u32, Option<ResPorts>)> = Vec::with_capacity(BURST);
+    let mut rtl_out: Vec<(u64, CycleOut, u32, ResPorts)> = Vec::with_capacity(BURST);
     let mut model_out: Vec<CycleOut> = Vec::with_capacity(BURST);
     while let Some(first) = inputs.next() {
         run_in.clear();
@@ -220,24 +220,24 @@ pub fn run(config: Config, program: &dyn Program) -> Coverage {
             let noise = program.key_meta_noise(cycle);
             rtl.set_key_meta_noise(noise);
             let a = rtl.step(input);
-            let ports = a.res_valid.then(|| rtl.res_ports());
+            let ports = rtl.res_ports();
             rtl_out.push((cycle, a, noise, ports));
         }
         // The model: one step, or the run as bursts.
         model_out.clear();
-        let mut ports: Vec<Option<LookupResult>> = Vec::with_capacity(run_in.len());
+        let mut ports: Vec<ResPorts> = Vec::with_capacity(run_in.len());
         if burst_cycle(&first) {
             let keys: Vec<KeyIn> = run_in.iter().filter_map(|i| i.key).collect();
             let mut done = 0;
             while done < keys.len() {
                 done += model.step_keys(&keys[done..], &mut |o| {
                     // res_ready is high: the result port shows what transfers.
-                    ports.push(o.result);
+                    ports.push(ResPorts::of(o.result.as_ref()));
                     model_out.push(*o);
                 });
             }
         } else {
-            ports.push(model.result_port());
+            ports.push(model.res_ports());
             model_out.push(model.step(&first));
         }
         for ((cycle, a, noise, rtl_ports), (b, port)) in
@@ -247,11 +247,10 @@ pub fn run(config: Config, program: &dyn Program) -> Coverage {
             if let Some((signal, va, vb)) = diff(&a, b) {
                 report(&config, program, cycle, signal, &va, &vb, &history);
             }
-            // The ports carry bits the decoded result drops (a DROP's channel, a DELIVER's reason).
-            if let (Some(rp), Some(r)) = (rtl_ports, port) {
-                if let Some((signal, va, vb)) = diff_ports(rp, &ResPorts::of(r)) {
-                    report(&config, program, cycle, signal, &va, &vb, &history);
-                }
+            // Every res_* bit on every edge: the ports carry bits the decoded result drops (a
+            // DROP's channel, a DELIVER's reason), and with res_valid low all of them are 0.
+            if let Some((signal, va, vb)) = diff_ports(rtl_ports, port) {
+                report(&config, program, cycle, signal, &va, &vb, &history);
             }
             cov.meta_noise += (a.accepted && noise != 0) as u64;
             cov.cycles += 1;

@@ -4,6 +4,8 @@
 use gufc_regmap::{CycleIn, CycleOut, KeyIn};
 
 mod clocked;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 #[cfg(feature = "model")]
 mod model;
 #[cfg(feature = "rtl")]

@@ -236,9 +236,19 @@ impl<B: Bar> Device<B> {
     }
 
     /// Reads the register at byte offset `off`, counted in [`IoStats`].
+    /// An all-ones answer is checked against ID: a register may hold all-ones (a mask word, a
+    /// counter), but a device that is gone reads all-ones everywhere, ID included, and then the
+    /// read fails naming `off` instead of handing the caller garbage.
     pub fn read(&mut self, off: u32) -> Result<u32, DeviceError> {
         self.io.reads += 1;
-        Ok(self.bar.read32(off)?)
+        let v = self.bar.read32(off)?;
+        if v == u32::MAX && (off == reg::ID || self.bar.read32(reg::ID)? == u32::MAX) {
+            return Err(DeviceError::AllOnes {
+                backend: self.bar.name(),
+                offset: off,
+            });
+        }
+        Ok(v)
     }
 
     /// Writes `val` at byte offset `off` (always, even if a staging register holds it already),

@@ -1,0 +1,130 @@
+//! ClassBench-ng IPv6 filter sets: the original ClassBench columns with IPv6 prefixes, as its
+//! `generate v6` prints them (TAB separators, RFC 5952 addresses, the flags token and a
+//! trailing TAB). No real IPv6 set is obtainable through the package registries; the set here
+//! is hand-written in that format (tests/data/classbench-ng/README.md).
+
+use std::net::IpAddr;
+
+use gufc_regmap::Key;
+use gufc_rules::classbench::{self, Options};
+use gufc_rules::{ErrorKind, Family, RuleSet, WarningKind};
+
+const SET: &str = include_str!("../../../tests/data/classbench-ng/ipv6_hand");
+
+fn load(opts: Options) -> Result<RuleSet, gufc_rules::RuleErrors> {
+    classbench::parse("ipv6_hand", SET, opts)
+}
+
+fn key(src: &str, dst: &str, proto: u8, sport: u16, dport: u16) -> Key {
+    let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+    Key::new(ip(src), ip(dst), proto, sport, dport)
+}
+
+/// The 1-based rule number (line) of the first rule matching `k`, by the rules themselves and
+/// by the compiled entries; both must agree.
+fn first(set: &RuleSet, k: &Key) -> Option<u32> {
+    let by_rules = set.rules.iter().find(|r| r.matches(k)).map(|r| r.loc.line);
+    let c = gufc_rules::compile(set).unwrap();
+    let by_entries = c.first_match(k).map(|e| set.rules[c.rule_of(e)].loc.line);
+    assert_eq!(by_rules, by_entries, "{k}: rules and TCAM entries disagree");
+    by_rules
+}
+
+#[test]
+fn an_ipv6_set_loads_one_ipv6_rule_per_line() {
+    let set = load(Options::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(set.rules.len(), 7);
+    for (i, r) in set.rules.iter().enumerate() {
+        assert_eq!(r.family, Some(Family::V6), "rule {}", i + 1);
+        assert_eq!(r.loc.line, i as u32 + 1);
+    }
+    let r = &set.rules[0];
+    assert_eq!(r.src.unwrap().to_string(), "2001:db8:a::/48");
+    assert_eq!(r.dst.unwrap().to_string(), "2001:db8:100::/40");
+    assert_eq!((r.dport.lo, r.dport.hi), (80, 80));
+    assert_eq!(r.proto.value, 6);
+    // Rule 5 constrains SYN: a warning by default, as for IPv4 sets.
+    assert!(matches!(
+        set.warnings[0].kind,
+        WarningKind::TcpFlagsIgnored { rules: 1 }
+    ));
+    assert_eq!(set.warnings[0].loc.line, 5);
+    let c = gufc_rules::compile(&set).unwrap();
+    assert_eq!(c.len(), 7, "one TCAM entry per rule");
+}
+
+#[test]
+fn ipv6_packets_meet_the_first_matching_rule() {
+    let set = load(Options::default()).unwrap();
+    let cases = [
+        // (src, dst, proto, sport, dport, rule)
+        ("2001:db8:a:9::1", "2001:db8:1ff::2", 6, 40000, 80, Some(1)),
+        (
+            "2001:db8:a:1::5",
+            "2001:db8:100:7::1",
+            17,
+            2000,
+            53,
+            Some(2),
+        ),
+        (
+            "2001:db8:a:1::5",
+            "2001:db8:100:7::1",
+            17,
+            1023,
+            53,
+            Some(7),
+        ),
+        ("2001:db8:b::1", "2001:db8:100:7::1", 58, 0, 0, Some(3)),
+        ("fe80::1", "ff02::1", 17, 546, 547, Some(4)),
+        ("2001:db8:ffff::1", "2001:db8:140::1", 6, 1000, 443, Some(5)),
+        ("2001:db8:ffff::1", "2001:db8:140::1", 6, 1024, 443, Some(7)),
+        ("2001:db8:a::77", "2001:db8:200::1", 6, 5, 5, Some(6)),
+        ("2002::1", "2003::1", 132, 1, 2, Some(7)),
+    ];
+    for (src, dst, proto, sp, dp, want) in cases {
+        let k = key(src, dst, proto, sp, dp);
+        assert_eq!(first(&set, &k), want, "{k}");
+    }
+    // An IPv6 set says nothing about IPv4 packets, `::/0 ::/0` included.
+    assert_eq!(first(&set, &key("10.0.0.1", "10.0.0.2", 6, 1, 80)), None);
+}
+
+#[test]
+fn strict_refuses_the_flags_constraint_at_its_token() {
+    let e = load(Options { strict: true }).unwrap_err();
+    assert_eq!(e.0.len(), 1);
+    let loc = &e.0[0].loc;
+    let col = SET.lines().nth(4).unwrap().find("0x0200").unwrap() as u32 + 1;
+    assert_eq!((loc.line, loc.column), (5, col));
+}
+
+#[test]
+fn a_line_mixing_families_is_refused_at_the_destination() {
+    let text = "@2001:db8::/32\t10.0.0.0/8\t0 : 65535\t0 : 65535\t0x06/0xFF\n\
+                @10.0.0.0/8\t::/0\t0 : 65535\t0 : 65535\t0x06/0xFF\n";
+    let e = classbench::parse("mixed", text, Options::default()).unwrap_err();
+    let at: Vec<_> =
+        e.0.iter()
+            .map(|e| (e.loc.line, e.loc.column, e.kind.clone()))
+            .collect();
+    assert_eq!(
+        at,
+        [
+            (1, 16, ErrorKind::MixedFamilies),
+            (2, 13, ErrorKind::MixedFamilies)
+        ]
+    );
+    assert!(
+        e.to_string()
+            .starts_with("mixed:1:16: rule mixes IPv4 and IPv6"),
+        "{e}"
+    );
+}
+
+#[test]
+fn host_bits_in_an_ipv6_prefix_are_refused_with_their_place() {
+    let text = "@2001:db8::1/32\t::/0\t0 : 65535\t0 : 65535\t0x06/0xFF\n";
+    let e = classbench::parse("hostbits", text, Options::default()).unwrap_err();
+    assert_eq!((e.0[0].loc.line, e.0[0].loc.column), (1, 1));
+}
