@@ -8,7 +8,7 @@ use crate::device::Device;
 use crate::rules::classbench::{parse_trace, TraceColumns};
 use crate::rules::Loaded;
 use crate::stream;
-use gufc_regmap::{HitKind, KeyIn};
+use gufc_regmap::{HitKind, Key, KeyIn};
 
 /// What one classification run produced.
 #[derive(Clone, Debug)]
@@ -34,6 +34,18 @@ pub fn classify_trace<S: Sim>(
     loaded: &Loaded,
     trace: &Path,
 ) -> Result<Classified, Box<dyn std::error::Error>> {
+    let text = std::fs::read_to_string(trace).map_err(|e| format!("{}: {e}", trace.display()))?;
+    let trace = parse_trace(&trace.display().to_string(), &text, TraceColumns::Headers)?;
+    classify_keys(dev, loaded, trace.iter().map(|h| h.key))
+}
+
+/// Commits `loaded` to `dev` and pushes `keys` through its pipeline, one per cycle: the path
+/// of [`classify_trace`] for keys made elsewhere (IPv6 ones: ClassBench traces are IPv4).
+pub fn classify_keys<S: Sim>(
+    dev: &mut Device<S>,
+    loaded: &Loaded,
+    keys: impl IntoIterator<Item = Key>,
+) -> Result<Classified, Box<dyn std::error::Error>> {
     let capacity = dev.caps().tcam_entries as usize;
     if loaded.compiled.len() > capacity {
         return Err(format!(
@@ -43,21 +55,19 @@ pub fn classify_trace<S: Sim>(
         )
         .into());
     }
-    let text = std::fs::read_to_string(trace).map_err(|e| format!("{}: {e}", trace.display()))?;
-    let trace = parse_trace(&trace.display().to_string(), &text, TraceColumns::Headers)?;
     let report = dev.replace_rules(&loaded.compiled.entries)?;
     // TCAM index -> rule number (ClassBench: its line number).
     let mut rule_at = vec![0u32; capacity];
     for (entry, &index) in report.placement.iter().enumerate() {
         rule_at[index as usize] = loaded.set.rules[loaded.compiled.rule_of(entry)].loc.line;
     }
-    let keys = trace.iter().map(|h| KeyIn {
-        key: h.key,
+    let keys = keys.into_iter().map(|key| KeyIn {
+        key,
         len: 64,
         tag: 0,
         tcp_flags: 0,
     });
-    let mut matches = Vec::with_capacity(trace.len());
+    let mut matches = Vec::new();
     let st = stream::classify(dev.bar(), keys, |r| {
         matches.push(match r.kind {
             HitKind::Rule => rule_at[r.index as usize],

@@ -1,15 +1,66 @@
 //! ClassBench-ng IPv6 filter sets: the original ClassBench columns with IPv6 prefixes, as its
 //! `generate v6` prints them (TAB separators, RFC 5952 addresses, the flags token and a
-//! trailing TAB). No real IPv6 set is obtainable through the package registries; the set here
-//! is hand-written in that format (tests/data/classbench-ng/README.md).
+//! trailing TAB). Four sets are real ClassBench-ng output, one is hand-written for targeted
+//! cases (tests/data/classbench-ng/README.md). Classifying them on the model is
+//! tests/tests/classbench_ng.rs.
 
 use std::net::IpAddr;
 
-use gufc_regmap::Key;
+use gufc_regmap::{key, Key};
 use gufc_rules::classbench::{self, Options};
 use gufc_rules::{ErrorKind, Family, RuleSet, WarningKind};
 
 const SET: &str = include_str!("../../../tests/data/classbench-ng/ipv6_hand");
+
+/// The generated sets and their rule counts (db_generator drops redundant filters, so fewer
+/// than the 1,000 asked for).
+const GENERATED: [(&str, usize); 4] = [
+    ("acl1_v6_1K", 847),
+    ("fw1_v6_1K", 669),
+    ("ipc1_v6_1K", 929),
+    ("acl1_v6_s32_1K", 991),
+];
+
+fn generated(name: &str) -> String {
+    let path = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/data/classbench-ng"
+    ))
+    .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Source and destination prefix lengths counted from the text alone (the digits after the
+/// `/` of the first two columns), to check the importer's against.
+fn lengths_in_text(text: &str) -> [usize; 129] {
+    let mut n = [0; 129];
+    for line in text.lines() {
+        for col in line.split('\t').take(2) {
+            let len: usize = col.rsplit_once('/').unwrap().1.parse().unwrap();
+            n[len] += 1;
+        }
+    }
+    n
+}
+
+/// Rules whose TCP-flags token has a non-zero mask, counted from the text alone.
+fn flagged_in_text(text: &str) -> usize {
+    text.lines()
+        .filter(|l| {
+            let mask = l.split('\t').nth(5).unwrap().split_once('/').unwrap().1;
+            u16::from_str_radix(mask.trim_start_matches("0x"), 16).unwrap() != 0
+        })
+        .count()
+}
+
+/// `/len:count` for every length present, shortest first.
+fn histogram(n: &[usize; 129]) -> String {
+    (0..129)
+        .filter(|&l| n[l] > 0)
+        .map(|l| format!("/{l}:{}", n[l]))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 fn load(opts: Options) -> Result<RuleSet, gufc_rules::RuleErrors> {
     classbench::parse("ipv6_hand", SET, opts)
@@ -127,4 +178,68 @@ fn host_bits_in_an_ipv6_prefix_are_refused_with_their_place() {
     let text = "@2001:db8::1/32\t::/0\t0 : 65535\t0 : 65535\t0x06/0xFF\n";
     let e = classbench::parse("hostbits", text, Options::default()).unwrap_err();
     assert_eq!((e.0[0].loc.line, e.0[0].loc.column), (1, 1));
+}
+
+#[test]
+fn every_generated_set_imports_with_the_prefixes_its_text_holds() {
+    for (name, rules) in GENERATED {
+        let text = generated(name);
+        assert_eq!(text.lines().count(), rules, "{name}: lines");
+        let set =
+            classbench::parse(name, &text, Options::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(set.len(), rules, "{name}: rules");
+        let mut lens = [0; 129];
+        for (i, r) in set.rules.iter().enumerate() {
+            assert_eq!(r.family, Some(Family::V6), "{name}: rule {}", i + 1);
+            assert_eq!(r.loc.line as usize, i + 1);
+            lens[r.src.unwrap().prefix_len() as usize] += 1;
+            lens[r.dst.unwrap().prefix_len() as usize] += 1;
+        }
+        assert_eq!(
+            histogram(&lens),
+            histogram(&lengths_in_text(&text)),
+            "{name}: prefix lengths"
+        );
+        // A constrained flags mask cannot be expressed: one warning counting those rules.
+        let flagged = flagged_in_text(&text);
+        let want: Vec<WarningKind> = (flagged > 0)
+            .then_some(WarningKind::TcpFlagsIgnored { rules: flagged })
+            .into_iter()
+            .collect();
+        let got: Vec<WarningKind> = set.warnings.iter().map(|w| w.kind.clone()).collect();
+        assert_eq!(got, want, "{name}: warnings");
+        let c = gufc_rules::compile(&set).unwrap_or_else(|e| panic!("{e}"));
+        assert!(c.entries_per_rule(rules).iter().all(|&n| n == 1));
+        eprintln!(
+            "{name}: {rules} rules -> {} TCAM entries; {flagged} flags constraints dropped; \
+             prefix lengths (src+dst) {}",
+            c.len(),
+            histogram(&lens)
+        );
+    }
+}
+
+#[test]
+fn the_smoothed_set_reaches_the_second_address_word() {
+    // With smoothness 0 the IPv4 seeds give at most /32, all in the top address word (SRC3,
+    // DST3: word 0 holds bits 31:0); smoothness 32 goes past it, into SRC2/DST2.
+    let words = |name: &str| {
+        let set = classbench::parse(name, &generated(name), Options::default()).unwrap();
+        let c = gufc_rules::compile(&set).unwrap();
+        let longest = set
+            .rules
+            .iter()
+            .flat_map(|r| [r.src.unwrap().prefix_len(), r.dst.unwrap().prefix_len()])
+            .max()
+            .unwrap();
+        let second = c
+            .entries
+            .iter()
+            .filter(|e| (0..3).any(|w| e.mask[key::SRC0 + w] | e.mask[key::DST0 + w] != 0))
+            .count();
+        (longest, second)
+    };
+    assert_eq!(words("acl1_v6_1K"), (32, 0));
+    let (longest, second) = words("acl1_v6_s32_1K");
+    assert!(longest > 32 && second > 0, "/{longest}, {second} entries");
 }
