@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Lints rtl/ with Verilator (-Wall, warnings are errors) at several parameter sets, including
 # the extremes of every parameter, and checks that yosys 0.23 elaborates it. Then the same for
-# the RTL 2.0 draft in rtl/v2/ (its own tops: gufc_tcam_v4_pnr, gufc_flow_ram_pnr,
-# gufc_counter_ram_pnr; not part of gufc_top yet).
+# RTL 2.0 in rtl/v2/ (the device gufc_top and the blocks' own tops: gufc_tcam_v4_pnr,
+# gufc_flow_ram_pnr, gufc_counter_ram_pnr).
 # Needs: apt-get install verilator yosys
 set -euo pipefail
 cd "$(dirname "$0")/../rtl"
@@ -58,6 +58,11 @@ EXTRA=" gufc_decide.v" lint v2 gufc_core "-set ENTRIES 64 -set BUCKETS 16" \
   "-GENTRIES=64 -GBUCKETS=16" \
   "-GENTRIES=256 -GBUCKETS=1024 -GWAYS=4" \
   "-GENTRIES=8 -GBANK=8 -GBUCKETS=2 -GWAYS=2 -GCHANNELS=1 -GCHECKERS=1"
-EXTRA=" gufc_decide.v" lint v2 gufc_core_pnr "-set ENTRIES 64 -set BUCKETS 16" \
-  "" \
-  "-GENTRIES=64 -GBUCKETS=16"
+# The 2.0 device: the core, the register block and 1.x's locality table.
+EXTRA=" gufc_decide.v gufc_locality.v" lint v2 gufc_top "-set TCAM_ENTRIES 64 -set FLOW_BUCKETS 16" \
+  "-GTCAM_ENTRIES=64 -GFLOW_BUCKETS=16" \
+  "-GTCAM_ENTRIES=256 -GFLOW_BUCKETS=1024 -GFLOW_WAYS=4 -GSLICE_BITS=5" \
+  "-GTCAM_ENTRIES=8 -GBANK=8 -GCHECKERS=1 -GFLOW_BUCKETS=2 -GFLOW_WAYS=2 -GCHANNELS=1 -GLOCAL_ENTRIES=1" \
+  "-GCHANNELS=256 -GLOCAL_ENTRIES=255"
+EXTRA=" gufc_decide.v gufc_locality.v" lint v2 gufc_top_pnr "-set TCAM_ENTRIES 64 -set FLOW_BUCKETS 16" \
+  "-GTCAM_ENTRIES=64 -GFLOW_BUCKETS=16"

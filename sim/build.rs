@@ -17,7 +17,7 @@ use std::process::Command;
 
 /// The configurations Verilated into this crate. Verilog parameters are build-time, so each is
 /// its own model (`--prefix Vgufc_<name>`). Fields: name, TCAM entries N, flow buckets B, ways W,
-/// channels, locality entries L.
+/// channels, locality entries L. Names starting `v2_` are RTL 2.0 (rtl/v2/gufc_top.v).
 const CONFIGS: &[(&str, u32, u32, u32, u32, u32)] = &[
     // Small tables: many collisions, 3 ways (not a power of two), 3 channels.
     ("tiny", 16, 2, 3, 3, 2),
@@ -30,7 +30,13 @@ const CONFIGS: &[(&str, u32, u32, u32, u32, u32)] = &[
     // Large enough for the ClassBench 1K rule sets, as the conformance suite runs them
     // (tests/tests/classbench.rs): `gufc --backend rtl --tcam-entries 2048 --flow-buckets 1024`.
     ("n2048", 2048, 1024, 8, 16, 16),
+    // RTL 2.0: N a multiple of 64 (the bank), B and W powers of two.
+    ("v2_small", 64, 16, 2, 8, 4),
+    ("v2_n256", 256, 64, 4, 16, 8),
 ];
+
+/// RTL 2.0's sources besides rtl/v2/*.v: the 1.x modules it reuses.
+const V2_REUSED: &[&str] = &["gufc_decide.v", "gufc_locality.v"];
 
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -45,26 +51,42 @@ fn main() {
     let (root, version) = verilator();
     let include = root.join("include");
 
-    let mut sources: Vec<PathBuf> = fs::read_dir(&rtl)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "v"))
-        .collect();
-    sources.sort();
+    let verilog = |dir: &Path| {
+        let mut v: Vec<PathBuf> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "v"))
+            .collect();
+        v.sort();
+        v
+    };
+    let sources = verilog(&rtl);
+    let mut sources_v2 = verilog(&rtl.join("v2"));
+    sources_v2.extend(V2_REUSED.iter().map(|f| rtl.join(f)));
+    println!("cargo:rerun-if-changed={}", rtl.join("v2").display());
     let header = rtl.join("gufc_regs.vh");
     let shim_files = [csrc.join("shim.inc"), csrc.join("gufc_io.h")];
     println!("cargo:rerun-if-changed={}", rtl.display());
-    for f in sources.iter().chain([&header]).chain(&shim_files) {
+    for f in sources
+        .iter()
+        .chain(&sources_v2)
+        .chain([&header])
+        .chain(&shim_files)
+    {
         println!("cargo:rerun-if-changed={}", f.display());
     }
 
-    // Everything a configuration's archive depends on, besides its parameters.
-    let mut inputs = DefaultHasher::new();
-    version.hash(&mut inputs);
-    gufc_regmap::KEY_WORDS.hash(&mut inputs);
-    for f in sources.iter().chain([&header]).chain(&shim_files) {
-        fs::read(f).unwrap().hash(&mut inputs);
-    }
+    // Everything a configuration's archive depends on, besides its parameters (per design).
+    let inputs_of = |srcs: &[PathBuf]| {
+        let mut h = DefaultHasher::new();
+        version.hash(&mut h);
+        gufc_regmap::KEY_WORDS.hash(&mut h);
+        for f in srcs.iter().chain([&header]).chain(&shim_files) {
+            fs::read(f).unwrap().hash(&mut h);
+        }
+        h
+    };
+    let (inputs_v1, inputs_v2) = (inputs_of(&sources), inputs_of(&sources_v2));
 
     let wanted: Option<Vec<String>> = env::var("GUFC_RTL_CONFIGS").ok().map(|s| {
         s.split(',')
@@ -109,7 +131,12 @@ fn main() {
     let mut externs = String::new();
     let mut libs = Vec::new();
     for &&(name, n, b, w, c, l) in &configs {
-        let mut h = inputs.clone();
+        let v2 = name.starts_with("v2_");
+        let mut h = if v2 {
+            inputs_v2.clone()
+        } else {
+            inputs_v1.clone()
+        };
         (n, b, w, c, l).hash(&mut h);
         let stamp = format!("{:016x}\n", h.finish());
         let lib = format!("gufc_v_{name}");
@@ -118,7 +145,8 @@ fn main() {
         let fresh = fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp)
             && out.join(format!("lib{lib}.a")).exists();
         if !fresh {
-            verilate(&rtl, &sources, &mdir, name, [n, b, w, c, l]);
+            let srcs = if v2 { &sources_v2 } else { &sources };
+            verilate(&rtl, srcs, &mdir, name, [n, b, w, c, l]);
             let mut build = base();
             build.include(&mdir);
             let mut generated: Vec<PathBuf> = fs::read_dir(&mdir)
@@ -144,7 +172,7 @@ fn main() {
         .unwrap();
         writeln!(
             table,
-            "    Built {{ name: {name:?}, config: Config {{ tcam_entries: {n}, flow_buckets: {b}, \
+            "    Built {{ name: {name:?}, v2: {v2}, config: Config {{ tcam_entries: {n}, flow_buckets: {b}, \
              flow_ways: {w}, channels: {c}, local_entries: {l} }}, vt: VTable {{ new: gufc_{name}_new, \
              step: gufc_{name}_step, trace_open: gufc_{name}_trace_open, \
              trace_close: gufc_{name}_trace_close, free: gufc_{name}_free }} }},"

@@ -105,6 +105,8 @@ impl Model {
                 ReasonCode::BadIndex,
             ),
             Opcode::Probe => fail(r.probe_busy, ReasonCode::ProbeBusy),
+            // RTL 2.0 commands: 1.x has no range checkers or protocol classes.
+            Opcode::CheckerWrite | Opcode::ClassWrite => Err(ReasonCode::BadOpcode),
         }
     }
 
@@ -244,6 +246,7 @@ impl Model {
                 });
                 r.probe_busy = true;
             }
+            Opcode::CheckerWrite | Opcode::ClassWrite => unreachable!("refused by check"),
         }
         None
     }

@@ -33,6 +33,8 @@ pub struct Device {
     pub magic: u32,
     pub version_major: u32,
     pub version_minor: u32,
+    pub version2_major: u32,
+    pub version2_minor: u32,
     pub pci_vendor: u32,
     pub pci_device: u32,
     pub bar0_size: u32,
@@ -43,7 +45,7 @@ pub struct Device {
 
 impl Device {
     /// Every constant in name order, the order the generated files list them.
-    pub fn constants(&self) -> [(&'static str, u32); 9] {
+    pub fn constants(&self) -> [(&'static str, u32); 11] {
         [
             ("bar0_size", self.bar0_size),
             ("key_words", self.key_words),
@@ -54,6 +56,8 @@ impl Device {
             ("prio_bits", self.prio_bits),
             ("version_major", self.version_major),
             ("version_minor", self.version_minor),
+            ("version2_major", self.version2_major),
+            ("version2_minor", self.version2_minor),
         ]
     }
 }

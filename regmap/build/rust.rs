@@ -109,6 +109,8 @@ fn device_doc(k: &str) -> &'static str {
             "Register-map major version (`VERSION.MAJOR`); the driver refuses another."
         }
         "version_minor" => "Register-map minor version, as `VERSION.MINOR` reads.",
+        "version2_major" => "`VERSION.MAJOR` of the RTL 2.0 device (rtl/v2/gufc_top.v).",
+        "version2_minor" => "`VERSION.MINOR` of the RTL 2.0 device.",
         _ => unreachable!("undocumented device constant {k}"),
     }
 }

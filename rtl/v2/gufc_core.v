@@ -17,6 +17,9 @@
 //          not sampled) turns a flow hit into SLOW_PATH; the channel counter of a DELIVER is
 //          incremented; the result is written into the output FIFO.
 // The result transfers at k+A+7 at the earliest: latency A+7 edges (18 at 1,024 entries).
+// A probe (key_probe) goes through like a key but counts nowhere, updates no hit state and leaves
+// through prb_* (one edge, after F) instead of the FIFO. An IPv6 key (key_v6) is decided as a
+// miss: the 2.0 rule stage and flow cache are IPv4 (docs/rtl.md, IPv6 plan).
 // Backpressure: the pipeline never stalls. key_ready is 1 while keys in flight plus results in
 // the FIFO are fewer than FIFO, so a FIFO of at least A+7 entries sustains one key per clock
 // whenever res_ready is 1. Every res_* bit is 0 while res_valid is 0.
@@ -42,9 +45,11 @@ module gufc_core #(
     parameter integer FIFO = 32           // a power of two >= latency
 ) (clk, rst, epoch, cycle,
    key_valid, key_ready, key_src, key_dst, key_proto, key_sport, key_dport, key_flags,
-   key_src_local, key_dst_local, key_len, key_tag,
+   key_src_local, key_dst_local, key_len, key_tag, key_v6, key_probe,
    res_valid, res_ready, res_verdict, res_channel, res_reason, res_kind, res_stale, res_src_local,
    res_dst_local, res_index, res_len, res_tag,
+   prb_valid, prb_verdict, prb_channel, prb_reason, prb_kind, prb_stale, prb_src_local,
+   prb_dst_local, prb_index,
    r_cmd_valid, r_cmd_ready, r_cmd_op, r_cmd_index, r_cmd_value, r_cmd_mask, r_cmd_planes,
    r_cmd_data, r_cmd_range, r_active, r_rd_valid, r_rd_value, r_rd_mask, r_rd_planes, r_rd_data,
    f_cmd_valid, f_cmd_ready, f_cmd_op, f_cmd_slot, f_cmd_arg, f_cmd_key, f_cmd_action,
@@ -69,7 +74,9 @@ module gufc_core #(
     localparam integer HW = A - 3;                         // slot writes remembered (edges u-1 ..)
     localparam integer FW = $clog2(FIFO);
     localparam integer RW = 2 + 8 + 8 + 2 + 3 + XW + 16 + 32;   // a result in the FIFO
-    localparam integer SDW = 8 + 2 + 16 + 32;              // side data: flags, locality, len, tag
+    // Side data, LSB first: tag 32, len 16, dst_local, src_local, flags 8, v6, probe.
+    localparam integer SDW = 32 + 16 + 2 + 8 + 2;
+    localparam integer SD_FLAGS = 50, SD_V6 = 58, SD_PROBE = 59;
 
     input wire clk;
     input wire rst;
@@ -87,6 +94,8 @@ module gufc_core #(
     input wire key_dst_local;
     input wire [15:0] key_len;
     input wire [31:0] key_tag;
+    input wire key_v6;
+    input wire key_probe;
     output wire res_valid;
     input wire res_ready;
     output wire [1:0] res_verdict;
@@ -99,6 +108,15 @@ module gufc_core #(
     output wire [XW-1:0] res_index;
     output wire [15:0] res_len;
     output wire [31:0] res_tag;
+    output reg prb_valid;
+    output reg [1:0] prb_verdict;
+    output reg [7:0] prb_channel;
+    output reg [7:0] prb_reason;
+    output reg [1:0] prb_kind;
+    output reg prb_stale;
+    output reg prb_src_local;
+    output reg prb_dst_local;
+    output reg [XW-1:0] prb_index;
     input wire r_cmd_valid;
     output wire r_cmd_ready;
     input wire [2:0] r_cmd_op;
@@ -209,7 +227,7 @@ module gufc_core #(
     integer n;
     always @(posedge clk) begin
         sv <= rst ? {(A+1){1'b0}} : {sv[A-1:0], accept};
-        sd[0] <= {key_flags, key_src_local, key_dst_local, key_len, key_tag};
+        sd[0] <= {key_probe, key_v6, key_flags, key_src_local, key_dst_local, key_len, key_tag};
         for (n = 1; n <= A; n = n + 1) sd[n] <= sd[n-1];
     end
 
@@ -218,9 +236,10 @@ module gufc_core #(
     wire [7:0] dc_channel, dc_reason;
     wire dc_stale;
     wire [XW-1:0] dc_index;
+    wire line_v6 = sd[A][SD_V6];
     gufc_decide #(.NW(IW), .SW(SW)) decide (
-        .flow_hit(f_line_hit), .flow_current(f_line_current), .flow_slot(f_line_slot),
-        .flow_action(f_line_action), .rule_hit(r_line_hit), .rule_index(r_line_index),
+        .flow_hit(f_line_hit && !line_v6), .flow_current(f_line_current), .flow_slot(f_line_slot),
+        .flow_action(f_line_action), .rule_hit(r_line_hit && !line_v6), .rule_index(r_line_index),
         .rule_action(r_line_data[31:0]), .verdict(dc_verdict), .channel(dc_channel),
         .reason(dc_reason), .kind(dc_kind), .stale(dc_stale), .index(dc_index));
     // d[0] = D, d[1..4] its copies at k+A+2 .. k+A+5: {valid, verdict, channel, reason, kind,
@@ -238,6 +257,7 @@ module gufc_core #(
     wire [XW-1:0] d_index = d[0][SDW + 19 +: XW];   // a rule index or a slot: the low bits
     /* verilator lint_on UNUSEDSIGNAL */
     wire [15:0] d_len = d[0][32 +: 16];
+    wire d_count = dv && !d[0][SD_PROBE];              // keys count, probes do not
 
     // ---- FLOW_WRITEs, edge by edge (the edge the slot word is written: c+1). Only WRITE makes a
     // late update wrong: it would mark the new flow hit. CLEAR and MOVE leave slots empty, whose
@@ -265,7 +285,7 @@ module gufc_core #(
             if (hist_v[n] && hist[n] == d_index[SW-1:0]) written_since = 1'b1;
     end
     always @* begin
-        upd_en = dv && d_kind == KIND_FLOW[1:0] && !written_since;
+        upd_en = d_count && d_kind == KIND_FLOW[1:0] && !written_since;
         upd_slot = d_index[SW-1:0];
     end
 
@@ -288,12 +308,12 @@ module gufc_core #(
     wire ch_inc;
     wire [DW-1:0] e = d[4];
     gufc_counter_ram #(.DEPTH(ENTRIES)) rule_counters (
-        .clk(clk), .clr(rst), .inc_en(dv && d_kind == KIND_RULE[1:0]), .inc_index(d_index[IW-1:0]),
+        .clk(clk), .clr(rst), .inc_en(d_count && d_kind == KIND_RULE[1:0]), .inc_index(d_index[IW-1:0]),
         .inc_len(d_len), .cmd_valid(c_cmd_valid && c_cmd_space == 2'd0), .cmd_ready(cr_ready),
         .cmd_op(c_cmd_op), .cmd_index(c_cmd_index[IW-1:0]), .rd_valid(cr_rd), .rd_pkts(cr_pk),
         .rd_bytes(cr_by), .cnt_valid(cr_cv), .cnt_index(cr_ci), .cnt_pkts(cr_cp), .cnt_bytes(cr_cb));
     gufc_counter_ram #(.DEPTH(BUCKETS * WAYS)) flow_counters (
-        .clk(clk), .clr(rst), .inc_en(dv && d_kind == KIND_FLOW[1:0]), .inc_index(d_index[SW-1:0]),
+        .clk(clk), .clr(rst), .inc_en(d_count && d_kind == KIND_FLOW[1:0]), .inc_index(d_index[SW-1:0]),
         .inc_len(d_len), .cmd_valid(c_cmd_valid && c_cmd_space == 2'd1), .cmd_ready(cf_ready),
         .cmd_op(c_cmd_op), .cmd_index(c_cmd_index[SW-1:0]), .rd_valid(cf_rd), .rd_pkts(cf_pk),
         .rd_bytes(cf_by), .cnt_valid(cf_cv), .cnt_index(cf_ci), .cnt_pkts(cf_cp), .cnt_bytes(cf_cb));
@@ -311,7 +331,9 @@ module gufc_core #(
     assign c_rd_bytes = cr_by | cf_by | cc_by | cg_by;
 
     // ---- F (k+A+6): interest, the channel counter, the FIFO
-    wire ev = e[DW-1];
+    wire e_probe = e[SD_PROBE];
+    wire ev_all = e[DW-1];
+    wire ev = ev_all && !e_probe;     // a key's result: counted, into the FIFO
     wire [1:0] e_verdict = e[DW-3 +: 2];
     wire [7:0] e_channel = e[DW-11 +: 8];
     wire [7:0] e_reason = e[DW-19 +: 8];
@@ -320,7 +342,7 @@ module gufc_core #(
     wire [XW-1:0] e_index = e[SDW + 19 +: XW];
     wire [2:0] e_mode = e[SDW +: 3];
     wire [15:0] e_period = e[SDW + 3 +: 16];
-    wire [7:0] e_flags = e[SDW-8 +: 8];
+    wire [7:0] e_flags = e[SD_FLAGS +: 8];
     reg sel;
     reg [7:0] why;
     always @* begin
@@ -406,8 +428,22 @@ module gufc_core #(
             if (ev) wp <= wp + 1'b1;
             if (pop) rp <= rp + 1'b1;
             fifo_n <= fifo_n + {{FW{1'b0}}, ev} - {{FW{1'b0}}, pop};
-            count <= count + {{FW{1'b0}}, accept} - {{FW{1'b0}}, pop};
+            count <= count + {{FW{1'b0}}, accept} - {{FW{1'b0}}, pop}
+                     - {{FW{1'b0}}, ev_all && e_probe};
         end
+    end
+    // A probe's result: one edge on prb_*, every bit 0 otherwise.
+    wire prb = ev_all && e_probe && !rst;
+    always @(posedge clk) begin
+        prb_valid <= prb;
+        prb_verdict <= prb ? f_verdict : 2'd0;
+        prb_channel <= prb ? f_channel : 8'd0;
+        prb_reason <= prb ? f_reason : 8'd0;
+        prb_kind <= prb ? e_kind : 2'd0;
+        prb_stale <= prb && e_stale;
+        prb_src_local <= prb && e[49];
+        prb_dst_local <= prb && e[48];
+        prb_index <= prb ? e_index : {XW{1'b0}};
     end
     assign res_valid = fifo_n != {(FW+1){1'b0}};
     wire [RW-1:0] head = res_valid ? fifo[rp] : {RW{1'b0}};

@@ -63,9 +63,9 @@ static uint64_t prefix(int width, int len) {
     return len == 0 ? 0 : (((uint64_t(1) << len) - 1) << (width - len));
 }
 
-// One edge as 55 little-endian words (layout: sim/tests/core.rs, `Edge::from_words`).
+// One edge as 57 little-endian words (layout: sim/tests/core.rs, `Edge::from_words`).
 static void record(FILE* f, const Vgufc_core& d, bool kr, bool rr, bool fr, bool cr) {
-    uint32_t w[55] = {0};
+    uint32_t w[57] = {0};
     w[0] = d.rst | d.key_valid << 1 | d.res_ready << 2 | d.r_cmd_valid << 3 | d.f_cmd_valid << 4 |
            d.c_cmd_valid << 5 | d.f_cmd_pinned << 6 | d.key_src_local << 7 | d.key_dst_local << 8 |
            d.r_cmd_op << 9 | d.f_cmd_op << 12 | d.c_cmd_space << 15 | d.c_cmd_op << 17 |
@@ -113,6 +113,10 @@ static void record(FILE* f, const Vgufc_core& d, bool kr, bool rr, bool fr, bool
     w[52] = uint32_t(d.c_rd_pkts >> 32);
     w[53] = uint32_t(d.c_rd_bytes);
     w[54] = uint32_t(d.c_rd_bytes >> 32);
+    w[55] = d.key_v6 | d.key_probe << 1 | d.prb_valid << 8 | d.prb_stale << 9 |
+            d.prb_src_local << 10 | d.prb_dst_local << 11 | d.prb_verdict << 12 |
+            d.prb_kind << 14 | uint32_t(d.prb_channel) << 16 | uint32_t(d.prb_reason) << 24;
+    w[56] = d.prb_index;
     fwrite(w, sizeof w, 1, f);
 }
 
@@ -135,7 +139,7 @@ int main(int argc, char** argv) {
 
     std::vector<Key> pool;
     for (int i = 0; i < 24; i++) pool.push_back(random_key());
-    uint64_t counts[8] = {0};   // results: flow, rule, miss, interest, stale, deliver; stalls; full
+    uint64_t counts[8] = {0};   // results: flow, rule, miss, interest, stale, deliver; stalls; probes
     uint64_t cmds[3] = {0}, resets = 0, tag = 0;
     uint32_t epoch = 0, cycle = 0;
     int setup = 0;              // classes and checkers after a reset
@@ -166,6 +170,8 @@ int main(int argc, char** argv) {
         dut->key_dst_local = chance(50);
         dut->key_len = uint32_t(40 + rnd(1500));
         dut->key_tag = uint32_t(++tag);
+        dut->key_v6 = chance(3);
+        dut->key_probe = chance(3);
         dut->res_ready = !dry && chance(95);
 
         // Rule stage: classes and checkers first, then entries, planes, commits, reads.
@@ -267,16 +273,17 @@ int main(int argc, char** argv) {
         dut->clk = 1;
         dut->eval();   // edge
         record(trace, *dut, kr, rready, fr, cr);
+        if (dut->prb_valid) counts[7]++;
     }
     dut->final();
     fclose(trace);
     printf("core N=%d B=%d W=%d seed=%llu cycles=%llu: %llu flow results, %llu rule results, %llu misses, "
            "%llu interest, %llu stale, %llu delivered, %llu key stalls; commands: %llu rule, %llu flow, "
-           "%llu counter; %llu resets\n",
+           "%llu counter; %llu resets, %llu probes\n",
            N, B, W, (unsigned long long)seed, (unsigned long long)cycles,
            (unsigned long long)counts[0], (unsigned long long)counts[1], (unsigned long long)counts[2],
            (unsigned long long)counts[3], (unsigned long long)counts[4], (unsigned long long)counts[5],
            (unsigned long long)counts[6], (unsigned long long)cmds[0], (unsigned long long)cmds[1],
-           (unsigned long long)cmds[2], (unsigned long long)resets);
+           (unsigned long long)cmds[2], (unsigned long long)resets, (unsigned long long)counts[7]);
     return 0;
 }

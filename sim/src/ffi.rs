@@ -48,6 +48,8 @@ pub(crate) struct VTable {
 
 pub(crate) struct Built {
     pub name: &'static str,
+    /// RTL 2.0 (rtl/v2/gufc_top.v) rather than 1.x.
+    pub v2: bool,
     pub config: Config,
     vt: VTable,
 }

@@ -9,8 +9,9 @@
 mod ffi;
 mod rtl;
 pub mod stimulus;
+pub mod stimulus_v2;
 
 /// The device parameters, shared with the model: the RTL must be built with the same ones.
 pub use gufc_hw_model::Config;
 pub use gufc_regmap::ResPorts;
-pub use rtl::{describe, Rtl, RtlError};
+pub use rtl::{describe, Design, Rtl, RtlError};

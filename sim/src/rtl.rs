@@ -76,14 +76,29 @@ pub struct Rtl {
 impl Rtl {
     /// The configuration `config`, if it was Verilated into this build.
     pub fn new(config: Config) -> Result<Rtl, RtlError> {
-        Ok(Rtl::make(find(config)?, false))
+        Rtl::of(Design::V1, config)
+    }
+
+    /// Configuration `config` of `design`, if it was Verilated into this build.
+    pub fn of(design: Design, config: Config) -> Result<Rtl, RtlError> {
+        Ok(Rtl::make(find(design, config)?, false))
     }
 
     /// Like [`Rtl::new`], and writes the cycles in `window` to a VCD file at `path` (the
     /// waveform is written as the cycles run; it is complete once the window has passed or the
     /// `Rtl` is dropped).
     pub fn with_trace(config: Config, path: &Path, window: Range<u64>) -> Result<Rtl, RtlError> {
-        let mut rtl = Rtl::make(find(config)?, true);
+        Rtl::traced(Design::V1, config, path, window)
+    }
+
+    /// Like [`Rtl::of`], with the cycles in `window` written to a VCD file at `path`.
+    pub fn traced(
+        design: Design,
+        config: Config,
+        path: &Path,
+        window: Range<u64>,
+    ) -> Result<Rtl, RtlError> {
+        let mut rtl = Rtl::make(find(design, config)?, true);
         rtl.inst.trace_open(path).map_err(|code| RtlError::Trace {
             path: path.to_path_buf(),
             code,
@@ -94,7 +109,16 @@ impl Rtl {
 
     /// Every configuration Verilated into this build.
     pub fn available() -> Vec<Config> {
-        ffi::built().iter().map(|b| b.config.clone()).collect()
+        Rtl::built(Design::V1)
+    }
+
+    /// Every configuration of `design` Verilated into this build.
+    pub fn built(design: Design) -> Vec<Config> {
+        ffi::built()
+            .iter()
+            .filter(|b| b.v2 == (design == Design::V2))
+            .map(|b| b.config.clone())
+            .collect()
     }
 
     fn make(built: &'static ffi::Built, traceable: bool) -> Rtl {
@@ -222,14 +246,23 @@ fn result_of(io: &RtlIo) -> LookupResult {
     }
 }
 
-fn find(config: Config) -> Result<&'static ffi::Built, RtlError> {
+fn find(design: Design, config: Config) -> Result<&'static ffi::Built, RtlError> {
     ffi::built()
         .iter()
-        .find(|b| b.config == config)
+        .find(|b| b.config == config && b.v2 == (design == Design::V2))
         .ok_or_else(|| RtlError::NotBuilt {
             requested: config,
-            available: Rtl::available(),
+            available: Rtl::built(design),
         })
+}
+
+/// Which RTL: 1.x (rtl/gufc_top.v) or 2.0 (rtl/v2/gufc_top.v); both have the same ports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Design {
+    /// The 1.x functional reference (flip-flop tables, four-stage pipeline).
+    V1,
+    /// RTL 2.0 (RAM TCAM, block-RAM flow cache and counters).
+    V2,
 }
 
 /// "N=256 B=64 W=4 channels=16 L=8".

@@ -34,6 +34,7 @@ fn check(entries: u32, buckets: u32, ways: u32, seeds: &[u64], cycles: u64) {
             " flow,",
             " counter;",
             " resets",
+            " probes",
         ] {
             assert!(num(line, kind) > 0, "no{kind} in {line}");
         }

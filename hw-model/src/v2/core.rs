@@ -1,7 +1,8 @@
 //! The RTL 2.0 datapath (`rtl/v2/gufc_core.v`) edge for edge: the rule stage, the flow cache and
 //! the three counter spaces (their models in this module's siblings), and the glue between them
 //! as the RTL has it: the results lined up, the decision, increments and hit-state updates, the
-//! stale-update filter, interest, and the output FIFO with its credits.
+//! stale-update filter, interest, and the output FIFO with its credits. A probe goes through like a
+//! key but counts nowhere and leaves on its own port; an IPv6 key is decided as a miss.
 
 use std::collections::VecDeque;
 
@@ -63,6 +64,10 @@ pub struct CoreKey {
     pub len: u16,
     /// Opaque tag returned with the result.
     pub tag: u32,
+    /// An IPv6 key: decided as a miss (the 2.0 tables are IPv4).
+    pub v6: bool,
+    /// A probe: counts nowhere, updates no hit state, leaves on `prb_*` instead of the FIFO.
+    pub probe: bool,
 }
 
 /// One edge's inputs. Of `rule_cmd` and `flow_cmd` only the command fields (`cmd_*`) are used.
@@ -124,6 +129,8 @@ pub struct CoreOut {
     pub flow: FlowOut,
     /// Counter READ data (the three spaces' OR).
     pub cnt_rd: Option<Count>,
+    /// A probe's result (`prb_*`, one edge; every bit 0 without one).
+    pub probe: Option<CoreResult>,
 }
 
 /// The decision register and its four copies.
@@ -134,6 +141,8 @@ struct Decided {
     flags: u8,
     /// FLOW_INTEREST of a flow hit: mode 3 bits, period 16 bits above.
     interest: u32,
+    /// A probe's.
+    probe: bool,
 }
 
 /// The datapath. [`Core::edge`] is one rising edge.
@@ -223,10 +232,11 @@ impl Core {
 
     /// The decision between the lined-up lookups (gufc_decide).
     fn decide(&self, r: &RuleStageOut, f: &FlowOut, key: &CoreKey) -> Decided {
-        let stale = f.res_hit && !f.res_current;
-        let (kind, action, index, interest) = if f.res_hit && f.res_current {
+        let flow_hit = f.res_hit && !key.v6;
+        let stale = flow_hit && !f.res_current;
+        let (kind, action, index, interest) = if flow_hit && f.res_current {
             (KIND_FLOW, f.res_action, f.res_slot, f.res_interest)
-        } else if r.res_hit {
+        } else if r.res_hit && !key.v6 {
             (KIND_RULE, r.res_data as u32, r.res_index, 0)
         } else {
             (KIND_MISS, 2 | 1 << 16, 0, 0) // SLOW_PATH, reason MISS
@@ -258,6 +268,7 @@ impl Core {
             },
             flags: key.flags,
             interest,
+            probe: key.probe,
         }
     }
 
@@ -306,13 +317,16 @@ impl Core {
 
         // The hit-state update and the increments, from D; F, from its fourth copy.
         let d = self.d[0];
+        let d_count = d.valid && !d.probe; // keys count, probes do not
         let slot = d.result.index & slot_mask;
         // A WRITE of the slot at this very edge wins in the flow cache itself.
         let written_since = self.hist.contains(&Some(slot));
-        let upd_en = d.valid && d.result.kind == KIND_FLOW && !written_since;
+        let upd_en = d_count && d.result.kind == KIND_FLOW && !written_since;
         let e = self.d[4];
         let fin = Self::finish(&e, &flow_report);
-        let ch_inc = e.valid && fin.verdict == VERDICT_DELIVER;
+        let probe_out = (e.valid && e.probe && !rst).then_some(fin);
+        let ev = e.valid && !e.probe; // a key's result: counted, into the FIFO
+        let ch_inc = ev && fin.verdict == VERDICT_DELIVER;
 
         let k = &i.key;
         self.rule.edge(&RuleStageIn {
@@ -341,12 +355,12 @@ impl Core {
         let (cv, space, op, index) = i.cnt_cmd;
         let incs = [
             (
-                d.valid && d.result.kind == KIND_RULE,
+                d_count && d.result.kind == KIND_RULE,
                 d.result.index,
                 d.result.len,
             ),
             (
-                d.valid && d.result.kind == KIND_FLOW,
+                d_count && d.result.kind == KIND_FLOW,
                 d.result.index,
                 d.result.len,
             ),
@@ -367,7 +381,7 @@ impl Core {
         // The global counters: this edge's increments (at F), then a CLEAR; a READ takes the
         // value after both.
         let mut g_inc = [false; 8];
-        if e.valid {
+        if ev {
             g_inc[global::LOOKUPS] = true;
             g_inc[match fin.kind {
                 KIND_FLOW => global::FLOW_HITS,
@@ -442,10 +456,12 @@ impl Core {
             if pop {
                 self.fifo.pop_front();
             }
-            if e.valid {
+            if ev {
                 self.fifo.push_back(fin);
             }
-            self.count = self.count + usize::from(accept) - usize::from(pop);
+            self.count = self.count + usize::from(accept)
+                - usize::from(pop)
+                - usize::from(e.valid && e.probe);
         }
 
         let cnt = self
@@ -458,6 +474,7 @@ impl Core {
             rule: self.rule.outputs(),
             flow: self.flow.outputs(),
             cnt_rd: cnt.map(|o| o.rd).or(g_read_out),
+            probe: probe_out,
         };
     }
 }

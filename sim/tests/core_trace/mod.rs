@@ -44,8 +44,8 @@ fn sources() -> Vec<PathBuf> {
 
 /// Every edge of a trace file of `edges` edges.
 pub fn read(trace: &Path, edges: u64) -> Vec<Edge> {
-    trace_words(trace, 55, edges)
-        .chunks_exact(55)
+    trace_words(trace, 57, edges)
+        .chunks_exact(57)
         .map(Edge::from_words)
         .collect()
 }
@@ -85,6 +85,8 @@ impl Edge {
                 dst_local: bit(0, 8),
                 len: (w[4] >> 16) as u16,
                 tag: w[6],
+                v6: bit(55, 0),
+                probe: bit(55, 1),
             },
             rule_cmd: RuleStageIn {
                 cmd_valid: bit(0, 3),
@@ -166,7 +168,26 @@ impl Edge {
                 pkts: wide(w[51], w[52]),
                 bytes: wide(w[53], w[54]),
             }),
+            probe: bit(55, 8).then(|| CoreResult {
+                verdict: (w[55] >> 12 & 3) as u8,
+                channel: (w[55] >> 16) as u8,
+                reason: (w[55] >> 24) as u8,
+                kind: (w[55] >> 14 & 3) as u8,
+                stale: bit(55, 9),
+                src_local: bit(55, 10),
+                dst_local: bit(55, 11),
+                index: w[56],
+                len: 0,
+                tag: 0,
+            }),
         };
+        if out.probe.is_none() {
+            assert!(
+                w[55] >> 8 == 0 && w[56] == 0,
+                "prb_* bits set while prb_valid is 0: {:x?}",
+                &w[55..57]
+            );
+        }
         Edge {
             i,
             ready: (bit(0, 20), bit(0, 21), bit(0, 22), bit(0, 23)),
@@ -176,8 +197,13 @@ impl Edge {
 }
 
 /// The model's outputs with the fields the trace does not carry cleared (the blocks' own
-/// results: the core's result is what leaves it).
+/// results: the core's result is what leaves it; a probe's length and tag: prb_* has neither).
 pub fn visible(mut o: CoreOut) -> CoreOut {
+    o.probe = o.probe.map(|p| CoreResult {
+        len: 0,
+        tag: 0,
+        ..p
+    });
     o.rule = RuleStageOut {
         res_valid: false,
         res_hit: false,
