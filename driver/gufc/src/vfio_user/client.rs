@@ -175,15 +175,17 @@ impl Client {
         }
         .message(payload);
         let cname = name(command);
+        let closed = || format!("the server closed the connection during {cname} (did it exit?)");
         if let Err(e) = send_with_fds(&self.stream, &msg, fds) {
-            return Err(self.link(format!("sending {cname} failed: {e} (server gone?)")));
+            return Err(self.link(match e.kind() {
+                io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset => closed(),
+                _ => format!("sending {cname}: {e}"),
+            }));
         }
         let mut hb = [0; HEADER_LEN];
         if let Err(e) = (&self.stream).read_exact(&mut hb) {
             return Err(self.link(match e.kind() {
-                io::ErrorKind::UnexpectedEof => {
-                    format!("the server closed the connection during {cname} (did it exit?)")
-                }
+                io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset => closed(),
                 io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
                     format!("no reply to {cname} within {:?}", Self::TIMEOUT)
                 }
@@ -367,7 +369,11 @@ impl VfioUserBar {
             backend: self.name(),
             op,
             offset,
-            msg: e.to_string(),
+            // The backend's name already says which socket.
+            msg: e
+                .to_string()
+                .trim_start_matches(&format!("{}: ", self.name()))
+                .to_string(),
         }
     }
 
