@@ -235,3 +235,18 @@ fn wrong_id_and_all_ones_devices_are_refused() {
         );
     }
 }
+
+/// The Verilated RTL served the same way answers a probe as the model does.
+#[cfg(feature = "rtl")]
+#[test]
+fn the_rtl_is_served_too() {
+    let s = Served::start(&["--backend", "rtl"]);
+    let info = s.ok("info");
+    assert!(info.contains("2048 entries"), "{info}");
+    s.ok("rules load examples/host-firewall.rules");
+    let probe = s.ok("probe tcp 203.0.113.7:40000 192.0.2.10:22");
+    assert!(
+        probe.starts_with("203.0.113.7:40000 -> 192.0.2.10:22 proto 6: drop by TCAM entry 2"),
+        "{probe}"
+    );
+}
