@@ -320,3 +320,33 @@ fn pci_identity_regions_and_reset() {
     assert!(e.to_string().contains("DMA_MAP refused"), "{e}");
     c.dma_unmap(0x100000, 0x2000).unwrap();
 }
+
+#[test]
+fn a_client_that_stalls_mid_message_is_dropped_and_the_next_one_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = serve(dir.path());
+    let mut r = Raw::connect(&path);
+    r.version();
+    let msg = Header {
+        id: 9,
+        command: cmd::REGION_WRITE,
+        ..Header::default()
+    }
+    .message(&access(0, reg::SCRATCH as u64, 4).bytes(&[0xaa; 4]).0);
+    r.s.write_all(&msg[..20]).unwrap();
+    // The stalled client holds its connection open; the next one is served once the server
+    // gives up on it (PEER_TIMEOUT), with nothing of the half message applied.
+    let t = std::time::Instant::now();
+    assert_eq!(scratch(&path), 0);
+    let waited = t.elapsed();
+    assert!(
+        waited >= gufc::vfio_user::server::PEER_TIMEOUT - Duration::from_millis(500)
+            && waited < Duration::from_secs(10),
+        "{waited:?}"
+    );
+    assert_eq!(
+        r.s.read(&mut [0; 1]).unwrap(),
+        0,
+        "the stalled client was dropped"
+    );
+}
