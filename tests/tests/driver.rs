@@ -507,11 +507,14 @@ fn unknown_offsets_and_bad_commands_are_rejected_without_effect() {
     }
 }
 
+/// Every readable register element by name, in map order.
+type RegisterDump = Vec<(String, u32)>;
+
 /// 0 differences: the same driver work leaves every readable register — the cycle counter
 /// included, so every backend took the same clock edges — the same on every backend.
 #[test]
 fn the_same_work_leaves_the_same_registers_and_cycles_on_every_backend() {
-    let mut dumps: Vec<(&str, Vec<(String, u32)>, u64)> = Vec::new();
+    let mut dumps: Vec<(&str, RegisterDump, u64)> = Vec::new();
     for b in backends() {
         let mut d = open(b.make, small_config());
         d.set_local(0, "192.0.2.0".parse().unwrap(), 24, true)
