@@ -1,6 +1,8 @@
 //! Register round trips through vfio-user: reads/s and writes/s of SCRATCH through the socket
 //! to a model served by a thread of this process, beside the same accesses in-process.
-//! `cargo bench -p gufc --bench vfio_user [-- N]` (N accesses of each kind, default 200,000).
+//! `cargo bench -p gufc --bench vfio_user [-- N] [SOCKET]` (N accesses of each kind, default
+//! 200,000; with SOCKET, through a server already listening there, e.g. `gufc serve` in
+//! another process).
 
 use std::time::Instant;
 
@@ -41,26 +43,38 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(200_000);
+    let external = std::env::args()
+        .skip(1)
+        .find(|a| a.contains('/'))
+        .map(std::path::PathBuf::from);
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("gufc.sock");
-    let mut server = Server::bind(
-        &path,
-        ServeOptions {
-            vectors: 16,
-            log: false,
-        },
-    )
-    .unwrap();
-    let mut model = ModelBar::new(config()).unwrap();
-    std::thread::spawn(move || server.run(&mut model));
+    let path = match &external {
+        Some(p) => p.clone(),
+        None => {
+            let path = dir.path().join("gufc.sock");
+            let mut server = Server::bind(
+                &path,
+                ServeOptions {
+                    vectors: 16,
+                    log: false,
+                },
+            )
+            .unwrap();
+            let mut model = ModelBar::new(config()).unwrap();
+            std::thread::spawn(move || server.run(&mut model));
+            path
+        }
+    };
     let mut remote = VfioUserBar::open(&path, false).unwrap();
     rate(&mut remote, n / 10 + 1); // warm up
     let (r, w) = rate(&mut remote, n);
     let mut local = ModelBar::new(config()).unwrap();
     let (lr, lw) = rate(&mut local, n);
-    println!(
-        "vfio-user register round trips ({n} each, model served by a thread of this process):"
-    );
+    let server = match &external {
+        Some(p) => format!("the server at {}", p.display()),
+        None => "a model served by a thread of this process".into(),
+    };
+    println!("vfio-user register round trips ({n} each, {server}):");
     println!(
         "  through the socket: {r:>12.0} reads/s {w:>12.0} writes/s  ({:.2} us per read)",
         1e6 / r
