@@ -350,3 +350,29 @@ fn a_client_that_stalls_mid_message_is_dropped_and_the_next_one_served() {
         "the stalled client was dropped"
     );
 }
+
+#[test]
+fn a_stale_socket_is_replaced_and_a_live_one_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gufc.sock");
+    let opts = ServeOptions {
+        vectors: 1,
+        log: false,
+    };
+    let first = Server::bind(&path, opts).unwrap();
+    let e = Server::bind(&path, opts)
+        .err()
+        .expect("a live server's socket");
+    assert!(
+        e.to_string().contains("another server listens there"),
+        "{e}"
+    );
+    drop(first); // the socket file stays, as after a killed server
+    assert!(path.exists());
+    Server::bind(&path, opts).expect("the stale socket is replaced");
+    // Something that is not a socket is never removed.
+    let file = dir.path().join("file");
+    std::fs::write(&file, "keep").unwrap();
+    assert!(Server::bind(&file, opts).is_err());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep");
+}

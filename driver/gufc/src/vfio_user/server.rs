@@ -74,11 +74,26 @@ struct Conn {
 }
 
 impl Server {
-    /// Listens on `path` (which must not exist yet).
+    /// Listens on `path`. A socket left there by a server that is gone (nothing accepts on
+    /// it) is replaced; one that a live server listens on is an error.
     pub fn bind(path: &Path, opts: ServeOptions) -> io::Result<Server> {
-        let listener = UnixListener::bind(path).map_err(|e| {
-            io::Error::new(e.kind(), format!("{}: cannot listen: {e}", path.display()))
-        })?;
+        let cannot = |e: io::Error, why: &str| {
+            io::Error::new(
+                e.kind(),
+                format!("{}: cannot listen: {why}{e}", path.display()),
+            )
+        };
+        let listener = match UnixListener::bind(path) {
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse => match UnixStream::connect(path) {
+                Ok(_) => return Err(cannot(e, "another server listens there: ")),
+                Err(c) if c.kind() == io::ErrorKind::ConnectionRefused && is_socket(path) => {
+                    std::fs::remove_file(path).map_err(|e| cannot(e, "stale socket: "))?;
+                    UnixListener::bind(path).map_err(|e| cannot(e, ""))?
+                }
+                Err(_) => return Err(cannot(e, "")),
+            },
+            other => other.map_err(|e| cannot(e, ""))?,
+        };
         Ok(Server {
             listener,
             path: path.to_path_buf(),
@@ -374,6 +389,11 @@ impl Server {
         }
         Ok(())
     }
+}
+
+fn is_socket(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket())
 }
 
 /// Bytes of region `index` (0: not implemented).
