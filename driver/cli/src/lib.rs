@@ -138,8 +138,8 @@ pub enum Command {
     },
     /// Bring-up self test: registers, every table entry, probes, counters; pass/fail summary.
     Selftest(selftest::Args),
-    /// Serve the simulated device as a PCI function over vfio-user (for `--device
-    /// vfio-user:SOCKET` or a QEMU >= 10.1 guest's `-device vfio-user-pci,socket=SOCKET`).
+    /// Serve the simulated device as a PCI function over vfio-user until killed (for `--device
+    /// vfio-user:SOCKET`, or a QEMU >= 10.1 guest's vfio-user-pci device).
     Serve(serve::Args),
     /// List gufc NICs (or every PCI function) with driver, IOMMU group and BARs.
     List(pci::ListArgs),

@@ -12,7 +12,7 @@ use crate::{CliError, CliResult, Session, Setup};
 /// the client reads or writes is one clock edge of the device, as in-process.
 #[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
 pub struct Args {
-    /// UNIX socket to listen on; it must not exist yet.
+    /// UNIX socket to listen on (a socket a killed server left there is replaced).
     #[arg(long = "vfio-user", value_name = "SOCKET")]
     pub socket: PathBuf,
 }
