@@ -9,6 +9,9 @@ use gufc::backend::{Sim, SimKind, SimSpec};
 use gufc::{Device, OpenOptions};
 use gufc_hw_model::Config;
 
+#[cfg(target_os = "linux")]
+pub mod served;
+
 /// A simulated device to run a case on.
 pub struct Backend {
     /// `model` or `rtl`, for failure messages.
@@ -26,22 +29,29 @@ fn rtl(c: Config) -> Box<dyn Sim> {
     Box::new(gufc::backend::RtlBar::new(c).expect("an RTL build with this configuration"))
 }
 
-/// Every backend built into this test binary: the model always, the RTL with feature `rtl`.
+#[cfg(target_os = "linux")]
+fn vfio_user(c: Config) -> Box<dyn Sim> {
+    Box::new(served::serve(c))
+}
+
+/// Every backend built into this test binary: the model always, the model served over
+/// vfio-user on Linux, the RTL with feature `rtl`.
 pub fn backends() -> Vec<Backend> {
-    let model = Backend {
+    let mut all = vec![Backend {
         name: "model",
         make: model,
-    };
+    }];
+    #[cfg(target_os = "linux")]
+    all.push(Backend {
+        name: "vfio-user",
+        make: vfio_user,
+    });
     #[cfg(feature = "rtl")]
-    return vec![
-        model,
-        Backend {
-            name: "rtl",
-            make: rtl,
-        },
-    ];
-    #[cfg(not(feature = "rtl"))]
-    vec![model]
+    all.push(Backend {
+        name: "rtl",
+        make: rtl,
+    });
+    all
 }
 
 /// A small configuration every backend is built with (the RTL's test build uses it too).
@@ -83,6 +93,17 @@ pub fn open(kind: SimKind, tcam_entries: u32, flow_buckets: u32) -> Device<Box<d
     let sim = SimSpec::new(kind, tcam_entries, flow_buckets)
         .build()
         .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+    ready(sim)
+}
+
+/// [`open`]'s model with this geometry, served over vfio-user (see [`served`]).
+#[cfg(target_os = "linux")]
+pub fn open_served(tcam_entries: u32, flow_buckets: u32) -> Device<Box<dyn Sim>> {
+    let spec = SimSpec::new(SimKind::Model, tcam_entries, flow_buckets);
+    ready(Box::new(served::serve(spec.config())))
+}
+
+fn ready(sim: Box<dyn Sim>) -> Device<Box<dyn Sim>> {
     let mut dev = Device::open(sim, OpenOptions::default()).expect("a gufc device");
     dev.reset().expect("reset");
     dev

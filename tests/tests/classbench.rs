@@ -7,8 +7,16 @@ use gufc::classify::{classify_trace, Classified};
 use gufc::rules::{load_file, Format};
 use gufc_conformance::{data, open};
 
-/// `set` with its trace through a fresh device of `kind` with `tcam_entries` entries.
-fn classify(kind: SimKind, set: &str, tcam_entries: u32) -> Result<Classified, String> {
+/// Where a case runs: a simulation in-process, or the model served over vfio-user.
+#[derive(Clone, Copy, Debug)]
+enum On {
+    Sim(SimKind),
+    #[cfg(target_os = "linux")]
+    VfioUser,
+}
+
+/// `set` with its trace through a fresh device with `tcam_entries` entries.
+fn classify(on: On, set: &str, tcam_entries: u32) -> Result<Classified, String> {
     let rules = load_file(
         &data(&format!("classbench/{set}")),
         Some(Format::ClassBench),
@@ -16,11 +24,16 @@ fn classify(kind: SimKind, set: &str, tcam_entries: u32) -> Result<Classified, S
     )
     .map_err(|e| e.to_string())?;
     let trace = data(&format!("classbench/{set}_trace"));
-    classify_trace(&mut open(kind, tcam_entries, 1024), &rules, &trace).map_err(|e| e.to_string())
+    let mut dev = match on {
+        On::Sim(kind) => open(kind, tcam_entries, 1024),
+        #[cfg(target_os = "linux")]
+        On::VfioUser => gufc_conformance::open_served(tcam_entries, 1024),
+    };
+    classify_trace(&mut dev, &rules, &trace).map_err(|e| e.to_string())
 }
 
 /// Runs one set and returns (lines, mismatches) after checking the expected column exists.
-fn check(backend: SimKind, set: &str, tcam_entries: u32) {
+fn check(backend: On, set: &str, tcam_entries: u32) {
     let trace = data(&format!("classbench/{set}_trace"));
     let got = classify(backend, set, tcam_entries).unwrap_or_else(|e| panic!("{set}: {e}"));
     let expected: Vec<u32> = std::fs::read_to_string(&trace)
@@ -66,32 +79,37 @@ fn check(backend: SimKind, set: &str, tcam_entries: u32) {
 
 #[test]
 fn acl1_1k_model() {
-    check(SimKind::Model, "acl1_1K", 1024);
+    check(On::Sim(SimKind::Model), "acl1_1K", 1024);
 }
 #[test]
 fn fw1_1k_model() {
-    check(SimKind::Model, "fw1_1K", 1024);
+    check(On::Sim(SimKind::Model), "fw1_1K", 1024);
 }
 #[test]
 fn ipc1_1k_model() {
-    check(SimKind::Model, "ipc1_1K", 1024);
+    check(On::Sim(SimKind::Model), "ipc1_1K", 1024);
+}
+#[cfg(target_os = "linux")]
+#[test]
+fn acl1_1k_vfio_user() {
+    check(On::VfioUser, "acl1_1K", 1024);
 }
 #[test]
 fn acl1_10k_model() {
-    check(SimKind::Model, "acl1_10K", 16384);
+    check(On::Sim(SimKind::Model), "acl1_10K", 16384);
 }
 #[test]
 fn fw1_10k_model() {
-    check(SimKind::Model, "fw1_10K", 16384);
+    check(On::Sim(SimKind::Model), "fw1_10K", 16384);
 }
 #[test]
 fn ipc1_10k_model() {
-    check(SimKind::Model, "ipc1_10K", 16384);
+    check(On::Sim(SimKind::Model), "ipc1_10K", 16384);
 }
 
 #[test]
 fn too_small_a_tcam_is_a_clear_error() {
-    let Err(e) = classify(SimKind::Model, "acl1_1K", 500) else {
+    let Err(e) = classify(On::Sim(SimKind::Model), "acl1_1K", 500) else {
         panic!("917 rules do not fit in 500 entries");
     };
     assert!(
@@ -103,5 +121,5 @@ fn too_small_a_tcam_is_a_clear_error() {
 #[cfg(feature = "rtl")]
 #[test]
 fn acl1_1k_rtl() {
-    check(SimKind::Rtl, "acl1_1K", 2048);
+    check(On::Sim(SimKind::Rtl), "acl1_1K", 2048);
 }

@@ -187,6 +187,14 @@ impl From<Box<dyn std::error::Error>> for CliError {
         if let Some(r) = e.downcast_ref::<RuleError>() {
             return rule_error(r, r.to_string());
         }
+        #[cfg(target_os = "linux")]
+        if let Some(v) = e.downcast_ref::<gufc::vfio_user::VfioUserError>() {
+            return CliError {
+                kind: Kind::Device,
+                message: v.to_string(),
+                location: None,
+            };
+        }
         if let Some(t) = e.downcast_ref::<gufc::device::TransactionError>() {
             return CliError {
                 kind: Kind::Device,

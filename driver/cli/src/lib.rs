@@ -18,6 +18,7 @@ mod regs;
 pub mod replay;
 pub mod rules;
 pub mod selftest;
+pub mod serve;
 pub mod session;
 mod show;
 pub mod trace;
@@ -137,6 +138,9 @@ pub enum Command {
     },
     /// Bring-up self test: registers, every table entry, probes, counters; pass/fail summary.
     Selftest(selftest::Args),
+    /// Serve the simulated device as a PCI function over vfio-user until killed (for `--device
+    /// vfio-user:SOCKET`, or a QEMU >= 10.1 guest's vfio-user-pci device).
+    Serve(serve::Args),
     /// List gufc NICs (or every PCI function) with driver, IOMMU group and BARs.
     List(pci::ListArgs),
     /// Bind a PCI function to vfio-pci, remembering its driver.
@@ -215,6 +219,7 @@ pub fn run_command(sess: &mut Session, setup: &Setup, cmd: Command) -> CliResult
             let mut bar = sess.take_device()?.into_bar();
             selftest::run(&mut *bar, &a, json).map_err(CliError::from)
         }
+        Command::Serve(a) => serve::run(sess, setup, a),
         Command::Completions { shell } => {
             setup.refuse("completions", "it only prints a script")?;
             docs::completions(shell)

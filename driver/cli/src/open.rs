@@ -19,8 +19,8 @@ pub enum BackendKind {
 /// Where commands run, shared by every command.
 #[derive(Args, Debug, Clone)]
 pub struct Target {
-    /// PCI address of a gufc NIC bound to vfio-pci, e.g. 0000:01:00.0. Without it, a simulated
-    /// device is used.
+    /// PCI address of a gufc NIC bound to vfio-pci, e.g. 0000:01:00.0, or `vfio-user:SOCKET` for
+    /// a device served over vfio-user (`gufc serve`). Without it, a simulated device is used.
     #[arg(long, global = true, value_name = "PCI-ADDR")]
     pub device: Option<String>,
     /// With --device: map sysfs resource0 instead of going through VFIO (bring-up only: no DMA
@@ -153,12 +153,18 @@ impl Target {
             let sim: Box<dyn Bar> = self.sim()?;
             return Ok(Device::open(sim, self.opts())?);
         };
-        let bar = crate::pci::hw_bar(
-            &gufc::pci::SysfsRoot::default(),
-            addr,
-            self.sysfs,
-            self.force,
-        )?;
+        let bar = match addr.strip_prefix("vfio-user:") {
+            Some(_) if self.sysfs => {
+                return Err(format!("--sysfs does not apply to --device {addr}").into())
+            }
+            Some(socket) => vfio_user_bar(socket, self.force)?,
+            None => crate::pci::hw_bar(
+                &gufc::pci::SysfsRoot::default(),
+                addr,
+                self.sysfs,
+                self.force,
+            )?,
+        };
         let bar: Box<dyn Bar> = if self.trace_mmio {
             Box::new(Traced::new(bar, Box::new(std::io::stderr())))
         } else {
@@ -170,4 +176,19 @@ impl Target {
         }
         Ok(dev)
     }
+}
+
+/// BAR0 of a device served over vfio-user at `socket`.
+#[cfg(target_os = "linux")]
+fn vfio_user_bar(socket: &str, force: bool) -> Result<Box<dyn Bar>, Box<dyn std::error::Error>> {
+    if socket.is_empty() {
+        return Err("--device vfio-user: names no socket (vfio-user:PATH)".into());
+    }
+    let bar = gufc::vfio_user::VfioUserBar::open(std::path::Path::new(socket), force)?;
+    Ok(Box::new(bar))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn vfio_user_bar(socket: &str, _: bool) -> Result<Box<dyn Bar>, Box<dyn std::error::Error>> {
+    Err(format!("vfio-user:{socket}: vfio-user needs Linux").into())
 }

@@ -14,5 +14,7 @@ pub mod pci;
 pub use gufc_rules as rules;
 pub mod selftest;
 pub mod stream;
+#[cfg(target_os = "linux")]
+pub mod vfio_user;
 
 pub use device::{Device, DeviceError, OpenOptions};
