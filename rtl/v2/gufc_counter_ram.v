@@ -62,9 +62,9 @@ module gufc_counter_ram #(
     output reg [63:0] rd_pkts;
     output reg [63:0] rd_bytes;
     output reg cnt_valid;
-    output reg [IW-1:0] cnt_index;
-    output reg [63:0] cnt_pkts;
-    output reg [63:0] cnt_bytes;
+    output wire [IW-1:0] cnt_index;
+    output wire [63:0] cnt_pkts;
+    output wire [63:0] cnt_bytes;
 
     reg [15:0] gen = 16'd0;
     reg sweep = 1'b0;                 // refreshing words after clr
@@ -120,10 +120,11 @@ module gufc_counter_ram #(
     reg [IW-1:0] s1_i, s2_i, s3_i, w1_i;
     reg [LEN_BITS-1:0] s1_len;
     reg [127:0] s2_d, s3_d;            // what the operation adds: {bytes, pkts}
-    reg s2_ca, s2_st, s3_ca, s3_st, w1_ca;
+    reg s2_ca, s2_st, s3_ca, w1_ca;
     reg s2_m1, s2_m2, s2_m3, s2_l1, s2_l2, s2_l3;
-    reg s3_gen_ok, s3_f1, s3_f2, s3_f3;
-    reg [127:0] s3_q, w1_val, w2_val, w3_val;  // {bytes, pkts}
+    reg s3_f1, s3_uq;
+    reg [127:0] s3_fv;                 // the sum of a-2 or a-3 if it forwards, else 0
+    reg [127:0] s3_q, w1_val, w2_val;  // {bytes, pkts}
     wire [WW-1:0] cq, hq;
 
     // A CLEAR at this edge kills the operations of its counter: the one in this edge's slot is
@@ -134,24 +135,33 @@ module gufc_counter_ram #(
     wire kill_s3 = zero_now && cmd_index == s3_i;
     wire kill_w1 = zero_now && cmd_index == w1_i;
 
-    // The marks. The CLEAR's write is registered (cl_*), one edge after its acceptance; an
-    // operation of its counter reading the marks at that edge was accepted with the CLEAR and is
-    // dropped. The READ's mark read (h4, at c+3 .. c+4) never meets a CLEAR's (held port).
-    reg cl_v = 1'b0;
-    reg [IW-1:0] cl_i;
+    // The marks. A CLEAR at c reads cb at c+1 (cl_*) and writes ca at c+2 (cl2_*), each step
+    // from registers: an operation reading the marks at c+1 (accepted then) takes the pending
+    // value from cl2_*; one at c would be the CLEAR's own counter's, dropped. The second ports
+    // are the CLEAR's and the READ's (h4, at c+3 .. c+4), which never meet (held port); their
+    // addresses are registered one edge ahead.
+    reg cl_v = 1'b0, cl2_v = 1'b0, cl2_d;
+    reg [IW-1:0] cl_i, cl2_i, ha, hb;
     wire ca_s, cb_s, ca_h, cb_h;
-    wire [IW-1:0] h_addr;
+    wire cl_fwd = cl2_v && cl2_i == s1_i;
+    wire ca_now = cl_fwd ? cl2_d : ca_s;
     gufc_bitram #(.DEPTH(DEPTH)) ca (
-        .clk(clk), .we(cl_v), .w_addr(h_addr), .w_d(!cb_h), .a_addr(s1_i), .a_q(ca_s),
-        .b_addr(h_addr), .b_q(ca_h));
+        .clk(clk), .we(cl2_v), .w_addr(ha), .w_d(cl2_d), .a_addr(s1_i), .a_q(ca_s),
+        .b_addr(ha), .b_q(ca_h));
     gufc_bitram #(.DEPTH(DEPTH)) cb (
         .clk(clk), .we(w1_v && !w1_k && !kill_w1), .w_addr(w1_i), .w_d(w1_ca), .a_addr(s1_i),
-        .a_q(cb_s), .b_addr(h_addr), .b_q(cb_h));
+        .a_q(cb_s), .b_addr(hb), .b_q(cb_h));
 
-    wire [127:0] base = s3_f1 ? w1_val : s3_f2 ? w2_val : s3_f3 ? w3_val :
-                        (s3_gen_ok && !s3_st) ? s3_q : 128'd0;
+    // s3_f1 (a-1's sum, registered at this edge), s3_fv and s3_uq (the word, current and not
+    // forwarded over) exclude one another; the last two are settled one edge ahead.
+    wire [127:0] base = s3_f1 ? w1_val : s3_fv | (s3_uq ? s3_q : 128'd0);
     wire [63:0] new_pkts = base[63:0] + s3_d[63:0];
     wire [63:0] new_bytes = base[127:64] + s3_d[127:64];
+
+    // The report is the write-back stage's sum (cnt_valid registered with it).
+    assign cnt_index = cnt_valid ? w1_i : {IW{1'b0}};
+    assign cnt_pkts = cnt_valid ? w1_val[63:0] : 64'd0;
+    assign cnt_bytes = cnt_valid ? w1_val[127:64] : 64'd0;
 
     // Host READ: index delayed to the edge at which the last operation accepted at or before
     // the command is written, then read from the host copy.
@@ -159,7 +169,6 @@ module gufc_counter_ram #(
     reg h5_v, h5_fwd, h5_st, h6_v, h6_fwd, h6_st;
     reg [127:0] h5_fval, h6_fval;
     reg [WW-1:0] h6_q;
-    assign h_addr = h4_v ? h4_i : cl_i;
 
     /* verilator lint_off UNUSEDSIGNAL */
     wire [WW-1:0] cq_unused, hq_unused;
@@ -186,8 +195,8 @@ module gufc_counter_ram #(
         s2_rep <= s1_rep;
         s2_d <= {(s1_add ? av[127:64] : 64'd0) + {{(64-LEN_BITS){1'b0}}, s1_len},
                  (s1_add ? av[63:0] : 64'd0) + {63'd0, s1_one}};
-        s2_ca <= ca_s;
-        s2_st <= ca_s != cb_s;
+        s2_ca <= ca_now;
+        s2_st <= ca_now != cb_s;
         // The operations before this one, as they stand before any CLEAR at this edge (which
         // kills this one too): the nearest of the same counter forwards unless it was killed.
         s2_m1 <= s2_v && s2_i == s1_i;
@@ -203,12 +212,11 @@ module gufc_counter_ram #(
         s3_rep <= s2_rep;
         s3_d <= s2_d;
         s3_ca <= s2_ca;
-        s3_st <= s2_st;
         s3_q <= cq[127:0];
-        s3_gen_ok <= cq[WW-1:128] == gen;
         s3_f1 <= s2_m1 && s2_l1;                        // w1 next cycle
-        s3_f2 <= !s2_m1 && s2_m2 && s2_l2;              // w2 next cycle
-        s3_f3 <= !s2_m1 && !s2_m2 && s2_m3 && s2_l3;    // w3 (written at the read edge)
+        s3_fv <= (!s2_m1 && s2_m2 && s2_l2) ? w1_val :  // w2 next cycle
+                 (!s2_m1 && !s2_m2 && s2_m3 && s2_l3) ? w2_val : 128'd0;  // w3: written at the read edge
+        s3_uq <= !s2_m1 && !s2_m2 && !s2_m3 && !s2_st && cq[WW-1:128] == gen;
 
         w1_v <= s3_v && !clr;
         w1_k <= s3_k || kill_s3;
@@ -216,15 +224,16 @@ module gufc_counter_ram #(
         w1_ca <= s3_ca;
         w1_val <= {new_bytes, new_pkts};
         w2_val <= w1_val;
-        w3_val <= w2_val;
         // cnt_* and rd_* are 0 unless they carry a value (no bit left to the pipeline's leftovers).
         cnt_valid <= s3_v && !clr && s3_rep;
-        cnt_index <= (s3_v && !clr && s3_rep) ? s3_i : {IW{1'b0}};
-        cnt_pkts <= (s3_v && !clr && s3_rep) ? new_pkts : 64'd0;
-        cnt_bytes <= (s3_v && !clr && s3_rep) ? new_bytes : 64'd0;
 
         cl_v <= zero_now;
         cl_i <= cmd_index;
+        cl2_v <= cl_v;
+        cl2_i <= cl_i;
+        cl2_d <= !cb_h;
+        hb <= h3_v ? h3_i : cmd_index;
+        ha <= h3_v ? h3_i : cl_i;
 
         h1_v <= take && cmd_op == 2'd0;
         h1_i <= cmd_index;
