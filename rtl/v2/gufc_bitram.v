@@ -1,6 +1,7 @@
-// gufc_bitram — DEPTH one-bit flags in LUT RAM with two asynchronous reads (a, b) and one write
-// per clock (at edge t, flag w_addr := w_d; a read before t gives the old value, after t the new),
-// for gufc_counter_ram's clear marks.
+// gufc_bitram — DEPTH one-bit flags with two asynchronous reads (a, b) and one write per clock (at
+// edge t, flag w_addr := w_d; a read before t gives the old value, after t the new), for
+// gufc_counter_ram's clear marks. yosys maps it to LUT RAM, or to block RAM when every read
+// address comes straight from a register (it absorbs the register into a synchronous read).
 //
 // Packed four flags to a 4-bit word, because an ECP5 DPR16X4 is 16 x 4 and has no per-bit write
 // enable: one flag per word would leave three of its four bits empty. A write is therefore a

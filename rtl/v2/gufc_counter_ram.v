@@ -12,7 +12,8 @@
 // Every pipeline slot carries one operation: an increment (with a same-counter ADD merged into
 // it), an ADD alone, or a refresh (+0); all go through the same read-modify-write, in order, so
 // forwarding covers them all.
-// CLEAR needs no slot: two DEPTH-bit LUT-RAM marks, `ca` written only by CLEAR (ca[i] := !cb[i])
+// CLEAR needs no slot: two DEPTH-bit mark RAMs (gufc_bitram; every read address is a register, so
+// yosys may put them in block RAM), `ca` written only by CLEAR (ca[i] := !cb[i])
 // and `cb` written only at write-back (cb[i] := the ca[i] the operation read with its word).
 // Counter i is stale, and reads as 0, while ca[i] != cb[i]. A CLEAR kills the operations of its
 // counter in flight: they neither forward their sums to later operations nor write cb.
@@ -128,12 +129,12 @@ module gufc_counter_ram #(
     wire [WW-1:0] cq, hq;
 
     // A CLEAR at this edge kills the operations of its counter: the one in this edge's slot is
-    // dropped (the clear wins), those in flight are marked.
+    // dropped (the clear wins), those in flight are marked. The one writing back at this edge
+    // need not be: the CLEAR reads cb after that write.
     wire kill_op = zero_now && cmd_index == op_i;
     wire kill_s1 = zero_now && cmd_index == s1_i;
     wire kill_s2 = zero_now && cmd_index == s2_i;
     wire kill_s3 = zero_now && cmd_index == s3_i;
-    wire kill_w1 = zero_now && cmd_index == w1_i;
 
     // The marks. A CLEAR at c reads cb at c+1 (cl_*) and writes ca at c+2 (cl2_*), each step
     // from registers: an operation reading the marks at c+1 (accepted then) takes the pending
@@ -149,7 +150,7 @@ module gufc_counter_ram #(
         .clk(clk), .we(cl2_v), .w_addr(ha), .w_d(cl2_d), .a_addr(s1_i), .a_q(ca_s),
         .b_addr(ha), .b_q(ca_h));
     gufc_bitram #(.DEPTH(DEPTH)) cb (
-        .clk(clk), .we(w1_v && !w1_k && !kill_w1), .w_addr(w1_i), .w_d(w1_ca), .a_addr(s1_i),
+        .clk(clk), .we(w1_v && !w1_k), .w_addr(w1_i), .w_d(w1_ca), .a_addr(s1_i),
         .a_q(cb_s), .b_addr(hb), .b_q(cb_h));
 
     // s3_f1 (a-1's sum, registered at this edge), s3_fv and s3_uq (the word, current and not
