@@ -114,8 +114,8 @@ module gufc_counter_ram #(
     end
 
     // Pipeline: s1 (accepted; RAM and marks read), s2 (read registered), s3 (word registered; sum
-    // computed), w1 (sum registered, written at the next edge), w2 / w3 (written at the last two
-    // edges). *_k: a CLEAR of the operation's counter came after its acceptance (killed).
+    // computed), w1 (sum registered, written at the next edge), w2 (written at the last edge).
+    // *_k: a CLEAR of the operation's counter came after its acceptance (killed).
     reg s1_v, s2_v, s3_v, w1_v, s1_one, s1_add, s1_rep, s2_rep, s3_rep;
     reg s2_k, s3_k, w1_k;
     reg [IW-1:0] s1_i, s2_i, s3_i, w1_i;
