@@ -25,8 +25,8 @@
 // whenever res_ready is 1. Every res_* bit is 0 while res_valid is 0.
 //
 // Commands go straight to the blocks (their contracts: gufc_tcam_v4, gufc_flow_ram,
-// gufc_counter_ram). Counter spaces on the c_* port: 0 rule entries, 1 flow slots, 2 channels,
-// 3 the global counters (regmap [global_counter]; flip-flops counted at F: LOOKUPS, the kind's,
+// gufc_counter_ram, whose ADD is tied off here until the top's FLOW_MOVE uses it). Counter
+// spaces on the c_* port: 0 rule entries, 1 flow slots, 2 channels, 3 the global counters (regmap [global_counter]; flip-flops counted at F: LOOKUPS, the kind's,
 // the final verdict's, STALE_FLOWS; a CLEAR wins over the same edge's increment; a READ at c
 // gives the value after edge c, out after c+6 like the other spaces, and the space takes no
 // command until then); c_rd_* is the OR of the four (each is 0 unless valid). A key's counter increment at k+A+2
@@ -310,17 +310,20 @@ module gufc_core #(
     gufc_counter_ram #(.DEPTH(ENTRIES)) rule_counters (
         .clk(clk), .clr(rst), .inc_en(d_count && d_kind == KIND_RULE[1:0]), .inc_index(d_index[IW-1:0]),
         .inc_len(d_len), .cmd_valid(c_cmd_valid && c_cmd_space == 2'd0), .cmd_ready(cr_ready),
-        .cmd_op(c_cmd_op), .cmd_index(c_cmd_index[IW-1:0]), .rd_valid(cr_rd), .rd_pkts(cr_pk),
+        .cmd_op({1'b0, c_cmd_op}), .cmd_index(c_cmd_index[IW-1:0]),
+        .cmd_pkts(64'd0), .cmd_bytes(64'd0), .rd_valid(cr_rd), .rd_pkts(cr_pk),
         .rd_bytes(cr_by), .cnt_valid(cr_cv), .cnt_index(cr_ci), .cnt_pkts(cr_cp), .cnt_bytes(cr_cb));
     gufc_counter_ram #(.DEPTH(BUCKETS * WAYS)) flow_counters (
         .clk(clk), .clr(rst), .inc_en(d_count && d_kind == KIND_FLOW[1:0]), .inc_index(d_index[SW-1:0]),
         .inc_len(d_len), .cmd_valid(c_cmd_valid && c_cmd_space == 2'd1), .cmd_ready(cf_ready),
-        .cmd_op(c_cmd_op), .cmd_index(c_cmd_index[SW-1:0]), .rd_valid(cf_rd), .rd_pkts(cf_pk),
+        .cmd_op({1'b0, c_cmd_op}), .cmd_index(c_cmd_index[SW-1:0]),
+        .cmd_pkts(64'd0), .cmd_bytes(64'd0), .rd_valid(cf_rd), .rd_pkts(cf_pk),
         .rd_bytes(cf_by), .cnt_valid(cf_cv), .cnt_index(cf_ci), .cnt_pkts(cf_cp), .cnt_bytes(cf_cb));
     gufc_counter_ram #(.DEPTH(CHANNELS)) channel_counters (
         .clk(clk), .clr(rst), .inc_en(ch_inc), .inc_index(f_channel[CHW-1:0]),
         .inc_len(e[32 +: 16]), .cmd_valid(c_cmd_valid && c_cmd_space == 2'd2), .cmd_ready(cc_ready),
-        .cmd_op(c_cmd_op), .cmd_index(c_cmd_index[CHW-1:0]), .rd_valid(cc_rd), .rd_pkts(cc_pk),
+        .cmd_op({1'b0, c_cmd_op}), .cmd_index(c_cmd_index[CHW-1:0]),
+        .cmd_pkts(64'd0), .cmd_bytes(64'd0), .rd_valid(cc_rd), .rd_pkts(cc_pk),
         .rd_bytes(cc_by), .cnt_valid(cc_cv), .cnt_index(cc_ci), .cnt_pkts(cc_cp), .cnt_bytes(cc_cb));
     wire cg_ready, cg_rd;
     wire [63:0] cg_pk, cg_by;

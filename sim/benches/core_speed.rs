@@ -36,7 +36,7 @@ fn main() {
     let mut model = Core::new(CoreConfig::default());
     let t = Instant::now();
     for (n, e) in edges.iter().enumerate() {
-        let (r, f, c) = model.cmd_ready(e.i.cnt_cmd.1);
+        let (r, f, c) = model.cmd_ready(e.i.cnt_cmd.1, e.i.cnt_cmd.2);
         let ready = (model.key_ready(e.i.rst), r, f, c);
         assert!(n == 0 || ready == e.ready, "edge {n}: readies differ");
         model.edge(&e.i);

@@ -55,7 +55,7 @@ fn lockstep(entries: u32, buckets: u32, ways: u32, trace: &Path, cycles: u64) {
         ..CoreConfig::default()
     });
     for (n, e) in edges.iter().enumerate() {
-        let (r, f, c) = model.cmd_ready(e.i.cnt_cmd.1);
+        let (r, f, c) = model.cmd_ready(e.i.cnt_cmd.1, e.i.cnt_cmd.2);
         let got = (model.key_ready(e.i.rst), r, f, c);
         // Before the first edge (a reset) the RTL's state is its random initial one.
         if n > 0 {

@@ -216,10 +216,11 @@ impl Core {
     }
 
     /// The rule stage's, the flow cache's and counter space `space`'s `cmd_ready` before the
-    /// next edge.
-    pub fn cmd_ready(&self, space: u8) -> (bool, bool, bool) {
+    /// next edge, the last for a counter command with opcode `op` (the core's port has READ and
+    /// CLEAR only: its bit 0).
+    pub fn cmd_ready(&self, space: u8, op: u8) -> (bool, bool, bool) {
         let c = match space {
-            0..=2 => self.counters[space as usize].cmd_ready(),
+            0..=2 => self.counters[space as usize].cmd_ready(op & 1),
             _ => self.global_read.is_none(),
         };
         (self.rule.cmd_ready(), self.flow.cmd_ready(), c)
@@ -375,6 +376,7 @@ impl Core {
                 cmd_valid: cv && usize::from(space) == n,
                 cmd_op: op & 1,
                 cmd_index: index,
+                cmd_value: Count::default(),
             });
         }
 
@@ -510,5 +512,6 @@ pub mod space {
     pub const GLOBAL: u8 = 3;
 }
 
-/// Counter opcodes on the core's counter port.
+/// Counter opcodes on the core's counter port (its `c_cmd_op` is one bit: READ and CLEAR; ADD
+/// is tied off until the top's FLOW_MOVE uses it).
 pub use counter_ram::op as counter_op;
