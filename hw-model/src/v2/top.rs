@@ -168,8 +168,8 @@ impl Top {
         let clr = input.rst || matches!(wr, Some((reg::CONTROL, d)) if d & 1 != 0);
         // The ports before the edge.
         let out = self.core.outputs();
-        let c_space = self.r.c_pend.map_or(0, |c| c.0);
-        let readies = self.core.cmd_ready(c_space);
+        let (c_space, c_op) = self.r.c_pend.map_or((0, 0), |c| (c.0, c.1));
+        let readies = self.core.cmd_ready(c_space, c_op);
         let core_ready = self.core.key_ready(clr);
         let key_ready = core_ready && self.r.probe_pending.is_none();
         let rdata = match rd {
