@@ -55,7 +55,8 @@ module gufc_core #(
    f_cmd_valid, f_cmd_ready, f_cmd_op, f_cmd_slot, f_cmd_arg, f_cmd_key, f_cmd_action,
    f_cmd_pinned, f_cmd_interest, f_rd_valid, f_rd_slot_valid, f_rd_key, f_rd_action, f_rd_pinned,
    f_rd_epoch, f_rd_interest, f_rd_hit, f_rd_last_hit, f_mv_valid, f_mv_ok,
-   c_cmd_valid, c_cmd_ready, c_cmd_space, c_cmd_op, c_cmd_index, c_rd_valid, c_rd_pkts, c_rd_bytes);
+   c_cmd_valid, c_cmd_ready, c_cmd_space, c_cmd_op, c_cmd_index, c_cmd_pkts, c_cmd_bytes,
+   c_rd_valid, c_rd_pkts, c_rd_bytes);
     /* verilator lint_off UNUSEDPARAM */
     `undef GUFC_REGS_VH  // per-module include: its guard would hide it from later modules
     `include "gufc_regs.vh"
@@ -155,7 +156,9 @@ module gufc_core #(
     input wire c_cmd_valid;
     output wire c_cmd_ready;
     input wire [1:0] c_cmd_space;
-    input wire c_cmd_op;
+    input wire [1:0] c_cmd_op;        // 0 READ, 1 CLEAR, 2 ADD (a no-op on the global counters)
+    input wire [63:0] c_cmd_pkts;     // ADD's values
+    input wire [63:0] c_cmd_bytes;
     input wire [CIW-1:0] c_cmd_index;
     output wire c_rd_valid;
     output wire [63:0] c_rd_pkts;
@@ -310,20 +313,20 @@ module gufc_core #(
     gufc_counter_ram #(.DEPTH(ENTRIES)) rule_counters (
         .clk(clk), .clr(rst), .inc_en(d_count && d_kind == KIND_RULE[1:0]), .inc_index(d_index[IW-1:0]),
         .inc_len(d_len), .cmd_valid(c_cmd_valid && c_cmd_space == 2'd0), .cmd_ready(cr_ready),
-        .cmd_op({1'b0, c_cmd_op}), .cmd_index(c_cmd_index[IW-1:0]),
-        .cmd_pkts(64'd0), .cmd_bytes(64'd0), .rd_valid(cr_rd), .rd_pkts(cr_pk),
+        .cmd_op(c_cmd_op), .cmd_index(c_cmd_index[IW-1:0]),
+        .cmd_pkts(c_cmd_pkts), .cmd_bytes(c_cmd_bytes), .rd_valid(cr_rd), .rd_pkts(cr_pk),
         .rd_bytes(cr_by), .cnt_valid(cr_cv), .cnt_index(cr_ci), .cnt_pkts(cr_cp), .cnt_bytes(cr_cb));
     gufc_counter_ram #(.DEPTH(BUCKETS * WAYS)) flow_counters (
         .clk(clk), .clr(rst), .inc_en(d_count && d_kind == KIND_FLOW[1:0]), .inc_index(d_index[SW-1:0]),
         .inc_len(d_len), .cmd_valid(c_cmd_valid && c_cmd_space == 2'd1), .cmd_ready(cf_ready),
-        .cmd_op({1'b0, c_cmd_op}), .cmd_index(c_cmd_index[SW-1:0]),
-        .cmd_pkts(64'd0), .cmd_bytes(64'd0), .rd_valid(cf_rd), .rd_pkts(cf_pk),
+        .cmd_op(c_cmd_op), .cmd_index(c_cmd_index[SW-1:0]),
+        .cmd_pkts(c_cmd_pkts), .cmd_bytes(c_cmd_bytes), .rd_valid(cf_rd), .rd_pkts(cf_pk),
         .rd_bytes(cf_by), .cnt_valid(cf_cv), .cnt_index(cf_ci), .cnt_pkts(cf_cp), .cnt_bytes(cf_cb));
     gufc_counter_ram #(.DEPTH(CHANNELS)) channel_counters (
         .clk(clk), .clr(rst), .inc_en(ch_inc), .inc_index(f_channel[CHW-1:0]),
         .inc_len(e[32 +: 16]), .cmd_valid(c_cmd_valid && c_cmd_space == 2'd2), .cmd_ready(cc_ready),
-        .cmd_op({1'b0, c_cmd_op}), .cmd_index(c_cmd_index[CHW-1:0]),
-        .cmd_pkts(64'd0), .cmd_bytes(64'd0), .rd_valid(cc_rd), .rd_pkts(cc_pk),
+        .cmd_op(c_cmd_op), .cmd_index(c_cmd_index[CHW-1:0]),
+        .cmd_pkts(c_cmd_pkts), .cmd_bytes(c_cmd_bytes), .rd_valid(cc_rd), .rd_pkts(cc_pk),
         .rd_bytes(cc_by), .cnt_valid(cc_cv), .cnt_index(cc_ci), .cnt_pkts(cc_cp), .cnt_bytes(cc_cb));
     wire cg_ready, cg_rd;
     wire [63:0] cg_pk, cg_by;
@@ -399,7 +402,7 @@ module gufc_core #(
     assign cg_by = g_rd_by;
     always @(posedge clk) begin
         for (n = 0; n < 8; n = n + 1) begin
-            if (rst || (g_take && c_cmd_op && g_i == n[2:0])) begin
+            if (rst || (g_take && c_cmd_op == 2'd1 && g_i == n[2:0])) begin
                 g_pk[n] <= 64'd0;
                 g_by[n] <= 64'd0;
             end else if (g_inc[n]) begin
@@ -407,14 +410,15 @@ module gufc_core #(
                 g_by[n] <= g_by[n] + {48'd0, e[32 +: 16]};
             end
         end
-        if (g_take && !c_cmd_op) begin
+        if (g_take && c_cmd_op == 2'd0) begin
             g_cap_pk <= g_pk[g_i] + {63'd0, g_inc[g_i]};
             g_cap_by <= g_by[g_i] + (g_inc[g_i] ? {48'd0, e[32 +: 16]} : 64'd0);
         end
         g_rd_v <= !rst && g_wait == 3'd1;
         g_rd_pk <= (!rst && g_wait == 3'd1) ? g_cap_pk : 64'd0;
         g_rd_by <= (!rst && g_wait == 3'd1) ? g_cap_by : 64'd0;
-        g_wait <= rst ? 3'd0 : (g_take && !c_cmd_op) ? 3'd6 : (g_wait != 3'd0) ? g_wait - 3'd1 : 3'd0;
+        g_wait <= rst ? 3'd0 : (g_take && c_cmd_op == 2'd0) ? 3'd6
+                : (g_wait != 3'd0) ? g_wait - 3'd1 : 3'd0;
     end
 
     reg [RW-1:0] fifo [0:FIFO-1];

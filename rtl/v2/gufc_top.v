@@ -29,8 +29,11 @@
 //   FLOW_* -> the flow cache (gufc_flow_ram); the flow key is KEY[0] src, KEY[4] dst, META.PROTO,
 //     PORTS (IPv4; other address words 0, META.IPV6 0). FLOW_WRITE clears the slot's counters at
 //     c+A-2, the same boundary for flows. FLOW_MOVE's conflict (empty source, valid destination)
-//     is found by the flow cache: MOVE_CONFLICT is reported when its answer is back. FLOW_MOVE
-//     moves the slot, not yet its counters; FLOW_CLEAR leaves the counters.
+//     is found by the flow cache: MOVE_CONFLICT is reported when its answer is back. A move
+//     that succeeds moves the counters too: CLEAR of the destination before any key can count
+//     on it, READ of the source once no key can count on it any more (c+A+3), CLEAR of the
+//     source, ADD of the value read to the destination (whose own keys have counted since).
+//     FLOW_CLEAR leaves the counters.
 //   CNT_READ, CNT_CLEAR -> the counter spaces (CMD_ARG the space).
 // Read data (TCAM_READ, FLOW_READ, CNT_READ) is loaded into the staging and snapshot registers at
 // the edge it arrives; it wins over a host write of the same register at that edge.
@@ -168,12 +171,22 @@ module gufc_top #(
     reg f_pinned;
     reg [18:0] f_interest;
     reg [1:0] c_space;
-    reg c_op;
+    reg [1:0] c_op;                   // 0 READ, 1 CLEAR, 2 ADD
+    reg c_host;                       // the counter command is the host's (its READ loads CNT_*)
+    reg [63:0] c_pkts, c_bytes;       // an ADD's values
     reg [CIW-1:0] c_index;
     reg [1:0] clr_space;              // the pending counter clear's
     reg [CIW-1:0] clr_index;
     reg [31:0] mv_index;              // the FLOW_MOVE whose answer is awaited (ERROR_INDEX)
-    wire busy = r_pend || f_pend || c_pend || r_wait || f_wait || c_wait || clr_cd != 8'd0;
+    // A successful FLOW_MOVE's counters: 1 CLEAR dst, 2 wait for mv_cd, 3 READ src, 4 CLEAR src,
+    // 5 ADD to dst; mv_cd counts the edges from the answer to the READ's command.
+    reg [2:0] mv_phase;
+    reg [7:0] mv_cd;
+    reg [SW-1:0] mv_src, mv_dst;
+    localparam integer MV_READ_I = A - 3;
+    localparam [7:0] MV_READ_AT = MV_READ_I[7:0];
+    wire busy = r_pend || f_pend || c_pend || r_wait || f_wait || c_wait || clr_cd != 8'd0
+                || mv_phase != 3'd0;
 
     reg probe_pending, probe_busy;
     reg [KB-1:0] probe_key;
@@ -238,7 +251,7 @@ module gufc_top #(
         .f_rd_hit(f_rd_hit), .f_rd_last_hit(f_rd_last_hit), .f_mv_valid(f_mv_valid),
         .f_mv_ok(f_mv_ok),
         .c_cmd_valid(c_pend), .c_cmd_ready(c_ready), .c_cmd_space(c_space), .c_cmd_op(c_op),
-        .c_cmd_index(c_index), .c_rd_valid(c_rd_valid), .c_rd_pkts(c_rd_pkts),
+        .c_cmd_index(c_index), .c_cmd_pkts(c_pkts), .c_cmd_bytes(c_bytes), .c_rd_valid(c_rd_valid), .c_rd_pkts(c_rd_pkts),
         .c_rd_bytes(c_rd_bytes));
 
     // ---------------------------------------------------------------- the CMD write's checks
@@ -462,6 +475,8 @@ module gufc_top #(
             f_wait <= 1'b0;
             c_wait <= 1'b0;
             clr_cd <= 8'd0;
+            mv_phase <= 3'd0;
+            mv_cd <= 8'd0;
             probe_pending <= 1'b0;
             probe_busy <= 1'b0;
         end else begin
@@ -537,6 +552,8 @@ module gufc_top #(
             if (f_pend && f_ready) begin
                 f_pend <= 1'b0;
                 if (f_op == 3'd1 || f_op == 3'd3) f_wait <= 1'b1;          // READ, MOVE
+                mv_src <= f_slot;
+                mv_dst <= f_arg;
                 if (f_op == 3'd0) begin                                     // WRITE
                     clr_cd <= CLR_F;
                     clr_space <= 2'd1;
@@ -545,14 +562,47 @@ module gufc_top #(
             end
             if (c_pend && c_ready) begin
                 c_pend <= 1'b0;
-                if (!c_op) c_wait <= 1'b1;
+                if (c_host && c_op == 2'd0) c_wait <= 1'b1;
             end
             if (clr_cd == 8'd1) begin
                 c_pend <= 1'b1;
+                c_host <= 1'b0;
                 c_space <= clr_space;
-                c_op <= 1'b1;
+                c_op <= 2'd1;
                 c_index <= clr_index;
             end
+            // A successful move's counters, step by step on the counter port (space 1).
+            if (mv_cd != 8'd0) mv_cd <= mv_cd - 8'd1;
+            if (f_wait && f_mv_valid && f_mv_ok) begin
+                mv_phase <= 3'd1;
+                mv_cd <= MV_READ_AT;
+                c_pend <= 1'b1;
+                c_host <= 1'b0;
+                c_space <= 2'd1;
+                c_op <= 2'd1;
+                c_index <= {{(CIW-SW){1'b0}}, mv_dst};
+            end
+            if (mv_phase == 3'd1 && c_pend && c_ready) mv_phase <= 3'd2;
+            if (mv_phase == 3'd2 && mv_cd <= 8'd1) begin
+                mv_phase <= 3'd3;
+                c_pend <= 1'b1;
+                c_op <= 2'd0;
+                c_index <= {{(CIW-SW){1'b0}}, mv_src};
+            end
+            if (mv_phase == 3'd3 && c_rd_valid) begin
+                mv_phase <= 3'd4;
+                c_pend <= 1'b1;
+                c_op <= 2'd1;
+                c_pkts <= c_rd_pkts;
+                c_bytes <= c_rd_bytes;
+            end
+            if (mv_phase == 3'd4 && c_pend && c_ready) begin
+                mv_phase <= 3'd5;
+                c_pend <= 1'b1;
+                c_op <= 2'd2;
+                c_index <= {{(CIW-SW){1'b0}}, mv_dst};
+            end
+            if (mv_phase == 3'd5 && c_pend && c_ready) mv_phase <= 3'd0;
             if (clr_cd != 8'd0) clr_cd <= clr_cd - 8'd1;
             if (r_wait && r_rd_valid) begin
                 r_wait <= 1'b0;
@@ -627,7 +677,8 @@ module gufc_top #(
                 OPCODE_CNT_READ, OPCODE_CNT_CLEAR: begin
                     c_pend <= 1'b1;
                     c_space <= cmd_arg[1:0];
-                    c_op <= opcode == OPCODE_CNT_CLEAR;
+                    c_op <= {1'b0, opcode == OPCODE_CNT_CLEAR};
+                    c_host <= 1'b1;
                     c_index <= idx[CIW-1:0];
                 end
                 OPCODE_PROBE: begin

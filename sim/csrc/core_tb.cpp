@@ -63,12 +63,12 @@ static uint64_t prefix(int width, int len) {
     return len == 0 ? 0 : (((uint64_t(1) << len) - 1) << (width - len));
 }
 
-// One edge as 57 little-endian words (layout: sim/tests/core.rs, `Edge::from_words`).
+// One edge as 62 little-endian words (layout: sim/tests/core.rs, `Edge::from_words`).
 static void record(FILE* f, const Vgufc_core& d, bool kr, bool rr, bool fr, bool cr) {
-    uint32_t w[57] = {0};
+    uint32_t w[62] = {0};
     w[0] = d.rst | d.key_valid << 1 | d.res_ready << 2 | d.r_cmd_valid << 3 | d.f_cmd_valid << 4 |
            d.c_cmd_valid << 5 | d.f_cmd_pinned << 6 | d.key_src_local << 7 | d.key_dst_local << 8 |
-           d.r_cmd_op << 9 | d.f_cmd_op << 12 | d.c_cmd_space << 15 | d.c_cmd_op << 17 |
+           d.r_cmd_op << 9 | d.f_cmd_op << 12 | d.c_cmd_space << 15 | (d.c_cmd_op & 1) << 17 |
            d.r_cmd_planes << 18 | uint32_t(kr) << 20 | uint32_t(rr) << 21 | uint32_t(fr) << 22 |
            uint32_t(cr) << 23 | uint32_t(d.epoch) << 24;
     w[1] = d.cycle;
@@ -117,6 +117,11 @@ static void record(FILE* f, const Vgufc_core& d, bool kr, bool rr, bool fr, bool
             d.prb_src_local << 10 | d.prb_dst_local << 11 | d.prb_verdict << 12 |
             d.prb_kind << 14 | uint32_t(d.prb_channel) << 16 | uint32_t(d.prb_reason) << 24;
     w[56] = d.prb_index;
+    w[57] = d.c_cmd_op >> 1;
+    w[58] = uint32_t(d.c_cmd_pkts);
+    w[59] = uint32_t(d.c_cmd_pkts >> 32);
+    w[60] = uint32_t(d.c_cmd_bytes);
+    w[61] = uint32_t(d.c_cmd_bytes >> 32);
     fwrite(w, sizeof w, 1, f);
 }
 
@@ -247,7 +252,7 @@ int main(int argc, char** argv) {
         // Counters: reads and clears of every space; flow-slot clears mostly of the slots the
         // pool's flows live in, so some meet that slot's increment at the same edge (the
         // increment is lost, and a SAMPLE interest must not take the packet).
-        int cop = chance(8) ? int(rnd(2)) : -1;
+        int cop = chance(8) ? int(rnd(3)) : -1;   // READ, CLEAR, ADD
         int space = chance(50) ? 1 : int(rnd(4));
         uint32_t cidx = uint32_t(rnd(space == 0 ? N : space == 1 ? B * W : space == 2 ? CH : 8));
         if (space == 1 && chance(70)) cidx = slot;
@@ -255,6 +260,8 @@ int main(int argc, char** argv) {
         dut->c_cmd_space = space;
         dut->c_cmd_op = cop < 0 ? 0 : cop;
         dut->c_cmd_index = cidx;
+        dut->c_cmd_pkts = chance(50) ? rnd(4) : (uint64_t(rnd(1u << 30)) << 20);
+        dut->c_cmd_bytes = uint64_t(rnd(1u << 30)) << uint32_t(rnd(30));
 
         dut->eval();
         bool kr = dut->key_ready, fr = dut->f_cmd_ready, cr = dut->c_cmd_ready;

@@ -265,3 +265,80 @@ fn directed_rule_then_flow_under_full_traffic() {
     }
     assert!(rules > 30 && misses > 60, "rules {rules}, misses {misses}");
 }
+
+/// A flow under a key on every clock is moved to another slot of its bucket: every packet it
+/// decided is counted once, on the destination after the move, and the source reads 0.
+#[test]
+fn directed_flow_move_moves_its_counters() {
+    use gufc_hw_model::v2::flow_ram::FlowKey;
+    let cfg = named("v2_small");
+    let k = Key::v4(0x0a00_0001, 0x0a00_0002, 6, 1234, 80);
+    let fk = FlowKey {
+        src: k.src as u32,
+        dst: k.dst as u32,
+        proto: 6,
+        sport: 1234,
+        dport: 80,
+    };
+    let (b1, _) = fk.buckets(cfg.flow_buckets.trailing_zeros());
+    let (s, d) = (b1 * cfg.flow_ways, b1 * cfg.flow_ways + 1);
+    let mut rtl = Rtl::of(Design::V2, cfg.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let mut model = ModelDut(Top::new(model_config(&cfg)));
+    let mut tag = 0;
+    let mut flow_hits = [0u64; 2];
+    let mut step = |c: CycleIn, traffic: bool| -> u32 {
+        let mut c = c;
+        if traffic {
+            tag += 1;
+            c.key = keyin(k, tag).key;
+        }
+        let a = rtl.step(&c);
+        assert_eq!(a, model.step(&c), "tag {tag}");
+        if let Some(r) = a.result.filter(|r| r.kind == HitKind::Flow) {
+            flow_hits[usize::from(r.index == d)] += 1;
+        }
+        a.rdata
+    };
+    for (n, x) in k.words().iter().enumerate() {
+        step(w(reg::KEY + 4 * n as u32, *x), true);
+    }
+    step(w(reg::ACTION, 2 << 8), true);
+    step(cmd(Opcode::FlowWrite, s), true);
+    for _ in 0..100 {
+        step(CycleIn::default(), true);
+    }
+    step(w(reg::CMD_ARG, d), true);
+    step(cmd(Opcode::FlowMove, s), true);
+    for _ in 0..100 {
+        step(CycleIn::default(), true);
+    }
+    for _ in 0..60 {
+        step(CycleIn::default(), false);
+    }
+    let mut count = |slot| {
+        step(w(reg::CMD_ARG, 1), false);
+        step(cmd(Opcode::CntRead, slot), false);
+        for _ in 0..20 {
+            step(CycleIn::default(), false);
+        }
+        step(
+            CycleIn {
+                mmio: Some(Mmio::Read {
+                    addr: reg::CNT_PKTS_LO,
+                }),
+                ..CycleIn::default()
+            },
+            false,
+        )
+    };
+    let (at_d, at_s) = (count(d), count(s));
+    assert!(
+        flow_hits[0] > 20 && flow_hits[1] > 50,
+        "flow hits on s, d: {flow_hits:?}"
+    );
+    assert_eq!(
+        (at_d, at_s),
+        ((flow_hits[0] + flow_hits[1]) as u32, 0),
+        "counters of d and s"
+    );
+}

@@ -91,6 +91,8 @@ pub struct CoreIn {
     pub flow_cmd: FlowIn,
     /// Counter command: valid, space (0 rule, 1 flow, 2 channel), op, index.
     pub cnt_cmd: (bool, u8, u8, u32),
+    /// What a counter ADD (op 2) adds.
+    pub cnt_add: Count,
 }
 
 /// A result on the result port.
@@ -220,7 +222,7 @@ impl Core {
     /// CLEAR only: its bit 0).
     pub fn cmd_ready(&self, space: u8, op: u8) -> (bool, bool, bool) {
         let c = match space {
-            0..=2 => self.counters[space as usize].cmd_ready(op & 1),
+            0..=2 => self.counters[space as usize].cmd_ready(op & 3),
             _ => self.global_read.is_none(),
         };
         (self.rule.cmd_ready(), self.flow.cmd_ready(), c)
@@ -374,9 +376,9 @@ impl Core {
                 inc_index,
                 inc_len: u32::from(len),
                 cmd_valid: cv && usize::from(space) == n,
-                cmd_op: op & 1,
+                cmd_op: op & 3,
                 cmd_index: index,
-                cmd_value: Count::default(),
+                cmd_value: i.cnt_add,
             });
         }
 
@@ -417,10 +419,10 @@ impl Core {
             self.globals = [Count::default(); 8];
         } else if cv && space == 3 && g_ready {
             let n = (index & 7) as usize;
-            if op & 1 == 1 {
-                self.globals[n] = Count::default();
-            } else {
-                self.global_read = Some((6, self.globals[n]));
+            match op & 3 {
+                0 => self.global_read = Some((6, self.globals[n])),
+                1 => self.globals[n] = Count::default(),
+                _ => {} // ADD: no-op on the global counters
             }
         }
 

@@ -10,6 +10,7 @@ use gufc_regmap::{
 };
 
 use super::core::{Core, CoreConfig, CoreIn, CoreKey, CoreOut, CoreResult};
+use super::counter_ram::Count;
 use super::flow_ram::{self, FlowIn, FlowKey};
 use super::rule_stage::{self, KeyBits, RuleStageIn};
 use crate::locality::{LocalEntry, Locality};
@@ -66,7 +67,7 @@ struct Regs {
     /// Commands waiting for their block: rule stage, flow cache, counters (space, op, index).
     r_pend: Option<RuleStageIn>,
     f_pend: Option<FlowIn>,
-    c_pend: Option<(u8, u8, u32)>,
+    c_pend: Option<CntCmd>,
     /// A READ (or MOVE) waits for its data (answer).
     r_wait: bool,
     f_wait: bool,
@@ -77,8 +78,27 @@ struct Regs {
     clr_index: u32,
     /// The FLOW_MOVE whose answer is awaited (ERROR_INDEX).
     mv_index: u32,
+    /// A successful move's counters: 1 CLEAR dst, 2 wait, 3 READ src, 4 CLEAR src, 5 ADD dst.
+    mv_phase: u8,
+    /// Edges from the move's answer to its READ command.
+    mv_cd: u8,
+    mv_src: u32,
+    mv_dst: u32,
+    /// The value the counter port's ADD adds (the moved source's count).
+    c_add: Count,
     probe_pending: Option<Probe>,
     probe_busy: bool,
+}
+
+/// A command on the core's counter port.
+#[derive(Clone, Copy, Debug, Default)]
+struct CntCmd {
+    space: u8,
+    /// 0 READ, 1 CLEAR, 2 ADD.
+    op: u8,
+    index: u32,
+    /// The host's CNT_READ/CNT_CLEAR (its READ loads CNT_*), not the engine's own.
+    host: bool,
 }
 
 /// A probe's key, length and flags, waiting for the core's key port.
@@ -98,6 +118,7 @@ impl Regs {
             || self.f_wait
             || self.c_wait
             || self.clr_cd != 0
+            || self.mv_phase != 0
     }
 
     /// Records a rejection: the first since the last clear is kept, every one counts.
@@ -168,7 +189,7 @@ impl Top {
         let clr = input.rst || matches!(wr, Some((reg::CONTROL, d)) if d & 1 != 0);
         // The ports before the edge.
         let out = self.core.outputs();
-        let (c_space, c_op) = self.r.c_pend.map_or((0, 0), |c| (c.0, c.1));
+        let (c_space, c_op) = self.r.c_pend.map_or((0, 0), |c| (c.space, c.op));
         let readies = self.core.cmd_ready(c_space, c_op);
         let core_ready = self.core.key_ready(clr);
         let key_ready = core_ready && self.r.probe_pending.is_none();
@@ -193,7 +214,8 @@ impl Top {
             flow_cmd: r.f_pend.unwrap_or_default(),
             cnt_cmd: r
                 .c_pend
-                .map_or((false, c_space, 0, 0), |(s, o, i)| (true, s, o, i)),
+                .map_or((false, c_space, 0, 0), |c| (true, c.space, c.op, c.index)),
+            cnt_add: r.c_add,
         });
         if clr {
             self.r = Regs::default();
@@ -296,6 +318,8 @@ impl Top {
         }
         // Blocks take their commands (the pending ones before this edge); answers come back.
         let (old_cd, c_taken) = (r.clr_cd, r.c_pend.is_some() && c_ready);
+        let (old_phase, old_mv_cd) = (r.mv_phase, r.mv_cd);
+        let moved = r.f_wait && out.flow.mv_valid && out.flow.mv_ok;
         if let Some(c) = r.r_pend.filter(|_| r_ready) {
             r.r_pend = None;
             match c.cmd_op {
@@ -309,6 +333,7 @@ impl Top {
         }
         if let Some(c) = r.f_pend.filter(|_| f_ready) {
             r.f_pend = None;
+            (r.mv_src, r.mv_dst) = (c.cmd_slot, c.cmd_arg);
             match c.cmd_op {
                 flow_ram::op::READ | flow_ram::op::MOVE => r.f_wait = true,
                 flow_ram::op::WRITE => {
@@ -317,16 +342,51 @@ impl Top {
                 _ => {}
             }
         }
-        if let Some((_, op, _)) = r.c_pend.filter(|_| c_taken) {
+        if let Some(c) = r.c_pend.filter(|_| c_taken) {
             r.c_pend = None;
-            r.c_wait |= op == 0;
+            r.c_wait |= c.host && c.op == 0;
         }
         // A counter clear's countdown: its command when it reaches 1.
         if old_cd != 0 {
             r.clr_cd = old_cd - 1;
         }
+        let engine = |space, op, index| CntCmd {
+            space,
+            op,
+            index,
+            host: false,
+        };
         if old_cd == 1 {
-            r.c_pend = Some((r.clr_space, 1, r.clr_index));
+            r.c_pend = Some(engine(r.clr_space, 1, r.clr_index));
+        }
+        // A successful move's counters, step by step on the counter port (space 1).
+        if old_mv_cd != 0 {
+            r.mv_cd = old_mv_cd - 1;
+        }
+        if moved {
+            r.mv_phase = 1;
+            r.mv_cd = self.cfg.core.latency() as u8 - 10; // A - 3
+            r.c_pend = Some(engine(1, 1, r.mv_dst));
+        }
+        match old_phase {
+            1 if c_taken => r.mv_phase = 2,
+            2 if old_mv_cd <= 1 => {
+                r.mv_phase = 3;
+                r.c_pend = Some(engine(1, 0, r.mv_src));
+            }
+            3 => {
+                if let Some(v) = out.cnt_rd {
+                    r.mv_phase = 4;
+                    r.c_pend = Some(engine(1, 1, r.mv_src));
+                    r.c_add = v;
+                }
+            }
+            4 if c_taken => {
+                r.mv_phase = 5;
+                r.c_pend = Some(engine(1, 2, r.mv_dst));
+            }
+            5 if c_taken => r.mv_phase = 0,
+            _ => {}
         }
         if r.r_wait && out.rule.rd_valid {
             r.r_wait = false;
@@ -376,7 +436,14 @@ impl Top {
                 r.f_pend = Some(c);
                 r.mv_index = idx;
             }
-            Some(Captured::Cnt(c)) => r.c_pend = Some(c),
+            Some(Captured::Cnt((space, op, index))) => {
+                r.c_pend = Some(CntCmd {
+                    space,
+                    op,
+                    index,
+                    host: true,
+                })
+            }
             Some(Captured::Probe(p)) => {
                 r.probe_pending = Some(p);
                 r.probe_busy = true;

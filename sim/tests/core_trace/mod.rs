@@ -44,8 +44,8 @@ fn sources() -> Vec<PathBuf> {
 
 /// Every edge of a trace file of `edges` edges.
 pub fn read(trace: &Path, edges: u64) -> Vec<Edge> {
-    trace_words(trace, 57, edges)
-        .chunks_exact(57)
+    trace_words(trace, 62, edges)
+        .chunks_exact(62)
         .map(Edge::from_words)
         .collect()
 }
@@ -113,9 +113,13 @@ impl Edge {
             cnt_cmd: (
                 bit(0, 5),
                 (w[0] >> 15 & 3) as u8,
-                (w[0] >> 17 & 1) as u8,
+                (w[0] >> 17 & 1 | (w[57] & 1) << 1) as u8,
                 w[28],
             ),
+            cnt_add: Count {
+                pkts: wide(w[58], w[59]),
+                bytes: wide(w[60], w[61]),
+            },
         };
         let res = bit(29, 0).then(|| CoreResult {
             verdict: (w[29] >> 4 & 3) as u8,
