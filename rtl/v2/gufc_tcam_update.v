@@ -176,6 +176,29 @@ module gufc_tcam_update #(
     end
 
     wire [LGE-1:0] own = index_q[LGE-1:0];
+
+    // The group's rows (≈ 1,000 flip-flops) load at two moments: entry step-1 while gathering
+    // (step != 0, the shadow word read at the previous edge) and the new entry when the hide's
+    // last row is written (state S_HIDE, step LAST_SHOWN). Decoding those from `state` and `step`
+    // at the loading edge put a compare and a fan-out of 1,000 on one path (the rule stage's
+    // critical path, 121.8 MHz routed). So both are decoded one edge earlier, into one load and one
+    // select register per entry of the group, each driving that entry's ≈ 250 flip-flops. A `clr`
+    // at the loading edge no longer stops the load; the rows are gathered afresh by every command
+    // that reads them, so that load is never seen.
+    reg [GE-1:0] row_ld;    // row j loads at the next edge
+    reg [GE-1:0] row_new;   // with the new entry (else the shadow word)
+    integer g;
+    always @(posedge clk) begin
+        for (g = 0; g < GE; g = g + 1) begin
+            row_ld[g] <= !clr && ((state == S_GATHER && step != LAST_READ && step[LGE-1:0] == g[LGE-1:0])
+                                  || (state == S_HIDE && step == LAST_SHOWN - 1'b1 && own == g[LGE-1:0]));
+            row_new[g] <= state == S_HIDE;
+            if (row_ld[g]) begin
+                row_value[g] <= row_new[g] ? pad(value_q) : pad(shadow_q[0 +: KEY_BITS]);
+                row_mask[g] <= row_new[g] ? pad(mask_q) : pad(shadow_q[KEY_BITS +: KEY_BITS]);
+            end
+        end
+    end
     always @(posedge clk) begin
         ram_we <= 1'b0;
         ram_all <= 1'b0;
@@ -209,11 +232,8 @@ module gufc_tcam_update #(
                 end
                 S_GATHER: begin
                     // shadow_q, planes_rd hold the entry read at the previous edge (step - 1).
-                    if (step != {SB{1'b0}}) begin
-                        row_value[step[LGE-1:0] - 1'b1] <= pad(shadow_q[0 +: KEY_BITS]);
-                        row_mask[step[LGE-1:0] - 1'b1] <= pad(shadow_q[KEY_BITS +: KEY_BITS]);
+                    if (step != {SB{1'b0}})   // row_value, row_mask: row_ld below
                         member[step[LGE-1:0] - 1'b1] <= shadow_q[SW-1] ? planes_rd : 2'b00;
-                    end
                     step <= (step == LAST_READ) ? {SB{1'b0}} : step + 1'b1;
                     if (step == LAST_READ) begin
                         state <= is_write ? S_HIDE : S_SHOW;
@@ -228,9 +248,7 @@ module gufc_tcam_update #(
                     step <= step + 1'b1;
                     if (state == S_HIDE && step == LAST_SHOWN) begin
                         state <= S_FILL;
-                        step <= {SB{1'b0}};
-                        row_value[own] <= pad(value_q);
-                        row_mask[own] <= pad(mask_q);
+                        step <= {SB{1'b0}};   // row_value[own], row_mask[own]: row_ld below
                     end
                     if (state == S_FILL && step == LAST_ROW) begin
                         state <= S_SHOW;
