@@ -455,7 +455,8 @@ fn classbench(b: &Backend, set: &str, take: usize, config: gufc_hw_model::Config
         .collect();
     assert!(
         bad.is_empty(),
-        "{set} ({take} rules) on {}: {} of {} differ; first at trace line {}: got {}, expected {}",
+        "{set} ({} rules) on {}: {} of {} differ; first at trace line {}: got {}, expected {}",
+        loaded.set.rules.len(),
         b.name,
         bad.len(),
         expected.len(),
