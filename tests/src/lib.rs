@@ -54,6 +54,43 @@ pub fn backends() -> Vec<Backend> {
     all
 }
 
+fn model2(c: Config) -> Box<dyn Sim> {
+    Box::new(gufc::backend::Model2Bar::new(c).expect("valid 2.0 model config"))
+}
+
+#[cfg(feature = "rtl")]
+fn rtl2(c: Config) -> Box<dyn Sim> {
+    let b = gufc::backend::RtlBar::v2(c.tcam_entries, c.flow_buckets);
+    Box::new(b.expect("an RTL 2.0 build with this configuration"))
+}
+
+/// The RTL 2.0 backends built into this test binary: its model always, the Verilated 2.0 RTL
+/// with feature `rtl` (configurations `v2_*` of sim/build.rs).
+pub fn v2_backends() -> Vec<Backend> {
+    #[allow(unused_mut)]
+    let mut all = vec![Backend {
+        name: "model2",
+        make: model2,
+    }];
+    #[cfg(feature = "rtl")]
+    all.push(Backend {
+        name: "rtl2",
+        make: rtl2,
+    });
+    all
+}
+
+/// sim/build.rs's `v2_small`: the 2.0 configuration every 2.0 backend is built with.
+pub fn v2_small_config() -> Config {
+    Config {
+        tcam_entries: 64,
+        flow_buckets: 16,
+        flow_ways: 2,
+        channels: 8,
+        local_entries: 4,
+    }
+}
+
 /// A small configuration every backend is built with (the RTL's test build uses it too).
 pub fn small_config() -> Config {
     Config {

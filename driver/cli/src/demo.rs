@@ -166,7 +166,7 @@ pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
 
     let global = dev.global_counters()?;
     let mut per_rule = Vec::new();
-    for (entry, &index) in commit.placement.iter().enumerate() {
+    for (&entry, &index) in commit.sources.iter().zip(&commit.placement) {
         let c = dev.counter(CounterSpace::Tcam, index)?;
         let rule = &loaded.set.rules[loaded.compiled.rule_of(entry)];
         per_rule.push((rule, c));

@@ -14,6 +14,10 @@ pub enum BackendKind {
     Model,
     /// The Verilated RTL (needs a build with the `rtl` feature).
     Rtl,
+    /// The RTL 2.0 model (docs/timing.md "RTL 2.0"; TCAM entries a multiple of 64).
+    Model2,
+    /// The Verilated RTL 2.0 (`rtl` feature; a `v2_*` build: 64 or 256 entries).
+    Rtl2,
 }
 
 /// Where commands run, shared by every command.
@@ -33,11 +37,12 @@ pub struct Target {
     /// Simulated device to use without --device.
     #[arg(long, global = true, value_enum, default_value = "model")]
     pub backend: BackendKind,
-    /// TCAM entries of the simulated device [default: 16384 on the model, 2048 on the RTL].
+    /// TCAM entries of the simulated device [default: 16384 on the model, 2048 on the RTL, 1024
+    /// on model2, 256 on rtl2].
     #[arg(long, global = true, value_name = "N")]
     pub tcam_entries: Option<u32>,
     /// Flow-cache buckets of the simulated device, a power of two [default: 4096 on the model,
-    /// 1024 on the RTL].
+    /// 1024 on the RTL and model2, 64 on rtl2].
     #[arg(long, global = true, value_name = "B")]
     pub flow_buckets: Option<u32>,
     /// Flow-cache ways per bucket of the simulated device.
@@ -101,6 +106,8 @@ impl From<BackendKind> for SimKind {
         match b {
             BackendKind::Model => SimKind::Model,
             BackendKind::Rtl => SimKind::Rtl,
+            BackendKind::Model2 => SimKind::Model2,
+            BackendKind::Rtl2 => SimKind::Rtl2,
         }
     }
 }

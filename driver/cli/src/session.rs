@@ -198,10 +198,10 @@ pub fn apply<B: Bar>(
     ));
     let report = dev.replace_rules(&l.compiled.entries)?;
     let map = report
-        .placement
+        .sources
         .iter()
-        .enumerate()
-        .map(|(i, &index)| {
+        .zip(&report.placement)
+        .map(|(&i, &index)| {
             let rule = &l.set.rules[l.compiled.rule_of(i)];
             (
                 index,

@@ -58,7 +58,7 @@ pub fn classify_keys<S: Sim>(
     let report = dev.replace_rules(&loaded.compiled.entries)?;
     // TCAM index -> rule number (ClassBench: its line number).
     let mut rule_at = vec![0u32; capacity];
-    for (entry, &index) in report.placement.iter().enumerate() {
+    for (&entry, &index) in report.sources.iter().zip(&report.placement) {
         rule_at[index as usize] = loaded.set.rules[loaded.compiled.rule_of(entry)].loc.line;
     }
     let keys = keys.into_iter().map(|key| KeyIn {

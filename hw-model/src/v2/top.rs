@@ -160,6 +160,11 @@ impl Top {
         &self.cfg
     }
 
+    /// Rising edges since construction (the reset edge included), as CYCLE_LO/HI count them.
+    pub fn cycle(&self) -> u64 {
+        self.r.cycle
+    }
+
     /// Every `res_*` port during the next cycle (after the last edge), raw.
     pub fn res_ports(&self) -> ResPorts {
         match self.core.outputs().res {

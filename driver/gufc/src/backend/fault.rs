@@ -78,9 +78,10 @@ impl<B> Faulty<B> {
     fn answer(&self, off: u32, v: u32) -> u32 {
         match self.fault {
             Fault::WrongId if off == reg::ID => WRONG_ID,
-            Fault::BusyForever if off == Status::OFFSET => {
-                Status::from_raw(v).with_probe_busy(true).into()
-            }
+            Fault::BusyForever if off == Status::OFFSET => Status::from_raw(v)
+                .with_probe_busy(true)
+                .with_busy(true)
+                .into(),
             _ => v,
         }
     }

@@ -8,6 +8,8 @@ mod clocked;
 pub mod fault;
 #[cfg(feature = "model")]
 mod model;
+#[cfg(feature = "model")]
+mod model2;
 #[cfg(feature = "rtl")]
 mod rtl;
 mod simulated;
@@ -19,6 +21,8 @@ pub mod vfio;
 pub use clocked::{Clocked, ClockedBar};
 #[cfg(feature = "model")]
 pub use model::ModelBar;
+#[cfg(feature = "model")]
+pub use model2::{top_config, Model2Bar};
 #[cfg(feature = "rtl")]
 pub use rtl::{RtlBar, RtlConfig, RtlError};
 pub use simulated::{SimKind, SimSpec};

@@ -3,8 +3,8 @@
 
 use super::{Clocked, ClockedBar};
 use gufc_regmap::{CycleIn, CycleOut};
-use gufc_sim::Rtl;
 pub use gufc_sim::{Config as RtlConfig, RtlError};
+use gufc_sim::{Design, Rtl};
 
 impl Clocked for Rtl {
     const NAME: &'static str = "rtl";
@@ -24,6 +24,23 @@ impl RtlBar {
     /// configurations in [`RtlBar::available`] exist.
     pub fn new(config: RtlConfig) -> Result<Self, RtlError> {
         Ok(ClockedBar::wrap(Rtl::new(config)?))
+    }
+
+    /// The Verilated RTL 2.0 build (`v2_*` in sim/build.rs) with `tcam_entries` entries and
+    /// `flow_buckets` buckets; the other parameters are that build's.
+    pub fn v2(tcam_entries: u32, flow_buckets: u32) -> Result<Self, RtlError> {
+        let built = Rtl::built(Design::V2);
+        let config = built
+            .iter()
+            .find(|c| c.tcam_entries == tcam_entries && c.flow_buckets == flow_buckets)
+            .or_else(|| built.iter().find(|c| c.tcam_entries == tcam_entries))
+            .cloned()
+            .unwrap_or(RtlConfig {
+                tcam_entries,
+                flow_buckets,
+                ..RtlConfig::default()
+            });
+        Ok(ClockedBar::wrap(Rtl::of(Design::V2, config)?))
     }
 
     /// The configurations Verilated into this build (sim/build.rs).

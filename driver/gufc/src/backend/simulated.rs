@@ -9,6 +9,12 @@ pub enum SimKind {
     Model,
     /// The Verilated RTL (needs the `rtl` feature).
     Rtl,
+    /// The RTL 2.0 model (`gufc_hw_model::v2::top::Top`): index-ordered TCAM, checkers,
+    /// protocol classes, STATUS.BUSY; TCAM entries a multiple of 64.
+    Model2,
+    /// The Verilated RTL 2.0 (`rtl` feature): one of sim/build.rs's `v2_*` builds, chosen by
+    /// TCAM entries and buckets; its ways, channels and locality entries are the build's.
+    Rtl2,
 }
 
 /// A simulated device's kind and geometry. Sizes left `None` take the kind's default: the RTL's
@@ -55,6 +61,8 @@ impl SimSpec {
         self.tcam_entries.unwrap_or(match self.kind {
             SimKind::Model => 16384,
             SimKind::Rtl => 2048,
+            SimKind::Model2 => 1024,
+            SimKind::Rtl2 => 256,
         })
     }
 
@@ -63,6 +71,8 @@ impl SimSpec {
         self.flow_buckets.unwrap_or(match self.kind {
             SimKind::Model => 4096,
             SimKind::Rtl => 1024,
+            SimKind::Model2 => 1024,
+            SimKind::Rtl2 => 64,
         })
     }
 
@@ -85,6 +95,10 @@ impl SimSpec {
             SimKind::Model => Box::new(super::ModelBar::new(self.config())?),
             #[cfg(feature = "rtl")]
             SimKind::Rtl => Box::new(super::RtlBar::new(self.config())?),
+            #[cfg(feature = "model")]
+            SimKind::Model2 => Box::new(super::Model2Bar::new(self.config())?),
+            #[cfg(feature = "rtl")]
+            SimKind::Rtl2 => Box::new(super::RtlBar::v2(self.tcam_entries(), self.flow_buckets())?),
             #[allow(unreachable_patterns)]
             other => {
                 return Err(format!(

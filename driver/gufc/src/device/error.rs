@@ -50,7 +50,7 @@ pub enum DeviceError {
         /// Byte offset of the read.
         offset: u32,
     },
-    #[error("{backend}: not a gufc classifier (ID {id:#010x}, version {major}.{minor}; expected ID 0x47554643, version 1.x)")]
+    #[error("{backend}: not a gufc classifier (ID {id:#010x}, version {major}.{minor}; expected ID 0x47554643, version 1.x or 2.0)")]
     /// ID is not the gufc magic, or VERSION not the driver's major version.
     WrongId {
         /// The backend (device address) that answered.
@@ -167,7 +167,7 @@ pub enum DeviceError {
     Timeout {
         /// The backend (device address) that answered.
         backend: String,
-        /// The operation, e.g. "PROBE".
+        /// The operation, e.g. "PROBE" or a 2.0 command's opcode name.
         what: &'static str,
         /// STATUS reads made.
         polls: u32,

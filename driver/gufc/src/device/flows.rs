@@ -186,6 +186,12 @@ impl<B: Bar> Device<B> {
         interest: FlowInterest,
     ) -> Result<FlowInsert, DeviceError> {
         self.check_interest(interest)?;
+        if self.is_v2() && key.ipv6 {
+            return Err(DeviceError::InvalidEntry {
+                backend: self.bar.name(),
+                msg: format!("flow {key}: an IPv6 flow; this RTL 2.0 device classifies IPv4 only"),
+            });
+        }
         if let Action::Deliver { channel } = action {
             self.check_index("channel", channel as u32, self.caps.channels)?;
         }

@@ -8,6 +8,7 @@ mod locality;
 pub mod placement;
 mod probe;
 mod tcam;
+mod v2;
 
 pub use counters::{Counter, GlobalCounters};
 pub use error::{DeviceError, Rejection};
@@ -16,15 +17,16 @@ pub use gufc_regmap::CounterSpace;
 pub use locality::LocalEntry;
 pub use probe::ProbeResult;
 pub use tcam::{CommitReport, Transaction, TransactionError, Update, UpdateStatus};
+pub use v2::RuleCaps;
 
 use crate::backend::Bar;
-use gufc_regmap::word::{CapKey, CapMisc, Cmd, Control, Error, Status, Version};
+use gufc_regmap::word::{CapKey, CapMisc, CapRules, Cmd, Control, Error, Status, Version};
 use gufc_regmap::{device, reg, DecodeError, Opcode, Register, KEY_WORDS};
 
 /// What the device says it is.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Caps {
-    /// `VERSION.MAJOR`; another than the driver's is refused unless forced.
+    /// `VERSION.MAJOR`: 1, or 2 with minor 0 (RTL 2.0); others are refused unless forced.
     pub version_major: u16,
     /// `VERSION.MINOR`.
     pub version_minor: u16,
@@ -46,12 +48,15 @@ pub struct Caps {
     pub ipv4: bool,
     /// IPv6 keys supported (`CAP_KEY.IPV6`).
     pub ipv6: bool,
-    /// TCAM entries carry a port range per port (`CAP_KEY.PORT_RANGES`); required.
+    /// TCAM entries carry a port range per port (`CAP_KEY.PORT_RANGES`); required on 1.x.
     pub port_ranges: bool,
     /// Words in a key (`CAP_KEY.KEY_WORDS`); must equal the driver's `KEY_WORDS`.
     pub key_words: u32,
     /// Width of a TCAM priority (`CAP_KEY.PRIO_BITS`).
     pub prio_bits: u32,
+    /// The 2.0 rule stage (`CAP_RULES`); `None` on 1.x.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules: Option<RuleCaps>,
 }
 
 impl Caps {
@@ -142,7 +147,8 @@ impl<B: Bar> Device<B> {
         let id = read(reg::ID)?;
         let version = Version::from_raw(read(reg::VERSION)?);
         let (major, minor) = (version.major(), version.minor());
-        if id != device::MAGIC || major != device::VERSION_MAJOR as u16 {
+        let known = major == device::VERSION_MAJOR as u16 || (major, minor) == (2, 0);
+        if id != device::MAGIC || !known {
             let e = DeviceError::WrongId {
                 backend: name.clone(),
                 id,
@@ -175,13 +181,27 @@ impl<B: Bar> Device<B> {
             port_ranges: key.port_ranges(),
             key_words: key.key_words() as u32,
             prio_bits: key.prio_bits() as u32,
+            rules: None,
         };
+        let mut caps = caps;
+        if major == 2 {
+            let r = CapRules::from_raw(read(reg::CAP_RULES)?);
+            caps.rules = Some(RuleCaps {
+                checkers: r.checkers() as u32,
+                classes: r.classes() as u32,
+                flag_bits: r.flag_bits() as u32,
+                write_cycles: r.write_cycles() as u32,
+            });
+        }
         let sane = (1..=1 << 24).contains(&caps.tcam_entries)
             && caps.flow_buckets.is_power_of_two()
             && (1..=8).contains(&caps.flow_ways)
             && caps.flow_buckets * caps.flow_ways <= 1 << 24
             && caps.key_words == KEY_WORDS as u32
-            && caps.port_ranges
+            && (caps.port_ranges || caps.rules.is_some())
+            && caps
+                .rules
+                .is_none_or(|r| r.checkers <= 32 && r.classes <= 7)
             && caps.counter_bits == 64;
         if !sane {
             return Err(DeviceError::BadCaps {
@@ -228,6 +248,10 @@ impl<B: Bar> Device<B> {
     /// knows the reset state exactly.
     pub fn reset(&mut self) -> Result<(), DeviceError> {
         self.write_reg(Control::new().with_reset(true))?;
+        if self.is_v2() {
+            // The rule stage and flow cache sweep their RAMs after a reset (BUSY meanwhile).
+            self.wait_idle("RESET")?;
+        }
         self.staged = [Some(0); STAGE_SLOTS];
         self.tcam = tcam::Shadow::empty(self.caps.tcam_entries);
         self.flows = flows::Shadow::empty(&self.caps);
@@ -308,8 +332,23 @@ impl<B: Bar> Device<B> {
         self.staged = [None; STAGE_SLOTS];
     }
 
+    /// Writes CMD. On 2.0 a command that uses the engine first waits for the previous one and
+    /// then for itself, so its effect (or its READ data) is in place on return.
     pub(crate) fn command(&mut self, op: Opcode, index: u32) -> Result<(), DeviceError> {
-        self.write_reg(Cmd::new().with_opcode(op).with_index(index))
+        let engine = self.is_v2() && !matches!(op, Opcode::LocalWrite | Opcode::Probe);
+        if engine {
+            self.wait_idle(op.name())?;
+        }
+        self.write_reg(Cmd::new().with_opcode(op).with_index(index))?;
+        if engine {
+            self.wait_idle(op.name())?;
+        }
+        Ok(())
+    }
+
+    /// Is this an RTL 2.0 device (index-ordered TCAM, checkers, classes, STATUS.BUSY)?
+    pub fn is_v2(&self) -> bool {
+        self.caps.rules.is_some()
     }
 
     /// Reads ERROR; if a command was rejected since the last check, clears it and returns it.

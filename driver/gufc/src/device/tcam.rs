@@ -15,8 +15,8 @@ use gufc_regmap::{key, reg, Action, Opcode, TcamEntry, KEY_WORDS};
 #[derive(Clone, Debug)]
 pub(super) struct Shadow {
     /// `None` until read back from the device.
-    slots: Option<Vec<(TcamEntry, u8)>>,
-    capacity: u32,
+    pub(super) slots: Option<Vec<(TcamEntry, u8)>>,
+    pub(super) capacity: u32,
 }
 
 impl Shadow {
@@ -78,9 +78,13 @@ pub struct CommitReport {
     pub register_reads: u64,
     /// The rule-set epoch after the commit.
     pub epoch: u8,
-    /// TCAM index of each entry, in the order given.
+    /// TCAM index of each entry written or kept: in the order given on 1.x; on 2.0 in decision
+    /// order, a rule's range expansion one entry each.
     #[serde(skip)]
     pub placement: Vec<u32>,
+    /// For each `placement`, the given entry it came from (on 1.x, its own position).
+    #[serde(skip)]
+    pub sources: Vec<usize>,
 }
 
 /// Why a [`Transaction`] changed nothing: one status per update, and the error.
@@ -321,21 +325,36 @@ impl<B: Bar> Device<B> {
         Ok(self.live_rules()?.into_iter().map(|(_, e)| e).collect())
     }
 
-    fn write_entry(&mut self, index: u32, e: &TcamEntry, planes: u8) -> Result<(), DeviceError> {
+    pub(super) fn write_entry(
+        &mut self,
+        index: u32,
+        e: &TcamEntry,
+        planes: u8,
+    ) -> Result<(), DeviceError> {
         for (off, val) in e.staging(planes) {
             self.stage(off, val)?;
         }
         self.command(Opcode::TcamWrite, index)
     }
 
-    fn set_planes(&mut self, index: u32, planes: u8) -> Result<(), DeviceError> {
+    pub(super) fn set_planes(&mut self, index: u32, planes: u8) -> Result<(), DeviceError> {
         self.stage_reg(Planes::new().with_planes(planes))?;
         self.command(Opcode::TcamSetPlanes, index)
     }
 
     /// Replaces the live rule set with `entries` atomically (see the module docs). The device
     /// must have room for the old and new sets side by side, less the entries they share.
+    /// On 2.0 the set is first compiled for the index-ordered rule stage (`v2.rs`).
     pub fn replace_rules(&mut self, entries: &[TcamEntry]) -> Result<CommitReport, DeviceError> {
+        if self.is_v2() {
+            for (i, e) in entries.iter().enumerate() {
+                self.validate(e).map_err(|msg| DeviceError::InvalidEntry {
+                    backend: self.bar.name(),
+                    msg: format!("rule entry {i}: {msg}"),
+                })?;
+            }
+            return self.replace_rules_v2(entries);
+        }
         for (i, e) in entries.iter().enumerate() {
             self.validate(e).map_err(|msg| DeviceError::InvalidEntry {
                 backend: self.bar.name(),
@@ -431,6 +450,7 @@ impl<B: Bar> Device<B> {
             register_writes: self.io.writes - io0.writes,
             register_reads: self.io.reads - io0.reads,
             epoch,
+            sources: (0..placement.len()).collect(),
             placement,
         })
     }
@@ -455,7 +475,7 @@ impl<B: Bar> Device<B> {
 
     /// Restores every entry's plane bits to `slots` after a failed staging. The live plane was
     /// never touched, so this only tidies the inactive one.
-    fn rollback(&mut self, slots: &[(TcamEntry, u8)], a_bit: u8) {
+    pub(super) fn rollback(&mut self, slots: &[(TcamEntry, u8)], a_bit: u8) {
         for (i, s) in slots.iter().enumerate() {
             // Best effort: the live set is already intact; a failure here leaves only
             // inactive-plane garbage, which the next replace_rules overwrites.
