@@ -332,6 +332,9 @@ pub struct TraceEntry {
     pub key: Key,
     /// The 1-based line number of the first rule, in file order, that matches.
     pub expected: Option<u32>,
+    /// A raw `trace_generator` line's flags column (7 columns: `src dst sport dport proto
+    /// flags filter`); [`trace_tcp_flags`] gives the packet's TCP flags byte.
+    pub flags: Option<u32>,
     /// Where the trace line was written.
     pub loc: Loc,
 }
@@ -368,9 +371,10 @@ pub fn parse_trace(
             continue;
         }
         match header(line, &toks, columns) {
-            Ok((key, expected)) => out.push(TraceEntry {
+            Ok((key, expected, flags)) => out.push(TraceEntry {
                 key,
                 expected,
+                flags,
                 loc: at(toks[0].col),
             }),
             Err((col, kind)) => errors.push(RuleError { loc: at(col), kind }),
@@ -387,7 +391,7 @@ fn header(
     line: &str,
     t: &[Tok<'_>],
     columns: TraceColumns,
-) -> Result<(Key, Option<u32>), LineError> {
+) -> Result<(Key, Option<u32>, Option<u32>), LineError> {
     let (fields, ok) = match columns {
         TraceColumns::Headers => ("at least 5 (src dst sport dport proto)", t.len() >= 5),
         TraceColumns::Labelled => ("6 (src dst sport dport proto rule)", t.len() == 6),
@@ -419,7 +423,11 @@ fn header(
     let proto = num(t[4], u8::MAX as u64, "a protocol 0..=255")? as u8;
     let key = Key::v4(src, dst, proto, sport, dport);
     if columns == TraceColumns::Headers {
-        return Ok((key, None));
+        let flags = match t.len() {
+            7 => Some(num(t[5], u32::MAX as u64, "a flags column 0..=4294967295")? as u32),
+            _ => None,
+        };
+        return Ok((key, None, flags));
     }
     let rule = num(t[5], u32::MAX as u64, "a 1-based rule number")? as u32;
     if rule == 0 {
@@ -431,5 +439,14 @@ fn header(
             },
         ));
     }
-    Ok((key, Some(rule)))
+    Ok((key, Some(rule), None))
+}
+
+/// The TCP flags byte of a packet a raw trace's flags column stands for. `trace_generator`
+/// writes a random corner of the generating filter's flags: `VALUE << 16 | MASK` for a filter
+/// with a flags mask, 0 or 0xFFFFFFFF for one without. VALUE's high byte holds the TCP flags
+/// ([`flags::from_classbench`]), so the byte is the column's top byte: a packet with exactly
+/// the filter's flags set (none, or all, for the wildcard corners).
+pub fn trace_tcp_flags(column: u32) -> u8 {
+    (column >> 24) as u8
 }

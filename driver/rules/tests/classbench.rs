@@ -86,6 +86,11 @@ fn check(name: &str, rules: usize, lines: usize, stride: usize) -> (usize, usize
     }
     let tr = trace(name);
     assert_eq!(tr.len(), lines, "{name}: trace lines");
+    // Neither these filters (9 tokens) nor their traces (6 columns) carry flags, so the answer
+    // with flags honoured (`RuleSet::first_match_with_flags`) is the one with flags dropped on
+    // every header: 0 changes on each set. The flag-aware check is tests/classbench_ng.rs.
+    assert_eq!(set.flagged(), 0, "{name}: flagged rules");
+    assert!(tr.iter().all(|t| t.flags.is_none()), "{name}: trace flags");
 
     let mut groups: HashMap<Key, (u32, usize, Loc)> = HashMap::new();
     for t in &tr {
@@ -512,6 +517,27 @@ fn trace_errors_and_the_raw_generator_format() {
     // Plain headers (what `gufc classify` reads): five columns or more, the rest ignored.
     let h = parse_trace("t", "1 2 3 4 6\n\n1 2 3 4 6 0 9\n", TraceColumns::Headers).unwrap();
     assert_eq!((h.len(), h[1].expected, h[1].loc.line), (2, None, 3));
+    // A raw 7-column line's 6th column is its flags: `VALUE << 16 | MASK` of the generating
+    // filter (here 0x1000/0x1000, ACK), whose top byte is the TCP flags byte.
+    assert_eq!((h[0].flags, h[1].flags), (None, Some(0)));
+    let raw = parse_trace(
+        "t",
+        "1 2 3 4 6 268439552 9
+",
+        TraceColumns::Headers,
+    )
+    .unwrap();
+    assert_eq!(raw[0].flags, Some(0x1000_1000));
+    assert_eq!(classbench::trace_tcp_flags(0x1000_1000), 0x10);
+    assert_eq!(classbench::trace_tcp_flags(u32::MAX), 0xFF);
+    let e = parse_trace(
+        "t",
+        "1 2 3 4 6 x 9
+",
+        TraceColumns::Headers,
+    )
+    .unwrap_err();
+    assert_eq!(e.first().loc.column, 11);
     let e = parse_trace("t", "1 2 3 4\n", TraceColumns::Headers)
         .unwrap_err()
         .to_string();

@@ -278,3 +278,113 @@ fn the_smoothed_set_reaches_the_second_address_word() {
     let (longest, second) = words("acl1_v6_s32_1K");
     assert!(longest > 32 && second > 0, "/{longest}, {second} entries");
 }
+
+/// A small deterministic generator (xorshift64*), so the headers are the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn coin(&mut self) -> bool {
+        self.next() >> 63 == 1
+    }
+}
+
+/// A raw-trace header as ClassBench's `trace_generator` makes one: a random filter, then the
+/// low or high end of each of its fields, the flags column included (`VALUE << 16 | MASK` for
+/// a filter with a flags mask, else 0 or 0xFFFFFFFF). With the generating filter's index.
+fn raw_header(set: &RuleSet, cols: &[(u16, u16)], rng: &mut Rng) -> (Key, u32, usize) {
+    let g = rng.below(set.len());
+    let r = &set.rules[g];
+    let end = |p: gufc_rules::Prefix, hi: bool| {
+        let host = !p.mask_bits();
+        let a = if hi { p.bits() | host } else { p.bits() };
+        IpAddr::from(a.to_be_bytes())
+    };
+    let src = end(r.src.unwrap(), rng.coin());
+    let dst = end(r.dst.unwrap(), rng.coin());
+    let pick = |lo: u16, hi: u16, rng: &mut Rng| if rng.coin() { hi } else { lo };
+    let sport = pick(r.sport.lo, r.sport.hi, rng);
+    let dport = pick(r.dport.lo, r.dport.hi, rng);
+    let proto = match r.proto.mask {
+        0 => pick(0, 255, rng) as u8,
+        _ => r.proto.value,
+    };
+    let (v, m) = cols[g];
+    let column = match m {
+        0 => pick(0, 1, rng) as u32 * u32::MAX,
+        _ => (v as u32) << 16 | m as u32,
+    };
+    (Key::new(src, dst, proto, sport, dport), column, g)
+}
+
+/// Each line's flags column `(value, mask)`, from the text alone.
+fn flags_columns(text: &str) -> Vec<(u16, u16)> {
+    text.lines()
+        .map(|l| {
+            let (v, m) = l.split('\t').nth(5).unwrap().split_once('/').unwrap();
+            let hex = |s: &str| u16::from_str_radix(s.trim_start_matches("0x"), 16).unwrap();
+            (hex(v), hex(m))
+        })
+        .collect()
+}
+
+/// On raw-trace headers made from each generated set, how many get another first match when
+/// the rules' TCP flags are honoured than when they are dropped (what an RTL 1.x device does),
+/// and how many differ from ClassBench's own flag-aware answer (a flagged filter matches only
+/// the one flags column it generates; see docs/rules.md).
+#[test]
+fn honouring_flags_changes_answers_on_raw_trace_headers() {
+    let mut total = 0;
+    for (name, _) in GENERATED {
+        let text = generated(name);
+        let set = classbench::parse(name, &text, Options::default()).unwrap();
+        let (plain, _) = set.without_flags();
+        let cols = flags_columns(&text);
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let headers = 10 * set.len();
+        let (mut changed, mut vs_classbench) = (0, 0);
+        for _ in 0..headers {
+            let (k, column, g) = raw_header(&set, &cols, &mut rng);
+            let flags = classbench::trace_tcp_flags(column);
+            let honoured = set.first_match_with_flags(&k, flags);
+            let dropped = plain.first_match(&k);
+            // Made from filter g with g's own flags: g matches it, so the answer is g or earlier.
+            assert!(
+                honoured.is_some_and(|h| h <= g),
+                "{name}: {k} flags {flags:#04x} from rule {}: got {honoured:?}",
+                g + 1
+            );
+            assert!(
+                dropped <= honoured,
+                "{name}: dropping flags can only match earlier"
+            );
+            changed += usize::from(honoured != dropped);
+            let classbench = (0..set.len()).find(|&i| {
+                let (v, m) = cols[i];
+                plain.rules[i].matches(&k) && (m == 0 || column == (v as u32) << 16 | m as u32)
+            });
+            vs_classbench += usize::from(honoured != classbench);
+        }
+        eprintln!(
+            "{name}: {headers} raw-trace headers, {} flagged rules: {changed} ({:.2} %) change \
+             answer with flags honoured vs dropped; {vs_classbench} ({:.2} %) differ from \
+             ClassBench's flags-column equality",
+            set.flagged(),
+            100.0 * changed as f64 / headers as f64,
+            100.0 * vs_classbench as f64 / headers as f64
+        );
+        total += changed;
+    }
+    // On some sets no flagged rule shadows another (ipc1), but not on all.
+    assert!(total > 0, "honouring flags changed no answer on any set");
+}
