@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for strict in [false, true] {
-        if let Ok(set) = classbench::parse("fuzz.cb", text, Options { strict }) {
+        if let Ok(set) = classbench::parse("fuzz.cb", text, Options::new(strict)) {
             let _ = gufc_rules::compile(&set);
         }
     }

@@ -77,8 +77,8 @@ pub struct Setup {
     /// Format of rule files read by this command [default: detected from the first rule line].
     #[arg(long, global = true, value_enum, value_name = "FORMAT")]
     pub format: Option<crate::rules::FormatArg>,
-    /// Refuse rule constraints the 7-tuple cannot express (ClassBench TCP flags) instead of
-    /// warning.
+    /// Refuse rule constraints the device cannot express (ClassBench TCP flags on an RTL 1.x
+    /// device, flags bits no device matches) instead of dropping them with a warning.
     #[arg(long, global = true)]
     pub strict: bool,
     /// Mark addresses under PREFIX (ADDR[/LEN], host bits clear) local in the locality table

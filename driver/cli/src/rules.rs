@@ -10,7 +10,7 @@ use similar::{capture_diff_slices, Algorithm, DiffTag};
 use crate::error::{status, CliError};
 use crate::session::{load_rules, origin_json, origin_text, prepare_loaded};
 use crate::{outln, output, progress, CliResult, Session, Setup};
-use gufc::rules::{protocols, ranges, Format};
+use gufc::rules::{flags, protocols, ranges, Format};
 use gufc_regmap::TcamEntry;
 
 /// Rule file formats on the command line.
@@ -54,7 +54,8 @@ impl From<FormatArg> for Format {
 
 /// What a rule set would cost in the RTL 2.0 rule stage (issue 10), which has a few range
 /// checkers instead of a port range per entry and a few protocol classes instead of the protocol
-/// byte: the layouts of `gufc_rules::ranges::plan` and `gufc_rules::protocols::plan`.
+/// byte: the layouts of `gufc_rules::ranges::plan` and `gufc_rules::protocols::plan`; TCP-flag
+/// matches are kept (`gufc_rules::flags::check`).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Rtl2Cost {
     /// TCAM entries the set expands into.
@@ -86,7 +87,12 @@ impl Rtl2Cost {
             checkers_available: available,
             protocol_classes: classes.as_ref().map_or(0, |c| c.protocols.len()),
             protocol_classes_available: protocols::CLASSES,
-            problem: classes.err().map(|e| e.to_string()),
+            // Flags cost no entries: the key carries them; only bits above FLAG_BITS don't fit.
+            problem: classes.err().map(|e| e.to_string()).or_else(|| {
+                flags::check(set, flags::FLAG_BITS)
+                    .err()
+                    .map(|e| e.to_string())
+            }),
         }
     }
 }

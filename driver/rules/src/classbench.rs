@@ -1,7 +1,9 @@
 //! ClassBench filter sets and traces (format notes: `tests/data/classbench/README.md`).
 //!
 //! A filter line is `@src/len dst/len splo : sphi dplo : dphi 0xPP/0xMM`, optionally followed
-//! by the raw `db_generator`'s TCP-flags token `0xVVVV/0xMMMM`; tokens split on any whitespace.
+//! by the raw `db_generator`'s flags token `0xVVVV/0xMMMM`; tokens split on any whitespace.
+//! On TCP rules the token's high byte is the TCP flags byte ([`flags::from_classbench`]); the
+//! rule keeps it as its [`FlagsMatch`](crate::FlagsMatch).
 //! The prefixes are IPv4, or IPv6 as ClassBench-ng's `generate v6` writes them (its patched
 //! `db_generator` prints the same columns with RFC 5952 IPv6 text); one family per line.
 //! Line i beats every line j > i. ClassBench has no locality, so both local bits are wildcards,
@@ -15,15 +17,34 @@ use gufc_regmap::{Action, Key};
 
 use super::text::parse_cidr;
 use super::{
-    ErrorKind, Loc, PortRange, Prefix, ProtoMatch, Rule, RuleError, RuleErrors, RuleSet, Warning,
-    WarningKind,
+    flags, ErrorKind, FlagsMatch, Loc, PortRange, Prefix, ProtoMatch, Rule, RuleError, RuleErrors,
+    RuleSet, Warning, WarningKind,
 };
 
-/// How to treat what the 7-tuple cannot express.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How to treat what gufc cannot match of a flags column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options {
-    /// A rule constraining TCP flags is an error instead of a warning.
+    /// A flags column gufc cannot match exactly is an error instead of a warning.
     pub strict: bool,
+    /// Flag bits the target rule stage matches (`CAP_RULES.FLAG_BITS`); bits above are
+    /// dropped with a warning (or refused under `strict`).
+    pub flag_bits: u8,
+}
+
+impl Options {
+    /// `strict` at the default [`flags::FLAG_BITS`].
+    pub const fn new(strict: bool) -> Options {
+        Options {
+            strict,
+            flag_bits: flags::FLAG_BITS,
+        }
+    }
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options::new(false)
+    }
 }
 
 /// The column just past the last token (where a missing one would go).
@@ -38,8 +59,7 @@ pub fn parse(file: &str, text: &str, opts: Options) -> Result<RuleSet, RuleError
     let file: Arc<str> = file.into();
     let mut rules = Vec::new();
     let mut errors = Vec::new();
-    let mut flags_dropped = 0usize;
-    let mut first_flags: Option<Loc> = None;
+    let mut dropped = Dropped::default();
     for (i, line) in text.lines().enumerate() {
         let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let at = |col: u32| Loc {
@@ -55,15 +75,18 @@ pub fn parse(file: &str, text: &str, opts: Options) -> Result<RuleSet, RuleError
             Ok((mut rule, flags)) => {
                 rule.loc = at(toks[0].col);
                 if let Some((value, mask, col)) = flags.filter(|f| f.1 != 0) {
-                    if opts.strict {
-                        errors.push(RuleError {
-                            loc: at(col),
-                            kind: ErrorKind::TcpFlagsConstraint { value, mask },
-                        });
-                        continue;
+                    let (kept, lost) = import_flags(&rule, value, mask, opts.flag_bits);
+                    rule.flags = kept;
+                    if let Some(why) = lost.describe() {
+                        if opts.strict {
+                            errors.push(RuleError {
+                                loc: at(col),
+                                kind: ErrorKind::ClassBenchFlags { value, mask, why },
+                            });
+                            continue;
+                        }
+                        dropped.add(lost, || at(col));
                     }
-                    flags_dropped += 1;
-                    first_flags.get_or_insert_with(|| at(col));
                 }
                 rules.push(rule);
             }
@@ -73,15 +96,7 @@ pub fn parse(file: &str, text: &str, opts: Options) -> Result<RuleSet, RuleError
     if !errors.is_empty() {
         return Err(RuleErrors(errors));
     }
-    let warnings = first_flags
-        .map(|loc| Warning {
-            loc,
-            kind: WarningKind::TcpFlagsIgnored {
-                rules: flags_dropped,
-            },
-        })
-        .into_iter()
-        .collect();
+    let warnings = dropped.warning().into_iter().collect();
     Ok(RuleSet {
         rules,
         locals: Vec::new(),
@@ -91,6 +106,89 @@ pub fn parse(file: &str, text: &str, opts: Options) -> Result<RuleSet, RuleError
 
 /// A raw line's TCP-flags token: value, mask and its column.
 type Flags = (u16, u16, u32);
+
+/// What of one or more flags columns gufc cannot match.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Lost {
+    /// A constrained column on a rule that is not TCP-only: dropped whole.
+    not_tcp: bool,
+    /// Constrained bits of the column's low byte.
+    low: u16,
+    /// Constrained TCP flags above the rule stage's flag bits.
+    over: u8,
+}
+
+impl Lost {
+    /// What was lost, for messages; `None` when nothing was.
+    fn describe(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.not_tcp {
+            parts.push("flags on a rule that is not TCP-only".to_string());
+        }
+        if self.low != 0 {
+            parts.push(format!("low-byte bits {:#06x}", self.low));
+        }
+        if self.over != 0 {
+            parts.push(format!(
+                "TCP flags {} above the matchable bits",
+                flags::names(self.over)
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+}
+
+/// The rule's flags match from a column `value/mask`, and what of it cannot be matched.
+fn import_flags(rule: &Rule, value: u16, mask: u16, flag_bits: u8) -> (FlagsMatch, Lost) {
+    if !flags::is_tcp_only(rule) {
+        let lost = Lost {
+            not_tcp: true,
+            ..Lost::default()
+        };
+        return (FlagsMatch::ANY, lost);
+    }
+    let (f, low) = flags::from_classbench(value, mask);
+    let keep = flags::low_bits(flag_bits);
+    let kept = FlagsMatch {
+        value: f.value & keep,
+        mask: f.mask & keep,
+    };
+    let lost = Lost {
+        not_tcp: false,
+        low,
+        over: f.mask & !keep,
+    };
+    (kept, lost)
+}
+
+/// Flags columns dropped (in part) over a set, for its one warning.
+#[derive(Default)]
+struct Dropped {
+    rules: usize,
+    all: Lost,
+    first: Option<Loc>,
+}
+
+impl Dropped {
+    fn add(&mut self, lost: Lost, at: impl FnOnce() -> Loc) {
+        self.rules += 1;
+        self.all.not_tcp |= lost.not_tcp;
+        self.all.low |= lost.low;
+        self.all.over |= lost.over;
+        self.first.get_or_insert_with(at);
+    }
+
+    fn warning(self) -> Option<Warning> {
+        let what = self.all.describe()?;
+        Some(Warning {
+            loc: self.first?,
+            kind: WarningKind::FlagsDropped {
+                rules: self.rules,
+                what,
+            },
+        })
+    }
+}
 
 /// One filter line: the rule and its flags token if present.
 fn filter(line: &str, t: &[Tok<'_>]) -> Result<(Rule, Option<Flags>), LineError> {
@@ -150,6 +248,7 @@ fn filter(line: &str, t: &[Tok<'_>]) -> Result<(Rule, Option<Flags>), LineError>
         proto,
         sport,
         dport,
+        flags: FlagsMatch::ANY,
         prio: None,
         action: Action::Deliver { channel: 0 },
         loc: Loc::new("", 0, 0),
@@ -233,6 +332,9 @@ pub struct TraceEntry {
     pub key: Key,
     /// The 1-based line number of the first rule, in file order, that matches.
     pub expected: Option<u32>,
+    /// A raw `trace_generator` line's flags column (7 columns: `src dst sport dport proto
+    /// flags filter`); [`trace_tcp_flags`] gives the packet's TCP flags byte.
+    pub flags: Option<u32>,
     /// Where the trace line was written.
     pub loc: Loc,
 }
@@ -269,9 +371,10 @@ pub fn parse_trace(
             continue;
         }
         match header(line, &toks, columns) {
-            Ok((key, expected)) => out.push(TraceEntry {
+            Ok((key, expected, flags)) => out.push(TraceEntry {
                 key,
                 expected,
+                flags,
                 loc: at(toks[0].col),
             }),
             Err((col, kind)) => errors.push(RuleError { loc: at(col), kind }),
@@ -288,7 +391,7 @@ fn header(
     line: &str,
     t: &[Tok<'_>],
     columns: TraceColumns,
-) -> Result<(Key, Option<u32>), LineError> {
+) -> Result<(Key, Option<u32>, Option<u32>), LineError> {
     let (fields, ok) = match columns {
         TraceColumns::Headers => ("at least 5 (src dst sport dport proto)", t.len() >= 5),
         TraceColumns::Labelled => ("6 (src dst sport dport proto rule)", t.len() == 6),
@@ -320,7 +423,11 @@ fn header(
     let proto = num(t[4], u8::MAX as u64, "a protocol 0..=255")? as u8;
     let key = Key::v4(src, dst, proto, sport, dport);
     if columns == TraceColumns::Headers {
-        return Ok((key, None));
+        let flags = match t.len() {
+            7 => Some(num(t[5], u32::MAX as u64, "a flags column 0..=4294967295")? as u32),
+            _ => None,
+        };
+        return Ok((key, None, flags));
     }
     let rule = num(t[5], u32::MAX as u64, "a 1-based rule number")? as u32;
     if rule == 0 {
@@ -332,5 +439,14 @@ fn header(
             },
         ));
     }
-    Ok((key, Some(rule)))
+    Ok((key, Some(rule), None))
+}
+
+/// The TCP flags byte of a packet a raw trace's flags column stands for. `trace_generator`
+/// writes a random corner of the generating filter's flags: `VALUE << 16 | MASK` for a filter
+/// with a flags mask, 0 or 0xFFFFFFFF for one without. VALUE's high byte holds the TCP flags
+/// ([`flags::from_classbench`]), so the byte is the column's top byte: a packet with exactly
+/// the filter's flags set (none, or all, for the wildcard corners).
+pub fn trace_tcp_flags(column: u32) -> u8 {
+    (column >> 24) as u8
 }

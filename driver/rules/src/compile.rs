@@ -72,9 +72,10 @@ impl Compiled {
     }
 }
 
-/// Compiles a rule set: one entry per rule, ordered and prioritised as the rules decide.
-/// Fails on the first rule that is invalid (see [`Rule::validate`]) or when there are more
-/// than [`MAX_RULES`] rules.
+/// Compiles a rule set for an RTL 1.x device: one entry per rule, ordered and prioritised as
+/// the rules decide. Fails on the first rule that is invalid (see [`Rule::validate`]) or
+/// matches TCP flags (the 1.x key has none; [`crate::flags::check`] is the RTL 2.0 path), or
+/// when there are more than [`MAX_RULES`] rules.
 pub fn compile(set: &RuleSet) -> Result<Compiled, CompileError> {
     if set.rules.len() > MAX_RULES {
         return Err(RuleError {
@@ -102,6 +103,13 @@ pub fn compile(set: &RuleSet) -> Result<Compiled, CompileError> {
 /// One rule as one TCAM entry with hardware priority `prio`.
 pub fn compile_rule(rule: &Rule, prio: u16) -> Result<TcamEntry, RuleError> {
     rule.validate()?;
+    if !rule.flags.is_any() {
+        // The 1.x key has no flags: refuse rather than match more packets than the rule says.
+        return Err(RuleError {
+            loc: rule.loc.clone(),
+            kind: ErrorKind::FlagsNeedRtl2,
+        });
+    }
     let mut e = TcamEntry::match_all(prio, rule.action);
     put_prefix(&mut e, key::SRC0, rule.src);
     put_prefix(&mut e, key::DST0, rule.dst);

@@ -115,17 +115,47 @@ pub enum ErrorKind {
         /// The fields the line has.
         found: usize,
     },
-    /// A ClassBench filter constraining TCP flags, under
-    /// [`Options::strict`](crate::classbench::Options::strict).
+    /// A `flags` word that is neither flag names (FIN SYN RST PSH ACK URG ECE CWR, `none`) nor
+    /// a `0x` byte.
     #[error(
-        "TCP flags {value:#06x}/{mask:#06x} cannot be matched: the 7-tuple has no flags \
-         (strict mode refuses to drop the constraint)"
+        "unknown TCP flag `{0}`; use FIN, SYN, RST, PSH, ACK, URG, ECE, CWR (comma-separated), \
+         none, or a 0x byte, as VALUE/MASK"
     )]
-    TcpFlagsConstraint {
+    UnknownFlag(String),
+    /// A flags `value/mask` whose value has flags the mask ignores.
+    #[error("TCP flags value {value:#04x} has bits outside its mask {mask:#04x}")]
+    FlagsValueOutsideMask {
+        /// The flags value.
+        value: u8,
+        /// The flags mask.
+        mask: u8,
+    },
+    /// A `flags` match on a rule that does not say `proto tcp`.
+    #[error("`flags` matches TCP flags: the rule needs `proto tcp`")]
+    FlagsWithoutTcp,
+    /// A rule with flags given to the RTL 1.x compiler, whose TCAM key has no flags.
+    #[error("TCP-flag matches need an RTL 2.0 device: the RTL 1.x TCAM key has no TCP flags")]
+    FlagsNeedRtl2,
+    /// Flags above the `CAP_RULES.FLAG_BITS` bits an RTL 2.0 rule stage matches.
+    #[error(
+        "TCP flags {flags} cannot be matched: the rule stage matches the low {flag_bits} flag bits"
+    )]
+    FlagBitsUnmatchable {
+        /// The unmatchable flags, by name.
+        flags: String,
+        /// `CAP_RULES.FLAG_BITS`.
+        flag_bits: u8,
+    },
+    /// Under [`Options::strict`](crate::classbench::Options::strict): a ClassBench flags
+    /// column gufc cannot match exactly (see [`WarningKind::FlagsDropped`]).
+    #[error("ClassBench flags {value:#06x}/{mask:#06x} cannot be matched: {why} (strict mode refuses to drop it)")]
+    ClassBenchFlags {
         /// The flags value.
         value: u16,
         /// The flags mask.
         mask: u16,
+        /// What cannot be matched.
+        why: String,
     },
     /// More rules than the hardware priorities can order ([`MAX_RULES`](crate::MAX_RULES));
     /// reported at the first rule that does not fit.
@@ -216,14 +246,29 @@ pub enum LoadError {
 /// Something the loader accepted but changed or could not keep.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum WarningKind {
-    /// ClassBench TCP-flags constraints were dropped (not under strict mode).
+    /// A ClassBench set's TCP-flag matches were dropped for an RTL 1.x device (not under
+    /// strict mode).
     #[error(
-        "{rules} rule(s) constrain TCP flags, which the 7-tuple does not carry; the constraint \
-         was dropped, so they match more packets (first one here)"
+        "{rules} rule(s) match TCP flags, which an RTL 1.x device cannot; the flags were dropped \
+         for it, so they match more packets (first one here; --strict refuses)"
     )]
     TcpFlagsIgnored {
-        /// How many rules lost a TCP-flags constraint.
+        /// How many rules lost their flags match.
         rules: usize,
+    },
+    /// Parts of ClassBench flags columns no gufc device matches were dropped (not under
+    /// strict mode): a constrained flags column on a rule that is not TCP-only (ICMP sets use
+    /// it for the ICMP type), the column's low byte, or flag bits above the RTL 2.0 default
+    /// `FLAG_BITS` (ECE, CWR).
+    #[error(
+        "{rules} rule(s) constrain ClassBench flags bits gufc cannot match ({what}); those bits \
+         were dropped, so they match more packets (first one here)"
+    )]
+    FlagsDropped {
+        /// How many rules lost flags bits.
+        rules: usize,
+        /// What was dropped, over all those rules.
+        what: String,
     },
 }
 

@@ -13,6 +13,7 @@
 pub mod classbench;
 mod compile;
 mod error;
+pub mod flags;
 mod lex;
 pub mod protocols;
 pub mod ranges;
@@ -27,6 +28,7 @@ use gufc_regmap::{Action, Key};
 
 pub use compile::{compile, compile_rule, Compiled, EntrySource, MAX_RULES};
 pub use error::{CompileError, ErrorKind, LoadError, RuleError, RuleErrors, Warning, WarningKind};
+pub use flags::FlagsMatch;
 
 /// Where a rule (or a token of it) was written. Lines and columns count from 1; columns count
 /// characters. Displays as `file:line:column`.
@@ -309,6 +311,8 @@ pub struct Rule {
     pub sport: PortRange,
     /// Destination ports matched; compiled to the entry's native range compare.
     pub dport: PortRange,
+    /// TCP flags matched (only with `proto tcp`); RTL 2.0 only: [`compile()`] refuses it.
+    pub flags: FlagsMatch,
     /// Explicit priority: higher wins. Rules without one count as 0. Ties: earlier rule wins.
     pub prio: Option<u16>,
     /// What the device does with a packet this rule decides.
@@ -329,6 +333,7 @@ impl Rule {
             proto: ProtoMatch::ANY,
             sport: PortRange::ANY,
             dport: PortRange::ANY,
+            flags: FlagsMatch::ANY,
             prio: None,
             action,
             loc,
@@ -340,7 +345,9 @@ impl Rule {
         self.prio.unwrap_or(0)
     }
 
-    /// The rule's meaning: does a packet with this key (locality bits already computed) match?
+    /// The rule's meaning for a packet with this key (locality bits already computed), its TCP
+    /// flags aside: the 7-tuple has none, so a flags match is not looked at here (see
+    /// [`Rule::matches_with_flags`]).
     pub fn matches(&self, key: &Key) -> bool {
         let fam = if key.ipv6 { Family::V6 } else { Family::V4 };
         unset_or(self.family, |f| f == fam)
@@ -351,6 +358,12 @@ impl Rule {
             && self.proto.matches(key.proto)
             && self.sport.contains(key.sport)
             && self.dport.contains(key.dport)
+    }
+
+    /// The whole meaning: the key matches and so do the packet's TCP flags `tcp_flags`
+    /// (regmap.toml `[tcp_flags]` layout).
+    pub fn matches_with_flags(&self, key: &Key, tcp_flags: u8) -> bool {
+        self.matches(key) && self.flags.matches(tcp_flags)
     }
 
     /// Checks the invariants the text parser enforces, for rules built in code.
@@ -381,6 +394,15 @@ impl Rule {
                 value: self.proto.value,
                 mask: self.proto.mask,
             });
+        }
+        if self.flags.value & !self.flags.mask != 0 {
+            return err(ErrorKind::FlagsValueOutsideMask {
+                value: self.flags.value,
+                mask: self.flags.mask,
+            });
+        }
+        if !self.flags.is_any() && !flags::is_tcp_only(self) {
+            return err(ErrorKind::FlagsWithoutTcp);
         }
         if let Action::SlowPath { reason } = self.action {
             if !is_rule_reason(reason) {
@@ -463,6 +485,36 @@ impl RuleSet {
             .find(|&i| self.rules[i].matches(key))
     }
 
+    /// [`RuleSet::first_match`] for a packet with TCP flags `tcp_flags`, honouring the rules'
+    /// flags matches.
+    pub fn first_match_with_flags(&self, key: &Key, tcp_flags: u8) -> Option<usize> {
+        self.decision_order()
+            .into_iter()
+            .find(|&i| self.rules[i].matches_with_flags(key, tcp_flags))
+    }
+
+    /// How many rules match TCP flags.
+    pub fn flagged(&self) -> usize {
+        self.rules.iter().filter(|r| !r.flags.is_any()).count()
+    }
+
+    /// The set with every flags match dropped, and a warning naming how many and the first:
+    /// what an RTL 1.x device can hold of a ClassBench set. The rules then match more packets.
+    pub fn without_flags(&self) -> (RuleSet, Option<Warning>) {
+        let first = self.rules.iter().find(|r| !r.flags.is_any());
+        let warning = first.map(|r| Warning {
+            loc: r.loc.clone(),
+            kind: WarningKind::TcpFlagsIgnored {
+                rules: self.flagged(),
+            },
+        });
+        let mut set = self.clone();
+        for r in &mut set.rules {
+            r.flags = FlagsMatch::ANY;
+        }
+        (set, warning)
+    }
+
     /// The whole set in the text format (`local` lines first, then one canonical line per rule).
     pub fn to_text(&self) -> String {
         let locals = self.locals.iter().map(|l| format!("local {}\n", l.prefix));
@@ -473,26 +525,27 @@ impl RuleSet {
 
     /// Reads a rule file, choosing the format by [`Format::detect`].
     pub fn load(path: &Path) -> Result<RuleSet, LoadError> {
-        read(path, None, classbench::Options::default())
+        read(path, None, classbench::Options::default()).map(|(set, _)| set)
     }
 }
 
-/// Reads and parses a rule file (`format` `None`: [`Format::detect`]).
+/// Reads and parses a rule file (`format` `None`: [`Format::detect`]); with the format used.
 fn read(
     path: &Path,
     format: Option<Format>,
     opts: classbench::Options,
-) -> Result<RuleSet, LoadError> {
+) -> Result<(RuleSet, Format), LoadError> {
     let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
         path: path.display().to_string(),
         source,
     })?;
     let name = path.display().to_string();
     let format = format.unwrap_or_else(|| Format::detect(&text));
-    Ok(match format {
+    let set = match format {
         Format::Text => text::parse(&name, &text)?,
         Format::ClassBench => classbench::parse(&name, &text, opts)?,
-    })
+    };
+    Ok((set, format))
 }
 
 /// A rule file, parsed and compiled: what a device is loaded with.
@@ -504,11 +557,23 @@ pub struct Loaded {
     pub compiled: Compiled,
 }
 
-/// Reads, parses and compiles a rule file. `format` `None` detects it; `strict` refuses
-/// ClassBench constraints the 7-tuple cannot express instead of warning.
+/// Reads, parses and compiles a rule file for an RTL 1.x device. `format` `None` detects it;
+/// `strict` refuses ClassBench constraints the hardware cannot express instead of warning.
+///
+/// A 1.x device matches no TCP flags: a text rule with `flags` is refused at its line, and so
+/// is a flagged ClassBench rule under `strict`; otherwise a ClassBench set's flags are dropped
+/// with a [`WarningKind::TcpFlagsIgnored`] warning for the entries. `set` keeps the flags, for
+/// an RTL 2.0 device ([`flags::check`]).
 pub fn load_file(path: &Path, format: Option<Format>, strict: bool) -> Result<Loaded, LoadError> {
-    let set = read(path, format, classbench::Options { strict })?;
-    let compiled = compile(&set).map_err(RuleErrors::from)?;
+    let (mut set, format) = read(path, format, classbench::Options::new(strict))?;
+    let compiled = if format == Format::ClassBench && !strict && set.flagged() > 0 {
+        let (plain, warning) = set.without_flags();
+        set.warnings.extend(warning);
+        compile(&plain)
+    } else {
+        compile(&set)
+    }
+    .map_err(RuleErrors::from)?;
     Ok(Loaded { set, compiled })
 }
 
@@ -576,6 +641,9 @@ impl fmt::Display for Rule {
         }
         if !self.dport.is_any() {
             write!(f, " dport {}", self.dport)?;
+        }
+        if !self.flags.is_any() {
+            write!(f, " flags {}", self.flags)?;
         }
         if let Some(p) = self.prio {
             write!(f, " prio {p}")?;

@@ -8,15 +8,16 @@ use std::sync::Arc;
 
 use gufc_regmap::{Action, SlowReason};
 
+use super::flags::TCP;
 use super::{
-    protocol_number, ErrorKind, Family, Loc, LocalPrefix, PortRange, Prefix, ProtoMatch, Rule,
-    RuleError, RuleErrors, RuleSet, FIRST_RULE_REASON,
+    protocol_number, ErrorKind, Family, FlagsMatch, Loc, LocalPrefix, PortRange, Prefix,
+    ProtoMatch, Rule, RuleError, RuleErrors, RuleSet, FIRST_RULE_REASON,
 };
 
 /// What may start a match or an action, for "unknown keyword" messages.
 const KEYWORDS: &str =
     "an action (channel, drop, slowpath) or a match (src, dst, src-local, dst-local, \
-                        proto, sport, dport, family, prio)";
+                        proto, sport, dport, flags, family, prio)";
 
 /// Parses a whole file. `file` names it in locations. Returns every line's first error.
 pub fn parse(file: &str, text: &str) -> Result<RuleSet, RuleErrors> {
@@ -120,6 +121,7 @@ struct Builder {
     proto: Option<ProtoMatch>,
     sport: Option<PortRange>,
     dport: Option<PortRange>,
+    flags: Option<(FlagsMatch, u32)>,
     prio: Option<u16>,
 }
 
@@ -271,6 +273,12 @@ fn parse_tokens(toks: &[Tok<'_>]) -> Result<Rule, LineError> {
                     b.dport = Some(r);
                 }
             }
+            "flags" => {
+                b.first_use("flags", kw.col)?;
+                let v = value("TCP flags VALUE/MASK, e.g. SYN/SYN,ACK or 0x02/0x12")?;
+                let f = FlagsMatch::parse(v.s).map_err(|k| (v.col, k))?;
+                b.flags = Some((f, kw.col));
+            }
             "family" => {
                 b.first_use("family", kw.col)?;
                 let v = value("ipv4 or ipv6")?;
@@ -307,15 +315,24 @@ fn parse_tokens(toks: &[Tok<'_>]) -> Result<Rule, LineError> {
         }
     }
     let (action, _) = b.action.ok_or((toks[0].col, ErrorKind::MissingAction))?;
+    let proto = b.proto.unwrap_or(ProtoMatch::ANY);
+    let flags = match b.flags {
+        Some((f, col)) if !f.is_any() && proto != ProtoMatch::exact(TCP) => {
+            return Err((col, ErrorKind::FlagsWithoutTcp))
+        }
+        Some((f, _)) => f,
+        None => FlagsMatch::ANY,
+    };
     Ok(Rule {
         src: b.src,
         dst: b.dst,
         family: b.family,
         src_local: b.src_local,
         dst_local: b.dst_local,
-        proto: b.proto.unwrap_or(ProtoMatch::ANY),
+        proto,
         sport: b.sport.unwrap_or(PortRange::ANY),
         dport: b.dport.unwrap_or(PortRange::ANY),
+        flags,
         prio: b.prio,
         action,
         loc: Loc::new("", 0, 0),

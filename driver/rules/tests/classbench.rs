@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use gufc_regmap::{key, Action, Key, TcamEntry, KEY_WORDS};
 use gufc_rules::classbench::{self, parse_trace, Options, TraceColumns, TraceEntry};
 use gufc_rules::ranges::{plan, CHECKERS};
-use gufc_rules::{compile, text, Compiled, ErrorKind, Loc, Rule, RuleSet, WarningKind};
+use gufc_rules::{compile, text, Compiled, ErrorKind, FlagsMatch, Loc, Rule, RuleSet, WarningKind};
 
 fn data(name: &str) -> (String, String) {
     let path = std::path::Path::new(concat!(
@@ -86,6 +86,11 @@ fn check(name: &str, rules: usize, lines: usize, stride: usize) -> (usize, usize
     }
     let tr = trace(name);
     assert_eq!(tr.len(), lines, "{name}: trace lines");
+    // Neither these filters (9 tokens) nor their traces (6 columns) carry flags, so the answer
+    // with flags honoured (`RuleSet::first_match_with_flags`) is the one with flags dropped on
+    // every header: 0 changes on each set. The flag-aware check is tests/classbench_ng.rs.
+    assert_eq!(set.flagged(), 0, "{name}: flagged rules");
+    assert!(tr.iter().all(|t| t.flags.is_none()), "{name}: trace flags");
 
     let mut groups: HashMap<Key, (u32, usize, Loc)> = HashMap::new();
     for t in &tr {
@@ -232,43 +237,175 @@ fn raw_db_generator_lines_with_wildcard_flags_are_the_same_rules() {
     let raw = as_raw(&text, |_| "0x0000/0x0000");
     assert!(raw.starts_with("@") && raw.contains("\t0x0000/0x0000\t\n"));
     let a = classbench::parse("x", &text, Options::default()).unwrap();
-    let b = classbench::parse("x", &raw, Options { strict: true }).unwrap();
+    let b = classbench::parse("x", &raw, Options::new(true)).unwrap();
     assert!(b.warnings.is_empty());
     assert_eq!(a, b);
 }
 
 #[test]
-fn tcp_flags_are_dropped_with_one_warning_or_refused_in_strict_mode() {
+fn tcp_flags_are_imported_from_the_high_byte() {
+    let (_, text) = data("acl1_1K");
+    // Lines 5 and 10 are TCP: ACK set (ClassBench's "established"), and SYN without ACK.
+    let raw = as_raw(&text, |i| match i {
+        4 => "0x1000/0x1000",
+        9 => "0x0200/0x1200",
+        _ => "0x0000/0x0000",
+    });
+    for opts in [Options::default(), Options::new(true)] {
+        let set = classbench::parse("raw", &raw, opts).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(set.len(), 917);
+        assert!(set.warnings.is_empty(), "{:?}", set.warnings);
+        assert_eq!(set.flagged(), 2);
+        assert_eq!(
+            set.rules[4].flags,
+            FlagsMatch {
+                value: 0x10,
+                mask: 0x10
+            }
+        );
+        assert_eq!(
+            set.rules[9].flags,
+            FlagsMatch {
+                value: 0x02,
+                mask: 0x12
+            }
+        );
+        assert_eq!(
+            set.rules[9].to_string(),
+            "channel 0 src 175.77.88.254/32 dst 32.198.199.183/32 proto tcp dport 1711 \
+             flags SYN/SYN,ACK"
+        );
+        // The RTL 1.x compiler refuses them at their rule; RTL 2.0's check keeps them.
+        let e = compile(&set).unwrap_err();
+        assert_eq!((e.loc.line, e.kind), (5, ErrorKind::FlagsNeedRtl2));
+        gufc_rules::flags::check(&set, gufc_rules::flags::FLAG_BITS).unwrap();
+    }
+}
+
+/// One raw line: `lines[i]` of acl1_1K with flags `f`, and the column of the flags token.
+fn one_flagged(i: usize, f: &'static str) -> (String, u32) {
+    let (_, text) = data("acl1_1K");
+    let raw = as_raw(&text, |j| if j == i { f } else { "0x0000/0x0000" });
+    let col = raw.lines().nth(i).unwrap().find(f).unwrap() as u32 + 1;
+    (raw, col)
+}
+
+#[test]
+fn flags_bits_no_device_matches_are_dropped_with_a_warning_or_refused() {
+    // (line index, flags, what is lost, flags kept): ECE/CWR are above FLAG_BITS = 6, the low
+    // byte has no TCP-flag meaning, and a non-TCP rule's column (ICMP type in ClassBench's
+    // ICMP rules) is no TCP flags at all.
+    let cases = [
+        (
+            4,
+            "0x4200/0xC200",
+            "TCP flags ECE,CWR above the matchable bits",
+            0x02,
+            0x02,
+        ),
+        (4, "0x0201/0x0203", "low-byte bits 0x0003", 0x02, 0x02),
+        (
+            165,
+            "0x0200/0x0200",
+            "flags on a rule that is not TCP-only",
+            0,
+            0,
+        ),
+        (
+            689,
+            "0x0800/0xff00",
+            "flags on a rule that is not TCP-only",
+            0,
+            0,
+        ),
+    ];
+    for (i, f, what, value, mask) in cases {
+        let (raw, col) = one_flagged(i, f);
+        let set = classbench::parse("raw", &raw, Options::default()).unwrap();
+        assert_eq!(set.rules[i].flags, FlagsMatch { value, mask }, "{f}");
+        assert_eq!(set.warnings.len(), 1, "{f}");
+        let w = &set.warnings[0];
+        assert_eq!(
+            w.kind,
+            WarningKind::FlagsDropped {
+                rules: 1,
+                what: what.into()
+            }
+        );
+        assert_eq!(w.loc, Loc::new("raw", i as u32 + 1, col));
+        let errs = classbench::parse("raw", &raw, Options::new(true)).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs.first().loc, Loc::new("raw", i as u32 + 1, col));
+        assert!(
+            errs.to_string().contains(what) && errs.to_string().contains("strict mode refuses"),
+            "{errs}"
+        );
+    }
+    // A rule stage with all 8 flag bits keeps ECE and CWR.
+    let (raw, _) = one_flagged(4, "0x4200/0xC200");
+    let opts = Options {
+        strict: true,
+        flag_bits: 8,
+    };
+    let set = classbench::parse("raw", &raw, opts).unwrap();
+    assert_eq!(
+        set.rules[4].flags,
+        FlagsMatch {
+            value: 0x42,
+            mask: 0xC2
+        }
+    );
+}
+
+#[test]
+fn load_file_drops_flags_for_rtl1_with_a_warning_or_refuses_them_strictly() {
     let (_, text) = data("acl1_1K");
     let raw = as_raw(&text, |i| {
-        if i == 4 || i == 9 {
-            "0x1000/0x1000"
+        if i == 9 {
+            "0x0200/0x1200"
         } else {
             "0x0000/0x0000"
         }
     });
-    let set = classbench::parse("raw", &raw, Options::default()).unwrap();
-    assert_eq!(set.len(), 917);
-    assert_eq!(set.warnings.len(), 1);
-    let w = &set.warnings[0];
-    assert_eq!(w.kind, WarningKind::TcpFlagsIgnored { rules: 2 });
-    let flags_col = raw.lines().nth(4).unwrap().find("0x1000").unwrap() as u32 + 1;
-    assert_eq!(w.loc, Loc::new("raw", 5, flags_col));
-    assert!(w.to_string().starts_with(&format!(
-        "raw:5:{flags_col}: warning: 2 rule(s) constrain TCP flags"
-    )));
-
-    let errs = classbench::parse("raw", &raw, Options { strict: true }).unwrap_err();
-    assert_eq!(errs.len(), 2);
-    assert_eq!(errs.first().loc, Loc::new("raw", 5, flags_col));
+    let dir = std::env::temp_dir().join(format!("gufc-flags-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("raw_acl");
+    std::fs::write(&path, &raw).unwrap();
+    let l = gufc_rules::load_file(&path, None, false).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(l.compiled.len(), 917);
     assert_eq!(
-        errs.first().kind,
-        ErrorKind::TcpFlagsConstraint {
-            value: 0x1000,
-            mask: 0x1000
+        l.set.rules[9].flags,
+        FlagsMatch {
+            value: 0x02,
+            mask: 0x12
         }
     );
-    assert_eq!(errs.iter().nth(1).unwrap().loc.line, 10);
+    assert_eq!(l.set.warnings.len(), 1);
+    assert_eq!(
+        l.set.warnings[0].kind,
+        WarningKind::TcpFlagsIgnored { rules: 1 }
+    );
+    assert_eq!(l.set.warnings[0].loc.line, 10);
+    let e = gufc_rules::load_file(&path, None, true)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.ends_with(
+            ":10:1: TCP-flag matches need an RTL 2.0 device: the RTL 1.x TCAM key has no \
+                     TCP flags"
+        ),
+        "{e}"
+    );
+    // A text file's flags are never dropped: refused whatever `strict` says.
+    std::fs::write(&path, "drop proto tcp flags SYN\n").unwrap();
+    let e = gufc_rules::load_file(&path, None, false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(":1:1: TCP-flag matches need an RTL 2.0 device"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -380,6 +517,27 @@ fn trace_errors_and_the_raw_generator_format() {
     // Plain headers (what `gufc classify` reads): five columns or more, the rest ignored.
     let h = parse_trace("t", "1 2 3 4 6\n\n1 2 3 4 6 0 9\n", TraceColumns::Headers).unwrap();
     assert_eq!((h.len(), h[1].expected, h[1].loc.line), (2, None, 3));
+    // A raw 7-column line's 6th column is its flags: `VALUE << 16 | MASK` of the generating
+    // filter (here 0x1000/0x1000, ACK), whose top byte is the TCP flags byte.
+    assert_eq!((h[0].flags, h[1].flags), (None, Some(0)));
+    let raw = parse_trace(
+        "t",
+        "1 2 3 4 6 268439552 9
+",
+        TraceColumns::Headers,
+    )
+    .unwrap();
+    assert_eq!(raw[0].flags, Some(0x1000_1000));
+    assert_eq!(classbench::trace_tcp_flags(0x1000_1000), 0x10);
+    assert_eq!(classbench::trace_tcp_flags(u32::MAX), 0xFF);
+    let e = parse_trace(
+        "t",
+        "1 2 3 4 6 x 9
+",
+        TraceColumns::Headers,
+    )
+    .unwrap_err();
+    assert_eq!(e.first().loc.column, 11);
     let e = parse_trace("t", "1 2 3 4\n", TraceColumns::Headers)
         .unwrap_err()
         .to_string();

@@ -7,7 +7,8 @@ use std::net::IpAddr;
 use gufc_regmap::word::Meta;
 use gufc_regmap::{key, Action, Key, TcamEntry, KEY_WORDS};
 use gufc_rules::{
-    compile, text, ErrorKind, Family, Loc, PortRange, Prefix, ProtoMatch, Rule, RuleSet, MAX_RULES,
+    compile, text, ErrorKind, Family, FlagsMatch, Loc, PortRange, Prefix, ProtoMatch, Rule,
+    RuleSet, MAX_RULES,
 };
 use proptest::prelude::*;
 
@@ -292,6 +293,7 @@ fn arb_rule() -> impl Strategy<Value = Rule> {
                 proto,
                 sport,
                 dport,
+                flags: FlagsMatch::ANY,
                 prio,
                 action,
                 loc: Loc::new("prop", 0, 1),
@@ -387,4 +389,40 @@ proptest! {
         let lead = |x: u128| if p.prefix_len() == 0 { 0 } else { x >> (128 - p.prefix_len() as u32) };
         prop_assert_eq!(p.contains_bits(a), lead(a) == lead(p.bits()));
     }
+}
+
+#[test]
+fn rtl1_refuses_a_flags_rule_at_its_line_and_rtl2_keeps_it() {
+    let s =
+        set("drop proto udp\n\n# flags\nchannel 3 proto tcp dport 22 flags SYN/SYN,ACK\ndrop\n");
+    let e = compile(&s).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::FlagsNeedRtl2);
+    assert_eq!((e.loc.line, e.loc.column), (4, 1));
+    assert_eq!(
+        e.to_string(),
+        "c.rules:4:1: TCP-flag matches need an RTL 2.0 device: the RTL 1.x TCAM key has no TCP flags"
+    );
+    // The RTL 2.0 path: the set keeps the flags match, within the default 6 flag bits.
+    assert_eq!(
+        s.rules[1].flags,
+        FlagsMatch {
+            value: 0x02,
+            mask: 0x12
+        }
+    );
+    gufc_rules::flags::check(&s, gufc_rules::flags::FLAG_BITS).unwrap();
+    // ECE/CWR are above FLAG_BITS = 6: refused at the rule, naming the flags.
+    let s = set("drop proto tcp\ndrop proto tcp flags SYN,ECE/SYN,ECE,CWR\n");
+    let e = gufc_rules::flags::check(&s, 6).unwrap_err();
+    assert_eq!(e.loc.line, 2);
+    assert_eq!(
+        e.kind,
+        ErrorKind::FlagBitsUnmatchable {
+            flags: "ECE,CWR".into(),
+            flag_bits: 6
+        }
+    );
+    gufc_rules::flags::check(&s, 8).unwrap();
+    assert!(gufc_rules::flags::check(&set("drop proto tcp flags URG"), 5).is_err());
+    assert!(gufc_rules::flags::check(&set("drop proto tcp flags PSH"), 5).is_ok());
 }

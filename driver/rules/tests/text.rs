@@ -4,7 +4,8 @@ use std::net::IpAddr;
 
 use gufc_regmap::{Action, Key, SlowReason};
 use gufc_rules::{
-    text, ErrorKind, Family, Format, Loc, PortRange, Prefix, ProtoMatch, Rule, RuleError, RuleSet,
+    text, ErrorKind, Family, FlagsMatch, Format, Loc, PortRange, Prefix, ProtoMatch, Rule,
+    RuleError, RuleSet,
 };
 use proptest::prelude::*;
 
@@ -449,6 +450,7 @@ fn arb_rule() -> impl Strategy<Value = Rule> {
     ];
     let proto = prop_oneof![
         Just(ProtoMatch::ANY),
+        Just(ProtoMatch::exact(6)),
         any::<u8>().prop_map(ProtoMatch::exact),
         (any::<u8>(), any::<u8>()).prop_map(|(v, m)| ProtoMatch {
             value: v & m,
@@ -467,9 +469,19 @@ fn arb_rule() -> impl Strategy<Value = Rule> {
         arb_range(),
         proptest::option::of(any::<u16>()),
         action,
+        (any::<u8>(), any::<u8>()),
     )
         .prop_flat_map(
-            |(fam, has_src, has_dst, sl, dl, proto, sport, dport, prio, action)| {
+            |(fam, has_src, has_dst, sl, dl, proto, sport, dport, prio, action, (fv, fm))| {
+                // Flags only on TCP rules, as the parser requires.
+                let flags = if proto == ProtoMatch::exact(6) {
+                    FlagsMatch {
+                        value: fv & fm,
+                        mask: fm,
+                    }
+                } else {
+                    FlagsMatch::ANY
+                };
                 let v6 = fam == Some(Family::V6);
                 let src = if has_src && fam.is_some() {
                     arb_prefix(v6).prop_map(Some).boxed()
@@ -490,6 +502,7 @@ fn arb_rule() -> impl Strategy<Value = Rule> {
                     proto,
                     sport,
                     dport,
+                    flags,
                     prio,
                     action,
                     loc: Loc::new("", 0, 0),
@@ -527,7 +540,7 @@ fn the_documented_examples_parse() {
         .find(|b| b.contains("# Steer iSCSI"))
         .expect("examples block");
     let set = parse(examples);
-    assert_eq!(set.len(), 9);
+    assert_eq!(set.len(), 10);
 }
 
 #[test]
@@ -535,7 +548,8 @@ fn the_documented_errors_are_what_the_parser_says() {
     let src = "channel 1 src 10.1.2.3/16 proto tcp dport 22\ndrop proto tcp dport 80-79\n\
                drop src 10.0.0.0/8 dst 2001:db8::/32\nchannel 300\ndrop proto tcpp\n\
                drop dport 80 dport 81\nsrc 10.0.0.0/8\ndrop dst 10.0.0.0/33\ndrop sport 70000\n\
-               drop dprt 80\nslowpath reason 7\n";
+               drop dprt 80\nslowpath reason 7\ndrop dport 22 flags SYN\n\
+               drop proto tcp flags SYN/FIN,ACK\n";
     let got = text::parse("site.rules", src).unwrap_err().to_string();
     let blocks = doc_blocks();
     let doc = blocks
@@ -583,4 +597,109 @@ fn a_bad_local_line_is_refused_at_its_column() {
         error_at("local nowhere\n", 1, 7),
         ErrorKind::BadAddress(_)
     ));
+}
+
+// ------------------------------------------------------------------------------- TCP flags
+
+#[test]
+fn flags_forms_by_name_hex_and_bare() {
+    let f = |src: &str| parse(src).rules[0].flags;
+    let fm = |value, mask| FlagsMatch { value, mask };
+    // iptables `--tcp-flags SYN,ACK SYN`: of SYN and ACK, only SYN is set.
+    assert_eq!(f("drop proto tcp flags SYN/SYN,ACK"), fm(0x02, 0x12));
+    assert_eq!(f("drop proto tcp flags 0x02/0x12"), fm(0x02, 0x12));
+    assert_eq!(
+        f("drop flags syn,Ack/ack,SYN,rst proto tcp"),
+        fm(0x12, 0x16)
+    );
+    assert_eq!(f("drop proto tcp flags RST"), fm(0x04, 0x04));
+    assert_eq!(f("drop proto tcp flags none/FIN,SYN"), fm(0, 0x03));
+    assert_eq!(f("drop proto 6 flags URG,PSH,FIN/0x29"), fm(0x29, 0x29));
+    assert_eq!(f("drop proto tcp flags ECE,CWR/ECE,CWR"), fm(0xC0, 0xC0));
+    assert_eq!(f("drop flags any"), FlagsMatch::ANY);
+    assert_eq!(f("drop proto tcp"), FlagsMatch::ANY);
+}
+
+#[test]
+fn flags_errors_at_their_column() {
+    assert_eq!(
+        error_at("drop proto tcp flags SYN/SYN,AKC", 1, 22),
+        ErrorKind::UnknownFlag("AKC".into())
+    );
+    assert_eq!(
+        error_at("drop proto tcp flags 0x100/0x100", 1, 22),
+        ErrorKind::UnknownFlag("0x100".into())
+    );
+    assert_eq!(
+        error_at("drop proto tcp flags SYN,ACK/SYN", 1, 22),
+        ErrorKind::FlagsValueOutsideMask {
+            value: 0x12,
+            mask: 0x02
+        }
+    );
+    // `proto tcp` is required, wherever the words stand; the error names the `flags` word.
+    assert_eq!(
+        error_at("drop flags SYN proto udp", 1, 6),
+        ErrorKind::FlagsWithoutTcp
+    );
+    assert_eq!(
+        error_at("channel 1 dport 22 flags SYN", 1, 20),
+        ErrorKind::FlagsWithoutTcp
+    );
+    assert_eq!(
+        error_at("drop proto 0x06/0xfe flags SYN", 1, 22),
+        ErrorKind::FlagsWithoutTcp
+    );
+    assert!(matches!(
+        error_at("drop proto tcp flags SYN flags ACK", 1, 26),
+        ErrorKind::DuplicateKeyword { .. }
+    ));
+    let e = error("drop flags SYN/SYN,ACK");
+    assert_eq!(
+        e.to_string(),
+        "t.rules:1:6: `flags` matches TCP flags: the rule needs `proto tcp`"
+    );
+}
+
+#[test]
+fn flags_decide_only_with_the_packets_flags() {
+    let set = parse(
+        "channel 1 proto tcp dport 22 flags SYN/SYN,ACK\n\
+         drop proto tcp dport 22\n",
+    );
+    let k = Key::v4(1, 2, 6, 40000, 22);
+    let (syn, syn_ack, ack) = (0x02, 0x12, 0x10);
+    assert_eq!(set.first_match_with_flags(&k, syn), Some(0));
+    assert_eq!(set.first_match_with_flags(&k, syn | 0x08), Some(0));
+    assert_eq!(set.first_match_with_flags(&k, syn_ack), Some(1));
+    assert_eq!(set.first_match_with_flags(&k, ack), Some(1));
+    // Without flags (the 7-tuple's view) the flags match is not looked at.
+    assert_eq!(set.first_match(&k), Some(0));
+    assert_eq!(
+        set.rules[0].to_string(),
+        "channel 1 proto tcp dport 22 flags SYN/SYN,ACK"
+    );
+    assert_eq!(
+        parse("drop proto tcp flags 0x00/0x03").rules[0].to_string(),
+        "drop proto tcp flags none/FIN,SYN"
+    );
+}
+
+#[test]
+fn flags_rules_built_in_code_are_validated() {
+    let mut r = parse("drop proto tcp flags SYN").rules[0].clone();
+    r.proto = ProtoMatch::exact(17);
+    assert_eq!(r.validate().unwrap_err().kind, ErrorKind::FlagsWithoutTcp);
+    r.proto = ProtoMatch::exact(6);
+    r.flags = FlagsMatch {
+        value: 0x03,
+        mask: 0x01,
+    };
+    assert_eq!(
+        r.validate().unwrap_err().kind,
+        ErrorKind::FlagsValueOutsideMask {
+            value: 0x03,
+            mask: 0x01
+        }
+    );
 }
