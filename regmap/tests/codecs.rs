@@ -152,7 +152,19 @@ fn every_field_round_trips_through_the_bits_of_the_verilog_header() {
         active_plane,
         with_active_plane
     );
+    int_field!(h, s, Status, "BUSY", busy, with_busy);
     int_field!(h, s, Status, "EPOCH", epoch, with_epoch);
+    int_field!(h, s, CapRules, "CHECKERS", checkers, with_checkers);
+    int_field!(h, s, CapRules, "CLASSES", classes, with_classes);
+    int_field!(h, s, CapRules, "FLAG_BITS", flag_bits, with_flag_bits);
+    int_field!(
+        h,
+        s,
+        CapRules,
+        "WRITE_CYCLES",
+        write_cycles,
+        with_write_cycles
+    );
     enum_field!(h, s, Error, "REASON", reason, with_reason, ReasonCode);
     int_field!(h, s, Error, "OPCODE", opcode, with_opcode);
     int_field!(h, s, Error, "COUNT", count, with_count);
