@@ -10,8 +10,6 @@ use std::path::PathBuf;
 
 use common::lockstep::{cycles, diff, diff_ports, seeds};
 use common::Dut;
-use gufc_hw_model::v2::core::CoreConfig;
-use gufc_hw_model::v2::rule_stage::RuleStageConfig;
 use gufc_hw_model::v2::top::{Top, TopConfig};
 use gufc_regmap::{reg, CycleIn, CycleOut, HitKind, Key, KeyIn, Mmio, Opcode};
 use gufc_sim::stimulus_v2::StimulusV2;
@@ -30,22 +28,6 @@ fn named(name: &str) -> Config {
         flow_ways: w,
         channels: c,
         local_entries: l,
-    }
-}
-
-fn model_config(c: &Config) -> TopConfig {
-    TopConfig {
-        core: CoreConfig {
-            rule: RuleStageConfig {
-                entries: c.tcam_entries as usize,
-                ..RuleStageConfig::default()
-            },
-            buckets: c.flow_buckets as usize,
-            ways: c.flow_ways as usize,
-            channels: c.channels as usize,
-            ..CoreConfig::default()
-        },
-        local_entries: c.local_entries as usize,
     }
 }
 
@@ -79,7 +61,7 @@ fn run(
     replay: &dyn Fn() -> Vec<CycleIn>,
 ) -> Covered {
     let mut rtl = Rtl::of(Design::V2, cfg.clone()).unwrap_or_else(|e| panic!("{e}"));
-    let mut model = Top::new(model_config(cfg));
+    let mut model = Top::new(TopConfig::sized(cfg));
     let mut history: VecDeque<(u64, CycleIn)> = VecDeque::new();
     let mut cov = Covered::default();
     let mut status_read = false;
@@ -242,7 +224,7 @@ fn directed_rule_then_flow_under_full_traffic() {
         with_key(&mut prog, CycleIn::default());
     }
     let mut rtl = Rtl::of(Design::V2, cfg.clone()).unwrap_or_else(|e| panic!("{e}"));
-    let mut model = ModelDut(Top::new(model_config(&cfg)));
+    let mut model = ModelDut(Top::new(TopConfig::sized(&cfg)));
     let mut rules = 0;
     let mut misses = 0;
     for (c, i) in prog.iter().enumerate() {
@@ -283,7 +265,7 @@ fn directed_flow_move_moves_its_counters() {
     let (b1, _) = fk.buckets(cfg.flow_buckets.trailing_zeros());
     let (s, d) = (b1 * cfg.flow_ways, b1 * cfg.flow_ways + 1);
     let mut rtl = Rtl::of(Design::V2, cfg.clone()).unwrap_or_else(|e| panic!("{e}"));
-    let mut model = ModelDut(Top::new(model_config(&cfg)));
+    let mut model = ModelDut(Top::new(TopConfig::sized(&cfg)));
     let mut tag = 0;
     let mut flow_hits = [0u64; 2];
     let mut step = |c: CycleIn, traffic: bool| -> u32 {

@@ -33,6 +33,27 @@ impl Default for TopConfig {
     }
 }
 
+impl TopConfig {
+    /// The 2.0 device with the sizes of the 1.x `c` (entries, buckets, ways, channels, locality
+    /// entries) and the rule stage's other parameters at their defaults (16 checkers, 6 flag
+    /// bits): how the `model2` backend and the Verilated `v2_*` configurations are paired.
+    pub fn sized(c: &crate::Config) -> TopConfig {
+        TopConfig {
+            core: CoreConfig {
+                rule: rule_stage::RuleStageConfig {
+                    entries: c.tcam_entries as usize,
+                    ..rule_stage::RuleStageConfig::default()
+                },
+                buckets: c.flow_buckets as usize,
+                ways: c.flow_ways as usize,
+                channels: c.channels as usize,
+                ..CoreConfig::default()
+            },
+            local_entries: c.local_entries as usize,
+        }
+    }
+}
+
 /// Protocol classes of the rule stage (CAP_RULES.CLASSES).
 const CLASSES: u32 = 7;
 

@@ -22,7 +22,7 @@ pub use clocked::{Clocked, ClockedBar};
 #[cfg(feature = "model")]
 pub use model::ModelBar;
 #[cfg(feature = "model")]
-pub use model2::{top_config, Model2Bar};
+pub use model2::Model2Bar;
 #[cfg(feature = "rtl")]
 pub use rtl::{RtlBar, RtlConfig, RtlError};
 pub use simulated::{SimKind, SimSpec};

@@ -2,7 +2,6 @@
 //! device, one clock edge per register access.
 
 use super::{Clocked, ClockedBar};
-use gufc_hw_model::v2::core::CoreConfig;
 use gufc_hw_model::v2::rule_stage::RuleStageConfig;
 use gufc_hw_model::v2::top::{Top, TopConfig};
 use gufc_hw_model::{Config, ConfigError};
@@ -33,23 +32,6 @@ impl Model2Bar {
                 allowed: "a multiple of 64 (the 2.0 rule stage's bank)",
             });
         }
-        Ok(ClockedBar::wrap(Top::new(top_config(&config))))
-    }
-}
-
-/// The 2.0 configuration with `c`'s sizes, as sim/tests/top2.rs pairs the Verilated `v2_*`.
-pub fn top_config(c: &Config) -> TopConfig {
-    TopConfig {
-        core: CoreConfig {
-            rule: RuleStageConfig {
-                entries: c.tcam_entries as usize,
-                ..RuleStageConfig::default()
-            },
-            buckets: c.flow_buckets as usize,
-            ways: c.flow_ways as usize,
-            channels: c.channels as usize,
-            ..CoreConfig::default()
-        },
-        local_entries: c.local_entries as usize,
+        Ok(ClockedBar::wrap(Top::new(TopConfig::sized(&config))))
     }
 }

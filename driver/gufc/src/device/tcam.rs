@@ -346,20 +346,14 @@ impl<B: Bar> Device<B> {
     /// must have room for the old and new sets side by side, less the entries they share.
     /// On 2.0 the set is first compiled for the index-ordered rule stage (`v2.rs`).
     pub fn replace_rules(&mut self, entries: &[TcamEntry]) -> Result<CommitReport, DeviceError> {
-        if self.is_v2() {
-            for (i, e) in entries.iter().enumerate() {
-                self.validate(e).map_err(|msg| DeviceError::InvalidEntry {
-                    backend: self.bar.name(),
-                    msg: format!("rule entry {i}: {msg}"),
-                })?;
-            }
-            return self.replace_rules_v2(entries);
-        }
         for (i, e) in entries.iter().enumerate() {
             self.validate(e).map_err(|msg| DeviceError::InvalidEntry {
                 backend: self.bar.name(),
                 msg: format!("rule entry {i}: {msg}"),
             })?;
+        }
+        if self.is_v2() {
+            return self.replace_rules_v2(entries);
         }
         let io0 = self.io;
         self.sync_tcam()?;
@@ -421,27 +415,7 @@ impl<B: Bar> Device<B> {
             self.rollback(&slots, a_bit);
             return Err(e);
         }
-        self.command(Opcode::Commit, 0)?;
-
-        // Free the entries only the old plane used.
-        let mut freed = 0;
-        for (i, t) in target.iter_mut().enumerate() {
-            if *t == a_bit {
-                self.set_planes(i as u32, 0)?;
-                *t = 0;
-                freed += 1;
-            }
-        }
-        let epoch = self.status()?.epoch();
-        self.check()?;
-        let mut slots = slots;
-        for (i, e) in &fresh {
-            slots[*i as usize].0 = *e;
-        }
-        for (s, t) in slots.iter_mut().zip(&target) {
-            s.1 = *t;
-        }
-        self.tcam.slots = Some(slots);
+        let (freed, epoch) = self.commit_and_settle(slots, target, a_bit, &fresh)?;
         Ok(CommitReport {
             entries: entries.len(),
             written: fresh.len(),
@@ -453,6 +427,41 @@ impl<B: Bar> Device<B> {
             sources: (0..placement.len()).collect(),
             placement,
         })
+    }
+
+    /// COMMITs the staged plane, then frees the entries only the old plane (`a_bit`) used and
+    /// records the table (`slots` with `fresh` written, planes `target`) as the shadow. Returns
+    /// the entries freed and the new epoch. If the COMMIT fails, whether it took is unknown, so
+    /// the shadow is dropped and read back before the next update.
+    pub(super) fn commit_and_settle(
+        &mut self,
+        mut slots: Vec<(TcamEntry, u8)>,
+        mut target: Vec<u8>,
+        a_bit: u8,
+        fresh: &[(u32, TcamEntry)],
+    ) -> Result<(usize, u8), DeviceError> {
+        if let Err(e) = self.command(Opcode::Commit, 0) {
+            self.tcam.slots = None;
+            return Err(e);
+        }
+        let mut freed = 0;
+        for (i, t) in target.iter_mut().enumerate() {
+            if *t == a_bit {
+                self.set_planes(i as u32, 0)?;
+                *t = 0;
+                freed += 1;
+            }
+        }
+        let epoch = self.status()?.epoch();
+        self.check()?;
+        for (i, e) in fresh {
+            slots[*i as usize].0 = *e;
+        }
+        for (s, t) in slots.iter_mut().zip(&target) {
+            s.1 = *t;
+        }
+        self.tcam.slots = Some(slots);
+        Ok((freed, epoch))
     }
 
     fn stage_plane(

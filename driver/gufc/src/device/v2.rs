@@ -336,29 +336,7 @@ impl<B: Bar> Device<B> {
             self.rollback(&slots, a_bit);
             return Err(e);
         }
-        if let Err(e) = self.command(Opcode::Commit, 0) {
-            // Whether the COMMIT took is unknown: read the table back before the next update.
-            self.tcam.slots = None;
-            return Err(e);
-        }
-        let mut freed = 0;
-        for (i, t) in target.iter_mut().enumerate() {
-            if *t == a_bit {
-                self.set_planes(i as u32, 0)?;
-                *t = 0;
-                freed += 1;
-            }
-        }
-        let epoch = self.status()?.epoch();
-        self.check()?;
-        let mut slots = slots;
-        for (i, e) in &fresh {
-            slots[*i as usize].0 = *e;
-        }
-        for (s, t) in slots.iter_mut().zip(&target) {
-            s.1 = *t;
-        }
-        self.tcam.slots = Some(slots);
+        let (freed, epoch) = self.commit_and_settle(slots, target, a_bit, &fresh)?;
         Ok(CommitReport {
             entries: compiled.entries.len(),
             written: fresh.len(),
