@@ -145,6 +145,14 @@ pub fn parse(e: &p4::TableEntry, caps: &Caps, need_action: bool) -> Result<AclEn
     let (mut is4, mut is6) = (None, None);
     for m in &mut ms {
         let id = m.field_id;
+        let v4_only = matches!(id, f::IS_IPV4 | f::SRC_IP | f::DST_IP);
+        let v6_only = matches!(id, f::IS_IPV6 | f::SRC_IPV6 | f::DST_IPV6);
+        if (v4_only && !caps.ipv4) || (v6_only && !caps.ipv6) {
+            return Err(invalid(format!(
+                "acl: no match field with id {id} on this device (it does not classify {})",
+                if v4_only { "IPv4" } else { "IPv6" }
+            )));
+        }
         let Some(fm) = &mut m.field_match_type else {
             return Err(invalid(format!("acl: field {id} has no match")));
         };

@@ -107,6 +107,10 @@ fn device_reject(e: DeviceError) -> Reject {
                  sets less what they share), the device has {capacity}"
             ),
         ),
+        // The 2.0 rule stage's placement: the set does not fit beside the live one.
+        DeviceError::InvalidEntry { msg, .. } if msg.contains("does not fit") => {
+            Reject::new(Code::ResourceExhausted, format!("acl is full: {msg}"))
+        }
         DeviceError::InvalidEntry { msg, .. } => Reject::new(Code::InvalidArgument, msg),
         e => Reject::new(Code::Internal, format!("device: {e}")),
     }
@@ -423,17 +427,18 @@ impl<B: Bar> Core<B> {
         index: Option<i64>,
     ) -> Result<Vec<(i64, p4::CounterData)>, Reject> {
         let n = self.caps.channels as i64;
-        let range =
-            match index {
-                Some(i) if !(0..n).contains(&i) => return Err(Reject::new(
+        let range = match index {
+            Some(i) if !(0..n).contains(&i) => {
+                return Err(Reject::new(
                     Code::OutOfRange,
                     format!(
                         "channel counter index {i} is out of range: the device has {n} channels"
                     ),
-                )),
-                Some(i) => i..i + 1,
-                None => 0..n,
-            };
+                ))
+            }
+            Some(i) => i..i + 1,
+            None => 0..n,
+        };
         range
             .map(|i| {
                 let c = self

@@ -109,22 +109,34 @@ fn both() -> Option<cfg::CounterSpec> {
 }
 
 /// The P4Info of a device with these capabilities: table sizes are its TCAM, flow-cache and
-/// locality-table sizes; `tcp_flags` is a match field only where the rule stage has flags (2.0).
+/// locality-table sizes; address fields only of the families it classifies; `tcp_flags` is a
+/// match field only where the rule stage has flags (2.0).
 pub fn build(caps: &Caps) -> cfg::P4Info {
     use MatchType::*;
-    let mut acl_fields = vec![
-        field(acl::IS_IPV4, "is_ipv4", 1, Optional),
-        field(acl::IS_IPV6, "is_ipv6", 1, Optional),
-        field(acl::SRC_IP, "src_ip", 32, Ternary),
-        field(acl::DST_IP, "dst_ip", 32, Ternary),
-        field(acl::SRC_IPV6, "src_ipv6", 128, Ternary),
-        field(acl::DST_IPV6, "dst_ipv6", 128, Ternary),
+    // Address fields of the families the device classifies (CAP_KEY.IPV4/IPV6); RTL 2.0 is
+    // IPv4-only.
+    let mut acl_fields = Vec::new();
+    if caps.ipv4 {
+        acl_fields.push(field(acl::IS_IPV4, "is_ipv4", 1, Optional));
+    }
+    if caps.ipv6 {
+        acl_fields.push(field(acl::IS_IPV6, "is_ipv6", 1, Optional));
+    }
+    if caps.ipv4 {
+        acl_fields.push(field(acl::SRC_IP, "src_ip", 32, Ternary));
+        acl_fields.push(field(acl::DST_IP, "dst_ip", 32, Ternary));
+    }
+    if caps.ipv6 {
+        acl_fields.push(field(acl::SRC_IPV6, "src_ipv6", 128, Ternary));
+        acl_fields.push(field(acl::DST_IPV6, "dst_ipv6", 128, Ternary));
+    }
+    acl_fields.extend([
         field(acl::SRC_LOCAL, "src_local", 1, Optional),
         field(acl::DST_LOCAL, "dst_local", 1, Optional),
         field(acl::PROTO, "proto", 8, Ternary),
         field(acl::SRC_PORT, "src_port", 16, Range),
         field(acl::DST_PORT, "dst_port", 16, Range),
-    ];
+    ]);
     if let Some(r) = &caps.rules {
         acl_fields.push(field(
             acl::TCP_FLAGS,

@@ -6,7 +6,7 @@
 use std::net::{IpAddr, TcpListener};
 use std::time::Duration;
 
-use gufc::backend::ModelBar;
+use gufc::backend::{Model2Bar, ModelBar, Sim};
 use gufc::device::{Device, OpenOptions};
 use gufc::stream;
 use gufc_p4runtime::core::{self, Handle};
@@ -23,30 +23,47 @@ use tokio_stream::StreamExt;
 use tonic::transport::Channel;
 use tonic::Code;
 
-const TCAM: u32 = 8;
+/// TCAM entries of the test models: the 2.0 rule stage comes in banks of 64.
+fn tcam(v2: bool) -> u32 {
+    if v2 {
+        64
+    } else {
+        8
+    }
+}
 const CHANNELS: u32 = 4;
 
-type H = Handle<ModelBar>;
+type H = Handle<Box<dyn Sim>>;
 
-/// A server on a fresh model (TCAM of `TCAM` entries) on a loopback port.
-fn start() -> (String, H) {
+/// A server on a fresh model (TCAM of [`tcam`] entries) on a loopback port: the RTL 1.x model,
+/// or with `v2` the RTL 2.0 one (index-ordered rule stage, range checkers).
+fn start_on(v2: bool) -> (String, H) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
-    let (handle, jobs) = core::channel::<ModelBar>();
+    let (handle, jobs) = core::channel::<Box<dyn Sim>>();
     let h = handle.clone();
     std::thread::spawn(move || {
         let config = gufc_hw_model::Config {
-            tcam_entries: TCAM,
+            tcam_entries: tcam(v2),
             flow_buckets: 64,
             flow_ways: 2,
             channels: CHANNELS,
             local_entries: 4,
         };
-        let mut dev = Device::open(ModelBar::new(config).unwrap(), OpenOptions::default()).unwrap();
+        let bar: Box<dyn Sim> = if v2 {
+            Box::new(Model2Bar::new(config).unwrap())
+        } else {
+            Box::new(ModelBar::new(config).unwrap())
+        };
+        let mut dev = Device::open(bar, OpenOptions::default()).unwrap();
         dev.reset().unwrap();
         serve(dev, listener, Options::default(), handle, jobs).unwrap();
     });
     (addr, h)
+}
+
+fn start() -> (String, H) {
+    start_on(false)
 }
 
 async fn client(addr: &str) -> P4RuntimeClient<Channel> {
@@ -327,7 +344,11 @@ async fn capabilities_and_pipeline_config() {
     let want = h.call_blocking(|c| p4info::build(c.caps())).unwrap();
     assert_eq!(got.p4info.as_ref(), Some(&want));
     let acl = &want.tables[0];
-    assert_eq!(acl.size, TCAM as i64, "acl size is the TCAM capacity");
+    assert_eq!(
+        acl.size,
+        tcam(false) as i64,
+        "acl size is the TCAM capacity"
+    );
     assert_eq!(want.counters[0].size, CHANNELS as i64);
 
     let _ctl = Ctl::open(&mut c, 7).await;
@@ -482,8 +503,17 @@ async fn election_primary_and_backups() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn insert_read_back_and_classify() {
-    let (addr, h) = start();
+async fn insert_read_back_and_classify_rtl1() {
+    insert_read_back_and_classify(false).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insert_read_back_and_classify_rtl2() {
+    insert_read_back_and_classify(true).await
+}
+
+async fn insert_read_back_and_classify(v2: bool) {
+    let (addr, h) = start_on(v2);
     let mut c = client(&addr).await;
     let mut ctl = Ctl::open(&mut c, 1).await;
     ctl.next().await.unwrap();
@@ -500,7 +530,18 @@ async fn insert_read_back_and_classify() {
         metadata: b"from the test".to_vec(),
         ..Default::default()
     };
-    let sent = vec![tcp_to(80, 10, 1), tcp_to(443, 20, 2), v6.clone()];
+    // The 2.0 model classifies IPv4 only: its P4Info has no IPv6 fields, and the entry is
+    // refused as naming a field the device lacks.
+    if v2 {
+        let e = write(&mut c, 1, ContinueOnError, vec![update(Insert, v6.clone())])
+            .await
+            .unwrap_err();
+        assert_eq!(codes(&e), [Code::InvalidArgument]);
+    }
+    let mut sent = vec![tcp_to(80, 10, 1), tcp_to(443, 20, 2), v6.clone()];
+    if v2 {
+        sent.pop();
+    }
     write(
         &mut c,
         1,
@@ -510,11 +551,14 @@ async fn insert_read_back_and_classify() {
     .await
     .unwrap();
     let mut want = sent.clone();
-    // The server keeps entries canonical: matches in field order, no leading zero bytes.
-    want[2].r#match[1] = ternary(f::DST_IPV6, &[0x20, 0x01, 0x0d, 0xb8], &[0xff; 4]).pad_to(16);
-    want[2].r#match.sort_by_key(|m| m.field_id);
+    if !v2 {
+        // The server keeps entries canonical: matches in field order.
+        want[2].r#match.sort_by_key(|m| m.field_id);
+    }
     assert_eq!(read_acl(&mut c, false).await, want);
-    assert_eq!(live(&h), 3, "three TCAM entries on the device");
+    if !v2 {
+        assert_eq!(live(&h), 3, "three TCAM entries on the device");
+    }
     // The rules decide packets: port 80 → channel 1, 443 → 2, 22 → miss.
     for (port, ch) in [(80, Some(1)), (443, Some(2)), (22, None)] {
         let r = traffic(&h, port, 1, 64);
@@ -549,8 +593,17 @@ impl Pad for p4::FieldMatch {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn per_update_statuses_and_atomicity() {
-    let (addr, h) = start();
+async fn per_update_statuses_and_atomicity_rtl1() {
+    per_update_statuses_and_atomicity(false).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_update_statuses_and_atomicity_rtl2() {
+    per_update_statuses_and_atomicity(true).await
+}
+
+async fn per_update_statuses_and_atomicity(v2: bool) {
+    let (addr, h) = start_on(v2);
     let mut c = client(&addr).await;
     let mut ctl = Ctl::open(&mut c, 1).await;
     ctl.next().await.unwrap();
@@ -652,12 +705,30 @@ async fn per_update_statuses_and_atomicity() {
         Action::Deliver { channel: 3 }
     );
 
+    if v2 {
+        // The 2.0 rule stage writes the whole new set beside the live one (index-ordered):
+        // a set of TCAM - 2 more entries does not fit, fails whole and changes nothing.
+        let fill: Vec<_> = (0..tcam(v2) as u16 - 2)
+            .map(|i| update(Insert, tcp_to(1000 + i, 100 + i as i32, 0)))
+            .collect();
+        let before = read_acl(&mut c, false).await;
+        let e = write(&mut c, 1, ContinueOnError, fill).await.unwrap_err();
+        assert!(codes(&e).iter().all(|&c| c == Code::ResourceExhausted));
+        assert_eq!(read_acl(&mut c, false).await, before);
+        assert_eq!(live(&h), 2);
+        let half: Vec<_> = (0..tcam(v2) as u16 / 2 - 2)
+            .map(|i| update(Insert, tcp_to(1000 + i, 100 + i as i32, 0)))
+            .collect();
+        write(&mut c, 1, DataplaneAtomic, half).await.unwrap();
+        assert_eq!(read_acl(&mut c, false).await.len(), tcam(v2) as usize / 2);
+        return;
+    }
     // Table full: TCAM entries in all; one more is RESOURCE_EXHAUSTED, the rest land.
-    let fill: Vec<_> = (0..TCAM as u16 - 2)
+    let fill: Vec<_> = (0..tcam(v2) as u16 - 2)
         .map(|i| update(Insert, tcp_to(1000 + i, 100 + i as i32, 0)))
         .collect();
     write(&mut c, 1, DataplaneAtomic, fill).await.unwrap();
-    assert_eq!(live(&h), TCAM as usize);
+    assert_eq!(live(&h), tcam(v2) as usize);
     let e = write(
         &mut c,
         1,
@@ -687,7 +758,7 @@ async fn per_update_statuses_and_atomicity() {
     );
     assert!(e.message().contains("2 of 2"), "{}", e.message());
     assert_eq!(read_acl(&mut c, false).await, full);
-    assert_eq!(live(&h), TCAM as usize);
+    assert_eq!(live(&h), tcam(v2) as usize);
     // A delete first, then the insert, fit.
     write(
         &mut c,
@@ -705,12 +776,21 @@ async fn per_update_statuses_and_atomicity() {
     )
     .await
     .unwrap();
-    assert_eq!(read_acl(&mut c, false).await.len(), TCAM as usize);
+    assert_eq!(read_acl(&mut c, false).await.len(), tcam(v2) as usize);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn direct_and_channel_counters_after_traffic() {
-    let (addr, h) = start();
+async fn direct_and_channel_counters_after_traffic_rtl1() {
+    direct_and_channel_counters_after_traffic(false).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn direct_and_channel_counters_after_traffic_rtl2() {
+    direct_and_channel_counters_after_traffic(true).await
+}
+
+async fn direct_and_channel_counters_after_traffic(v2: bool) {
+    let (addr, h) = start_on(v2);
     let mut c = client(&addr).await;
     let mut ctl = Ctl::open(&mut c, 3).await;
     ctl.next().await.unwrap();
