@@ -8,11 +8,14 @@ election id is refused writes. Run by scripts/p4rt-shell-test; prints 'N passed,
 usage: test_acl.py GUFC_BINARY WORKDIR
 """
 
+import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 
+import faulthandler
 import grpc
 import p4runtime_sh.shell as sh
 from p4.v1 import p4runtime_pb2
@@ -47,6 +50,21 @@ open(bin_path, "wb").close()
 port = free_port()
 addr = f"127.0.0.1:{port}"
 server = subprocess.Popen([gufc, "--quiet", "serve", "--p4runtime", addr])
+
+
+def hung():
+    """A hang fails the test with every thread's stack, and takes the server down with it.
+    (p4runtime-shell 0.0.6 spins forever on a Write error whose details hold an OK entry, as a
+    spec-conforming server sends under CONTINUE_ON_ERROR: this test never makes one.)"""
+    faulthandler.dump_traceback(all_threads=True)
+    print("FAIL: no progress for 60 s")
+    server.kill()
+    os._exit(1)
+
+
+watchdog = threading.Timer(60, hung)
+watchdog.daemon = True
+watchdog.start()
 try:
     for _ in range(200):
         try:
@@ -148,6 +166,7 @@ try:
     check("all deleted", read_all() == [])
     sh.teardown()
 finally:
+    watchdog.cancel()
     server.terminate()
     server.wait(timeout=10)
 

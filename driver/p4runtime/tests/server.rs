@@ -575,6 +575,19 @@ async fn insert_read_back_and_classify(v2: bool) {
         .await
         .unwrap_err();
     assert_eq!(codes(&e), [Code::AlreadyExists]);
+    // A MODIFY in padded bytes finds the entry; it reads back canonical.
+    let mut padded = tcp_to(80, 10, 3);
+    padded.r#match[1] = ternary(f::PROTO, &[0, 6], &[0, 0xff]);
+    padded.r#match[2] = range(f::DST_PORT, 80, 80);
+    if let Some(p4::field_match::FieldMatchType::Range(r)) = &mut padded.r#match[2].field_match_type
+    {
+        r.low = vec![0, 80];
+    }
+    write(&mut c, 1, ContinueOnError, vec![update(Modify, padded)])
+        .await
+        .unwrap();
+    want[0] = tcp_to(80, 10, 3);
+    assert_eq!(read_acl(&mut c, false).await, want);
 }
 
 trait Pad {
