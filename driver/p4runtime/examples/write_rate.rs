@@ -24,7 +24,11 @@ fn entry(i: u32) -> p4::TableEntry {
     p4::TableEntry {
         table_id: p4info::ACL,
         r#match: vec![
-            m(f::SRC_IP, (0x0a00_0000 | i).to_be_bytes().to_vec(), vec![0xff; 4]),
+            m(
+                f::SRC_IP,
+                (0x0a00_0000 | i).to_be_bytes().to_vec(),
+                vec![0xff; 4],
+            ),
             m(f::PROTO, vec![6], vec![0xff]),
         ],
         action: Some(p4::TableAction {
@@ -62,7 +66,9 @@ fn req(ty: p4::update::Type, es: impl Iterator<Item = p4::TableEntry>) -> p4::Wr
 
 #[tokio::main]
 async fn main() {
-    let n: u32 = std::env::args().nth(1).map_or(10_000, |a| a.parse().expect("N"));
+    let n: u32 = std::env::args()
+        .nth(1)
+        .map_or(10_000, |a| a.parse().expect("N"));
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
     let (handle, jobs) = core::channel::<ModelBar>();

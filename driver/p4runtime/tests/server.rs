@@ -676,6 +676,27 @@ async fn per_update_statuses_and_atomicity(v2: bool) {
     assert_eq!(codes(&e), [Code::Aborted, Code::AlreadyExists]);
     assert_eq!(read_acl(&mut c, false).await, before);
 
+    // Two entries that compile to the same TCAM entry (is_ipv4=1 and is_ipv6=0 say the same)
+    // could not be told apart on the device: the second is ALREADY_EXISTS.
+    if !v2 {
+        let mut a = tcp_to(53, 50, 0);
+        a.r#match.insert(0, optional(f::IS_IPV4, true));
+        let mut b = tcp_to(53, 50, 0);
+        b.r#match.insert(0, optional(f::IS_IPV6, false));
+        let e = write(
+            &mut c,
+            1,
+            ContinueOnError,
+            vec![update(Insert, a.clone()), update(Insert, b)],
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(codes(&e), [Code::Ok, Code::AlreadyExists]);
+        write(&mut c, 1, DataplaneAtomic, vec![update(Delete, a)])
+            .await
+            .unwrap();
+    }
+
     // CONTINUE_ON_ERROR applies the good ones, each failure with its own code.
     let mut bad_reason = tcp_to(25, 40, 0);
     bad_reason.action = act(p4info::SLOW_PATH, &[3]);
