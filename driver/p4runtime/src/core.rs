@@ -7,6 +7,7 @@ use std::sync::mpsc;
 
 use gufc::backend::Bar;
 use gufc::device::{Caps, Counter, CounterSpace, Device, DeviceError};
+use gufc_regmap::TcamEntry;
 use tonic::Code;
 
 use crate::acl::{self, AclEntry, Reject};
@@ -206,8 +207,13 @@ impl<B: Bar> Core<B> {
     /// packets see the old set or the new one, never a part (every mode is dataplane-atomic).
     pub fn write(&mut self, updates: &[p4::Update], rollback: bool) -> Vec<UpdateResult> {
         let mut work = self.acl.clone();
-        let mut results: Vec<UpdateResult> =
-            updates.iter().map(|u| self.apply(&mut work, u)).collect();
+        // Which entry holds each TCAM entry: a second entry compiling to the same one is refused.
+        let mut rules: HashMap<TcamEntry, Vec<u8>> =
+            work.iter().map(|(k, s)| (s.e.tcam, k.clone())).collect();
+        let mut results: Vec<UpdateResult> = updates
+            .iter()
+            .map(|u| self.apply(&mut work, &mut rules, u))
+            .collect();
         let failed = results.iter().position(|r| r.is_err());
         if let (true, Some(i)) = (rollback, failed) {
             for r in &mut results {
@@ -233,7 +239,12 @@ impl<B: Bar> Core<B> {
     }
 
     /// One update against the working copy; changes it only when the update is good.
-    fn apply(&self, work: &mut BTreeMap<Vec<u8>, Slot>, u: &p4::Update) -> UpdateResult {
+    fn apply(
+        &self,
+        work: &mut BTreeMap<Vec<u8>, Slot>,
+        rules: &mut HashMap<TcamEntry, Vec<u8>>,
+        u: &p4::Update,
+    ) -> UpdateResult {
         use p4::update::Type;
         let Some(p4::entity::Entity::TableEntry(te)) =
             u.entity.as_ref().and_then(|e| e.entity.as_ref())
@@ -282,7 +293,8 @@ impl<B: Bar> Core<B> {
                         format!("acl is full: {} entries", self.caps.tcam_entries),
                     ));
                 }
-                same_rule(work, &e, None)?;
+                same_rule(rules, &e, None)?;
+                rules.insert(e.tcam, key.clone());
                 let base = te
                     .counter_data
                     .as_ref()
@@ -307,7 +319,10 @@ impl<B: Bar> Core<B> {
                         "acl: no entry with this match and priority",
                     ));
                 }
-                same_rule(work, &e, Some(&key))?;
+                same_rule(rules, &e, Some(&key))?;
+                let old = work[&key].e.tcam;
+                rules.remove(&old);
+                rules.insert(e.tcam, key.clone());
                 let s = work.get_mut(&key).unwrap();
                 if let Some(c) = &te.counter_data {
                     // A MODIFY with counter data sets the counter (the slots' part is
@@ -321,12 +336,13 @@ impl<B: Bar> Core<B> {
                 s.e = e;
             }
             Type::Delete => {
-                if work.remove(&key).is_none() {
+                let Some(gone) = work.remove(&key) else {
                     return Err(Reject::new(
                         Code::NotFound,
                         "acl: no entry with this match and priority",
                     ));
-                }
+                };
+                rules.remove(&gone.e.tcam);
             }
             Type::Unspecified => {
                 return Err(Reject::new(
@@ -460,18 +476,15 @@ impl<B: Bar> Core<B> {
 /// Refuses an entry that compiles to the same TCAM entry as another live one (e.g.
 /// `is_ipv4=1` with and without `is_ipv6=0`): the device could not tell their counters apart.
 fn same_rule(
-    work: &BTreeMap<Vec<u8>, Slot>,
+    rules: &HashMap<TcamEntry, Vec<u8>>,
     e: &AclEntry,
     except: Option<&Vec<u8>>,
 ) -> UpdateResult {
-    match work
-        .iter()
-        .find(|(k, s)| Some(*k) != except && s.e.tcam == e.tcam)
-    {
-        Some(_) => Err(Reject::new(
+    match rules.get(&e.tcam) {
+        Some(k) if Some(k) != except => Err(Reject::new(
             Code::AlreadyExists,
             "acl: another entry with the same priority matches exactly the same packets",
         )),
-        None => Ok(()),
+        _ => Ok(()),
     }
 }
