@@ -5,7 +5,7 @@ and reads them back equal, reads their direct counters and the channel counters,
 DATAPLANE_ATOMIC batch with one bad update change nothing, and a second controller with a lower
 election id is refused writes. Run by scripts/p4rt-shell-test; prints 'N passed, N failed'.
 
-usage: test_acl.py GUFC_BINARY WORKDIR
+usage: test_acl.py GUFC_BINARY WORKDIR [GUFC OPTIONS FOR THE SERVED DEVICE, e.g. --device X]
 """
 
 import os
@@ -21,7 +21,7 @@ import p4runtime_sh.shell as sh
 from p4.v1 import p4runtime_pb2
 from p4runtime_sh.p4runtime import P4RuntimeClient, P4RuntimeWriteException
 
-gufc, work = sys.argv[1], sys.argv[2]
+gufc, work, device_args = sys.argv[1], sys.argv[2], sys.argv[3:]
 passed = failed = 0
 
 
@@ -44,12 +44,12 @@ def free_port():
 p4info_path = f"{work}/p4info.txt"
 bin_path = f"{work}/empty.bin"
 with open(p4info_path, "wb") as f:
-    subprocess.run([gufc, "p4info"], stdout=f, check=True)
+    subprocess.run([gufc, *device_args, "p4info"], stdout=f, check=True)
 open(bin_path, "wb").close()
 
 port = free_port()
 addr = f"127.0.0.1:{port}"
-server = subprocess.Popen([gufc, "--quiet", "serve", "--p4runtime", addr])
+server = subprocess.Popen([gufc, "--quiet", *device_args, "serve", "--p4runtime", addr])
 
 
 def hung():
