@@ -46,7 +46,12 @@ fn serve_p4runtime_refuses_what_it_cannot_do() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("only loopback addresses"), "{err}");
-    let o = gufc(&["--load", "examples/host-firewall.rules", "serve", "--p4runtime"]);
+    let o = gufc(&[
+        "--load",
+        "examples/host-firewall.rules",
+        "serve",
+        "--p4runtime",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("--load does not apply"), "{err}");
