@@ -11,6 +11,8 @@ pub mod error;
 mod local;
 mod open;
 pub mod output;
+#[cfg(feature = "p4runtime")]
+pub mod p4info;
 mod packet;
 pub mod pci;
 mod progress;
@@ -141,6 +143,9 @@ pub enum Command {
     /// Serve the simulated device as a PCI function over vfio-user until killed (for `--device
     /// vfio-user:SOCKET`, or a QEMU >= 10.1 guest's vfio-user-pci device).
     Serve(serve::Args),
+    /// Print the pipeline as P4Info for P4Runtime controllers (protobuf text, or --binary).
+    #[cfg(feature = "p4runtime")]
+    P4info(p4info::Args),
     /// List gufc NICs (or every PCI function) with driver, IOMMU group and BARs.
     List(pci::ListArgs),
     /// Bind a PCI function to vfio-pci, remembering its driver.
@@ -220,6 +225,8 @@ pub fn run_command(sess: &mut Session, setup: &Setup, cmd: Command) -> CliResult
             selftest::run(&mut *bar, &a, json).map_err(CliError::from)
         }
         Command::Serve(a) => serve::run(sess, setup, a),
+        #[cfg(feature = "p4runtime")]
+        Command::P4info(a) => p4info::run(sess, setup, a),
         Command::Completions { shell } => {
             setup.refuse("completions", "it only prints a script")?;
             docs::completions(shell)
