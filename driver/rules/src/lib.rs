@@ -313,7 +313,8 @@ pub struct Rule {
     pub sport: PortRange,
     /// Destination ports matched; compiled to the entry's native range compare.
     pub dport: PortRange,
-    /// TCP flags matched (only with `proto tcp`); RTL 2.0 only: [`compile()`] refuses it.
+    /// TCP flags matched (only with `proto tcp`); RTL 2.0 only: [`compile()`] refuses it,
+    /// [`compile_for`] with [`RuleStage::Rtl2`] puts it in the entry's `tcp_flags`.
     pub flags: FlagsMatch,
     /// Explicit priority: higher wins. Rules without one count as 0. Ties: earlier rule wins.
     pub prio: Option<u16>,
@@ -564,8 +565,8 @@ pub struct Loaded {
 ///
 /// A 1.x device matches no TCP flags: a text rule with `flags` is refused at its line, and so
 /// is a flagged ClassBench rule under `strict`; otherwise a ClassBench set's flags are dropped
-/// with a [`WarningKind::TcpFlagsIgnored`] warning for the entries. `set` keeps the flags, for
-/// an RTL 2.0 device ([`flags::check`]).
+/// with a [`WarningKind::TcpFlagsIgnored`] warning for the entries. `set` keeps the flags; an RTL
+/// 2.0 device loads with [`load_file_for`].
 pub fn load_file(path: &Path, format: Option<Format>, strict: bool) -> Result<Loaded, LoadError> {
     load_file_for(path, format, strict, RuleStage::Rtl1)
 }
