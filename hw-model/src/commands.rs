@@ -125,6 +125,8 @@ impl Model {
                         dport: r.dport_range.bounds(),
                         prio: r.prio.prio(),
                         action,
+                        // The 1.x key has no flags.
+                        tcp_flags: (0, 0),
                     },
                     action_word: r.action,
                     planes: r.planes.planes(),

@@ -21,6 +21,7 @@ impl Default for TcamSlot {
                 dport: (0, 0),
                 prio: 0,
                 action: Action::Deliver { channel: 0 },
+                tcp_flags: (0, 0),
             },
             action_word: word::Action::new(),
             planes: 0,

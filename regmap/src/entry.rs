@@ -19,6 +19,11 @@ pub struct TcamEntry {
     pub prio: u16,
     /// The action of a packet this entry decides.
     pub action: Action,
+    /// TCP flags `(value, mask)`: the packet's flags byte (regmap.toml `[tcp_flags]`, the key
+    /// port's `key_flags`) under `mask` must equal `value`. Only an RTL 2.0 rule stage matches
+    /// flags (its driver encodes them into the 2.0 key); the 1.x TCAM has no flags, so its
+    /// staging and [`TcamEntry::matches`] ignore them and the 1.x driver refuses a nonzero mask.
+    pub tcp_flags: (u8, u8),
 }
 
 /// Register writes that stage one entry: KEY, MASK, both port ranges, PRIO, ACTION, PLANES.
@@ -34,12 +39,19 @@ impl TcamEntry {
             dport: (0, u16::MAX),
             prio,
             action,
+            tcp_flags: (0, 0),
         }
     }
 
-    /// Does `key` (with its locality bits already computed) match this entry?
+    /// Does `key` (with its locality bits already computed) match this entry? The key has no
+    /// TCP flags: this ignores [`TcamEntry::tcp_flags`] (see [`TcamEntry::matches_with_flags`]).
     pub fn matches(&self, key: &Key) -> bool {
         self.matches_words(&key.words())
+    }
+
+    /// Does a packet with `key` and TCP flags byte `flags` match this entry, flags included?
+    pub fn matches_with_flags(&self, key: &Key, flags: u8) -> bool {
+        self.matches(key) && flags & self.tcp_flags.1 == self.tcp_flags.0
     }
 
     /// Does the key with words `w` (locality bits included) match this entry?

@@ -19,7 +19,7 @@
 use gufc::backend::{Bar, BusError, Sim};
 use gufc::classify::classify_keys;
 use gufc::device::{CounterSpace, Device, DeviceError, OpenOptions};
-use gufc::rules::{load_file, Format, Loaded};
+use gufc::rules::{load_file, load_file_for, Format, Loaded, RuleStage};
 use gufc_conformance::{data, v2_backends, v2_small_config, Backend};
 use gufc_regmap::word::Meta;
 use gufc_regmap::{key, reg, Action, HitKind, Key, KeyIn, ReasonCode, TcamEntry};
@@ -495,5 +495,142 @@ fn classbench_subset_matches_the_reference_on_the_2_0_rtl() {
     };
     for b in v2_backends() {
         classbench(&b, "acl1_1K", 240, config.clone());
+    }
+}
+
+/// A flagged rule set on 2.0: iptables' `--syn` (SYN of SYN,ACK,RST,FIN), ACK set, RST with a
+/// checker range, FIN without ACK from port 22 (a prefix port), neither SYN nor ACK, a catch-all.
+const FLAGGED: &str = "\
+channel 1 proto tcp flags SYN/SYN,ACK,RST,FIN
+channel 2 proto tcp dst 10.0.0.0/8 flags ACK
+drop proto tcp dport 1000-2000 flags RST
+channel 4 proto tcp sport 22 flags FIN/FIN,ACK
+channel 5 proto tcp dst 192.0.2.0/24 flags none/SYN,ACK
+channel 3
+";
+
+/// `text` written to a file and loaded for `d`'s rule stage (its `CAP_RULES.FLAG_BITS`).
+fn load_for<B: Bar>(d: &Device<B>, text: &str) -> Result<Loaded, gufc::rules::LoadError> {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("flags.rules");
+    std::fs::write(&f, text).unwrap();
+    let flag_bits = d.caps().rules.expect("2.0").flag_bits as u8;
+    load_file_for(&f, Some(Format::Text), false, RuleStage::Rtl2 { flag_bits })
+}
+
+#[test]
+fn tcp_flag_rules_decide_by_the_packets_flags_on_2_0() {
+    let keys = [
+        Key::v4(1, 0x0a01_0203, 6, 40000, 80),   // in 10/8
+        Key::v4(1, 0x0b01_0203, 6, 40000, 1500), // dport in the RST range
+        Key::v4(1, 0x0b01_0203, 6, 22, 443),     // sport 22
+        Key::v4(1, 0xc000_0207, 6, 22, 1500),    // 192.0.2.7, sport 22, RST range
+        Key::v4(1, 0x0a00_0001, 17, 22, 1500),   // UDP: no flags rule applies
+    ];
+    for b in v2_backends() {
+        let mut d = open_small(&b);
+        let loaded = load_for(&d, FLAGGED).unwrap_or_else(|e| panic!("{}: {e}", b.name));
+        let set = &loaded.set;
+        // Every flags byte: the stage compares the low FLAG_BITS, ECE/CWR must not matter.
+        let pairs: Vec<(Key, u8)> = keys
+            .iter()
+            .flat_map(|&k| (0..=255u8).map(move |f| (k, f)))
+            .collect();
+        let got = gufc::classify::classify_keys_with_flags(&mut d, &loaded, pairs.clone())
+            .unwrap_or_else(|e| panic!("{}: {e}", b.name));
+        let want: Vec<u32> = pairs
+            .iter()
+            .map(|(k, f)| {
+                set.first_match_with_flags(k, *f)
+                    .map_or(0, |i| set.rules[i].loc.line)
+            })
+            .collect();
+        let wrong: Vec<_> = pairs
+            .iter()
+            .zip(got.matches.iter().zip(&want))
+            .filter(|(_, (g, w))| g != w)
+            .take(5)
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "{}: ((key, flags), (device line, reference line)): {wrong:?}",
+            b.name
+        );
+        // The headline cases, by hand: SYN-only to channel 1, SYN+ACK and ACK to channel 2.
+        let line = |f: u8| got.matches[pairs.iter().position(|p| *p == (keys[0], f)).unwrap()];
+        let (syn, ack, fin, rst, ece) = (0x02, 0x10, 0x01, 0x04, 0x40);
+        assert_eq!(line(syn), 1, "{}: SYN only", b.name);
+        assert_eq!(
+            line(syn | ece),
+            1,
+            "{}: SYN with ECE (not compared)",
+            b.name
+        );
+        assert_eq!(line(syn | ack), 2, "{}: SYN,ACK is not --syn", b.name);
+        assert_eq!(line(ack), 2, "{}: ACK", b.name);
+        assert_eq!(line(syn | fin), 6, "{}: SYN,FIN is not --syn", b.name);
+        assert_eq!(line(rst), 6, "{}: RST outside its dport range", b.name);
+        // The reference itself is flag-aware: the flags change decisions on these keys.
+        let distinct: std::collections::BTreeSet<u32> = want.iter().copied().collect();
+        assert_eq!(
+            distinct.into_iter().collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5, 6],
+            "{}",
+            b.name
+        );
+    }
+}
+
+#[test]
+fn flag_bits_the_stage_cannot_match_are_refused_naming_the_rule() {
+    for b in v2_backends() {
+        let mut d = open_small(&b);
+        // ECE is bit 6: above the stage's FLAG_BITS = 6.
+        let e = load_for(&d, "channel 3\nchannel 1 proto tcp flags ECE/SYN,ECE\n")
+            .expect_err("ECE refused")
+            .to_string();
+        assert!(
+            e.contains("flags.rules:2:1") && e.contains("ECE") && e.contains("low 6 flag bits"),
+            "{}: {e}",
+            b.name
+        );
+        // The driver's own check, for entries made without the compiler.
+        let mut flagged = rule(0, 0, Some(6), (0, 65535), 1, Action::Drop);
+        flagged.tcp_flags = (0x40, 0x42);
+        let e = d.replace_rules(&[flagged]).unwrap_err().to_string();
+        assert!(
+            e.contains("rule entry 0") && e.contains("low 6 flag bits"),
+            "{}: {e}",
+            b.name
+        );
+        flagged.tcp_flags = (0x03, 0x02);
+        let e = d.replace_rules(&[flagged]).unwrap_err().to_string();
+        assert!(e.contains("outside its mask"), "{}: {e}", b.name);
+    }
+}
+
+#[test]
+fn rtl_1_x_keeps_refusing_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("flags.rules");
+    std::fs::write(&f, FLAGGED).unwrap();
+    let e = load_file(&f, Some(Format::Text), false)
+        .expect_err("1.x refuses flags")
+        .to_string();
+    assert!(
+        e.contains("flags.rules:1:1") && e.contains("need an RTL 2.0 device"),
+        "{e}"
+    );
+    // A flagged entry handed to a 1.x device directly.
+    for b in gufc_conformance::backends() {
+        let mut d = open((b.make)(gufc_conformance::small_config()));
+        let mut flagged = TcamEntry::match_all(1, Action::Drop);
+        flagged.tcp_flags = (0x02, 0x12);
+        let e = d.replace_rules(&[flagged]).unwrap_err().to_string();
+        assert!(
+            e.contains("rule entry 0") && e.contains("RTL 1.x device has none"),
+            "{}: {e}",
+            b.name
+        );
     }
 }

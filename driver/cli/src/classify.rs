@@ -10,7 +10,7 @@ use serde_json::json;
 use clap::Args as ClapArgs;
 
 use crate::error::CliError;
-use crate::session::{check, load_rules, prepare_loaded, Prepared};
+use crate::session::{check, load_rules, prepare_loaded, rule_target, Prepared};
 use crate::{output, rules::FormatArg, CliResult, Session, Setup};
 use gufc::classify::classify_trace;
 
@@ -40,9 +40,10 @@ pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
         .ok_or_else(|| CliError::usage("classify needs the filter set: --load FILE"))?;
     let mut setup = setup.clone();
     setup.format = setup.format.or(Some(FormatArg::Classbench));
-    let loaded = load_rules(path, &setup)?;
-    let p = prepare_loaded(Some(loaded), &setup)?;
+    // Opened first (no writes): a 2.0 device's rule stage also matches TCP flags.
     let mut dev = gufc::Device::open(sess.target.sim()?, sess.target.opts())?;
+    let loaded = load_rules(path, &setup, rule_target(dev.caps()))?;
+    let p = prepare_loaded(Some(loaded), &setup)?;
     if !dev.bar().set_lookup_threads(a.threads as usize) {
         return Err(CliError::usage(format!(
             "--threads {}: the {} backend decides keys on one thread only (the model can use more)",

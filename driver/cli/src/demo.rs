@@ -11,7 +11,7 @@ use clap::Args as ClapArgs;
 use serde_json::json;
 
 use crate::error::CliError;
-use crate::session::{fresh, load_example, load_rules, prepare_loaded};
+use crate::session::{fresh, load_example, load_rules, prepare_loaded, rule_target};
 use crate::{outln, output, CliResult, Session, Setup};
 use gufc::device::CounterSpace;
 use gufc::stream;
@@ -84,8 +84,13 @@ pub fn key_inside(e: &TcamEntry, rng: &mut impl Rng) -> Key {
 /// and prints the counters per stage, channel and rule.
 pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
     let json = sess.json;
+    // Opened first (no writes): a 2.0 device's rule stage also matches TCP flags.
+    let dev = gufc::Device::open(sess.target.sim()?, sess.target.opts())?;
     let (loaded, name) = match &setup.load {
-        Some(p) => (load_rules(p, setup)?, crate::shown(p)),
+        Some(p) => (
+            load_rules(p, setup, rule_target(dev.caps()))?,
+            crate::shown(p),
+        ),
         None => (
             load_example(DEMO_RULES)?,
             format!("{DEMO_RULES} (built in)"),
@@ -101,7 +106,6 @@ pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
         setup.locals.push(format!("{addr}/{len}"));
     }
     let p = prepare_loaded(Some(loaded), &setup)?;
-    let dev = gufc::Device::open(sess.target.sim()?, sess.target.opts())?;
     // This device is the command's own: its sources are not the run's.
     let (mut dev, commit) = fresh(dev, &p, &mut None)?;
     let commit = commit.expect("rules given");

@@ -11,10 +11,10 @@ use std::time::Instant;
 use clap::{Args as ClapArgs, ValueEnum};
 
 use crate::error::CliError;
-use crate::session::{fresh, load_rules, prepare_loaded, Origins, Prepared};
+use crate::session::{fresh, load_rules, prepare_loaded, rule_target, Origins, Prepared};
 use crate::{outln, output, progress, shown, CliResult, Session, Setup};
 use gufc::device::Device;
-use gufc::rules::{Loaded, RuleSet};
+use gufc::rules::{Loaded, RuleSet, RuleStage};
 use gufc_flowlife::capture::CaptureReader;
 use gufc_flowlife::session::{slow_path, WiredDevice};
 use gufc_flowlife::{
@@ -56,9 +56,9 @@ pub struct Args {
 }
 
 /// The rules `--load` names, else one accept-all rule delivering to channel 0.
-fn rules_or_accept_all(setup: &Setup) -> Result<Prepared, CliError> {
+fn rules_or_accept_all(setup: &Setup, target: RuleStage) -> Result<Prepared, CliError> {
     let loaded = match &setup.load {
-        Some(p) => load_rules(p, setup)?,
+        Some(p) => load_rules(p, setup, target)?,
         None => {
             let loc = gufc::rules::Loc::new("(built-in accept-all)", 1, 1);
             let rule = gufc::rules::Rule::any(Action::Deliver { channel: 0 }, loc.clone());
@@ -87,8 +87,9 @@ pub(crate) fn open_wired(
     setup: &Setup,
     check: impl FnOnce(&gufc::device::Caps) -> Result<(), CliError>,
 ) -> Result<(WiredDevice, Origins), CliError> {
-    let p = rules_or_accept_all(setup)?;
+    // Opened first (no writes): a 2.0 device's rule stage also matches TCP flags.
     let dev = Device::open(Wire::new(sess.target.sim()?), sess.target.opts())?;
+    let p = rules_or_accept_all(setup, rule_target(dev.caps()))?;
     check(dev.caps())?;
     // The command's own device: its rule sources are returned, not kept in the run's session.
     let mut origins = None;

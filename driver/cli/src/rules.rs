@@ -133,7 +133,8 @@ pub fn run(sess: &mut Session, setup: &Setup, cmd: Cmd) -> CliResult {
                     "`rules load FILE` names its file itself; drop --load",
                 ));
             }
-            let loaded = load_rules(&file, setup)?;
+            let target = sess.rule_target()?;
+            let loaded = load_rules(&file, setup, target)?;
             let (rules, entries) = (loaded.set.len(), loaded.compiled.len());
             let rtl2 = Rtl2Cost::of(&loaded.set);
             let p = prepare_loaded(Some(loaded), setup)?;
@@ -199,7 +200,8 @@ pub fn run(sess: &mut Session, setup: &Setup, cmd: Cmd) -> CliResult {
 /// `rules diff`: the live set (after `--load`, or on the device) against `file`.
 fn diff(sess: &mut Session, setup: &Setup, file: PathBuf, apply: bool) -> CliResult {
     let json = sess.json;
-    let loaded = load_rules(&file, setup)?;
+    let target = sess.rule_target()?;
+    let loaded = load_rules(&file, setup, target)?;
     sess.setup(setup)?;
     let mut live = sess.device()?.live_rules()?;
     // Decision order: highest priority first, ties to the lowest index (as the hardware).

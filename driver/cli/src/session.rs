@@ -11,7 +11,7 @@ use std::path::Path;
 
 use gufc::backend::Bar;
 use gufc::device::{CommitReport, Device};
-use gufc::rules::{Loaded, Loc};
+use gufc::rules::{Loaded, Loc, RuleStage};
 use gufc_regmap::Action;
 
 use crate::error::CliError;
@@ -72,9 +72,22 @@ pub fn parse_local(text: &str, arg: &str) -> Result<(IpAddr, u8), CliError> {
     Ok((p.addr(), p.prefix_len()))
 }
 
-/// Reads, parses and compiles a rule file; warnings go to stderr.
-pub fn load_rules(path: &Path, setup: &Setup) -> Result<Loaded, CliError> {
-    let loaded = gufc::rules::load_file(path, setup.format.map(Into::into), setup.strict)?;
+/// The rule stage `caps` describe, for the compiler: RTL 2.0 matches its low `FLAG_BITS` TCP
+/// flags, 1.x none (a flagged rule is refused at its line).
+pub fn rule_target(caps: &gufc::device::Caps) -> RuleStage {
+    match caps.rules {
+        Some(r) => RuleStage::Rtl2 {
+            flag_bits: r.flag_bits.min(8) as u8,
+        },
+        None => RuleStage::Rtl1,
+    }
+}
+
+/// Reads, parses and compiles a rule file for `target` (see [`rule_target`]); warnings go to
+/// stderr.
+pub fn load_rules(path: &Path, setup: &Setup, target: RuleStage) -> Result<Loaded, CliError> {
+    let loaded =
+        gufc::rules::load_file_for(path, setup.format.map(Into::into), setup.strict, target)?;
     for w in &loaded.set.warnings {
         crate::progress::warn(w);
     }
@@ -92,10 +105,11 @@ pub fn load_example(name: &str) -> Result<Loaded, CliError> {
     Ok(Loaded { set, compiled })
 }
 
-/// Reads everything `setup` names (rule file, `--local`s), checking all of it.
-pub fn prepare(setup: &Setup) -> Result<Prepared, CliError> {
+/// Reads everything `setup` names (rule file compiled for `target`, `--local`s), checking all
+/// of it.
+pub fn prepare(setup: &Setup, target: RuleStage) -> Result<Prepared, CliError> {
     let rules = match &setup.load {
-        Some(p) => Some(load_rules(p, setup)?),
+        Some(p) => Some(load_rules(p, setup, target)?),
         None => None,
     };
     prepare_loaded(rules, setup)
@@ -308,7 +322,11 @@ impl Session {
 
     /// Reads and checks `setup`, then writes it into the device.
     pub fn setup(&mut self, setup: &Setup) -> Result<Option<CommitReport>, CliError> {
-        let p = prepare(setup)?;
+        let target = match setup.load {
+            Some(_) => self.rule_target()?,
+            None => RuleStage::Rtl1,
+        };
+        let p = prepare(setup, target)?;
         self.write(&p)
     }
 
@@ -321,6 +339,11 @@ impl Session {
         self.finish_reset()?;
         let dev = self.dev.as_mut().expect("opened");
         apply(dev, p, &mut self.origins)
+    }
+
+    /// What the device's rule stage matches, for compiling a rule file (opens it, no writes).
+    pub fn rule_target(&mut self) -> Result<RuleStage, CliError> {
+        Ok(rule_target(self.opened()?.caps()))
     }
 
     /// The device's capabilities (opening it without writing anything, for checks).

@@ -87,3 +87,88 @@ fn an_eighth_protocol_does_not_fit_the_classes() {
         "{v}"
     );
 }
+
+/// `gufc ARGS…` with `rules` written to `r.rules` (`{rules}` in ARGS is its path) and `trace`
+/// to `t.trace` (`{trace}`): (success, stdout, stderr).
+fn gufc(args: &[&str], rules: &str, trace: &str) -> (bool, String, String) {
+    let d = tempfile::tempdir().unwrap();
+    let (r, t) = (d.path().join("r.rules"), d.path().join("t.trace"));
+    std::fs::write(&r, rules).unwrap();
+    std::fs::write(&t, trace).unwrap();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| {
+            a.replace("{rules}", r.to_str().unwrap())
+                .replace("{trace}", t.to_str().unwrap())
+        })
+        .collect();
+    let o = Command::new(env!("CARGO_BIN_EXE_gufc"))
+        .args(&args)
+        .output()
+        .unwrap();
+    let s = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (o.status.success(), s(o.stdout), s(o.stderr))
+}
+
+const FLAGGED: &str = "channel 1 proto tcp flags SYN/SYN,ACK,RST,FIN\n\
+                       channel 2 proto tcp flags ACK\n\
+                       channel 3\n";
+
+#[test]
+fn tcp_flag_rules_load_and_decide_on_model2_and_are_refused_on_1_x() {
+    let pkt = ["tcp", "10.0.0.1:1000", "10.0.0.2:80"];
+    for (flags, verdict) in [
+        ("syn", "channel 1"),
+        ("syn,ack", "channel 2"),
+        ("fin", "channel 3"),
+    ] {
+        let mut args = vec![
+            "--backend",
+            "model2",
+            "trace",
+            "--load",
+            "{rules}",
+            "--flags",
+            flags,
+        ];
+        args.extend(pkt);
+        let (ok, out, err) = gufc(&args, FLAGGED, "");
+        assert!(ok, "{err}");
+        assert!(
+            out.contains(&format!("verdict: {verdict}\n")),
+            "--flags {flags}: {out}"
+        );
+    }
+    let mut args = vec!["trace", "--load", "{rules}", "--flags", "syn"];
+    args.extend(pkt);
+    let (ok, _, err) = gufc(&args, FLAGGED, "");
+    assert!(!ok, "1.x took a flagged rule");
+    assert!(
+        err.contains("r.rules:1:1: TCP-flag matches need an RTL 2.0 device"),
+        "{err}"
+    );
+}
+
+#[test]
+fn classify_passes_a_raw_traces_flags_column_to_model2() {
+    // Raw trace_generator lines: src dst sport dport proto flags filter; the flags column's
+    // top byte is the packet's TCP flags (0x02 SYN, 0x10 ACK, 0x12 SYN,ACK).
+    let trace = "167772161 167772162 1000 80 6 33619967 0\n\
+                 167772161 167772162 1000 80 6 268500991 0\n\
+                 167772161 167772162 1000 80 6 301989888 0\n\
+                 167772161 167772162 1000 80 6 0 0\n";
+    let args = [
+        "--backend",
+        "model2",
+        "--format",
+        "text",
+        "classify",
+        "--load",
+        "{rules}",
+        "--trace",
+        "{trace}",
+    ];
+    let (ok, out, err) = gufc(&args, FLAGGED, trace);
+    assert!(ok, "{err}");
+    assert_eq!(out, "1\n2\n2\n3\n");
+}

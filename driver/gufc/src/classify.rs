@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::backend::Sim;
 use crate::device::Device;
-use crate::rules::classbench::{parse_trace, TraceColumns};
+use crate::rules::classbench::{parse_trace, trace_tcp_flags, TraceColumns};
 use crate::rules::Loaded;
 use crate::stream;
 use gufc_regmap::{HitKind, Key, KeyIn};
@@ -28,7 +28,9 @@ pub struct Classified {
 }
 
 /// Commits `loaded` to `dev` and pushes every header of the ClassBench-style `trace` file
-/// (`src dst sport dport proto`, extra columns ignored) through its pipeline.
+/// (`src dst sport dport proto`, extra columns ignored) through its pipeline. A raw
+/// `trace_generator` line's flags column gives the packet's TCP flags ([`trace_tcp_flags`]),
+/// which an RTL 2.0 rule stage matches.
 pub fn classify_trace<S: Sim>(
     dev: &mut Device<S>,
     loaded: &Loaded,
@@ -36,7 +38,8 @@ pub fn classify_trace<S: Sim>(
 ) -> Result<Classified, Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string(trace).map_err(|e| format!("{}: {e}", trace.display()))?;
     let trace = parse_trace(&trace.display().to_string(), &text, TraceColumns::Headers)?;
-    classify_keys(dev, loaded, trace.iter().map(|h| h.key))
+    let flags = |h: &crate::rules::classbench::TraceEntry| h.flags.map_or(0, trace_tcp_flags);
+    classify_keys_with_flags(dev, loaded, trace.iter().map(|h| (h.key, flags(h))))
 }
 
 /// Commits `loaded` to `dev` and pushes `keys` through its pipeline, one per cycle: the path
@@ -45,6 +48,16 @@ pub fn classify_keys<S: Sim>(
     dev: &mut Device<S>,
     loaded: &Loaded,
     keys: impl IntoIterator<Item = Key>,
+) -> Result<Classified, Box<dyn std::error::Error>> {
+    classify_keys_with_flags(dev, loaded, keys.into_iter().map(|k| (k, 0)))
+}
+
+/// [`classify_keys`] for `(key, TCP flags byte)` pairs: the flags go out on the key port's
+/// `key_flags`, where an RTL 2.0 rule stage matches them.
+pub fn classify_keys_with_flags<S: Sim>(
+    dev: &mut Device<S>,
+    loaded: &Loaded,
+    keys: impl IntoIterator<Item = (Key, u8)>,
 ) -> Result<Classified, Box<dyn std::error::Error>> {
     let capacity = dev.caps().tcam_entries as usize;
     if loaded.compiled.len() > capacity {
@@ -61,11 +74,11 @@ pub fn classify_keys<S: Sim>(
     for (&entry, &index) in report.sources.iter().zip(&report.placement) {
         rule_at[index as usize] = loaded.set.rules[loaded.compiled.rule_of(entry)].loc.line;
     }
-    let keys = keys.into_iter().map(|key| KeyIn {
+    let keys = keys.into_iter().map(|(key, tcp_flags)| KeyIn {
         key,
         len: 64,
         tag: 0,
-        tcp_flags: 0,
+        tcp_flags,
     });
     let mut matches = Vec::new();
     let st = stream::classify(dev.bar(), keys, |r| {

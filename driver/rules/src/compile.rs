@@ -70,13 +70,48 @@ impl Compiled {
         }
         best
     }
+
+    /// [`Compiled::first_match`] for a packet with TCP flags `tcp_flags`, honouring the
+    /// entries' flags matches.
+    pub fn first_match_with_flags(&self, key: &Key, tcp_flags: u8) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        for (i, e) in self.entries.iter().enumerate() {
+            let better = match best {
+                None => true,
+                Some(b) => self.entries[b].prio < e.prio,
+            };
+            if better && e.matches_with_flags(key, tcp_flags) {
+                best = Some(i);
+            }
+        }
+        best
+    }
+}
+
+/// The rule stage a set is compiled for: what it can match of TCP flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleStage {
+    /// RTL 1.x: no flags in the key, a rule with flags is refused at its place.
+    Rtl1,
+    /// RTL 2.0: its rule stage matches the low `flag_bits` flag bits (`CAP_RULES.FLAG_BITS`);
+    /// a rule's flags travel in [`TcamEntry::tcp_flags`] to the driver's 2.0 encoding.
+    Rtl2 {
+        /// `CAP_RULES.FLAG_BITS`.
+        flag_bits: u8,
+    },
 }
 
 /// Compiles a rule set for an RTL 1.x device: one entry per rule, ordered and prioritised as
 /// the rules decide. Fails on the first rule that is invalid (see [`Rule::validate`]) or
-/// matches TCP flags (the 1.x key has none; [`crate::flags::check`] is the RTL 2.0 path), or
-/// when there are more than [`MAX_RULES`] rules.
+/// matches TCP flags (the 1.x key has none; [`compile_for`] with [`RuleStage::Rtl2`] is the RTL
+/// 2.0 path), or when there are more than [`MAX_RULES`] rules.
 pub fn compile(set: &RuleSet) -> Result<Compiled, CompileError> {
+    compile_for(set, RuleStage::Rtl1)
+}
+
+/// [`compile`] for `stage`: on [`RuleStage::Rtl2`] a flag bit above its `flag_bits` is refused
+/// at its rule ([`crate::flags::check`]) and every other flags match is kept in its entry.
+pub fn compile_for(set: &RuleSet, stage: RuleStage) -> Result<Compiled, CompileError> {
     if set.rules.len() > MAX_RULES {
         return Err(RuleError {
             loc: set.rules[MAX_RULES].loc.clone(),
@@ -86,12 +121,15 @@ pub fn compile(set: &RuleSet) -> Result<Compiled, CompileError> {
             },
         });
     }
+    if let RuleStage::Rtl2 { flag_bits } = stage {
+        crate::flags::check(set, flag_bits)?;
+    }
     let mut entries = Vec::with_capacity(set.rules.len());
     let mut sources = Vec::with_capacity(set.rules.len());
     for (rank, idx) in set.decision_order().into_iter().enumerate() {
         let rule = &set.rules[idx];
         let prio = u16::MAX - rank as u16;
-        entries.push(compile_rule(rule, prio)?);
+        entries.push(compile_rule_for(rule, prio, stage)?);
         sources.push(EntrySource {
             rule: idx,
             loc: rule.loc.clone(),
@@ -100,10 +138,15 @@ pub fn compile(set: &RuleSet) -> Result<Compiled, CompileError> {
     Ok(Compiled { entries, sources })
 }
 
-/// One rule as one TCAM entry with hardware priority `prio`.
+/// One rule as one TCAM entry with hardware priority `prio`, for an RTL 1.x device.
 pub fn compile_rule(rule: &Rule, prio: u16) -> Result<TcamEntry, RuleError> {
+    compile_rule_for(rule, prio, RuleStage::Rtl1)
+}
+
+/// [`compile_rule`] for `stage` (the caller checks flag bits against an RTL 2.0 stage).
+fn compile_rule_for(rule: &Rule, prio: u16, stage: RuleStage) -> Result<TcamEntry, RuleError> {
     rule.validate()?;
-    if !rule.flags.is_any() {
+    if !rule.flags.is_any() && stage == RuleStage::Rtl1 {
         // The 1.x key has no flags: refuse rather than match more packets than the rule says.
         return Err(RuleError {
             loc: rule.loc.clone(),
@@ -111,6 +154,7 @@ pub fn compile_rule(rule: &Rule, prio: u16) -> Result<TcamEntry, RuleError> {
         });
     }
     let mut e = TcamEntry::match_all(prio, rule.action);
+    e.tcp_flags = (rule.flags.value, rule.flags.mask);
     put_prefix(&mut e, key::SRC0, rule.src);
     put_prefix(&mut e, key::DST0, rule.dst);
     let mut value = Meta::new().with_proto(rule.proto.value);

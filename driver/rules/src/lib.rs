@@ -26,7 +26,9 @@ use std::sync::Arc;
 
 use gufc_regmap::{Action, Key};
 
-pub use compile::{compile, compile_rule, Compiled, EntrySource, MAX_RULES};
+pub use compile::{
+    compile, compile_for, compile_rule, Compiled, EntrySource, RuleStage, MAX_RULES,
+};
 pub use error::{CompileError, ErrorKind, LoadError, RuleError, RuleErrors, Warning, WarningKind};
 pub use flags::FlagsMatch;
 
@@ -311,7 +313,8 @@ pub struct Rule {
     pub sport: PortRange,
     /// Destination ports matched; compiled to the entry's native range compare.
     pub dport: PortRange,
-    /// TCP flags matched (only with `proto tcp`); RTL 2.0 only: [`compile()`] refuses it.
+    /// TCP flags matched (only with `proto tcp`); RTL 2.0 only: [`compile()`] refuses it,
+    /// [`compile_for`] with [`RuleStage::Rtl2`] puts it in the entry's `tcp_flags`.
     pub flags: FlagsMatch,
     /// Explicit priority: higher wins. Rules without one count as 0. Ties: earlier rule wins.
     pub prio: Option<u16>,
@@ -562,11 +565,24 @@ pub struct Loaded {
 ///
 /// A 1.x device matches no TCP flags: a text rule with `flags` is refused at its line, and so
 /// is a flagged ClassBench rule under `strict`; otherwise a ClassBench set's flags are dropped
-/// with a [`WarningKind::TcpFlagsIgnored`] warning for the entries. `set` keeps the flags, for
-/// an RTL 2.0 device ([`flags::check`]).
+/// with a [`WarningKind::TcpFlagsIgnored`] warning for the entries. `set` keeps the flags; an RTL
+/// 2.0 device loads with [`load_file_for`].
 pub fn load_file(path: &Path, format: Option<Format>, strict: bool) -> Result<Loaded, LoadError> {
+    load_file_for(path, format, strict, RuleStage::Rtl1)
+}
+
+/// [`load_file`] for `stage`: on [`RuleStage::Rtl2`] the flags are compiled into the entries
+/// (a flag bit above its `flag_bits` refused at its rule, ClassBench or text alike).
+pub fn load_file_for(
+    path: &Path,
+    format: Option<Format>,
+    strict: bool,
+    stage: RuleStage,
+) -> Result<Loaded, LoadError> {
     let (mut set, format) = read(path, format, classbench::Options::new(strict))?;
-    let compiled = if format == Format::ClassBench && !strict && set.flagged() > 0 {
+    let compiled = if stage != RuleStage::Rtl1 {
+        compile_for(&set, stage)
+    } else if format == Format::ClassBench && !strict && set.flagged() > 0 {
         let (plain, warning) = set.without_flags();
         set.warnings.extend(warning);
         compile(&plain)

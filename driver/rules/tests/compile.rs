@@ -426,3 +426,55 @@ fn rtl1_refuses_a_flags_rule_at_its_line_and_rtl2_keeps_it() {
     assert!(gufc_rules::flags::check(&set("drop proto tcp flags URG"), 5).is_err());
     assert!(gufc_rules::flags::check(&set("drop proto tcp flags PSH"), 5).is_ok());
 }
+
+#[test]
+fn rtl2_compile_carries_each_rules_flags_in_its_entry() {
+    use gufc_rules::{compile_for, RuleStage};
+    let s = set(
+        "drop proto udp\nchannel 3 proto tcp dport 22 flags SYN/SYN,ACK\n\
+                 channel 1 proto tcp flags none/RST\ndrop\n",
+    );
+    let rtl2 = RuleStage::Rtl2 { flag_bits: 6 };
+    let c = compile_for(&s, rtl2).unwrap();
+    let flags: Vec<(u8, u8)> = c.entries.iter().map(|e| e.tcp_flags).collect();
+    assert_eq!(flags, [(0, 0), (0x02, 0x12), (0, 0x04), (0, 0)]);
+    // The same entries otherwise: only the flags differ from the 1.x compile of the set
+    // without them.
+    let plain = compile(&s.without_flags().0).unwrap();
+    for (a, b) in c.entries.iter().zip(&plain.entries) {
+        assert_eq!(
+            TcamEntry {
+                tcp_flags: (0, 0),
+                ..*a
+            },
+            *b
+        );
+    }
+    // The entries' flag-aware first match is the rules' first match, packet flags and all.
+    let keys = [
+        Key::v4(1, 2, 6, 1000, 22),
+        Key::v4(1, 2, 6, 1000, 80),
+        Key::v4(1, 2, 17, 1, 22),
+    ];
+    for k in keys {
+        for f in 0..=255u8 {
+            assert_eq!(
+                c.first_match_with_flags(&k, f).map(|i| c.rule_of(i)),
+                s.first_match_with_flags(&k, f),
+                "{k:?} flags {f:#04x}"
+            );
+        }
+    }
+    // A flag bit above the stage's: refused at its rule, by `flags::check`.
+    let e = compile_for(&set("drop\ndrop proto tcp flags CWR\n"), rtl2).unwrap_err();
+    assert_eq!(
+        (e.loc.line, e.to_string().contains("CWR")),
+        (2, true),
+        "{e}"
+    );
+    // RTL 1.x still refuses flags.
+    assert_eq!(
+        compile_for(&s, RuleStage::Rtl1).unwrap_err().kind,
+        ErrorKind::FlagsNeedRtl2
+    );
+}

@@ -664,6 +664,7 @@ pub(crate) mod tests {
                     dport,
                     prio,
                     action: Action::Drop,
+                    tcp_flags: (0, 0),
                 }
             })
     }

@@ -248,6 +248,27 @@ impl<B: Bar> Device<B> {
         if Meta::decode(e.value[m] | e.mask[m]).is_err() {
             return Err("reserved META bits set".into());
         }
+        let (fv, fm) = e.tcp_flags;
+        if fv & !fm != 0 {
+            return Err(format!(
+                "TCP flags value {fv:#04x} has bits outside its mask {fm:#04x}"
+            ));
+        }
+        match self.caps.rules {
+            // The 1.x key has no flags: refuse rather than match more packets than asked.
+            None if fm != 0 => {
+                return Err(format!(
+                    "matches TCP flags (mask {fm:#04x}); an RTL 1.x device has none (RTL 2.0 only)"
+                ))
+            }
+            Some(rc) if u32::from(fm).checked_shr(rc.flag_bits).unwrap_or(0) != 0 => {
+                return Err(format!(
+                    "matches TCP flags mask {fm:#04x}; the device matches only the low {} flag bits",
+                    rc.flag_bits
+                ))
+            }
+            _ => {}
+        }
         Ok(())
     }
 

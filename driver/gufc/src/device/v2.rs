@@ -4,8 +4,9 @@
 //! classes, both programmed into the inactive plane so the COMMIT switches everything at once.
 //!
 //! A compiled 2.0 entry travels as a [`TcamEntry`] whose `KEY[0..3]`/`MASK[0..3]` words are the
-//! 2.0 layout (words 4..9 zero, full port ranges): exactly what TCAM_WRITE stages and TCAM_READ
-//! returns, so the 1.x staging, read-back and plane code serve both.
+//! 2.0 layout (words 4..9 zero, full port ranges, `tcp_flags` folded into the key's flag field
+//! and left (0, 0)): exactly what TCAM_WRITE stages and TCAM_READ returns, so the 1.x staging,
+//! read-back and plane code serve both. A given entry's `tcp_flags` are the rule's flags match.
 
 use gufc_regmap::word::{DportRange, SportRange};
 use gufc_regmap::{key, reg, Opcode, TcamEntry, KEY_WORDS};
@@ -46,6 +47,9 @@ impl Layout {
     }
     fn dport(&self) -> u32 {
         self.checkers + 16
+    }
+    fn flags(&self) -> u32 {
+        self.checkers + 32
     }
     fn class(&self) -> u32 {
         self.checkers + 32 + self.flag_bits
@@ -197,6 +201,9 @@ impl<B: Bar> Device<B> {
             if m & 0xff == 0xff {
                 field(lay.class(), 3, out.classes.class_of(v as u8).into(), 7);
             }
+            // The key's low FLAG_BITS flag bits (`validate` refused a mask above them).
+            let (fv, fm) = e.tcp_flags;
+            field(lay.flags(), lay.flag_bits, fv.into(), fm.into());
             let (pv, pm) = (e.value[key::PORTS], e.mask[key::PORTS]);
             for pe in &plan.rules[r] {
                 let mut x = base;
