@@ -8,6 +8,10 @@
 // inverted, so that a design that relies on it fails its testbench. The users forward instead.
 // Two writes to one address at one edge are not allowed. Contents start at zero, as a configured
 // DP16KD without init values does.
+//
+// Always block RAM (`ram_style`), also when it is shallow: yosys would put the 16 channel
+// counters (DEPTH 16) in distributed RAM, 72 DPR16X4 = 432 LUT4 sites, where the device has
+// block RAM to spare (8 DP16KD) and no LUT4 sites.
 module gufc_bram #(
     parameter integer WIDTH = 36,
     parameter integer DEPTH = 512
@@ -24,7 +28,7 @@ module gufc_bram #(
     input wire [WIDTH-1:0] b_d;
     output reg [WIDTH-1:0] b_q;
 
-    (* no_rw_check *) reg [WIDTH-1:0] mem [0:DEPTH-1];
+    (* no_rw_check, ram_style = "block" *) reg [WIDTH-1:0] mem [0:DEPTH-1];
     integer i;
     initial for (i = 0; i < DEPTH; i = i + 1) mem[i] = {WIDTH{1'b0}};
     always @(posedge clk) begin

@@ -228,24 +228,33 @@ module gufc_flow_ram #(
     reg [LB-1:0] b1_4, b2_4;
     reg [LW-1:0] ovw_4;
     reg [WB-1:0] ovd_4;
-    // k+5: rows with the forwarded write applied.
+    // k+5: the rows as read, and the forwarded write beside them: fw5[c] marks the candidates it
+    // replaces (way w of b1 and/or of b2), wd5 is its word. Matching the one written word next to
+    // the rows costs one key compare and a few selects, where applying it to every candidate's
+    // row would take a 2:1 multiplexer per bit of all C words.
     reg v5, force5;
     reg [KEY_BITS-1:0] key5;
     reg [7:0] ep5;
     reg [LB-1:0] b1_5, b2_5;
     reg [WB*C-1:0] row5;              // candidate c: row5[c*WB +: WB], b1 ways then b2 ways
-    // k+6: per-candidate match and data.
+    reg [C-1:0] fw5;
+    reg [WB-1:0] wd5;
+    // k+6: per-candidate match and data (a forwarded candidate's data is the written word's).
     reg v6;
     reg [LB-1:0] b1_6, b2_6;
-    reg [C-1:0] m6, cur6;
+    reg [C-1:0] m6, cur6, fw6;
     reg [32*C-1:0] act6;
     reg [INT_BITS*C-1:0] int6;
+    reg [31:0] actw6;
+    reg [INT_BITS-1:0] intw6;
     // k+7: first match, one-hot.
     reg v7, hit7;
     reg [LB-1:0] b1_7, b2_7;
-    reg [C-1:0] sel7, cur7;
+    reg [C-1:0] sel7, cur7, fw7;
     reg [32*C-1:0] act7;
     reg [INT_BITS*C-1:0] int7;
+    reg [31:0] actw7;
+    reg [INT_BITS-1:0] intw7;
 
     // Combinational parts of the k+6 .. k+8 steps.
     reg [C-1:0] m_c, cur_c, seen;
@@ -253,13 +262,15 @@ module gufc_flow_ram #(
     reg [SW-1:0] slot;
     reg [31:0] act;
     reg [INT_BITS-1:0] intr;
-    reg cur;
+    reg cur, m_w, cur_w;
     integer c;
     always @* begin
+        m_w = !force5 && wd5[0] && wd5[F_KEY +: KEY_BITS] == key5;
+        cur_w = wd5[F_PIN] || wd5[F_EP +: 8] == ep5;
         for (c = 0; c < C; c = c + 1) begin
             word = row5[c*WB +: WB];
-            m_c[c] = !force5 && word[0] && word[F_KEY +: KEY_BITS] == key5;
-            cur_c[c] = word[F_PIN] || word[F_EP +: 8] == ep5;
+            m_c[c] = fw5[c] ? m_w : !force5 && word[0] && word[F_KEY +: KEY_BITS] == key5;
+            cur_c[c] = fw5[c] ? cur_w : word[F_PIN] || word[F_EP +: 8] == ep5;
         end
         seen = {C{1'b0}};
         for (c = 1; c < C; c = c + 1) seen[c] = seen[c-1] | m6[c-1];
@@ -270,10 +281,16 @@ module gufc_flow_ram #(
         for (c = 0; c < C; c = c + 1) begin
             if (sel7[c]) begin
                 slot = slot | {(c < WAYS) ? b1_7 : b2_7, c[LW-1:0]};
-                act = act | act7[c*32 +: 32];
-                intr = intr | int7[c*INT_BITS +: INT_BITS];
                 cur = cur | cur7[c];
+                if (!fw7[c]) begin
+                    act = act | act7[c*32 +: 32];
+                    intr = intr | int7[c*INT_BITS +: INT_BITS];
+                end
             end
+        end
+        if ((sel7 & fw7) != {C{1'b0}}) begin
+            act = act | actw7;
+            intr = intr | intw7;
         end
     end
 
@@ -295,18 +312,19 @@ module gufc_flow_ram #(
         b1_5 <= b1_4;
         b2_5 <= b2_4;
         force5 <= force4;
-        for (c = 0; c < C; c = c + 1) begin
-            if (c < WAYS)
-                row5[c*WB +: WB] <= (ov1_4 && ovw_4 == c[LW-1:0]) ? ovd_4 : q1[(c % WAYS)*WB +: WB];
-            else
-                row5[c*WB +: WB] <= (ov2_4 && ovw_4 == c[LW-1:0]) ? ovd_4 : q2[(c % WAYS)*WB +: WB];
-        end
+        row5 <= {q2, q1};
+        wd5 <= ovd_4;
+        for (c = 0; c < C; c = c + 1)
+            fw5[c] <= ((c < WAYS) ? ov1_4 : ov2_4) && ovw_4 == c[LW-1:0];
 
         v6 <= v5 && !clr;
         b1_6 <= b1_5;
         b2_6 <= b2_5;
         m6 <= m_c;
         cur6 <= cur_c;
+        fw6 <= fw5;
+        actw6 <= wd5[F_ACT +: 32];
+        intw6 <= wd5[F_INT +: INT_BITS];
         for (c = 0; c < C; c = c + 1) begin
             act6[c*32 +: 32] <= row5[c*WB + F_ACT +: 32];
             int6[c*INT_BITS +: INT_BITS] <= row5[c*WB + F_INT +: INT_BITS];
@@ -318,8 +336,11 @@ module gufc_flow_ram #(
         hit7 <= |m6;
         sel7 <= m6 & ~seen;
         cur7 <= cur6;
+        fw7 <= fw6;
         act7 <= act6;
         int7 <= int6;
+        actw7 <= actw6;
+        intw7 <= intw6;
 
         // The result outputs are 0 unless they carry a result (and its fields 0 on a miss).
         res_valid <= v7 && !clr;

@@ -103,7 +103,7 @@ module gufc_tcam_update #(
     reg [IW-1:0] index_q;
     reg [1:0] planes_q;
     reg [DATA_BITS-1:0] data_q;
-    reg [KEY_BITS-1:0] value_q, mask_q;    // a WRITE's new entry, shown after the hide
+    reg [KEY_BITS-1:0] value_q, mask_q;    // a WRITE's new entry, for the shadow
     reg [SW-1:0] shadow [0:ENTRIES-1];     // block RAM
     reg [SW-1:0] shadow_q;
     (* ram_style = "block" *)             // LUT RAM: yosys 0.70 fails to map it for xcup at 1,024
@@ -137,12 +137,14 @@ module gufc_tcam_update #(
         c_data <= cmd_data;
     end
 
-    // One read and one write port on each RAM. Reads: the group's entries while gathering, else
-    // the command's entry (READ). Writes: the sweep's zeros, a WRITE's entry when its hide
-    // starts (after the gather read the old one), a PLANES's bits at go.
-    wire [IW-1:0] rd_addr = (state == S_GATHER) ? {index_q[IW-1:LGE], step[LGE-1:0]} : c_index;
+    // One read and one write port on each RAM. Reads: the group's entries while gathering, a
+    // WRITE's new entry while hiding (the rows load it from there), else the command's entry
+    // (READ). Writes: the sweep's zeros, a WRITE's entry at the gather's last edge (after the
+    // gather read the old one), a PLANES's bits at go.
+    wire [IW-1:0] rd_addr = (state == S_GATHER) ? {index_q[IW-1:LGE], step[LGE-1:0]}
+                          : (state == S_HIDE) ? index_q : c_index;
     wire sweeping = state == S_SWEEP;
-    wire store = state == S_HIDE && step == {SB{1'b0}};
+    wire store = state == S_GATHER && step == LAST_READ && is_write;
     wire sh_we = (sweeping && {{(32-XW){1'b0}}, sweep} < ENTRIES) || store;
     wire [IW-1:0] sh_addr = sweeping ? sweep[IW-1:0] : index_q;
     wire [SW-1:0] sh_data = sweeping ? {SW{1'b0}} : {1'b1, data_q, mask_q, value_q};
@@ -177,25 +179,24 @@ module gufc_tcam_update #(
 
     wire [LGE-1:0] own = index_q[LGE-1:0];
 
-    // The group's rows (≈ 1,000 flip-flops) load at two moments: entry step-1 while gathering
-    // (step != 0, the shadow word read at the previous edge) and the new entry when the hide's
-    // last row is written (state S_HIDE, step LAST_SHOWN). Decoding those from `state` and `step`
+    // The group's rows (≈ 1,000 flip-flops) load from the shadow word read at the previous edge at
+    // two moments: entry step-1 while gathering (step != 0) and the new entry, stored at the
+    // gather's last edge, when the hide's last row is written (state S_HIDE, step LAST_SHOWN).
+    // One source, so the rows need no multiplexer. Decoding those from `state` and `step`
     // at the loading edge put a compare and a fan-out of 1,000 on one path (the rule stage's
     // critical path, 121.8 MHz routed). So both are decoded one edge earlier, into one load and one
     // select register per entry of the group, each driving that entry's ≈ 250 flip-flops. A `clr`
     // at the loading edge no longer stops the load; the rows are gathered afresh by every command
     // that reads them, so that load is never seen.
-    reg [GE-1:0] row_ld;    // row j loads at the next edge
-    reg [GE-1:0] row_new;   // with the new entry (else the shadow word)
+    reg [GE-1:0] row_ld;    // row j loads the shadow word at the next edge
     integer g;
     always @(posedge clk) begin
         for (g = 0; g < GE; g = g + 1) begin
             row_ld[g] <= !clr && ((state == S_GATHER && step != LAST_READ && step[LGE-1:0] == g[LGE-1:0])
                                   || (state == S_HIDE && step == LAST_SHOWN - 1'b1 && own == g[LGE-1:0]));
-            row_new[g] <= state == S_HIDE;
             if (row_ld[g]) begin
-                row_value[g] <= row_new[g] ? pad(value_q) : pad(shadow_q[0 +: KEY_BITS]);
-                row_mask[g] <= row_new[g] ? pad(mask_q) : pad(shadow_q[KEY_BITS +: KEY_BITS]);
+                row_value[g] <= pad(shadow_q[0 +: KEY_BITS]);
+                row_mask[g] <= pad(shadow_q[KEY_BITS +: KEY_BITS]);
             end
         end
     end
