@@ -244,6 +244,22 @@ fn status_of(r: Reject) -> Status {
     Status::new(r.code, r.msg)
 }
 
+/// Each P4Info object's name (from its preamble) and encoding, for comparing two lists of them.
+fn by_name<T: Message>(
+    items: &[T],
+    preamble: impl Fn(&T) -> Option<&cfg::Preamble>,
+) -> Vec<(String, Vec<u8>)> {
+    items
+        .iter()
+        .map(|t| {
+            (
+                preamble(t).map_or(String::new(), |p| p.name.clone()),
+                t.encode_to_vec(),
+            )
+        })
+        .collect()
+}
+
 /// The first place where `got` differs from the device's P4Info, for the refusal message.
 fn first_difference(got: &cfg::P4Info, want: &cfg::P4Info) -> String {
     if got.pkg_info != want.pkg_info {
@@ -258,32 +274,8 @@ fn first_difference(got: &cfg::P4Info, want: &cfg::P4Info) -> String {
             .find(|(a, b)| a != b)
             .map(|(a, _)| format!("{what} {:?}", a.0))
     };
-    let tables = |p: &cfg::P4Info| {
-        p.tables
-            .iter()
-            .map(|t| {
-                (
-                    t.preamble
-                        .as_ref()
-                        .map_or(String::new(), |p| p.name.clone()),
-                    t.encode_to_vec(),
-                )
-            })
-            .collect()
-    };
-    let actions = |p: &cfg::P4Info| {
-        p.actions
-            .iter()
-            .map(|t| {
-                (
-                    t.preamble
-                        .as_ref()
-                        .map_or(String::new(), |p| p.name.clone()),
-                    t.encode_to_vec(),
-                )
-            })
-            .collect()
-    };
+    let tables = |p: &cfg::P4Info| by_name(&p.tables, |t| t.preamble.as_ref());
+    let actions = |p: &cfg::P4Info| by_name(&p.actions, |a| a.preamble.as_ref());
     named("tables", tables(got), tables(want))
         .or_else(|| named("actions", actions(got), actions(want)))
         .unwrap_or_else(|| "counters, direct counters or other objects".into())
