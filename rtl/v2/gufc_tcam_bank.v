@@ -17,7 +17,9 @@
 // later, when the key it must reach is registered). `wr_all` writes the row of every group (the
 // sweep after a reset). Every register that feeds the RAMs is a per-bank copy: the bank is kept as
 // its own hierarchy level so synthesis does not merge the copies of all banks into one register
-// driving all N entries.
+// driving all N entries. Inside the bank, each group registers its own write enable and address
+// (gufc_copy): one shared address register drove every RAM of the bank (4 x 496 write-address
+// pins at 64 entries), the most congested nets of the placed device.
 (* keep_hierarchy *)
 module gufc_tcam_bank #(
     parameter integer BANK = 64,     // entries, a power of two >= 8
@@ -48,19 +50,12 @@ module gufc_tcam_bank #(
 
     reg [KP-1:0] key_q;
     reg [BANK-1:0] match;
-    reg wr_en_q, wr_all_q;
-    reg [GBW-1:0] wr_group_q;
-    reg [SB-1:0] wr_addr_q;
     reg [WP-1:0] wr_data_q;
     reg [BANK*PARTS-1:0] part;        // part[e*PARTS+p]: AND of entry e's slices 16p..16p+15
     reg [2*BANK-1:0] tail;            // tail[2e+i]: entry e's slice SLICES-2+i
 
     always @(posedge clk) begin
         key_q <= key;
-        wr_en_q <= wr_en;
-        wr_all_q <= wr_all;
-        wr_group_q <= wr_group;
-        wr_addr_q <= wr_addr;
         wr_data_q <= wr_data;
     end
 
@@ -73,7 +68,10 @@ module gufc_tcam_bank #(
             // may hold fewer (its spare RAMs read address 0 and are never written).
             localparam integer CH = (SLICES + 6) / 7;
             for (g = 0; g < GROUPS; g = g + 1) begin : gr
-                wire we = wr_en_q && (wr_all_q || wr_group_q == g);
+                wire we;
+                wire [SB-1:0] wa;
+                gufc_copy #(.WIDTH(1 + SB)) wq (.clk(clk),
+                    .d({wr_en && (wr_all || wr_group == g), wr_addr}), .q({we, wa}));
                 for (s = 0; s < CH; s = s + 1) begin : ch
                     localparam integer NS = (SLICES - 7 * s < 7) ? SLICES - 7 * s : 7;
                     wire [34:0] ra;
@@ -87,7 +85,7 @@ module gufc_tcam_bank #(
                         assign ra[34:5*NS] = {(35-5*NS){1'b0}};
                         assign wd[13:2*NS] = {(14-2*NS){1'b0}};
                     end
-                    gufc_lutram7 ram (.clk(clk), .we(we), .waddr(wr_addr_q), .wdata(wd), .raddr(ra),
+                    gufc_lutram7 ram (.clk(clk), .we(we), .waddr(wa), .wdata(wd), .raddr(ra),
                                       .rdata(rd));
                     for (k0 = 0; k0 < NS; k0 = k0 + 1) begin : o
                         assign col[(7*s + k0)*BANK + GE*g +: GE] = rd[2*k0 +: 2];
@@ -96,11 +94,14 @@ module gufc_tcam_bank #(
             end
         end else begin : x1
             for (g = 0; g < GROUPS; g = g + 1) begin : gr
-                wire we = wr_en_q && (wr_all_q || wr_group_q == g);
+                wire we;
+                wire [SB-1:0] wa;
+                gufc_copy #(.WIDTH(1 + SB)) wq (.clk(clk),
+                    .d({wr_en && (wr_all || wr_group == g), wr_addr}), .q({we, wa}));
                 for (s = 0; s < SLICES; s = s + 1) begin : sl
                     reg [GE-1:0] ram [0:(1<<SB)-1];
                     always @(posedge clk) begin
-                        if (we) ram[wr_addr_q] <= wr_data_q[GE*s +: GE];
+                        if (we) ram[wa] <= wr_data_q[GE*s +: GE];
                     end
                     assign col[s*BANK + GE*g +: GE] = ram[key_q[SB*s +: SB]];
                 end

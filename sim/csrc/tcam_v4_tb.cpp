@@ -328,7 +328,7 @@ int main(int argc, char** argv) {
 
     for (uint64_t t = 1; t <= cycles && fails == 0; t++) {
         // Inputs for edge t.
-        bool clr = chance(0) || (t % 40000 == 0);
+        bool clr = chance(0) || (t % 20000 == 0);
         Packet p = random_packet(prog, vis, written, recent);
         bool key = chance(90);
         dut->clk = 0;
