@@ -515,7 +515,9 @@ fn flow_key(k: &Key) -> FlowKey {
 /// does (16 destination-port checkers and 3 protocol classes in both planes, then every TCAM
 /// entry valid in both planes, then flows in a quarter of the flow slots, each command followed by
 /// STATUS reads until BUSY is 0, then an ERROR read), followed by `traffic_cycles` cycles of one
-/// key each, 60 % of them from the 256 keys the entries and flows were made around. Returns the
+/// key each, 60 % of them from the keys the entries and flows were made around. Entry i is made
+/// around key i, whose source /24 no other entry holds, so entries at every index decide keys
+/// and a device that loses the upper ones disagrees on the traffic. Returns the
 /// inputs and the setup's length. BUSY is polled on the 2.0 model while the inputs are made, so
 /// the same inputs replay on any device that agrees with it.
 ///
@@ -549,9 +551,12 @@ pub fn bench_program_v2(cfg: &Config, seed: u64, traffic_cycles: usize) -> (Vec<
     // The reset sweep: wait for BUSY to clear before the first command.
     while io(Mmio::Read { addr: reg::STATUS }) & 1 << 3 != 0 {}
 
-    let pool: Vec<Key> = (0..256)
-        .map(|_| {
+    // Key i's source is in 10.(i / 256).(i % 256).0/24, its own: entry i below is the only one
+    // whose source prefix holds it.
+    let pool: Vec<Key> = (0..cfg.tcam_entries.max(256))
+        .map(|i| {
             let mut k = s.random_key();
+            k.src = u128::from(0x0a00_0000 | i << 8 | s.rng.below(256));
             k.proto = s.rng.pick(&[6u8, 6, 17, 1]);
             k
         })
@@ -588,15 +593,15 @@ pub fn bench_program_v2(cfg: &Config, seed: u64, traffic_cycles: usize) -> (Vec<
         w
     };
     for i in 0..cfg.tcam_entries {
-        let k = s.rng.pick(&pool);
+        let k = pool[i as usize];
         let (mut v, mut m) = (0u128, 0u128);
         let mut field = |at: u32, width: u32, value: u64, mask: u64| {
             let all = (1u128 << width) - 1;
             v |= (u128::from(value) & u128::from(mask) & all) << at;
             m |= (u128::from(mask) & all) << at;
         };
-        for (at, a) in [(F_SRC, k.src as u32), (F_DST, k.dst as u32)] {
-            let len = s.rng.pick(&[0u32, 8, 16, 24, 24, 32]);
+        let (sl, dl) = (s.rng.pick(&[24u32, 32]), s.rng.pick(&[0u32, 16, 24, 32]));
+        for (at, a, len) in [(F_SRC, k.src as u32, sl), (F_DST, k.dst as u32, dl)] {
             let pm = if len == 0 { 0 } else { !0u32 << (32 - len) };
             field(at, 32, a.into(), pm.into());
         }
@@ -606,13 +611,13 @@ pub fn bench_program_v2(cfg: &Config, seed: u64, traffic_cycles: usize) -> (Vec<
         }
         match s.rng.below(4) {
             0 => field(F_DPORT, 16, k.dport.into(), 0xffff),
-            1 => {
-                let c = ranges
-                    .iter()
-                    .position(|&(lo, hi)| (lo..=hi).contains(&k.dport))
-                    .unwrap_or(s.rng.below(CHECKERS) as usize);
-                field(c as u32, 1, 1, 1);
-            }
+            1 => match ranges
+                .iter()
+                .position(|&(lo, hi)| (lo..=hi).contains(&k.dport))
+            {
+                Some(c) => field(c as u32, 1, 1, 1),
+                None => field(F_DPORT, 16, k.dport.into(), 0xff00),
+            },
             _ => {}
         }
         if s.rng.chance(150) {
