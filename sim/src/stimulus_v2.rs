@@ -509,3 +509,186 @@ fn flow_key(k: &Key) -> FlowKey {
         dport: k.dport,
     }
 }
+
+/// The 2.0 simulation-speed benchmark's inputs (`cargo bench -p gufc-sim`), the counterpart of
+/// [`crate::stimulus::bench_program`]: the setup goes through the 2.0 command path as a driver
+/// does (16 destination-port checkers and 3 protocol classes in both planes, then every TCAM
+/// entry valid in both planes, then flows in a quarter of the flow slots, each command followed by
+/// STATUS reads until BUSY is 0, then an ERROR read), followed by `traffic_cycles` cycles of one
+/// key each, 60 % of them from the keys the entries and flows were made around. Entry i is made
+/// around key i, whose source /24 no other entry holds, so entries at every index decide keys
+/// and a device that loses the upper ones disagrees on the traffic. Returns the
+/// inputs and the setup's length. BUSY is polled on the 2.0 model while the inputs are made, so
+/// the same inputs replay on any device that agrees with it.
+///
+/// Panics if the model rejects any setup command (the program would not fill the device).
+pub fn bench_program_v2(cfg: &Config, seed: u64, traffic_cycles: usize) -> (Vec<CycleIn>, usize) {
+    use gufc_hw_model::v2::top::{Top, TopConfig};
+
+    let mut s = StimulusV2::new(cfg, seed);
+    let mut top = Top::new(TopConfig::sized(cfg));
+    let mut out = Vec::new();
+    let mut io = |mmio: Mmio| -> u32 {
+        let c = CycleIn {
+            mmio: Some(mmio),
+            key: None,
+            res_ready: true,
+            rst: false,
+        };
+        out.push(c);
+        top.step(&c).rdata
+    };
+    let run = |io: &mut dyn FnMut(Mmio) -> u32, writes: &[(u32, u32)], op: Opcode, i: u32| {
+        for &(addr, data) in writes {
+            io(Mmio::Write { addr, data });
+        }
+        io(Mmio::Write {
+            addr: reg::CMD,
+            data: u32::from(op.bits()) << 24 | i,
+        });
+        while io(Mmio::Read { addr: reg::STATUS }) & 1 << 3 != 0 {}
+    };
+    // The reset sweep: wait for BUSY to clear before the first command.
+    while io(Mmio::Read { addr: reg::STATUS }) & 1 << 3 != 0 {}
+
+    // Key i's source is in 10.(i / 256).(i % 256).0/24, its own: entry i below is the only one
+    // whose source prefix holds it.
+    let pool: Vec<Key> = (0..cfg.tcam_entries.max(256))
+        .map(|i| {
+            let mut k = s.random_key();
+            k.src = u128::from(0x0a00_0000 | i << 8 | s.rng.below(256));
+            k.proto = s.rng.pick(&[6u8, 6, 17, 1]);
+            k
+        })
+        .collect();
+    // Checkers 0..15: destination-port ranges around pool ports, in both planes.
+    let ranges: Vec<(u16, u16)> = (0..CHECKERS as usize)
+        .map(|c| {
+            let p = pool[c].dport;
+            (p.saturating_sub(50), p.saturating_add(50))
+        })
+        .collect();
+    for (c, &(lo, hi)) in ranges.iter().enumerate() {
+        for plane in 0..2 {
+            let w = [
+                (reg::DPORT_RANGE, u32::from(lo) | u32::from(hi) << 16),
+                (reg::CMD_ARG, plane | 1 << 1 | 1 << 2),
+            ];
+            run(&mut io, &w, Opcode::CheckerWrite, c as u32);
+        }
+    }
+    // Classes 1..3: TCP, UDP, ICMP.
+    let classes = [6u8, 17, 1];
+    for (c, &proto) in classes.iter().enumerate() {
+        for plane in 0..2 {
+            let w = [(reg::CMD_ARG, plane | 1 << 2 | u32::from(proto) << 8)];
+            run(&mut io, &w, Opcode::ClassWrite, c as u32 + 1);
+        }
+    }
+    let words = |x: u128| {
+        let mut w = [0u32; KEY_WORDS];
+        for (n, wn) in w.iter_mut().enumerate().take(4) {
+            *wn = (x >> (32 * n)) as u32;
+        }
+        w
+    };
+    for i in 0..cfg.tcam_entries {
+        let k = pool[i as usize];
+        let (mut v, mut m) = (0u128, 0u128);
+        let mut field = |at: u32, width: u32, value: u64, mask: u64| {
+            let all = (1u128 << width) - 1;
+            v |= (u128::from(value) & u128::from(mask) & all) << at;
+            m |= (u128::from(mask) & all) << at;
+        };
+        let (sl, dl) = (s.rng.pick(&[24u32, 32]), s.rng.pick(&[0u32, 16, 24, 32]));
+        for (at, a, len) in [(F_SRC, k.src as u32, sl), (F_DST, k.dst as u32, dl)] {
+            let pm = if len == 0 { 0 } else { !0u32 << (32 - len) };
+            field(at, 32, a.into(), pm.into());
+        }
+        if s.rng.chance(500) {
+            let c = classes.iter().position(|&p| p == k.proto).unwrap() as u64 + 1;
+            field(F_CLASS, 3, c, 7);
+        }
+        match s.rng.below(4) {
+            0 => field(F_DPORT, 16, k.dport.into(), 0xffff),
+            1 => match ranges
+                .iter()
+                .position(|&(lo, hi)| (lo..=hi).contains(&k.dport))
+            {
+                Some(c) => field(c as u32, 1, 1, 1),
+                None => field(F_DPORT, 16, k.dport.into(), 0xff00),
+            },
+            _ => {}
+        }
+        if s.rng.chance(150) {
+            field(F_SPORT, 16, k.sport.into(), 0xffff);
+        }
+        let action = match s.rng.below(3) {
+            0 => s.rng.below(cfg.channels) << 8,
+            1 => 1,
+            _ => 2 | (16 + s.rng.below(240)) << 16,
+        };
+        let mut w: Vec<(u32, u32)> = Vec::new();
+        for (n, (x, y)) in words(v).iter().zip(words(m)).enumerate() {
+            w.push((reg::KEY + 4 * n as u32, *x));
+            w.push((reg::MASK + 4 * n as u32, y));
+        }
+        w.extend([
+            (reg::PRIO, 65535 - i),
+            (reg::ACTION, action),
+            (reg::PLANES, 3),
+        ]);
+        run(&mut io, &w, Opcode::TcamWrite, i);
+    }
+    let ways = cfg.flow_ways;
+    let mut used = vec![0u32; cfg.flow_buckets as usize];
+    for k in pool.iter().take((cfg.flow_buckets * ways / 4) as usize) {
+        let (b1, b2) = flow_key(k).buckets(cfg.flow_buckets.trailing_zeros());
+        let Some(b) = [b1, b2].into_iter().find(|&b| used[b as usize] < ways) else {
+            continue;
+        };
+        let slot = b * ways + used[b as usize];
+        used[b as usize] += 1;
+        let mut w: Vec<(u32, u32)> = k
+            .words()
+            .iter()
+            .enumerate()
+            .map(|(n, &x)| (reg::KEY + 4 * n as u32, x))
+            .collect();
+        w.extend([
+            (reg::ACTION, (slot % cfg.channels) << 8),
+            (reg::FLOW_FLAGS, 0),
+            (reg::FLOW_INTEREST, 0),
+        ]);
+        run(&mut io, &w, Opcode::FlowWrite, slot);
+    }
+    let err = io(Mmio::Read { addr: reg::ERROR });
+    let err_index = io(Mmio::Read {
+        addr: reg::ERROR_INDEX,
+    });
+    assert!(
+        err == 0,
+        "bench_program_v2: the 2.0 model rejected a setup command: ERROR {err:#x}, index {err_index}"
+    );
+    let setup = out.len();
+    for _ in 0..traffic_cycles {
+        let key = if s.rng.chance(600) {
+            s.rng.pick(&pool)
+        } else {
+            s.random_key()
+        };
+        s.tag = s.tag.wrapping_add(1);
+        out.push(CycleIn {
+            mmio: None,
+            key: Some(KeyIn {
+                key,
+                len: 64,
+                tag: s.tag,
+                tcp_flags: 0x10,
+            }),
+            res_ready: true,
+            rst: false,
+        });
+    }
+    (out, setup)
+}

@@ -15,11 +15,12 @@ use gufc_regmap::{reg, CycleIn, CycleOut, HitKind, Key, KeyIn, Mmio, Opcode};
 use gufc_sim::stimulus_v2::StimulusV2;
 use gufc_sim::{describe, Config, Design, Rtl};
 
-/// The 2.0 configurations sim/build.rs Verilates (`v2_small`, `v2_n256`).
+/// The 2.0 configurations sim/build.rs Verilates (`v2_small`, `v2_n256`, `v2_n1024`).
 fn named(name: &str) -> Config {
     let (n, b, w, c, l) = match name {
         "v2_small" => (64, 16, 2, 8, 4),
         "v2_n256" => (256, 64, 4, 16, 8),
+        "v2_n1024" => (1024, 256, 4, 16, 8),
         _ => panic!("no 2.0 configuration named {name} in sim/build.rs"),
     };
     Config {
@@ -105,11 +106,13 @@ fn run(
     cov
 }
 
-/// The RTL re-run with tracing on around `cycle`.
+/// The RTL re-run with tracing on around `cycle`. On a thread with a 1 GiB stack: the trace
+/// functions of the larger 2.0 builds are one C++ function each (28 MB at N=1,024), compiled at
+/// -O0 by sim/build.rs, whose frame overflows a test thread's 2 MiB.
 fn waveform(cfg: &Config, label: &str, cycle: u64, inputs: &[CycleIn]) -> String {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("top2-{label}.vcd"));
     let from = cycle.saturating_sub(200);
-    match Rtl::traced(Design::V2, cfg.clone(), &path, from..cycle + 4) {
+    let write = || match Rtl::traced(Design::V2, cfg.clone(), &path, from..cycle + 4) {
         Ok(mut rtl) => {
             for i in inputs.iter().take(cycle as usize + 4) {
                 rtl.step(i);
@@ -121,7 +124,15 @@ fn waveform(cfg: &Config, label: &str, cycle: u64, inputs: &[CycleIn]) -> String
             )
         }
         Err(e) => format!("waveform not written: {e}"),
-    }
+    };
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(1 << 30)
+            .spawn_scoped(s, write)
+            .expect("a thread for the waveform")
+            .join()
+            .unwrap_or_else(|_| "waveform not written: the traced run panicked".into())
+    })
 }
 
 fn random(name: &str, default_seeds: &[u64], default_cycles: u64) {
@@ -160,6 +171,12 @@ fn random_v2_small() {
 #[test]
 fn random_v2_n256() {
     random("v2_n256", &[11], 150_000);
+}
+
+/// The ClassBench build: 16 banks of 64 entries, the deepest rule-stage pipeline (A = 11).
+#[test]
+fn random_v2_n1024() {
+    random("v2_n1024", &[21], 60_000);
 }
 
 /// Writes `data` to `addr`.
