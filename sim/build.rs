@@ -4,7 +4,8 @@
 //!
 //! Rebuilds are incremental by hand (the `cc` crate is not): the runtime archive is reused while
 //! the Verilator version is unchanged, and each configuration's archive while its inputs (RTL
-//! sources, shim, parameters, Verilator version) hash the same. `GUFC_RTL_CONFIGS=tiny,n256`
+//! sources, shim, parameters, Verilator version and options) hash the same; both are kept in
+//! `<target>/verilated/`, shared by every profile and feature set. `GUFC_RTL_CONFIGS=tiny,n256`
 //! restricts the build to some configurations (default: all).
 
 use std::collections::hash_map::DefaultHasher;
@@ -68,6 +69,14 @@ fn main() {
         .expect("rtl/ next to sim/");
     let csrc = manifest.join("csrc");
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    // The archives are the same for every profile and feature set (fixed compiler options), so
+    // they live beside the profiles, <target>/verilated/<config>-<stamp>, not in OUT_DIR: clippy,
+    // the debug and the release test builds share one build of each configuration.
+    let cache = out
+        .ancestors()
+        .nth(4)
+        .expect("OUT_DIR is <target>/<profile>/build/<crate>/out")
+        .join("verilated");
     println!("cargo:rerun-if-env-changed=GUFC_RTL_CONFIGS");
 
     let (root, version) = verilator();
@@ -162,13 +171,11 @@ fn main() {
             inputs_v1.clone()
         };
         (n, b, w, c, l).hash(&mut h);
-        let stamp = format!("{:016x}\n", h.finish());
         let lib = format!("gufc_v_{name}");
-        let mdir = out.join(name);
-        let stamp_file = mdir.join("stamp");
-        let fresh = fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp)
-            && out.join(format!("lib{lib}.a")).exists();
-        if !fresh {
+        // Built once per stamp in the shared cache, whichever profile or feature set asks.
+        let dir = cache.join(format!("{name}-{:016x}", h.finish()));
+        if !dir.join(format!("lib{lib}.a")).exists() {
+            let mdir = cache.join(format!("{name}.tmp{}", std::process::id()));
             let srcs = if v2 { &sources_v2 } else { &sources };
             verilate(&rtl, srcs, &mdir, name, [n, b, w, c, l]);
             let mut generated: Vec<PathBuf> = fs::read_dir(&mdir)
@@ -190,11 +197,13 @@ fn main() {
                 .include(&mdir)
                 .opt_level(0)
                 .files(slow)
+                .out_dir(&mdir)
                 .compile_intermediates();
-            build.files(fast).objects(slow_objects);
+            build.files(fast).objects(slow_objects).out_dir(&mdir);
             build.compile(&lib);
-            fs::write(&stamp_file, &stamp).unwrap();
+            publish(&mdir, &dir);
         }
+        println!("cargo:rustc-link-search=native={}", dir.display());
         libs.push(lib);
 
         writeln!(
@@ -217,20 +226,24 @@ fn main() {
     }
 
     // The Verilator runtime: the same for every configuration, rebuilt only for a new Verilator.
-    let runtime_stamp = out.join("runtime.stamp");
-    if !(fs::read_to_string(&runtime_stamp).is_ok_and(|s| s == version)
-        && out.join("libgufc_vruntime.a").exists())
-    {
+    let mut h = DefaultHasher::new();
+    (&version, COMPILE_POLICY).hash(&mut h);
+    let dir = cache.join(format!("runtime-{:016x}", h.finish()));
+    if !dir.join("libgufc_vruntime.a").exists() {
+        let tmp = cache.join(format!("runtime.tmp{}", std::process::id()));
+        let _ = fs::remove_dir_all(&tmp);
+        fs::create_dir_all(&tmp).unwrap();
         base()
             .file(include.join("verilated.cpp"))
             .file(include.join("verilated_threads.cpp"))
             .file(include.join("verilated_vcd_c.cpp"))
+            .out_dir(&tmp)
             .compile("gufc_vruntime");
-        fs::write(&runtime_stamp, &version).unwrap();
+        publish(&tmp, &dir);
     }
+    println!("cargo:rustc-link-search=native={}", dir.display());
     libs.push("gufc_vruntime".into());
 
-    println!("cargo:rustc-link-search=native={}", out.display());
     for lib in &libs {
         println!("cargo:rustc-link-lib=static={lib}");
     }
@@ -242,6 +255,21 @@ fn main() {
          /// The configurations Verilated into this build.\npub(crate) static BUILT: &[Built] = &[\n{table}];\n"
     );
     fs::write(out.join("configs.rs"), rs).unwrap();
+}
+
+/// Moves a finished build from its private directory `tmp` to the cache entry `dir` in one
+/// rename, so a concurrent build script never sees half an archive; if another one published the
+/// entry first, its copy is kept.
+fn publish(tmp: &Path, dir: &Path) {
+    if fs::rename(tmp, dir).is_err() {
+        assert!(
+            dir.exists(),
+            "cannot move {} to {}",
+            tmp.display(),
+            dir.display()
+        );
+        let _ = fs::remove_dir_all(tmp);
+    }
 }
 
 /// Runs Verilator on rtl/ for one parameter set into `mdir`, with the shim beside the model.
