@@ -43,7 +43,7 @@ module gufc_core #(
     parameter integer WAYS = 4,
     parameter integer CHANNELS = 16,
     parameter integer FIFO = 32           // a power of two >= latency
-) (clk, rst, epoch, cycle,
+) (clk, rst, rst_rule, rst_flow, rst_cnt, rst_glob, epoch, cycle,
    key_valid, key_ready, key_src, key_dst, key_proto, key_sport, key_dport, key_flags,
    key_src_local, key_dst_local, key_len, key_tag, key_v6, key_probe,
    res_valid, res_ready, res_verdict, res_channel, res_reason, res_kind, res_stale, res_src_local,
@@ -80,7 +80,15 @@ module gufc_core #(
     localparam integer SD_FLAGS = 50, SD_V6 = 58, SD_PROBE = 59;
 
     input wire clk;
+    // The reset, one copy per block (gufc_top registers them; all equal, all at the same edge):
+    // rst the key path (key_ready, side data, decision, FIFO, probe port, write history),
+    // rst_rule the rule stage, rst_flow the flow cache, rst_cnt[i] counter space i (0 rule,
+    // 1 flow, 2 channel), rst_glob the global counters.
     input wire rst;
+    input wire rst_rule;
+    input wire rst_flow;
+    input wire [2:0] rst_cnt;
+    input wire rst_glob;
     input wire [7:0] epoch;
     input wire [31:0] cycle;
     input wire key_valid;
@@ -178,7 +186,7 @@ module gufc_core #(
     wire [47:0] t_data;
     gufc_tcam_v4 #(.ENTRIES(ENTRIES), .CHECKERS(CHECKERS), .BANK(BANK), .SLICE_BITS(SLICE_BITS),
                    .FLAG_BITS(FLAG_BITS)) rule (
-        .clk(clk), .clr(rst), .in_valid(accept), .in_src(key_src), .in_dst(key_dst),
+        .clk(clk), .clr(rst_rule), .in_valid(accept), .in_src(key_src), .in_dst(key_dst),
         .in_src_local(key_src_local), .in_dst_local(key_dst_local), .in_proto(key_proto),
         .in_flags(key_flags), .in_sport(key_sport), .in_dport(key_dport),
         .cmd_valid(r_cmd_valid), .cmd_ready(r_cmd_ready), .cmd_op(r_cmd_op),
@@ -195,7 +203,7 @@ module gufc_core #(
     reg upd_en;
     reg [SW-1:0] upd_slot;
     gufc_flow_ram #(.BUCKETS(BUCKETS), .WAYS(WAYS)) flow (
-        .clk(clk), .clr(rst), .epoch(epoch), .in_valid(accept),
+        .clk(clk), .clr(rst_flow), .epoch(epoch), .in_valid(accept),
         .in_key({key_src, key_dst, key_proto, key_dport, key_sport}),
         .res_valid(fl_valid), .res_hit(fl_hit), .res_slot(fl_slot), .res_current(fl_current),
         .res_action(fl_action), .res_interest(fl_interest),
@@ -311,19 +319,19 @@ module gufc_core #(
     wire ch_inc;
     wire [DW-1:0] e = d[4];
     gufc_counter_ram #(.DEPTH(ENTRIES)) rule_counters (
-        .clk(clk), .clr(rst), .inc_en(d_count && d_kind == KIND_RULE[1:0]), .inc_index(d_index[IW-1:0]),
+        .clk(clk), .clr(rst_cnt[0]), .inc_en(d_count && d_kind == KIND_RULE[1:0]), .inc_index(d_index[IW-1:0]),
         .inc_len(d_len), .cmd_valid(c_cmd_valid && c_cmd_space == 2'd0), .cmd_ready(cr_ready),
         .cmd_op(c_cmd_op), .cmd_index(c_cmd_index[IW-1:0]),
         .cmd_pkts(c_cmd_pkts), .cmd_bytes(c_cmd_bytes), .rd_valid(cr_rd), .rd_pkts(cr_pk),
         .rd_bytes(cr_by), .cnt_valid(cr_cv), .cnt_index(cr_ci), .cnt_pkts(cr_cp), .cnt_bytes(cr_cb));
     gufc_counter_ram #(.DEPTH(BUCKETS * WAYS)) flow_counters (
-        .clk(clk), .clr(rst), .inc_en(d_count && d_kind == KIND_FLOW[1:0]), .inc_index(d_index[SW-1:0]),
+        .clk(clk), .clr(rst_cnt[1]), .inc_en(d_count && d_kind == KIND_FLOW[1:0]), .inc_index(d_index[SW-1:0]),
         .inc_len(d_len), .cmd_valid(c_cmd_valid && c_cmd_space == 2'd1), .cmd_ready(cf_ready),
         .cmd_op(c_cmd_op), .cmd_index(c_cmd_index[SW-1:0]),
         .cmd_pkts(c_cmd_pkts), .cmd_bytes(c_cmd_bytes), .rd_valid(cf_rd), .rd_pkts(cf_pk),
         .rd_bytes(cf_by), .cnt_valid(cf_cv), .cnt_index(cf_ci), .cnt_pkts(cf_cp), .cnt_bytes(cf_cb));
     gufc_counter_ram #(.DEPTH(CHANNELS)) channel_counters (
-        .clk(clk), .clr(rst), .inc_en(ch_inc), .inc_index(f_channel[CHW-1:0]),
+        .clk(clk), .clr(rst_cnt[2]), .inc_en(ch_inc), .inc_index(f_channel[CHW-1:0]),
         .inc_len(e[32 +: 16]), .cmd_valid(c_cmd_valid && c_cmd_space == 2'd2), .cmd_ready(cc_ready),
         .cmd_op(c_cmd_op), .cmd_index(c_cmd_index[CHW-1:0]),
         .cmd_pkts(c_cmd_pkts), .cmd_bytes(c_cmd_bytes), .rd_valid(cc_rd), .rd_pkts(cc_pk),
@@ -394,7 +402,7 @@ module gufc_core #(
     reg [63:0] g_cap_pk, g_cap_by;
     reg g_rd_v;
     reg [63:0] g_rd_pk, g_rd_by;
-    wire g_take = c_cmd_valid && c_cmd_space == 2'd3 && cg_ready && !rst;
+    wire g_take = c_cmd_valid && c_cmd_space == 2'd3 && cg_ready && !rst_glob;
     wire [2:0] g_i = c_cmd_index[2:0];
     assign cg_ready = g_wait == 3'd0;
     assign cg_rd = g_rd_v;
@@ -402,7 +410,7 @@ module gufc_core #(
     assign cg_by = g_rd_by;
     always @(posedge clk) begin
         for (n = 0; n < 8; n = n + 1) begin
-            if (rst || (g_take && c_cmd_op == 2'd1 && g_i == n[2:0])) begin
+            if (rst_glob || (g_take && c_cmd_op == 2'd1 && g_i == n[2:0])) begin
                 g_pk[n] <= 64'd0;
                 g_by[n] <= 64'd0;
             end else if (g_inc[n]) begin
@@ -414,10 +422,10 @@ module gufc_core #(
             g_cap_pk <= g_pk[g_i] + {63'd0, g_inc[g_i]};
             g_cap_by <= g_by[g_i] + (g_inc[g_i] ? {48'd0, e[32 +: 16]} : 64'd0);
         end
-        g_rd_v <= !rst && g_wait == 3'd1;
-        g_rd_pk <= (!rst && g_wait == 3'd1) ? g_cap_pk : 64'd0;
-        g_rd_by <= (!rst && g_wait == 3'd1) ? g_cap_by : 64'd0;
-        g_wait <= rst ? 3'd0 : (g_take && c_cmd_op == 2'd0) ? 3'd6
+        g_rd_v <= !rst_glob && g_wait == 3'd1;
+        g_rd_pk <= (!rst_glob && g_wait == 3'd1) ? g_cap_pk : 64'd0;
+        g_rd_by <= (!rst_glob && g_wait == 3'd1) ? g_cap_by : 64'd0;
+        g_wait <= rst_glob ? 3'd0 : (g_take && c_cmd_op == 2'd0) ? 3'd6
                 : (g_wait != 3'd0) ? g_wait - 3'd1 : 3'd0;
     end
 

@@ -39,8 +39,13 @@
 // the edge it arrives; it wins over a host write of the same register at that edge.
 // Rejections at one edge (a late MOVE_CONFLICT and a CMD's) both count; the earlier command's is
 // the one ERROR keeps if it was clear.
-// rst or a CONTROL.RESET write clears the device at that edge; the rule stage and flow cache
-// then sweep their RAMs (commands wait, BUSY) while keys flow and miss.
+// Reset: rst or a CONTROL.RESET write at edge e clears the register block (and the locality
+// table) at e and the core at e+1, from registers loaded at e (one gufc_copy per block: nothing
+// from the MMIO port reaches the core's clears or key_ready in one cycle). A key offered before
+// e is accepted at e and dropped with every key in flight; key_ready is 0 between e and e+1; a
+// result shown then transfers if res_ready; a probe result leaving the core then is ignored (no
+// probe is busy); a command written then is accepted and waits, like every command until the
+// rule stage and flow cache have swept their RAMs (BUSY), while keys flow and miss.
 module gufc_top #(
     parameter integer TCAM_ENTRIES = 1024,  // a multiple of BANK, >= CHECKERS
     parameter integer FLOW_BUCKETS = 1024,  // a power of two >= 2
@@ -219,10 +224,24 @@ module gufc_top #(
     wire [31:0] k_ports = k[32 * KEY_PORTS_WORD +: 32];
     wire src_local, dst_local;
 
+    // The core's reset: clr registered, so the core is reset at the edge after the register
+    // block's (e+1) and no MMIO decode reaches its clears or key_ready. One register per block
+    // (gufc_copy keeps equal registers apart), all loaded from clr at the same edge.
+    wire rst_ctl, rst_rule, rst_flow, rst_glob;
+    wire [2:0] rst_cnt;
+    gufc_copy rst_ctl_q (.clk(clk), .d(clr), .q(rst_ctl));
+    gufc_copy rst_rule_q (.clk(clk), .d(clr), .q(rst_rule));
+    gufc_copy rst_flow_q (.clk(clk), .d(clr), .q(rst_flow));
+    gufc_copy rst_glob_q (.clk(clk), .d(clr), .q(rst_glob));
+    gufc_copy rst_rc_q (.clk(clk), .d(clr), .q(rst_cnt[0]));
+    gufc_copy rst_fc_q (.clk(clk), .d(clr), .q(rst_cnt[1]));
+    gufc_copy rst_cc_q (.clk(clk), .d(clr), .q(rst_cnt[2]));
+
     gufc_core #(.ENTRIES(TCAM_ENTRIES), .CHECKERS(CHECKERS), .BANK(BANK),
                 .SLICE_BITS(SLICE_BITS), .FLAG_BITS(FLAG_BITS), .BUCKETS(FLOW_BUCKETS),
                 .WAYS(FLOW_WAYS), .CHANNELS(CHANNELS), .FIFO(FIFO)) core (
-        .clk(clk), .rst(clr), .epoch(epoch), .cycle(cycle[31:0]),
+        .clk(clk), .rst(rst_ctl), .rst_rule(rst_rule), .rst_flow(rst_flow), .rst_cnt(rst_cnt),
+        .rst_glob(rst_glob), .epoch(epoch), .cycle(cycle[31:0]),
         .key_valid(core_valid), .key_ready(core_ready),
         .key_src(k[32 * KEY_SRC0_WORD +: 32]), .key_dst(k[32 * KEY_DST0_WORD +: 32]),
         .key_proto(k_meta[META_PROTO_LSB +: 8]), .key_sport(k_ports[PORTS_SPORT_LSB +: 16]),
@@ -693,7 +712,8 @@ module gufc_top #(
 
             // The probe enters the core when it takes a key; its result comes back on prb_*.
             if (probe_pending && core_ready) probe_pending <= 1'b0;
-            if (prb_valid) begin
+            // probe_busy: not a probe from before a reset, still leaving the core at e+1.
+            if (prb_valid && probe_busy) begin
                 probe_busy <= 1'b0;
                 probe_word <= {8'd0, prb_reason, prb_channel, 1'b0, prb_dst_local, prb_src_local,
                                prb_stale, prb_kind, prb_verdict};

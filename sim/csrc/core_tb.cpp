@@ -159,7 +159,11 @@ int main(int argc, char** argv) {
         if (chance(1)) epoch = (epoch + 1) & 0xff;
         cycle++;
         dut->clk = 0;
-        dut->rst = rst;
+        dut->rst = rst;             // and every block's copy (gufc_top registers them apart)
+        dut->rst_rule = rst;
+        dut->rst_flow = rst;
+        dut->rst_cnt = rst ? 7 : 0;
+        dut->rst_glob = rst;
         dut->epoch = epoch;
         dut->cycle = cycle;
         bool pool_key = chance(55);

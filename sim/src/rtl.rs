@@ -60,8 +60,9 @@ impl std::fmt::Display for RtlError {
 
 impl std::error::Error for RtlError {}
 
-/// The Verilated RTL. Construction applies one reset edge (not counted by [`Rtl::cycle`]), so
-/// the device starts in its reset state like the model does.
+/// The Verilated RTL. Construction applies one reset edge (two for 2.0, whose core is reset an
+/// edge later; not counted by [`Rtl::cycle`]), so the device starts in its reset state like the
+/// model does.
 pub struct Rtl {
     inst: Instance,
     built: &'static ffi::Built,
@@ -122,11 +123,21 @@ impl Rtl {
     }
 
     fn make(built: &'static ffi::Built, traceable: bool) -> Rtl {
+        let mut inst = Instance::new(built, traceable);
+        let mut io = RtlIo::default();
+        if built.v2 {
+            // 2.0 resets its core one edge after the register block (a registered reset): a
+            // second reset edge, so the core starts from its reset state too, as
+            // `gufc_hw_model::v2::top::Top::new` does.
+            io.rst = 1;
+            inst.step(&mut io);
+            io = RtlIo::default();
+        }
         Rtl {
-            inst: Instance::new(built, traceable),
+            inst,
             built,
             cycle: 0,
-            io: RtlIo::default(),
+            io,
             window: None,
             meta_noise: 0,
         }

@@ -341,3 +341,121 @@ fn directed_flow_move_moves_its_counters() {
         "counters of d and s"
     );
 }
+
+/// A reset (the rst pin or CONTROL.RESET) with keys, results and a probe in flight, at every
+/// offset from the probe's command: the register block is cleared at the reset edge e and the
+/// core at e+1 from a register, so key_ready is 0 between them; a key accepted at e never comes
+/// out (a result shown between e and e+1 may transfer); a probe result leaving the core between
+/// e and e+1 is not loaded into the cleared PROBE_RESULT; a command written between e and e+1
+/// is accepted and runs after the sweep. Checks the device, not only that RTL and model agree.
+#[test]
+fn directed_reset_with_work_in_flight() {
+    let cfg = named("v2_small");
+    let k = Key::v4(0x0a00_0001, 0x0a00_0002, 6, 1234, 80);
+    let rd = |addr| CycleIn {
+        mmio: Some(Mmio::Read { addr }),
+        ..CycleIn::default()
+    };
+    // The cycle (after the PROBE command's) in which the probe's result leaves the core.
+    let mut prb_cycle = None;
+    let mut shown_at_e1 = 0;
+    for pin in [false, true] {
+        for offset in 0..24 {
+            let mut rtl = Rtl::of(Design::V2, cfg.clone()).unwrap_or_else(|e| panic!("{e}"));
+            let mut model = ModelDut(Top::new(TopConfig::sized(&cfg)));
+            let tag = std::cell::Cell::new(0);
+            let mut step = |c: &CycleIn, traffic: bool| -> CycleOut {
+                let mut c = *c;
+                if traffic {
+                    tag.set(tag.get() + 1);
+                    c.key = keyin(k, tag.get()).key;
+                    c.res_ready = true;
+                }
+                let a = rtl.step(&c);
+                assert_eq!(a, model.step(&c), "pin {pin}, offset {offset}, tag {tag:?}");
+                a
+            };
+            let first = step(&CycleIn::default(), true);
+            assert!(
+                !first.key_ready,
+                "key_ready during the first cycle (core in reset)"
+            );
+            for (n, x) in k.words().iter().enumerate() {
+                step(&w(reg::KEY + 4 * n as u32, *x), true);
+            }
+            for _ in 0..100 {
+                step(&CycleIn::default(), true);
+            }
+            step(&cmd(Opcode::Probe, 0), true);
+            for t in 0..offset {
+                // PROBE_BUSY before the edge after cycle t + 1: cleared at cycle t's.
+                if step(&rd(reg::STATUS), true).rdata & 1 << 1 == 0 && prb_cycle.is_none() {
+                    prb_cycle = Some(t);
+                }
+            }
+            // Edge e, with a key on the port.
+            let reset = if pin {
+                CycleIn {
+                    rst: true,
+                    ..CycleIn::default()
+                }
+            } else {
+                w(reg::CONTROL, 1)
+            };
+            let at_e = step(&reset, true);
+            // key_ready before e is the core's (a probe waiting to enter holds it at 0).
+            assert!(
+                at_e.accepted || offset == 0,
+                "offset {offset}: key_ready before e"
+            );
+            let dropped = tag.get();
+            // Between e and e+1: a FLOW_WRITE of slot 3 (the staging registers read 0).
+            let e1 = step(&cmd(Opcode::FlowWrite, 3), true);
+            assert!(
+                !e1.key_ready,
+                "offset {offset}: key_ready between e and e+1"
+            );
+            shown_at_e1 += e1.result.is_some() as u32;
+            let mut results_after = 0;
+            for _ in 0..120 {
+                if let Some(r) = step(&CycleIn::default(), true).result {
+                    assert!(
+                        r.tag > dropped,
+                        "offset {offset}: tag {} from before e",
+                        r.tag
+                    );
+                    results_after += 1;
+                }
+            }
+            assert!(results_after > 50, "offset {offset}: keys after the reset");
+            step(&cmd(Opcode::FlowRead, 3), false);
+            for _ in 0..20 {
+                step(&CycleIn::default(), false);
+            }
+            let status = step(&rd(reg::STATUS), false).rdata;
+            let probe_word = step(&rd(reg::PROBE_RESULT), false).rdata;
+            let fstate = step(&rd(reg::FLOW_STATE), false).rdata;
+            assert_eq!(
+                status & (1 << 3 | 1 << 1 | 1),
+                0,
+                "offset {offset}: STATUS BUSY, PROBE_BUSY or ERROR after the reset"
+            );
+            assert_eq!(
+                probe_word, 0,
+                "offset {offset}: PROBE_RESULT after the reset"
+            );
+            assert_eq!(
+                fstate >> 8 & 1,
+                1,
+                "offset {offset}: FLOW_WRITE between e and e+1 lost"
+            );
+        }
+    }
+    assert!(shown_at_e1 > 0, "no result shown between e and e+1");
+    // Some offset put the probe's result between e and e+1 (cycle offset + 2).
+    let prb = prb_cycle.expect("the probe finished in no run");
+    assert!(
+        (2..26).contains(&prb),
+        "probe result at cycle {prb}: no offset covers it"
+    );
+}

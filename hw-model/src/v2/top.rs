@@ -158,21 +158,28 @@ pub struct Top {
     core: Core,
     local: Locality,
     r: Regs,
+    /// The core's reset at the next edge: the last edge's `clr`, registered (gufc_copy in
+    /// gufc_top), so the core is reset one edge after the register block.
+    core_rst: bool,
 }
 
 impl Top {
-    /// The device after its first reset edge.
+    /// The device after two reset edges (the second resets the core; the core is reset again
+    /// at the next edge, so `key_ready` is 0 during the first cycle), as the RTL is constructed.
     pub fn new(cfg: TopConfig) -> Top {
         let mut t = Top {
             cfg,
             core: Core::new(cfg.core),
             local: Locality::new(cfg.local_entries as u32),
             r: Regs::default(),
+            core_rst: false,
         };
-        t.step(&CycleIn {
-            rst: true,
-            ..CycleIn::default()
-        });
+        for _ in 0..2 {
+            t.step(&CycleIn {
+                rst: true,
+                ..CycleIn::default()
+            });
+        }
         t
     }
 
@@ -217,7 +224,7 @@ impl Top {
         let out = self.core.outputs();
         let (c_space, c_op) = self.r.c_pend.map_or((0, 0), |c| (c.space, c.op));
         let readies = self.core.cmd_ready(c_space, c_op);
-        let core_ready = self.core.key_ready(clr);
+        let core_ready = self.core.key_ready(self.core_rst);
         let key_ready = core_ready && self.r.probe_pending.is_none();
         let rdata = match rd {
             Some(addr) if !input.rst => self.read(addr),
@@ -230,7 +237,7 @@ impl Top {
         let (key_valid, key) = self.core_key(input.key.as_ref());
         let r = &self.r;
         self.core.edge(&CoreIn {
-            rst: clr,
+            rst: self.core_rst,
             epoch: r.epoch,
             cycle: r.cycle as u32,
             key_valid,
@@ -243,6 +250,7 @@ impl Top {
                 .map_or((false, c_space, 0, 0), |c| (true, c.space, c.op, c.index)),
             cnt_add: r.c_add,
         });
+        self.core_rst = clr;
         if clr {
             self.r = Regs::default();
             self.local.reset();
@@ -455,6 +463,7 @@ impl Top {
             ];
         }
         // The accepted command, captured for its block; the probe path.
+        let probe_was_busy = r.probe_busy;
         let probe_taken = r.probe_pending.is_some() && core_ready;
         match captured {
             Some(Captured::Rule(c)) => r.r_pend = Some(c),
@@ -479,7 +488,9 @@ impl Top {
         if probe_taken {
             r.probe_pending = None;
         }
-        if let Some(p) = out.probe {
+        // A probe result while no probe is busy left the core after a reset of the registers
+        // (the core is reset one edge later): not this register block's.
+        if let Some(p) = out.probe.filter(|_| probe_was_busy) {
             r.probe_busy = false;
             r.probe_word = u32::from(p.verdict)
                 | u32::from(p.kind) << 2
