@@ -351,7 +351,10 @@ async fn capabilities_and_pipeline_config() {
     );
     assert_eq!(want.counters[0].size, CHANNELS as i64);
 
-    let _ctl = Ctl::open(&mut c, 7).await;
+    // Wait for the arbitration's answer: before it the server may not have made 7 primary yet
+    // (seen once under load: "no primary").
+    let mut ctl = Ctl::open(&mut c, 7).await;
+    assert_eq!(ctl.next().await.unwrap(), (0, 7));
     use p4::set_forwarding_pipeline_config_request::Action as A;
     let set =
         |action: A, p4info: Option<gufc_p4runtime::proto::p4::config::v1::P4Info>, election| {
