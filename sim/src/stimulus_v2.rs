@@ -428,11 +428,6 @@ impl StimulusV2 {
         let k = self.rng.pick(&self.pool);
         let mut v = 0u128;
         let mut m = 0u128;
-        let field = |v: &mut u128, m: &mut u128, at: u32, width: u32, value: u64, mask: u64| {
-            let all = (1u128 << width) - 1;
-            *v |= (u128::from(value) & u128::from(mask) & all) << at;
-            *m |= (u128::from(mask) & all) << at;
-        };
         let pfx = |rng: &mut Rng| -> u64 {
             let len = rng.pick(&[0u32, 8, 16, 24, 24, 32]);
             if len == 0 {
@@ -442,32 +437,32 @@ impl StimulusV2 {
             }
         };
         let sm = pfx(&mut self.rng);
-        field(&mut v, &mut m, F_SRC, 32, k.src as u64, sm);
+        set_field(&mut v, &mut m, F_SRC, 32, k.src as u64, sm);
         let dm = pfx(&mut self.rng);
-        field(&mut v, &mut m, F_DST, 32, k.dst as u64, dm);
+        set_field(&mut v, &mut m, F_DST, 32, k.dst as u64, dm);
         if self.rng.chance(400) {
             let c = self.rng.below(8);
-            field(&mut v, &mut m, F_CLASS, 3, c.into(), 7);
+            set_field(&mut v, &mut m, F_CLASS, 3, c.into(), 7);
         }
         for (at, p) in [(F_SPORT, k.sport), (F_DPORT, k.dport)] {
             match self.rng.below(4) {
-                0 => field(&mut v, &mut m, at, 16, p.into(), 0xffff),
-                1 => field(&mut v, &mut m, at, 16, p.into(), 0xff00),
+                0 => set_field(&mut v, &mut m, at, 16, p.into(), 0xffff),
+                1 => set_field(&mut v, &mut m, at, 16, p.into(), 0xff00),
                 _ => {}
             }
         }
         if self.rng.chance(200) {
             let f = self.rng.u32();
             let fm = self.rng.u32();
-            field(&mut v, &mut m, F_FLAGS, FLAG_BITS, f.into(), fm.into());
+            set_field(&mut v, &mut m, F_FLAGS, FLAG_BITS, f.into(), fm.into());
         }
         if self.rng.chance(150) {
             let l = self.rng.below(4);
-            field(&mut v, &mut m, F_DLOCAL, 2, l.into(), 3);
+            set_field(&mut v, &mut m, F_DLOCAL, 2, l.into(), 3);
         }
         if self.rng.chance(200) {
             let c = self.rng.below(CHECKERS);
-            field(&mut v, &mut m, c, 1, 1, 1);
+            set_field(&mut v, &mut m, c, 1, 1, 1);
         }
         if self.rng.chance(20) {
             v |= 1 << self.rng.below(KEY_BITS); // maybe outside the mask
@@ -500,6 +495,14 @@ impl StimulusV2 {
 }
 
 /// A key's IPv4 flow key (the 2.0 flow cache's).
+/// ORs a field of `width` bits at bit `at` of a rule-stage entry into its value `v` and mask `m`
+/// (value bits outside the mask dropped).
+fn set_field(v: &mut u128, m: &mut u128, at: u32, width: u32, value: u64, mask: u64) {
+    let all = (1u128 << width) - 1;
+    *v |= (u128::from(value) & u128::from(mask) & all) << at;
+    *m |= (u128::from(mask) & all) << at;
+}
+
 fn flow_key(k: &Key) -> FlowKey {
     FlowKey {
         src: k.src as u32,
@@ -595,11 +598,7 @@ pub fn bench_program_v2(cfg: &Config, seed: u64, traffic_cycles: usize) -> (Vec<
     for i in 0..cfg.tcam_entries {
         let k = pool[i as usize];
         let (mut v, mut m) = (0u128, 0u128);
-        let mut field = |at: u32, width: u32, value: u64, mask: u64| {
-            let all = (1u128 << width) - 1;
-            v |= (u128::from(value) & u128::from(mask) & all) << at;
-            m |= (u128::from(mask) & all) << at;
-        };
+        let mut field = |at, width, value, mask| set_field(&mut v, &mut m, at, width, value, mask);
         let (sl, dl) = (s.rng.pick(&[24u32, 32]), s.rng.pick(&[0u32, 16, 24, 32]));
         for (at, a, len) in [(F_SRC, k.src as u32, sl), (F_DST, k.dst as u32, dl)] {
             let pm = if len == 0 { 0 } else { !0u32 << (32 - len) };
