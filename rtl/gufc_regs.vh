@@ -211,6 +211,17 @@ localparam [7:0] INTEREST_MODE_EVERY_PACKET = 8'd1;
 localparam [7:0] INTEREST_MODE_TCP_CTRL = 8'd2;
 localparam [7:0] INTEREST_MODE_SAMPLE = 8'd3;
 
+localparam [7:0] PARSE_REASON_NONE = 8'd0;
+localparam [7:0] PARSE_REASON_FRAME_ERROR = 8'd1;
+localparam [7:0] PARSE_REASON_TRUNCATED = 8'd2;
+localparam [7:0] PARSE_REASON_NON_IP = 8'd3;
+localparam [7:0] PARSE_REASON_VLAN_DEPTH = 8'd4;
+localparam [7:0] PARSE_REASON_BAD_VERSION = 8'd5;
+localparam [7:0] PARSE_REASON_BAD_IHL = 8'd6;
+localparam [7:0] PARSE_REASON_BAD_LENGTH = 8'd7;
+localparam [7:0] PARSE_REASON_BAD_TCP_OFFSET = 8'd8;
+localparam [7:0] PARSE_REASON_LONG_CHAIN = 8'd9;
+
 localparam integer ACTION_VERDICT_LSB = 0;
 localparam integer ACTION_VERDICT_W = 2;
 localparam integer ACTION_CHANNEL_LSB = 8;

@@ -19,6 +19,7 @@ pub struct RegMap {
     pub kind: EnumTable,
     pub slow_reason: EnumTable,
     pub interest_mode: EnumTable,
+    pub parse_reason: EnumTable,
     pub action: Layout,
     pub meta: Layout,
     pub ports: Layout,
@@ -216,7 +217,7 @@ pub fn camel(name: &str) -> String {
 
 impl RegMap {
     /// `(table, Rust type, values)` of every enumeration, in the order the files list them.
-    pub fn enums(&self) -> [(&'static str, &'static str, &EnumTable); 8] {
+    pub fn enums(&self) -> [(&'static str, &'static str, &EnumTable); 9] {
         [
             ("opcode", "Opcode", &self.opcode),
             ("reason_code", "ReasonCode", &self.reason_code),
@@ -226,6 +227,7 @@ impl RegMap {
             ("kind", "HitKind", &self.kind),
             ("slow_reason", "SlowReason", &self.slow_reason),
             ("interest_mode", "InterestMode", &self.interest_mode),
+            ("parse_reason", "ParseReason", &self.parse_reason),
         ]
     }
 
