@@ -4,5 +4,6 @@
 pub mod core;
 pub mod counter_ram;
 pub mod flow_ram;
+pub mod parser;
 pub mod rule_stage;
 pub mod top;
