@@ -7,6 +7,7 @@
 //! Verilates one model per entry of [`Rtl::available`].
 
 mod ffi;
+pub mod frames;
 mod rtl;
 pub mod stimulus;
 pub mod stimulus_v2;

@@ -246,14 +246,19 @@ impl Walk {
             51 => (w.b(x + 1) as u32 + 2) * 4,
             _ => (w.b(x + 1) as u32 + 1) * 8,
         };
-        if x + hl > self.end {
+        if self.nh == 51 && w.b(x + 1) == 0 {
+            // AH is at least 12 bytes (RFC 4302): a length field of 0 is malformed.
+            return self.fail(ParseReason::BadLength);
+        } else if x + hl > self.end {
             return self.fail(ParseReason::Truncated);
         }
         if self.nh == 44 {
             self.frag = true;
             self.later = w.be16(x + 2) >> 3 != 0;
-            self.chain = false;
         }
+        // IPv4 carries one AH, what follows it is the transport; after a later fragment's
+        // fragment header come data.
+        self.chain = self.v6 && !self.later;
         self.nh = w.b(x);
         self.x = x + hl;
     }
@@ -523,7 +528,9 @@ mod tests {
     }
 
     fn ipv4_tcp() -> Vec<u8> {
-        let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 192, 168, 1, 1];
+        let mut ip = vec![
+            0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 192, 168, 1, 1,
+        ];
         ip.extend_from_slice(&[0x04, 0xd2, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x12, 0, 0]);
         ip.extend_from_slice(&[0, 0, 0, 0]);
         eth(0x0800, &ip)
@@ -566,7 +573,10 @@ mod tests {
         let mut f = ipv4_tcp();
         assert_eq!(parse(&f, true, &cfg).reason, ParseReason::FrameError);
         assert_eq!(parse(&f[..20], false, &cfg).reason, ParseReason::Truncated);
-        assert_eq!(parse(&eth(0x0806, &[0; 28]), false, &cfg).reason, ParseReason::NonIp);
+        assert_eq!(
+            parse(&eth(0x0806, &[0; 28]), false, &cfg).reason,
+            ParseReason::NonIp
+        );
         f[14] = 0x44;
         assert_eq!(parse(&f, false, &cfg).reason, ParseReason::BadIhl);
         f[14] = 0x65;

@@ -13,10 +13,10 @@
 //! port, so that an echo request and its reply are the two directions of one connection and
 //! rules can still match ICMP types with a source-port range.
 
-use etherparse::err::{packet::SliceError, tcp};
+use etherparse::err::{packet::SliceError, tcp, Layer};
 use etherparse::{
-    EtherType, Icmpv4Slice, Icmpv6Slice, IpNumber, Ipv6ExtensionSlice, LaxIpPayloadSlice,
-    LaxNetSlice, LaxSlicedPacket, TcpSlice, UdpSlice,
+    EtherType, IpNumber, Ipv6ExtensionSlice, LaxIpPayloadSlice, LaxNetSlice, LaxSlicedPacket,
+    TcpSlice, UdpSlice,
 };
 use gufc_regmap::Key;
 
@@ -123,8 +123,14 @@ fn stopped(e: &SliceError) -> Skip {
 }
 
 fn frame(p: &LaxSlicedPacket<'_>, vlan: Option<u16>) -> Result<Frame, Skip> {
-    if let Some((e, _)) = &p.stop_err {
-        return Err(stopped(e));
+    match &p.stop_err {
+        // `ports` reads the transport header itself and judges it on what the key needs
+        // (etherparse also refuses, e.g., ICMP timestamps that are not 20 bytes long).
+        Some((_, Layer::UdpHeader | Layer::UdpPayload | Layer::TcpHeader))
+        | Some((_, Layer::Icmpv4 | Layer::Icmpv4Timestamp | Layer::Icmpv4TimestampReply))
+        | Some((_, Layer::Icmpv6))
+        | None => {}
+        Some((e, _)) => return Err(stopped(e)),
     }
     let (mut key, payload, later_fragment) = match &p.net {
         Some(LaxNetSlice::Ipv4(ip)) => {
@@ -133,25 +139,38 @@ fn frame(p: &LaxSlicedPacket<'_>, vlan: Option<u16>) -> Result<Frame, Skip> {
                 u32::from_be_bytes(h.source()),
                 u32::from_be_bytes(h.destination()),
             );
+            // A later fragment's payload is data: its protocol is the header's, not what
+            // etherparse finds in that data (an AH there is not one).
             let later = h.fragments_offset().value() != 0;
-            (Key::v4(src, dst, 0, 0, 0), ip.payload(), later)
+            let proto = if later {
+                h.protocol()
+            } else {
+                ip.payload().ip_number
+            };
+            (Key::v4(src, dst, proto.0, 0, 0), ip.payload(), later)
         }
         Some(LaxNetSlice::Ipv6(ip)) => {
             let h = ip.header();
-            let later = ip.extensions().clone().into_iter().any(|x| {
-                matches!(x, Ipv6ExtensionSlice::Fragment(f) if f.fragment_offset().value() != 0)
+            // A later fragment carries the middle of the packet: what follows its fragment
+            // header is data, not headers (etherparse walks on into it), so the protocol is
+            // the fragment header's next header, as the NIC's parser takes it.
+            let later = ip.extensions().clone().into_iter().find_map(|x| match x {
+                Ipv6ExtensionSlice::Fragment(f) if f.fragment_offset().value() != 0 => {
+                    Some(f.next_header())
+                }
+                _ => None,
             });
             let key = Key {
                 src: u128::from_be_bytes(h.source()),
                 dst: u128::from_be_bytes(h.destination()),
+                proto: later.unwrap_or(ip.payload().ip_number).0,
                 ipv6: true,
                 ..Key::default()
             };
-            (key, ip.payload(), later)
+            (key, ip.payload(), later.is_some())
         }
         Some(LaxNetSlice::Arp(_)) | None => return Err(Skip::NonIp),
     };
-    key.proto = payload.ip_number.0;
     let tcp_flags = if later_fragment {
         0
     } else {
@@ -182,13 +201,15 @@ fn ports(key: &mut Key, payload: &LaxIpPayloadSlice<'_>) -> Result<u8, Skip> {
             let u = UdpSlice::from_slice_lax(b).map_err(|_| Skip::Truncated)?;
             (u.source_port(), u.destination_port())
         }
-        IpNumber::ICMP if !key.ipv6 => {
-            let i = Icmpv4Slice::from_slice(b).map_err(|_| Skip::Truncated)?;
-            icmp_ports(i.type_u8(), i.code_u8(), i.bytes5to8(), false)
-        }
-        IpNumber::IPV6_ICMP if key.ipv6 => {
-            let i = Icmpv6Slice::from_slice(b).map_err(|_| Skip::Truncated)?;
-            icmp_ports(i.type_u8(), i.code_u8(), i.bytes5to8(), true)
+        // The first 8 bytes are all the key needs (etherparse's ICMP slices also refuse
+        // messages whose length does not suit their type, e.g. timestamps not 20 bytes long).
+        IpNumber::ICMP | IpNumber::IPV6_ICMP
+            if (payload.ip_number == IpNumber::ICMP) != key.ipv6 =>
+        {
+            match b.get(..8) {
+                Some(i) => icmp_ports(i[0], i[1], [i[4], i[5], i[6], i[7]], key.ipv6),
+                None => return Err(Skip::Truncated),
+            }
         }
         // Source and destination port lead these headers as in UDP.
         IpNumber::SCTP | IpNumber::UDP_LITE | IpNumber::DCCP => match b.get(..4) {
