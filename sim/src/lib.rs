@@ -10,6 +10,7 @@ mod ffi;
 pub mod frames;
 mod rtl;
 pub mod stimulus;
+pub mod stimulus_parser;
 pub mod stimulus_v2;
 
 /// The device parameters, shared with the model: the RTL must be built with the same ones.

@@ -1,0 +1,55 @@
+//! The Verilated frame parser for its lockstep test and speed bench: the build (through the
+//! block tests' `verilate`) and a run over a stimulus (layout: `gufc_sim::stimulus_parser`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use gufc_hw_model::v2::parser::ParserConfig;
+
+use crate::testbench::verilate;
+
+/// Verilates the frame parser (`rtl/v2/gufc_parser.v`) with `sim/csrc/parser_tb.cpp` at `cfg`.
+pub fn verilate_parser(cfg: &ParserConfig) -> PathBuf {
+    let dw = cfg.data_bytes * 8;
+    verilate(
+        &format!("parser_dw{dw}_h{}_e{}", cfg.hdr_bytes, cfg.ext_max),
+        "gufc_parser",
+        &["rtl/v2/gufc_parser.v".into()],
+        &[
+            format!("DW={dw}"),
+            format!("HDR_BYTES={}", cfg.hdr_bytes),
+            format!("EXT_MAX={}", cfg.ext_max),
+        ],
+        &format!("-DNDW={dw}"),
+        "parser_tb",
+    )
+}
+
+/// Runs the Verilated parser `exe` on `stim` (written beside it as `stim-<what>.bin`, left for
+/// replaying a failure); returns its trace and the stimulus file.
+pub fn run_parser(exe: &Path, stim: &[u32], what: &str) -> (Vec<u32>, PathBuf) {
+    let dir = exe.parent().unwrap();
+    let file = dir.join(format!("stim-{what}.bin"));
+    let trace = dir.join(format!("trace-{what}.bin"));
+    let bytes: Vec<u8> = stim.iter().flat_map(|w| w.to_le_bytes()).collect();
+    std::fs::write(&file, bytes).unwrap();
+    let out = Command::new(exe)
+        .arg(&file)
+        .arg(&trace)
+        .output()
+        .expect("running the parser testbench");
+    let report =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    println!("{what}: {report}");
+    assert!(
+        out.status.success(),
+        "{what}: parser testbench failed: {report}"
+    );
+    let got = std::fs::read(&trace)
+        .unwrap()
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    std::fs::remove_file(&trace).ok();
+    (got, file)
+}
