@@ -331,11 +331,13 @@ impl Walk {
     }
 }
 
-/// The record of one whole frame (`error`: the MAC flagged it), as the parser makes it.
+/// The record of one whole frame (`error`: the MAC flagged it), as the parser makes it from
+/// packed beats (an empty frame is a last beat without `tkeep` bits: FRAME_ERROR).
 pub fn parse(frame: &[u8], error: bool, cfg: &ParserConfig) -> Record {
     let hdr = cfg.hdr_bytes as u32;
     let w = Win(&frame[..frame.len().min(cfg.hdr_bytes)]);
-    let mut s = Walk::ethernet(&w, frame.len().min(65535) as u16, error);
+    let bad = error || frame.is_empty();
+    let mut s = Walk::ethernet(&w, frame.len().min(65535) as u16, bad);
     s.ip(&w);
     for _ in 0..cfg.ext_max {
         s.ext(&w, hdr);
