@@ -55,7 +55,7 @@ fn compare(exe: &Path, run: &Run, frames: &[Frame], what: &str) {
                 .map(|i| format!("frame {i} on offer ({:02x?})", frames[i].bytes))
                 .unwrap_or_else(|| "no frame on offer".into());
             panic!(
-                "{what}: PARSER MISMATCH at edge {e}: {}: rtl = {:#010x}, model = {:#010x}; {frame}\nreplay: {} {} /tmp/trace.bin",
+                "{what}: PARSER MISMATCH at edge {e}: {}: rtl = {:#010x}, model = {:#010x}; {frame}\nrtl   {g:08x?}\nmodel {m:08x?}\nreplay: {} {} /tmp/trace.bin",
                 WORD_NAMES[w],
                 g[w],
                 m[w],
