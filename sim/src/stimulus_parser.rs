@@ -55,7 +55,14 @@ pub fn drive(cfg: &ParserConfig, frames: &[Frame], seed: u64) -> Run {
     let mut pending: VecDeque<(usize, Frame)> = VecDeque::new();
     let mut offered_last = false;
     let mut idle_after = 0;
+    // The last edge that took a beat or handed out a record: no frame may wedge the parser.
+    let mut progress = 0;
     while idle_after < 20 {
+        assert!(
+            run.edges - progress < 1000,
+            "seed {seed}: the parser took no beat and gave no record for 1,000 edges (edge {})",
+            run.edges
+        );
         let rst = run.edges < 2 || rng.below(3000) == 0;
         if cur.is_none() && next < frames.len() && !rst {
             let f = &frames[next];
@@ -130,6 +137,9 @@ pub fn drive(cfg: &ParserConfig, frames: &[Frame], seed: u64) -> Run {
                 let (i, _, _, seen) = cur.take().unwrap();
                 pending.push_back((i, seen));
             }
+        }
+        if out.is_some() || (beat.is_some() && ready) || rst {
+            progress = run.edges;
         }
         let busy = cur.is_some() || next < frames.len() || !pending.is_empty() || p.out().is_some();
         idle_after = if busy { 0 } else { idle_after + 1 };
