@@ -374,7 +374,11 @@ pub fn corpus() -> Vec<(&'static str, Frame, ParseReason)> {
             },
             R::FrameError,
         ),
-        ("empty (a last beat without tkeep)", ok(Vec::new()), R::FrameError),
+        (
+            "empty (a last beat without tkeep)",
+            ok(Vec::new()),
+            R::FrameError,
+        ),
         ("runt (10 bytes)", cut(v4(tcp), 10), R::Truncated),
         ("tag cut", cut(tagged(&[q], tcp), 16), R::Truncated),
         ("ipv4 header cut", cut(v4(tcp), 30), R::Truncated),
