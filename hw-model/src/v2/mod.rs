@@ -7,4 +7,5 @@ pub mod flow_ram;
 pub mod irq;
 pub mod parser;
 pub mod rule_stage;
+pub mod rxdma;
 pub mod top;
