@@ -10,6 +10,7 @@
 use std::collections::VecDeque;
 
 use gufc_hw_model::v2::flow_ram::FlowKey;
+use gufc_regmap::word::Status;
 use gufc_regmap::{key, reg, CycleIn, Key, KeyIn, Mmio, Opcode, KEY_WORDS};
 
 use crate::stimulus::Rng;
@@ -541,6 +542,9 @@ pub fn bench_program_v2(cfg: &Config, seed: u64, traffic_cycles: usize) -> (Vec<
         out.push(c);
         top.step(&c).rdata
     };
+    let busy = |io: &mut dyn FnMut(Mmio) -> u32| {
+        Status::from_raw(io(Mmio::Read { addr: reg::STATUS })).busy()
+    };
     let run = |io: &mut dyn FnMut(Mmio) -> u32, writes: &[(u32, u32)], op: Opcode, i: u32| {
         for &(addr, data) in writes {
             io(Mmio::Write { addr, data });
@@ -549,10 +553,10 @@ pub fn bench_program_v2(cfg: &Config, seed: u64, traffic_cycles: usize) -> (Vec<
             addr: reg::CMD,
             data: u32::from(op.bits()) << 24 | i,
         });
-        while io(Mmio::Read { addr: reg::STATUS }) & 1 << 3 != 0 {}
+        while busy(io) {}
     };
     // The reset sweep: wait for BUSY to clear before the first command.
-    while io(Mmio::Read { addr: reg::STATUS }) & 1 << 3 != 0 {}
+    while busy(&mut io) {}
 
     // Key i's source is in 10.(i / 256).(i % 256).0/24, its own: entry i below is the only one
     // whose source prefix holds it.
