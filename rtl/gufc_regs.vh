@@ -222,6 +222,18 @@ localparam [7:0] PARSE_REASON_BAD_LENGTH = 8'd7;
 localparam [7:0] PARSE_REASON_BAD_TCP_OFFSET = 8'd8;
 localparam [7:0] PARSE_REASON_LONG_CHAIN = 8'd9;
 
+localparam [7:0] RXQ_REG_DESC_BASE_LO = 8'd0;
+localparam [7:0] RXQ_REG_DESC_BASE_HI = 8'd1;
+localparam [7:0] RXQ_REG_CMPL_BASE_LO = 8'd2;
+localparam [7:0] RXQ_REG_CMPL_BASE_HI = 8'd3;
+localparam [7:0] RXQ_REG_RING = 8'd4;
+localparam [7:0] RXQ_REG_ENABLE = 8'd5;
+localparam [7:0] RXQ_REG_TAIL = 8'd6;
+localparam [7:0] RXQ_REG_HEAD = 8'd7;
+localparam [7:0] RXQ_REG_DROP_FULL = 8'd8;
+localparam [7:0] RXQ_REG_DROP_DISABLED = 8'd9;
+localparam [7:0] RXQ_REG_ERROR = 8'd10;
+
 localparam integer ACTION_VERDICT_LSB = 0;
 localparam integer ACTION_VERDICT_W = 2;
 localparam integer ACTION_CHANNEL_LSB = 8;

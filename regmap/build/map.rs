@@ -20,6 +20,7 @@ pub struct RegMap {
     pub slow_reason: EnumTable,
     pub interest_mode: EnumTable,
     pub parse_reason: EnumTable,
+    pub rxq_reg: EnumTable,
     pub action: Layout,
     pub meta: Layout,
     pub ports: Layout,
@@ -217,7 +218,7 @@ pub fn camel(name: &str) -> String {
 
 impl RegMap {
     /// `(table, Rust type, values)` of every enumeration, in the order the files list them.
-    pub fn enums(&self) -> [(&'static str, &'static str, &EnumTable); 9] {
+    pub fn enums(&self) -> [(&'static str, &'static str, &EnumTable); 10] {
         [
             ("opcode", "Opcode", &self.opcode),
             ("reason_code", "ReasonCode", &self.reason_code),
@@ -228,6 +229,7 @@ impl RegMap {
             ("slow_reason", "SlowReason", &self.slow_reason),
             ("interest_mode", "InterestMode", &self.interest_mode),
             ("parse_reason", "ParseReason", &self.parse_reason),
+            ("rxq_reg", "RxqReg", &self.rxq_reg),
         ]
     }
 

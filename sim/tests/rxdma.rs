@@ -1,24 +1,27 @@
 //! The receive DMA engine (`rtl/v2/gufc_rxdma.v`) against its model
 //! (`gufc_hw_model::v2::rxdma`), every output bit on every edge (docs/dma.md).
 //!
-//! A host is simulated around the model: memory with an IOVA map (writes outside it answered
-//! with `w_err`, descriptor reads outside it with `rd_err`, after 1-8 edges), `w_ready` and
-//! `r_ready` backpressure, and a driver that configures the queues (small rings, buffers of
-//! 64, 256 and 1,536 bytes, one queue disabled, one whose descriptor ring is unmapped until the
-//! driver repairs it and clears ERROR), posts buffers (a few of them unmapped), polls the
-//! completion rings by their phase bit, checks every completion and its buffer against the frame
-//! that was sent, and posts the buffer again. Frames of 1 to 700 bytes go to every queue, to a
-//! channel past the last and with the drop flag. The inputs of every edge are written out; the
-//! Verilated engine replays them and its trace must equal the model's word for word.
+//! A host is simulated around the model: memory behind an IOMMU (writes outside the map are
+//! answered with `w_err`, descriptor reads outside it with `rd_err` after 1-8 edges), `w_ready`
+//! and `r_ready` backpressure, and the driver's own receive queues (`gufc::rx::RxQueue`):
+//! small rings, buffers of 64, 256 and 1,536 bytes, one queue disabled, one whose descriptor
+//! ring is mapped only later, buffers left out of the map (each mapped after it faulted, another
+//! one left out instead, and ERROR cleared), refills from per-queue pools, and every completion
+//! polled by its phase bit and checked against the frame sent: its words, the truncated flag,
+//! the bytes in its buffer. Frames of 1 to 700 bytes go to every queue, to channels past the
+//! last and with the drop flag. The inputs of every edge are written out; the Verilated engine
+//! replays them and its trace must equal the model's word for word.
 
 // Shared with the block tests; this one uses only `verilate`.
 #[allow(dead_code)]
 mod testbench;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::process::Command;
 
-use gufc_hw_model::v2::rxdma::{reg, CfgAccess, DmaBeat, DmaIn, Order, RxDma, RxDmaConfig};
+use gufc::rx::{DmaMemory, QueueRegs, RxQueue, RxQueueConfig};
+use gufc_hw_model::v2::rxdma::{CfgAccess, DmaBeat, DmaIn, Order, RxDma, RxDmaConfig};
+use gufc_regmap::RxqReg;
 use gufc_sim::stimulus::Rng;
 
 use testbench::verilate;
@@ -28,45 +31,49 @@ const DESC: u64 = 0x1_0000_0000;
 const CMPL: u64 = 0x2_0000_0000;
 const BUFS: u64 = 0x3_0000_0000;
 const BUF_STRIDE: u64 = 0x1_0000;
-/// Queue 3's descriptor ring, unmapped until the driver repairs it.
-const BAD_DESC: u64 = 0x9_0000_0000;
+const BUFFERS: u64 = 64;
 const LOG2: u32 = 3;
-/// A buffer address the driver sometimes posts by mistake: its writes fault.
-const UNMAPPED: u64 = 0x7_0000_0000;
 
-/// Host memory: mapped ranges and their bytes.
+/// Host memory behind an IOMMU: mapped ranges, buffers left out of the map, and bytes.
 struct Memory {
     mapped: Vec<(u64, u64)>,
+    holes: BTreeSet<u64>,
     bytes: BTreeMap<u64, u8>,
 }
 
 impl Memory {
     fn is_mapped(&self, a: u64, n: u64) -> bool {
         self.mapped.iter().any(|&(s, l)| a >= s && a + n <= s + l)
-    }
-    fn get(&self, a: u64) -> u8 {
-        self.bytes.get(&a).copied().unwrap_or(0)
-    }
-    fn word(&self, a: u64) -> u32 {
-        u32::from_le_bytes([
-            self.get(a),
-            self.get(a + 1),
-            self.get(a + 2),
-            self.get(a + 3),
-        ])
+            && !self.holes.contains(&(a & !(BUF_STRIDE - 1)))
     }
 }
 
-/// The driver's view of a queue.
+impl DmaMemory for Memory {
+    fn write(&mut self, iova: u64, bytes: &[u8]) {
+        for (i, b) in bytes.iter().enumerate() {
+            self.bytes.insert(iova + i as u64, *b);
+        }
+    }
+    fn read(&self, iova: u64, out: &mut [u8]) {
+        for (i, b) in out.iter_mut().enumerate() {
+            *b = self.bytes.get(&(iova + i as u64)).copied().unwrap_or(0);
+        }
+    }
+}
+
+/// The queues' register port: one access per edge, so writes wait their turn.
 #[derive(Default)]
-struct Queue {
-    tail: u16,
-    /// The next completion the driver expects (index, as HEAD counts).
-    next: u16,
-    buf_bytes: u64,
-    delivered: usize,
-    /// Buffers by descriptor index, as posted.
-    posted: BTreeMap<u16, u64>,
+struct CfgPort(VecDeque<CfgAccess>);
+
+impl QueueRegs for CfgPort {
+    fn write(&mut self, chan: u8, reg: RxqReg, value: u32) {
+        self.0.push_back(CfgAccess {
+            write: true,
+            chan,
+            reg: reg as u8,
+            wdata: value,
+        });
+    }
 }
 
 struct Sent {
@@ -79,6 +86,7 @@ struct Run {
     expect: Vec<u32>,
     writes: usize,
     faults: usize,
+    read_faults: usize,
     delivered: usize,
     truncated: usize,
 }
@@ -93,51 +101,38 @@ fn drive(n: usize, seed: u64, frames: usize) -> Run {
         data_bytes: n,
         channels: CHANNELS,
     });
+    // Queue 3's descriptor ring is mapped only from edge 20,000 on (the driver forgot it).
     let mut mem = Memory {
         mapped: vec![
-            (DESC, 0x10_0000),
+            (DESC, 0x3000),
             (CMPL, 0x10_0000),
-            (BUFS, 64 * BUF_STRIDE),
+            (BUFS, BUFFERS * BUF_STRIDE),
         ],
+        holes: BTreeSet::from([BUFS + 7 * BUF_STRIDE, BUFS + 40 * BUF_STRIDE]),
         bytes: BTreeMap::new(),
     };
-    let units = [1u32, 4, 24, 24];
-    let mut qs: Vec<Queue> = (0..CHANNELS)
-        .map(|c| Queue {
-            buf_bytes: units[c] as u64 * 64,
-            ..Queue::default()
+    let mut port = CfgPort::default();
+    let units = [1u64, 4, 24, 24];
+    let mut pools: Vec<Vec<u64>> = vec![Vec::new(); CHANNELS];
+    for k in 0..BUFFERS {
+        pools[k as usize % CHANNELS].push(BUFS + k * BUF_STRIDE);
+    }
+    let mut qs: Vec<RxQueue> = (0..CHANNELS)
+        .map(|c| {
+            let cfg = RxQueueConfig {
+                chan: c as u8,
+                log2_size: LOG2,
+                buf_bytes: units[c] * 64,
+                desc_ring: DESC + 0x1000 * c as u64,
+                cmpl_ring: CMPL + 0x1000 * c as u64,
+            };
+            let q = RxQueue::open(cfg, &mut port, &mut mem, pools[c].iter().copied()).unwrap();
+            pools[c].drain(..q.posted());
+            q
         })
         .collect();
-    let mut cfg_q: VecDeque<CfgAccess> = VecDeque::new();
-    let w = |chan: usize, reg: u8, wdata: u32| CfgAccess {
-        write: true,
-        chan: chan as u8,
-        reg,
-        wdata,
-    };
-    for c in 0..CHANNELS {
-        // Completion slots start with the phase the first pass does not write.
-        for slot in 0..1u64 << LOG2 {
-            let at = CMPL + 0x1000 * c as u64 + 32 * slot + 31;
-            mem.bytes.insert(at, 0x80);
-        }
-        let desc = if c == 3 {
-            BAD_DESC
-        } else {
-            DESC + 0x1000 * c as u64
-        };
-        let [dl, dh] = words_of(desc);
-        let [cl, ch] = words_of(CMPL + 0x1000 * c as u64);
-        cfg_q.extend([
-            w(c, reg::DESC_BASE_LO, dl),
-            w(c, reg::DESC_BASE_HI, dh),
-            w(c, reg::CMPL_BASE_LO, cl),
-            w(c, reg::CMPL_BASE_HI, ch),
-            w(c, reg::RING, LOG2 | units[c] << 8),
-            w(c, reg::ENABLE, (c != 2) as u32),
-        ]);
-    }
-    let mut next_buf = 0u64;
+    // Queue 2 stays disabled.
+    port.write(2, RxqReg::Enable, 0);
     let mut sent: Vec<Sent> = Vec::new();
     let mut cur: Option<(usize, Vec<DmaBeat>, usize)> = None; // frame, beats, taken
     let mut ordered = false;
@@ -147,53 +142,35 @@ fn drive(n: usize, seed: u64, frames: usize) -> Run {
         expect: Vec::new(),
         writes: 0,
         faults: 0,
+        read_faults: 0,
         delivered: 0,
         truncated: 0,
     };
-    let mut repaired = false;
+    let mut faulted: Vec<u64> = Vec::new();
     let mut edge = 0usize;
     let mut quiet = 0;
     while quiet < 200 {
-        // The driver: post buffers (a few unmapped), repair queue 3 once it has faulted.
-        if cfg_q.is_empty() {
-            for c in 0..CHANNELS {
-                let q = &mut qs[c];
-                let size = 1u16 << LOG2;
-                if q.tail.wrapping_sub(q.next) < size && rng.chance(100) {
-                    let buf = if rng.chance(30) {
-                        UNMAPPED
-                    } else {
-                        next_buf = (next_buf + 1) % 64;
-                        BUFS + BUF_STRIDE * next_buf
-                    };
-                    let at = DESC + 0x1000 * c as u64 + 8 * (q.tail % size) as u64;
-                    for (i, b) in buf.to_le_bytes().iter().enumerate() {
-                        mem.bytes.insert(at + i as u64, *b);
-                    }
-                    q.posted.insert(q.tail, buf);
-                    q.tail = q.tail.wrapping_add(1);
-                    cfg_q.push_back(w(c, reg::TAIL, q.tail as u32));
+        // The driver: refill from the pools; map queue 3's ring at edge 20,000; after faults,
+        // map the buffer that faulted (and leave another one out), then clear ERROR.
+        if port.0.is_empty() && edge > 2 {
+            for (c, q) in qs.iter_mut().enumerate() {
+                if rng.chance(100) {
+                    let k = q
+                        .refill(&mut port, &mut mem, pools[c].iter().copied())
+                        .unwrap();
+                    pools[c].drain(..k);
                 }
             }
-            if !repaired && edge > 20_000 {
-                repaired = true;
-                let [dl, dh] = words_of(DESC + 0x3000);
-                cfg_q.extend([w(3, reg::DESC_BASE_LO, dl), w(3, reg::DESC_BASE_HI, dh)]);
+            if edge == 20_000 || (edge > 20_000 && mem.mapped.len() == 3) {
+                mem.mapped.push((DESC + 0x3000, 0x1000));
             }
             if rng.chance(5) {
-                // Resume a queue: the descriptor at HEAD gets a mapped buffer if it had none
-                // (a faulted write leaves HEAD on it), then ERROR is cleared.
-                let c = rng.below(CHANNELS as u32) as usize;
-                let q = &mut qs[c];
-                if let Some(b) = q.posted.get_mut(&q.next).filter(|b| **b == UNMAPPED) {
-                    next_buf = (next_buf + 1) % 64;
-                    *b = BUFS + BUF_STRIDE * next_buf;
-                    let at = DESC + 0x1000 * c as u64 + 8 * (q.next % (1 << LOG2)) as u64;
-                    for (i, v) in b.to_le_bytes().iter().enumerate() {
-                        mem.bytes.insert(at + i as u64, *v);
-                    }
+                for b in faulted.drain(..) {
+                    mem.holes.remove(&(b & !(BUF_STRIDE - 1)));
+                    mem.holes
+                        .insert(BUFS + BUF_STRIDE * rng.below(BUFFERS as u32) as u64);
                 }
-                cfg_q.push_back(w(c, reg::ERROR, 3));
+                port.write(rng.below(CHANNELS as u32) as u8, RxqReg::Error, 3);
             }
         }
         // The frame source.
@@ -261,7 +238,7 @@ fn drive(n: usize, seed: u64, frames: usize) -> Run {
             rd: reads.front().filter(|r| r.0 <= edge).map(|r| (r.1, r.2)),
             cfg: if edge < 2 {
                 None
-            } else if let Some(a) = cfg_q.pop_front() {
+            } else if let Some(a) = port.0.pop_front() {
                 Some(a)
             } else {
                 rng.chance(100).then(|| CfgAccess {
@@ -315,20 +292,25 @@ fn drive(n: usize, seed: u64, frames: usize) -> Run {
         if let (Some(wr), true, false) = (&comb.write, i.w_ready, i.w_err) {
             for (j, byte) in wr.data.iter().enumerate() {
                 if wr.strb >> j & 1 != 0 {
-                    mem.bytes.insert(wr.addr + j as u64, *byte);
+                    mem.write(wr.addr + j as u64, &[*byte]);
                 }
             }
             run.writes += 1;
         }
-        run.faults += (comb.write.is_some() && i.w_ready && i.w_err) as usize;
+        if let (Some(wr), true, true) = (&comb.write, i.w_ready, i.w_err) {
+            run.faults += 1;
+            faulted.push(wr.addr);
+        }
         if i.rd.is_some() {
             reads.pop_front();
         }
         if let (Some(addr), true) = (comb.read, i.r_ready) {
             let due = edge + 1 + rng.below(8) as usize;
             let ok = mem.is_mapped(addr, 8);
-            let data = (0..8).fold(0u64, |v, k| v | (mem.get(addr + k) as u64) << (8 * k));
-            reads.push_back((due, data, !ok));
+            let mut d = [0u8; 8];
+            mem.read(addr, &mut d);
+            run.read_faults += !ok as usize;
+            reads.push_back((due, u64::from_le_bytes(d), !ok));
         }
         if comb.f_ready && i.order.is_some() {
             ordered = true;
@@ -362,49 +344,42 @@ fn drive(n: usize, seed: u64, frames: usize) -> Run {
             data.chunks(4)
                 .map(|c| u32::from_le_bytes(c.try_into().unwrap())),
         );
-        // The driver polls its completion rings (phase bit) and checks each delivery.
+        // The driver polls its completion rings and checks each delivery against the frame.
         for (c, q) in qs.iter_mut().enumerate() {
-            let size = 1u16 << LOG2;
-            let at = CMPL + 0x1000 * c as u64 + 32 * (q.next % size) as u64;
-            let w7 = mem.word(at + 28);
-            let phase = (q.next >> LOG2 & 1) as u32;
-            if q.tail == q.next || w7 >> 31 != phase || w7 & 0xffff != q.next as u32 {
-                continue;
+            for r in q.poll(&mem, 4) {
+                let f = &sent[r.cmpl[1] as usize];
+                assert_eq!(
+                    r.cmpl, f.order.cmpl,
+                    "seed {seed} queue {c}: completion words"
+                );
+                assert_eq!(
+                    f.order.chan as usize, c,
+                    "seed {seed}: frame {} in queue {c}",
+                    r.cmpl[1]
+                );
+                let kept = (f.bytes.len() as u64).min(q.config().buf_bytes) as usize;
+                assert_eq!(
+                    r.truncated,
+                    f.bytes.len() > kept,
+                    "seed {seed}: truncated flag"
+                );
+                assert_eq!(
+                    q.frame(&mem, &r, f.bytes.len()),
+                    f.bytes[..kept],
+                    "seed {seed} queue {c}: frame {} in its buffer",
+                    r.cmpl[1]
+                );
+                run.truncated += r.truncated as usize;
+                run.delivered += 1;
+                // The buffer's bytes are consumed: forget them, so that stale data cannot pass.
+                for k in 0..kept as u64 {
+                    mem.bytes.remove(&(r.buffer + k));
+                }
+                pools[c].push(r.buffer);
             }
-            let words: Vec<u32> = (0..7).map(|k| mem.word(at + 4 * k)).collect();
-            let f = &sent[words[1] as usize];
-            assert_eq!(
-                words, f.order.cmpl,
-                "seed {seed} queue {c}: completion {} words",
-                q.next
-            );
-            assert_eq!(
-                f.order.chan as usize, c,
-                "seed {seed}: frame {} in queue {c}",
-                words[1]
-            );
-            let buf = q.posted.remove(&q.next).unwrap();
-            let kept = (f.bytes.len() as u64).min(q.buf_bytes) as usize;
-            let got: Vec<u8> = (0..kept as u64).map(|k| mem.get(buf + k)).collect();
-            assert_eq!(
-                got,
-                f.bytes[..kept],
-                "seed {seed} queue {c}: frame {} in its buffer",
-                words[1]
-            );
-            let trunc = f.bytes.len() > kept;
-            assert_eq!(w7 >> 30 & 1, trunc as u32, "seed {seed}: truncated flag");
-            run.truncated += trunc as usize;
-            // The buffer's bytes are consumed: forget them, so that stale data cannot pass.
-            for k in 0..kept as u64 {
-                mem.bytes.remove(&(buf + k));
-            }
-            q.next = q.next.wrapping_add(1);
-            q.delivered += 1;
-            run.delivered += 1;
         }
         edge += 1;
-        let busy = cur.is_some() || sent.len() < frames || !cfg_q.is_empty() || !reads.is_empty();
+        let busy = cur.is_some() || sent.len() < frames || !port.0.is_empty() || !reads.is_empty();
         quiet = if busy { 0 } else { quiet + 1 };
         assert!(
             edge < frames * 400,
@@ -420,15 +395,16 @@ fn lockstep(n: usize, seed: u64, frames: usize) {
     let what = format!("rxdma DW={dw} seed {seed}");
     let tw = 8 + n / 4;
     println!(
-        "{what}: {} edges, {frames} frames, {} delivered ({} truncated), {} writes, {} write faults",
+        "{what}: {} edges, {frames} frames, {} delivered ({} truncated), {} writes, {} write faults, {} descriptor read faults",
         run.expect.len() / tw,
         run.delivered,
         run.truncated,
         run.writes,
-        run.faults
+        run.faults,
+        run.read_faults
     );
     assert!(
-        run.delivered > frames / 4 && run.truncated > 0 && run.faults > 0,
+        run.delivered > frames / 4 && run.truncated > 0 && run.faults > 0 && run.read_faults > 0,
         "{what}: coverage"
     );
     let exe = verilate(

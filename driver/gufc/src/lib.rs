@@ -11,6 +11,7 @@ pub mod classify;
 pub mod device;
 pub mod json;
 pub mod pci;
+pub mod rx;
 pub use gufc_rules as rules;
 pub mod selftest;
 pub mod stream;

@@ -4,6 +4,8 @@
 //! [`RxDma::comb`] gives what the engine drives before an edge from its registers and that
 //! edge's inputs (handshakes, write and read requests); [`RxDma::step`] is the edge.
 
+use gufc_regmap::RxqReg;
+
 /// The engine's parameters (the RTL's `DW / 8` and `CHANNELS`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RxDmaConfig {
@@ -93,32 +95,6 @@ pub struct DmaComb {
     pub read: Option<u64>,
 }
 
-/// Register numbers (`cfg_reg`).
-pub mod reg {
-    /// Descriptor ring IOVA, bits 31:0.
-    pub const DESC_BASE_LO: u8 = 0;
-    /// Bits 63:32.
-    pub const DESC_BASE_HI: u8 = 1;
-    /// Completion ring IOVA, bits 31:0.
-    pub const CMPL_BASE_LO: u8 = 2;
-    /// Bits 63:32.
-    pub const CMPL_BASE_HI: u8 = 3;
-    /// log2 ring size (3:0), buffer size in 64-byte units (23:8).
-    pub const RING: u8 = 4;
-    /// Bit 0: the queue delivers.
-    pub const ENABLE: u8 = 5;
-    /// The driver's producer index.
-    pub const TAIL: u8 = 6;
-    /// The NIC's index.
-    pub const HEAD: u8 = 7;
-    /// Frames dropped for want of a buffer.
-    pub const DROP_FULL: u8 = 8;
-    /// Frames dropped on a disabled or stopped queue.
-    pub const DROP_DISABLED: u8 = 9;
-    /// Bit 0: a DMA faulted; bit 1: on a descriptor read.
-    pub const ERROR: u8 = 10;
-}
-
 /// Bytes of a completion record.
 pub const CMPL_BYTES: usize = 32;
 
@@ -149,19 +125,19 @@ impl Queue {
         }
     }
     fn read(&self, r: u8) -> u32 {
-        match r {
-            reg::DESC_BASE_LO => self.desc as u32,
-            reg::DESC_BASE_HI => (self.desc >> 32) as u32,
-            reg::CMPL_BASE_LO => self.cmpl as u32,
-            reg::CMPL_BASE_HI => (self.cmpl >> 32) as u32,
-            reg::RING => self.ring,
-            reg::ENABLE => self.enable as u32,
-            reg::TAIL => self.tail as u32,
-            reg::HEAD => self.head as u32,
-            reg::DROP_FULL => self.drop_full,
-            reg::DROP_DISABLED => self.drop_disabled,
-            reg::ERROR => self.error as u32,
-            _ => 0,
+        match RxqReg::from_bits(r as u32) {
+            Some(RxqReg::DescBaseLo) => self.desc as u32,
+            Some(RxqReg::DescBaseHi) => (self.desc >> 32) as u32,
+            Some(RxqReg::CmplBaseLo) => self.cmpl as u32,
+            Some(RxqReg::CmplBaseHi) => (self.cmpl >> 32) as u32,
+            Some(RxqReg::Ring) => self.ring,
+            Some(RxqReg::Enable) => self.enable as u32,
+            Some(RxqReg::Tail) => self.tail as u32,
+            Some(RxqReg::Head) => self.head as u32,
+            Some(RxqReg::DropFull) => self.drop_full,
+            Some(RxqReg::DropDisabled) => self.drop_disabled,
+            Some(RxqReg::Error) => self.error as u32,
+            None => 0,
         }
     }
 }
@@ -384,18 +360,18 @@ impl RxDma {
         if let Some(a) = i.cfg.filter(|a| a.write) {
             if let Some(q) = self.q.get_mut(a.chan as usize) {
                 let w = a.wdata;
-                match a.reg {
-                    reg::DESC_BASE_LO => q.desc = q.desc & !0xffff_ffff | w as u64,
-                    reg::DESC_BASE_HI => q.desc = q.desc & 0xffff_ffff | (w as u64) << 32,
-                    reg::CMPL_BASE_LO => q.cmpl = q.cmpl & !0xffff_ffff | w as u64,
-                    reg::CMPL_BASE_HI => q.cmpl = q.cmpl & 0xffff_ffff | (w as u64) << 32,
-                    reg::RING => q.ring = w,
-                    reg::ENABLE => q.enable = w & 1 != 0,
-                    reg::TAIL => q.tail = w as u16,
-                    reg::DROP_FULL => q.drop_full = 0,
-                    reg::DROP_DISABLED => q.drop_disabled = 0,
-                    reg::ERROR => q.error &= !(w as u8 & 3),
-                    _ => {}
+                match RxqReg::from_bits(a.reg as u32) {
+                    Some(RxqReg::DescBaseLo) => q.desc = q.desc & !0xffff_ffff | w as u64,
+                    Some(RxqReg::DescBaseHi) => q.desc = q.desc & 0xffff_ffff | (w as u64) << 32,
+                    Some(RxqReg::CmplBaseLo) => q.cmpl = q.cmpl & !0xffff_ffff | w as u64,
+                    Some(RxqReg::CmplBaseHi) => q.cmpl = q.cmpl & 0xffff_ffff | (w as u64) << 32,
+                    Some(RxqReg::Ring) => q.ring = w,
+                    Some(RxqReg::Enable) => q.enable = w & 1 != 0,
+                    Some(RxqReg::Tail) => q.tail = w as u16,
+                    Some(RxqReg::DropFull) => q.drop_full = 0,
+                    Some(RxqReg::DropDisabled) => q.drop_disabled = 0,
+                    Some(RxqReg::Error) => q.error &= !(w as u8 & 3),
+                    Some(RxqReg::Head) | None => {}
                 }
             }
         }
