@@ -2,7 +2,7 @@
 # Lints rtl/ with Verilator (-Wall, warnings are errors) at several parameter sets, including
 # the extremes of every parameter, and checks that yosys 0.23 elaborates it. Then the same for
 # RTL 2.0 in rtl/v2/ (the device gufc_top and the blocks' own tops: gufc_tcam_v4_pnr,
-# gufc_flow_ram_pnr, gufc_counter_ram_pnr).
+# gufc_flow_ram_pnr, gufc_counter_ram_pnr; the packet path: gufc_irq).
 # Needs: apt-get install verilator yosys
 set -euo pipefail
 cd "$(dirname "$0")/../rtl"
@@ -66,3 +66,11 @@ EXTRA=" gufc_decide.v gufc_locality.v" lint v2 gufc_top "-set TCAM_ENTRIES 64 -s
   "-GCHANNELS=256 -GLOCAL_ENTRIES=255"
 EXTRA=" gufc_decide.v gufc_locality.v" lint v2 gufc_top_pnr "-set TCAM_ENTRIES 64 -set FLOW_BUCKETS 16" \
   "-GTCAM_ENTRIES=64 -GFLOW_BUCKETS=16"
+
+# The packet path's blocks: interrupts.
+lint v2 gufc_irq "-set VECTORS 5" \
+  "" \
+  "-GVECTORS=1" \
+  "-GVECTORS=2" \
+  "-GVECTORS=33" \
+  "-GVECTORS=256"
