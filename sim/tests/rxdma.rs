@@ -87,6 +87,8 @@ struct Run {
     writes: usize,
     faults: usize,
     read_faults: usize,
+    drop_full: usize,
+    drop_disabled: usize,
     delivered: usize,
     truncated: usize,
 }
@@ -143,6 +145,8 @@ fn drive(n: usize, seed: u64, frames: usize) -> Run {
         writes: 0,
         faults: 0,
         read_faults: 0,
+        drop_full: 0,
+        drop_disabled: 0,
         delivered: 0,
         truncated: 0,
     };
@@ -153,8 +157,10 @@ fn drive(n: usize, seed: u64, frames: usize) -> Run {
         // The driver: refill from the pools; map queue 3's ring at edge 20,000; after faults,
         // map the buffer that faulted (and leave another one out), then clear ERROR.
         if port.0.is_empty() && edge > 2 {
+            // Refills pause for a third of the time, so that rings run empty (DROP_FULL).
+            let pause = edge / 3000 % 3 == 2;
             for (c, q) in qs.iter_mut().enumerate() {
-                if rng.chance(100) {
+                if !pause && rng.chance(100) {
                     let k = q
                         .refill(&mut port, &mut mem, pools[c].iter().copied())
                         .unwrap();
@@ -241,12 +247,23 @@ fn drive(n: usize, seed: u64, frames: usize) -> Run {
             } else if let Some(a) = port.0.pop_front() {
                 Some(a)
             } else {
-                rng.chance(100).then(|| CfgAccess {
-                    write: false,
-                    chan: rng.below(CHANNELS as u32 + 1) as u8,
-                    reg: rng.below(12) as u8,
-                    wdata: 0,
-                })
+                rng.chance(100)
+                    .then(|| CfgAccess {
+                        // Reads of every register; writes of any data where they change nothing
+                        // the driver relies on: the disabled queue 2, HEAD, channels and registers
+                        // out of range.
+                        write: rng.chance(200),
+                        chan: rng.pick(&[0, 1, 2, 3, 4, 2, 200]),
+                        reg: rng.pick(&[0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 7, 11, 15]),
+                        wdata: rng.u32(),
+                    })
+                    .map(|a| {
+                        if a.write && a.chan < 4 && a.chan != 2 && a.reg < 11 && a.reg != 7 {
+                            CfgAccess { write: false, ..a }
+                        } else {
+                            a
+                        }
+                    })
             },
         };
         let mut i = i;
@@ -386,6 +403,8 @@ fn drive(n: usize, seed: u64, frames: usize) -> Run {
             "seed {seed}: the engine stopped making progress"
         );
     }
+    run.drop_full = (0..CHANNELS).map(|c| dma.drops(c).0 as usize).sum();
+    run.drop_disabled = dma.drops(2).1 as usize;
     run
 }
 
@@ -395,16 +414,23 @@ fn lockstep(n: usize, seed: u64, frames: usize) {
     let what = format!("rxdma DW={dw} seed {seed}");
     let tw = 8 + n / 4;
     println!(
-        "{what}: {} edges, {frames} frames, {} delivered ({} truncated), {} writes, {} write faults, {} descriptor read faults",
+        "{what}: {} edges, {frames} frames, {} delivered ({} truncated), {} writes, {} write faults, {} descriptor read faults, {} dropped for want of a buffer, {} on the disabled queue",
         run.expect.len() / tw,
         run.delivered,
         run.truncated,
         run.writes,
         run.faults,
-        run.read_faults
+        run.read_faults,
+        run.drop_full,
+        run.drop_disabled
     );
     assert!(
-        run.delivered > frames / 4 && run.truncated > 0 && run.faults > 0 && run.read_faults > 0,
+        run.delivered > frames / 4
+            && run.truncated > 0
+            && run.faults > 0
+            && run.read_faults > 0
+            && run.drop_full > 0
+            && run.drop_disabled > 0,
         "{what}: coverage"
     );
     let exe = verilate(

@@ -196,6 +196,12 @@ impl RxDma {
         self.ev
     }
 
+    /// Queue `chan`'s DROP_FULL, DROP_DISABLED and ERROR (for tests' coverage checks).
+    pub fn drops(&self, chan: usize) -> (u32, u32, u8) {
+        let q = &self.q[chan];
+        (q.drop_full, q.drop_disabled, q.error)
+    }
+
     /// `cfg_rdata` after the last edge.
     pub fn rdata(&self) -> u32 {
         self.rdata
@@ -365,7 +371,7 @@ impl RxDma {
                     Some(RxqReg::DescBaseHi) => q.desc = q.desc & 0xffff_ffff | (w as u64) << 32,
                     Some(RxqReg::CmplBaseLo) => q.cmpl = q.cmpl & !0xffff_ffff | w as u64,
                     Some(RxqReg::CmplBaseHi) => q.cmpl = q.cmpl & 0xffff_ffff | (w as u64) << 32,
-                    Some(RxqReg::Ring) => q.ring = w,
+                    Some(RxqReg::Ring) => q.ring = w & 0x00ff_ff0f,
                     Some(RxqReg::Enable) => q.enable = w & 1 != 0,
                     Some(RxqReg::Tail) => q.tail = w as u16,
                     Some(RxqReg::DropFull) => q.drop_full = 0,
