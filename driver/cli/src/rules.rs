@@ -174,20 +174,28 @@ pub fn run(sess: &mut Session, setup: &Setup, cmd: Cmd) -> CliResult {
         }
         Cmd::Show => {
             sess.setup(setup)?;
-            let live = sess.device()?.live_rules()?;
+            let dev = sess.device()?;
+            let mut live = Vec::new();
+            for (i, e) in dev.live_rules()? {
+                live.push((i, dev.view_entry(&e)?));
+            }
             if json {
                 let rows: Vec<_> = live
                     .iter()
-                    .map(|(i, e)| {
-                        json!({"index": i, "prio": e.prio, "rule": output::entry_text(e),
+                    .map(|(i, v)| {
+                        let (checkers, notes) = output::view_fields(v);
+                        json!({"index": i, "prio": v.entry.prio, "rule": output::entry_text(&v.entry),
+                               "checkers": checkers, "notes": notes,
                                "source": origin_json(&sess.origins, *i)})
                     })
                     .collect();
                 output::json("rules show", json!({ "rules": rows }))?;
             } else {
                 outln!("{:>6} {:>6}  rule", "index", "prio");
-                for (i, e) in &live {
-                    outln!("{i:>6} {:>6}  {}", e.prio, output::entry_text(e));
+                for (i, v) in &live {
+                    let source = sess.origins.as_ref().and_then(|m| m.get(i));
+                    let text = output::view_text_with(v, source.map(|o| o.loc.to_string()));
+                    outln!("{i:>6} {:>6}  {text}", v.entry.prio);
                 }
                 outln!("{} live rules", live.len());
             }
@@ -221,7 +229,13 @@ fn diff(sess: &mut Session, setup: &Setup, file: PathBuf, apply: bool) -> CliRes
         added.extend(n);
     }
     let rule_of = |k: usize| &loaded.set.rules[loaded.compiled.rule_of(k)];
-    let entry_of = |i: u32| live.iter().find(|(j, _)| *j == i).expect("live").1;
+    let mut texts = std::collections::BTreeMap::new();
+    let dev = sess.device()?;
+    for &i in &removed {
+        let e = live.iter().find(|(j, _)| *j == i).expect("live").1;
+        texts.insert(i, output::view_text(&dev.view_entry(&e)?));
+    }
+    let entry_text = |i: u32| texts[&i].clone();
     if json {
         output::json(
             "rules diff",
@@ -230,7 +244,7 @@ fn diff(sess: &mut Session, setup: &Setup, file: PathBuf, apply: bool) -> CliRes
                 "same": removed.is_empty() && added.is_empty(),
                 "removed": removed.iter().map(|&i| json!({
                     "index": i,
-                    "rule": output::entry_text(&entry_of(i)),
+                    "rule": entry_text(i),
                     "source": origin_json(&sess.origins, i),
                 })).collect::<Vec<_>>(),
                 "added": added.iter().map(|&k| json!({
@@ -244,7 +258,7 @@ fn diff(sess: &mut Session, setup: &Setup, file: PathBuf, apply: bool) -> CliRes
         for &i in &removed {
             outln!(
                 "- {}    # TCAM entry {i}: {}",
-                output::entry_text(&entry_of(i)),
+                entry_text(i),
                 origin_text(&sess.origins, i)
             );
         }
