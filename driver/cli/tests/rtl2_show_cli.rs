@@ -302,3 +302,41 @@ fn trace_on_model2_says_why_in_the_rule_language() {
         "{out}"
     );
 }
+
+#[test]
+fn rules_diff_on_model2_compares_entries_by_meaning() {
+    let file = rule_file();
+    let d = tempfile::tempdir().unwrap();
+    let (a, b) = (d.path().join("a.rules"), d.path().join("b.rules"));
+    std::fs::write(&a, &file).unwrap();
+    // Line 23's range grows by one port: 225 stays an entry, 226 becomes 226-227.
+    std::fs::write(&b, file.replace("dport 225-226", "dport 225-227")).unwrap();
+    let diff = |other: &std::path::Path| {
+        let o = Command::new(env!("CARGO_BIN_EXE_gufc"))
+            .args(["--backend", "model2", "--load"])
+            .arg(&a)
+            .args(["rules", "diff"])
+            .arg(other)
+            .output()
+            .unwrap();
+        (o.status.code(), String::from_utf8(o.stdout).unwrap())
+    };
+    let (code, out) = diff(&a);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(out, "0 added, 0 removed, 26 unchanged\n");
+    let (code, out) = diff(&b);
+    assert_eq!(code, Some(1), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(
+        lines[0].starts_with("- channel 7 proto udp dport 226    # TCAM entry 22: ")
+            && lines[0].contains("a.rules:23:1"),
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with("+ channel 7 proto udp dport 225-227    # ")
+            && lines[1].ends_with("b.rules:23:1"),
+        "{out}"
+    );
+    assert_eq!(lines[2], "1 added, 1 removed, 25 unchanged");
+}

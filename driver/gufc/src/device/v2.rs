@@ -467,6 +467,24 @@ impl<B: Bar> Device<B> {
         Ok(decode(rc, e, self.rule_planes[active].as_ref()))
     }
 
+    /// What `given` would read back as once committed, without writing anything: each entry
+    /// the device would hold, in decision order, with the given entry it came from. On 1.x the
+    /// given entries themselves; on 2.0 the compiled entries decoded with the checkers and
+    /// classes the compiler chose (so a set compares with a live one by meaning, whichever
+    /// checker numbers each got).
+    pub fn preview(&self, given: &[TcamEntry]) -> Result<Vec<(usize, EntryView)>, DeviceError> {
+        let Some(rc) = self.caps.rules else {
+            return Ok(given.iter().map(EntryView::plain).enumerate().collect());
+        };
+        let c = self.compile_v2(given)?;
+        let plane = PlaneConfig::of(rc, &c);
+        Ok(c.origin
+            .iter()
+            .zip(&c.entries)
+            .map(|(&i, e)| (i, decode(rc, e, Some(&plane))))
+            .collect())
+    }
+
     /// Programs the inactive plane's checkers and classes (unused ones invalid).
     fn write_plane_config(&mut self, plane: u8, c: &Compiled) -> Result<(), DeviceError> {
         let rc = self.rule_caps();
