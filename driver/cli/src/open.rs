@@ -81,6 +81,11 @@ pub struct Setup {
     /// device, flags bits no device matches) instead of dropping them with a warning.
     #[arg(long, global = true)]
     pub strict: bool,
+    /// Clear the TCP-flag bits the device cannot match (ECE and CWR on RTL 2.0, which matches
+    /// the low 6; every flag on 1.x) from a rule's value and mask, with a warning per rule and a
+    /// count, instead of refusing the rule. Each such rule then matches more packets.
+    #[arg(long, global = true)]
+    pub drop_unmatchable_flags: bool,
     /// Mark addresses under PREFIX (ADDR[/LEN], host bits clear) local in the locality table
     /// before the command runs; repeatable.
     #[arg(long = "local", global = true, value_name = "PREFIX")]

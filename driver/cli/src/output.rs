@@ -9,6 +9,7 @@ use std::io::Write;
 
 use serde_json::{Map, Value};
 
+use gufc::device::EntryView;
 use gufc_regmap::word::Meta;
 use gufc_regmap::{key, Action, TcamEntry};
 
@@ -89,6 +90,10 @@ pub fn entry_text(e: &TcamEntry) -> String {
     let mut s = match e.action {
         Action::Deliver { channel } => format!("channel {channel}"),
         Action::Drop => "drop".to_string(),
+        // As the rule language writes it (`Rule`'s Display), so the text parses back.
+        Action::SlowPath { reason } if reason == gufc_regmap::SlowReason::Rule.bits() => {
+            "slowpath".to_string()
+        }
         Action::SlowPath { reason } => format!("slowpath reason {reason}"),
     };
     let (mv, mm) = (
@@ -147,5 +152,43 @@ pub fn entry_text(e: &TcamEntry) -> String {
             (a, b) => s += &format!(" {name} {a}-{b}"),
         }
     }
+    let (fv, fm) = e.tcp_flags;
+    if fm != 0 {
+        let f = gufc::rules::FlagsMatch {
+            value: fv,
+            mask: fm,
+        };
+        s += &format!(" flags {f}");
+    }
     s
+}
+
+/// What a device entry matches ([`gufc::device::Device::view_entry`]) in the rule language,
+/// then, after `#`, the checkers a 2.0 entry uses and what the rule language cannot say.
+pub fn view_text(v: &EntryView) -> String {
+    view_text_with(v, None)
+}
+
+/// [`view_text`] with `first` (e.g. the rule's source) leading the `#` comment.
+pub fn view_text_with(v: &EntryView, first: Option<String>) -> String {
+    let mut s = entry_text(&v.entry);
+    let mut notes: Vec<String> = first.into_iter().collect();
+    notes.extend(
+        v.checkers
+            .iter()
+            .filter(|c| c.hit)
+            .filter_map(|c| Some(format!("{} by checker {}", c.field?, c.index))),
+    );
+    notes.extend(v.notes.iter().cloned());
+    if !notes.is_empty() {
+        s += "  # ";
+        s += &notes.join("; ");
+    }
+    s
+}
+
+/// The JSON fields a device entry adds beside its `rule` text: the checkers a 2.0 entry uses
+/// (`[]` on 1.x) and what the text cannot say (`notes`).
+pub fn view_fields(v: &EntryView) -> (Value, Value) {
+    (value(&v.checkers), value(&v.notes))
 }

@@ -10,6 +10,7 @@ use similar::{capture_diff_slices, Algorithm, DiffTag};
 use crate::error::{status, CliError};
 use crate::session::{load_rules, origin_json, origin_text, prepare_loaded};
 use crate::{outln, output, progress, CliResult, Session, Setup};
+use gufc::device::EntryView;
 use gufc::rules::{flags, protocols, ranges, Format};
 use gufc_regmap::TcamEntry;
 
@@ -174,20 +175,28 @@ pub fn run(sess: &mut Session, setup: &Setup, cmd: Cmd) -> CliResult {
         }
         Cmd::Show => {
             sess.setup(setup)?;
-            let live = sess.device()?.live_rules()?;
+            let dev = sess.device()?;
+            let mut live = Vec::new();
+            for (i, e) in dev.live_rules()? {
+                live.push((i, dev.view_entry(&e)?));
+            }
             if json {
                 let rows: Vec<_> = live
                     .iter()
-                    .map(|(i, e)| {
-                        json!({"index": i, "prio": e.prio, "rule": output::entry_text(e),
+                    .map(|(i, v)| {
+                        let (checkers, notes) = output::view_fields(v);
+                        json!({"index": i, "prio": v.entry.prio, "rule": output::entry_text(&v.entry),
+                               "checkers": checkers, "notes": notes,
                                "source": origin_json(&sess.origins, *i)})
                     })
                     .collect();
                 output::json("rules show", json!({ "rules": rows }))?;
             } else {
                 outln!("{:>6} {:>6}  rule", "index", "prio");
-                for (i, e) in &live {
-                    outln!("{i:>6} {:>6}  {}", e.prio, output::entry_text(e));
+                for (i, v) in &live {
+                    let source = sess.origins.as_ref().and_then(|m| m.get(i));
+                    let text = output::view_text_with(v, source.map(|o| o.loc.to_string()));
+                    outln!("{i:>6} {:>6}  {text}", v.entry.prio);
                 }
                 outln!("{} live rules", live.len());
             }
@@ -203,13 +212,21 @@ fn diff(sess: &mut Session, setup: &Setup, file: PathBuf, apply: bool) -> CliRes
     let target = sess.rule_target()?;
     let loaded = load_rules(&file, setup, target)?;
     sess.setup(setup)?;
-    let mut live = sess.device()?.live_rules()?;
+    let dev = sess.device()?;
+    // Both sides as the device holds them, read back in the rule language (on 2.0 a rule may
+    // be several entries, on checkers whose numbers differ between sets): compared by meaning.
+    let mut live = Vec::new();
+    for (i, e) in dev.live_rules()? {
+        live.push((i, dev.view_entry(&e)?));
+    }
+    let wanted = dev.preview(&loaded.compiled.entries)?;
     // Decision order: highest priority first, ties to the lowest index (as the hardware).
-    live.sort_by_key(|(i, e)| (std::cmp::Reverse(e.prio), *i));
-    let old: Vec<TcamEntry> = live.iter().map(|(_, e)| content(e)).collect();
-    let new: Vec<TcamEntry> = loaded.compiled.entries.iter().map(content).collect();
+    live.sort_by_key(|(i, v)| (std::cmp::Reverse(v.entry.prio), *i));
+    let key = |v: &EntryView| (content(&v.entry), v.notes.clone());
+    let old: Vec<_> = live.iter().map(|(_, v)| key(v)).collect();
+    let new: Vec<_> = wanted.iter().map(|(_, v)| key(v)).collect();
     let mut removed = Vec::new();
-    let mut added = Vec::new();
+    let mut added: Vec<usize> = Vec::new();
     let mut same = 0;
     for op in capture_diff_slices(Algorithm::Myers, &old, &new) {
         let (tag, o, n) = op.as_tag_tuple();
@@ -217,20 +234,27 @@ fn diff(sess: &mut Session, setup: &Setup, file: PathBuf, apply: bool) -> CliRes
             same += o.len();
             continue;
         }
-        removed.extend(o.map(|k| live[k].0));
-        added.extend(n);
+        removed.extend(o);
+        // One `+` per rule, however many entries it takes.
+        for k in n {
+            let given = wanted[k].0;
+            if added.last() != Some(&given) {
+                added.push(given);
+            }
+        }
     }
     let rule_of = |k: usize| &loaded.set.rules[loaded.compiled.rule_of(k)];
-    let entry_of = |i: u32| live.iter().find(|(j, _)| *j == i).expect("live").1;
+    let entry_text = |k: usize| output::view_text(&live[k].1);
+    let removed: Vec<(usize, u32)> = removed.into_iter().map(|k| (k, live[k].0)).collect();
     if json {
         output::json(
             "rules diff",
             json!({
                 "file": crate::shown(&file),
                 "same": removed.is_empty() && added.is_empty(),
-                "removed": removed.iter().map(|&i| json!({
+                "removed": removed.iter().map(|&(k, i)| json!({
                     "index": i,
-                    "rule": output::entry_text(&entry_of(i)),
+                    "rule": entry_text(k),
                     "source": origin_json(&sess.origins, i),
                 })).collect::<Vec<_>>(),
                 "added": added.iter().map(|&k| json!({
@@ -241,10 +265,10 @@ fn diff(sess: &mut Session, setup: &Setup, file: PathBuf, apply: bool) -> CliRes
             }),
         )?;
     } else {
-        for &i in &removed {
+        for &(k, i) in &removed {
             outln!(
                 "- {}    # TCAM entry {i}: {}",
-                output::entry_text(&entry_of(i)),
+                entry_text(k),
                 origin_text(&sess.origins, i)
             );
         }

@@ -86,8 +86,11 @@ pub fn rule_target(caps: &gufc::device::Caps) -> RuleStage {
 /// Reads, parses and compiles a rule file for `target` (see [`rule_target`]); warnings go to
 /// stderr.
 pub fn load_rules(path: &Path, setup: &Setup, target: RuleStage) -> Result<Loaded, CliError> {
-    let loaded =
-        gufc::rules::load_file_for(path, setup.format.map(Into::into), setup.strict, target)?;
+    let opts = gufc::rules::LoadOptions {
+        strict: setup.strict,
+        drop_unmatchable_flags: setup.drop_unmatchable_flags,
+    };
+    let loaded = gufc::rules::load_file_with(path, setup.format.map(Into::into), opts, target)?;
     for w in &loaded.set.warnings {
         crate::progress::warn(w);
     }

@@ -188,9 +188,10 @@ pub fn stats(sess: &mut Session, setup: &Setup, a: StatsArgs) -> CliResult {
     let mut rules = Vec::new();
     if a.per_rule {
         for (i, e) in dev.live_rules()? {
+            let v = dev.view_entry(&e)?;
             rules.push((
                 i,
-                output::entry_text(&e),
+                output::view_text(&v),
                 dev.counter(CounterSpace::Tcam, i)?,
             ));
         }

@@ -118,10 +118,11 @@ fn explain<B: Bar>(
         }
         HitKind::Rule => {
             let (e, _) = dev.read_entry(probe.index)?;
+            let v = dev.view_entry(&e)?;
             let mut why = format!(
                 "TCAM entry {} matches: {} (priority {}); source {}",
                 probe.index,
-                output::entry_text(&e),
+                output::view_text(&v),
                 e.prio,
                 origin_text(origins, probe.index)
             );

@@ -138,7 +138,8 @@ pub enum ErrorKind {
     FlagsNeedRtl2,
     /// Flags above the `CAP_RULES.FLAG_BITS` bits an RTL 2.0 rule stage matches.
     #[error(
-        "TCP flags {flags} cannot be matched: the rule stage matches the low {flag_bits} flag bits"
+        "TCP flags {flags} cannot be matched: the rule stage matches the low {flag_bits} flag bits \
+         (--drop-unmatchable-flags clears them, and the rule then matches more packets)"
     )]
     FlagBitsUnmatchable {
         /// The unmatchable flags, by name.
@@ -269,6 +270,28 @@ pub enum WarningKind {
         rules: usize,
         /// What was dropped, over all those rules.
         what: String,
+    },
+    /// `--drop-unmatchable-flags` ([`LoadOptions::drop_unmatchable_flags`](crate::LoadOptions))
+    /// cleared flag bits the rule stage cannot match from this rule's value and mask.
+    #[error(
+        "TCP flags {flags} cleared from this rule's flags match (--drop-unmatchable-flags): the \
+         rule stage matches the low {flag_bits} flag bits, so the rule matches more packets"
+    )]
+    FlagsCleared {
+        /// The cleared flags, by name.
+        flags: String,
+        /// Flag bits the stage matches (0 on RTL 1.x).
+        flag_bits: u8,
+    },
+    /// The count of [`WarningKind::FlagsCleared`] warnings of one load, at the first one.
+    #[error(
+        "--drop-unmatchable-flags cleared TCP flags {flags} from {rules} rule(s) (first one here)"
+    )]
+    FlagsClearedTotal {
+        /// Rules that lost flag bits.
+        rules: usize,
+        /// Every flag cleared, by name.
+        flags: String,
     },
 }
 

@@ -10,7 +10,7 @@ use std::fmt;
 
 use gufc_regmap::word::TcpFlags;
 
-use crate::{ErrorKind, Rule, RuleError, RuleSet};
+use crate::{ErrorKind, Rule, RuleError, RuleSet, Warning, WarningKind};
 
 /// Flag bits the RTL 2.0 rule stage matches by default (`CAP_RULES.FLAG_BITS`).
 pub const FLAG_BITS: u8 = 6;
@@ -137,6 +137,42 @@ pub fn check(set: &RuleSet, flag_bits: u8) -> Result<(), RuleError> {
             },
         }),
     }
+}
+
+/// Clears, from every rule's value and mask, the flag bits a rule stage with `flag_bits`
+/// matchable bits cannot compare (the opt-in `--drop-unmatchable-flags`): one warning per rule
+/// that lost bits, then one counting them. Each such rule matches more packets than written.
+pub fn clear_unmatchable(set: &mut RuleSet, flag_bits: u8) -> Vec<Warning> {
+    let keep = low_bits(flag_bits);
+    let mut out = Vec::new();
+    let mut all = 0u8;
+    for r in &mut set.rules {
+        let cleared = r.flags.mask & !keep;
+        if cleared == 0 {
+            continue;
+        }
+        r.flags.value &= keep;
+        r.flags.mask &= keep;
+        all |= cleared;
+        out.push(Warning {
+            loc: r.loc.clone(),
+            kind: WarningKind::FlagsCleared {
+                flags: names(cleared),
+                flag_bits,
+            },
+        });
+    }
+    if let Some(first) = out.first() {
+        let total = Warning {
+            loc: first.loc.clone(),
+            kind: WarningKind::FlagsClearedTotal {
+                rules: out.len(),
+                flags: names(all),
+            },
+        };
+        out.push(total);
+    }
+    out
 }
 
 /// The low `n` bits of the flags byte.

@@ -579,10 +579,50 @@ pub fn load_file_for(
     strict: bool,
     stage: RuleStage,
 ) -> Result<Loaded, LoadError> {
-    let (mut set, format) = read(path, format, classbench::Options::new(strict))?;
+    let opts = LoadOptions {
+        strict,
+        drop_unmatchable_flags: false,
+    };
+    load_file_with(path, format, opts, stage)
+}
+
+/// How [`load_file_with`] treats what the rule stage cannot match.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Refuse ClassBench constraints the stage cannot express instead of dropping them with a
+    /// warning (`--strict`).
+    pub strict: bool,
+    /// Clear TCP-flag bits the stage cannot match (ECE, CWR above RTL 2.0's 6 flag bits; every
+    /// flag on 1.x) from each rule's value and mask, with a warning per rule and one counting
+    /// them (`--drop-unmatchable-flags`). Without it such a rule is refused at its place: a
+    /// dropped flag bit silently widens the match.
+    pub drop_unmatchable_flags: bool,
+}
+
+/// [`load_file_for`] with [`LoadOptions`]. A ClassBench flags column keeps its whole TCP-flags
+/// byte here: what the stage cannot match is refused at its rule or, opted in, cleared.
+pub fn load_file_with(
+    path: &Path,
+    format: Option<Format>,
+    opts: LoadOptions,
+    stage: RuleStage,
+) -> Result<Loaded, LoadError> {
+    let cb = classbench::Options {
+        strict: opts.strict,
+        flag_bits: 8,
+    };
+    let (mut set, format) = read(path, format, cb)?;
+    if opts.drop_unmatchable_flags {
+        let flag_bits = match stage {
+            RuleStage::Rtl1 => 0,
+            RuleStage::Rtl2 { flag_bits } => flag_bits,
+        };
+        let cleared = flags::clear_unmatchable(&mut set, flag_bits);
+        set.warnings.extend(cleared);
+    }
     let compiled = if stage != RuleStage::Rtl1 {
         compile_for(&set, stage)
-    } else if format == Format::ClassBench && !strict && set.flagged() > 0 {
+    } else if format == Format::ClassBench && !opts.strict && set.flagged() > 0 {
         let (plain, warning) = set.without_flags();
         set.warnings.extend(warning);
         compile(&plain)

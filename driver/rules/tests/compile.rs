@@ -428,6 +428,54 @@ fn rtl1_refuses_a_flags_rule_at_its_line_and_rtl2_keeps_it() {
 }
 
 #[test]
+fn clearing_unmatchable_flags_takes_them_from_value_and_mask_with_a_warning_each() {
+    use gufc_rules::WarningKind;
+    let mut s = set("drop proto tcp flags SYN,ECE/SYN,ECE,CWR
+         drop proto tcp flags SYN/SYN,ACK
+         drop proto tcp flags CWR
+");
+    let w = gufc_rules::flags::clear_unmatchable(&mut s, 6);
+    // SYN stays compared; ECE and CWR go from value and mask; a CWR-only match becomes any.
+    assert_eq!(
+        s.rules[0].flags,
+        FlagsMatch {
+            value: 0x02,
+            mask: 0x02
+        }
+    );
+    assert_eq!(
+        s.rules[1].flags,
+        FlagsMatch {
+            value: 0x02,
+            mask: 0x12
+        }
+    );
+    assert_eq!(s.rules[2].flags, FlagsMatch::ANY);
+    let kinds: Vec<_> = w.iter().map(|w| (w.loc.line, w.kind.clone())).collect();
+    let cleared = |flags: &str| WarningKind::FlagsCleared {
+        flags: flags.into(),
+        flag_bits: 6,
+    };
+    assert_eq!(
+        kinds,
+        [
+            (1, cleared("ECE,CWR")),
+            (3, cleared("CWR")),
+            (
+                1,
+                WarningKind::FlagsClearedTotal {
+                    rules: 2,
+                    flags: "ECE,CWR".into()
+                }
+            )
+        ]
+    );
+    gufc_rules::flags::check(&s, 6).unwrap();
+    // Nothing to clear: no warning at all.
+    assert!(gufc_rules::flags::clear_unmatchable(&mut s, 6).is_empty());
+}
+
+#[test]
 fn rtl2_compile_carries_each_rules_flags_in_its_entry() {
     use gufc_rules::{compile_for, RuleStage};
     let s = set(

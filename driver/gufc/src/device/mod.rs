@@ -17,7 +17,7 @@ pub use gufc_regmap::CounterSpace;
 pub use locality::LocalEntry;
 pub use probe::ProbeResult;
 pub use tcam::{CommitReport, Transaction, TransactionError, Update, UpdateStatus};
-pub use v2::RuleCaps;
+pub use v2::{CheckerUse, EntryView, RuleCaps};
 
 use crate::backend::Bar;
 use gufc_regmap::word::{CapKey, CapMisc, CapRules, Cmd, Control, Error, Status, Version};
@@ -93,6 +93,9 @@ pub struct Device<B: Bar> {
     flows: flows::Shadow,
     /// The locality table as written through this handle; `None` until a reset makes it known.
     locals: Option<Vec<Option<LocalEntry>>>,
+    /// 2.0: each plane's checkers and classes as written through this handle (the device cannot
+    /// read them back); `None` until a reset makes a plane known, or after a failed write.
+    rule_planes: [Option<v2::PlaneConfig>; 2],
     /// Warnings raised while opening (e.g. `--force` past a wrong ID).
     pub warnings: Vec<String>,
 }
@@ -219,6 +222,7 @@ impl<B: Bar> Device<B> {
             tcam,
             flows,
             locals: None,
+            rule_planes: [None, None],
             warnings,
         })
     }
@@ -256,6 +260,9 @@ impl<B: Bar> Device<B> {
         self.tcam = tcam::Shadow::empty(self.caps.tcam_entries);
         self.flows = flows::Shadow::empty(&self.caps);
         self.locals = Some(vec![None; self.caps.local_entries as usize]);
+        // A reset invalidates every checker and class of both planes.
+        let blank = self.caps.rules.map(v2::PlaneConfig::blank);
+        self.rule_planes = [blank.clone(), blank];
         Ok(())
     }
 

@@ -8,7 +8,7 @@
 //! and left (0, 0)): exactly what TCAM_WRITE stages and TCAM_READ returns, so the 1.x staging,
 //! read-back and plane code serve both. A given entry's `tcp_flags` are the rule's flags match.
 
-use gufc_regmap::word::{DportRange, SportRange};
+use gufc_regmap::word::{DportRange, Meta, SportRange};
 use gufc_regmap::{key, reg, Opcode, TcamEntry, KEY_WORDS};
 use gufc_rules::protocols::{self, ProtocolPlan};
 use gufc_rules::ranges::{self, Checker, PortField, PortTerm};
@@ -73,6 +73,207 @@ fn put(words: &mut [u32; KEY_WORDS], lsb: u32, width: u32, v: u32) {
     for b in 0..width {
         let (w, bit) = (((lsb + b) / 32) as usize, (lsb + b) % 32);
         words[w] = words[w] & !(1 << bit) | ((v >> b) & 1) << bit;
+    }
+}
+
+/// Reads `width` bits at `lsb` of the 128-bit value in words 0..3 (the inverse of [`put`]).
+fn get(words: &[u32; KEY_WORDS], lsb: u32, width: u32) -> u32 {
+    (0..width).fold(0, |acc, b| {
+        let (w, bit) = (((lsb + b) / 32) as usize, (lsb + b) % 32);
+        acc | (words[w] >> bit & 1) << b
+    })
+}
+
+/// One plane's range checkers and protocol classes as this driver wrote them: CHECKER_WRITE and
+/// CLASS_WRITE have no read-back, so decoding a 2.0 entry's checker bits and class needs this.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct PlaneConfig {
+    /// `checkers[k]`: checker k's port and range; `None` when invalid.
+    checkers: Vec<Option<Checker>>,
+    /// `classes[k - 1]`: the protocol of class k; `None` when invalid.
+    classes: Vec<Option<u8>>,
+}
+
+impl PlaneConfig {
+    /// After a reset: every checker and class invalid.
+    pub(super) fn blank(rc: RuleCaps) -> PlaneConfig {
+        PlaneConfig {
+            checkers: vec![None; rc.checkers as usize],
+            classes: vec![None; rc.classes as usize],
+        }
+    }
+
+    fn of(rc: RuleCaps, c: &Compiled) -> PlaneConfig {
+        let mut p = PlaneConfig::blank(rc);
+        for (slot, ch) in p.checkers.iter_mut().zip(&c.checkers) {
+            *slot = Some(*ch);
+        }
+        for (slot, &proto) in p.classes.iter_mut().zip(&c.classes.protocols) {
+            *slot = Some(proto);
+        }
+        p
+    }
+}
+
+/// How a 2.0 entry uses one range checker (its hit bit is compared).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CheckerUse {
+    /// The checker's number.
+    pub index: u32,
+    /// `"sport"` or `"dport"`; `None` when this handle did not program the checker.
+    pub field: Option<&'static str>,
+    /// The checker's range `[lo, hi]`; `None` when unknown or the checker is invalid.
+    pub range: Option<(u16, u16)>,
+    /// The port must be inside the range (`true`, what the compiler writes) or outside it.
+    pub hit: bool,
+}
+
+/// An entry read back from the device, in the terms of the rules: on 2.0 decoded from the
+/// rule-stage key (the inverse of the encoder above) with the plane's checkers and classes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryView {
+    /// What the entry matches in the compiler's (1.x word) shape: addresses in SRC0/DST0,
+    /// protocol and locality in META, port ranges (a checker's range, or a port prefix as its
+    /// range), other port bits in PORTS, `tcp_flags`, priority, action. On 1.x the entry itself.
+    pub entry: TcamEntry,
+    /// The checkers a 2.0 entry compares (empty on 1.x).
+    pub checkers: Vec<CheckerUse>,
+    /// What has no place in `entry`: a checker or class this handle did not program, class 0
+    /// ("no class holds the protocol"), a partial class mask, a checker that must miss.
+    pub notes: Vec<String>,
+}
+
+impl EntryView {
+    /// A 1.x entry, which is its own view.
+    pub fn plain(e: &TcamEntry) -> EntryView {
+        EntryView {
+            entry: *e,
+            checkers: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// Decodes a 2.0-encoded entry (as TCAM_READ returns it) with `plane`'s checkers and classes
+/// (`None`: not known to this handle).
+fn decode(rc: RuleCaps, e: &TcamEntry, plane: Option<&PlaneConfig>) -> EntryView {
+    let lay = Layout {
+        checkers: rc.checkers,
+        flag_bits: rc.flag_bits,
+    };
+    let field = |lsb: u32, width: u32| (get(&e.value, lsb, width), get(&e.mask, lsb, width));
+    let mut out = TcamEntry::match_all(e.prio, e.action);
+    let mut notes = Vec::new();
+    let mut checkers = Vec::new();
+    (out.value[key::SRC0], out.mask[key::SRC0]) = field(lay.src(), 32);
+    (out.value[key::DST0], out.mask[key::DST0]) = field(lay.dst(), 32);
+    let (mut mv, mut mm) = (Meta::new(), Meta::new());
+    if out.mask[key::SRC0] | out.mask[key::DST0] != 0 {
+        // 2.0 classifies IPv4 only: an address match is an IPv4 one, as the compiler marks it.
+        mm = mm.with_ipv6(true);
+    }
+    for (lsb, src) in [(lay.src_local(), true), (lay.dst_local(), false)] {
+        let (v, m) = field(lsb, 1);
+        if m == 1 {
+            (mv, mm) = if src {
+                (mv.with_src_local(v == 1), mm.with_src_local(true))
+            } else {
+                (mv.with_dst_local(v == 1), mm.with_dst_local(true))
+            };
+        }
+    }
+    let (cv, cm) = field(lay.class(), 3);
+    let class_proto = |k: u32| plane.and_then(|p| p.classes.get(k as usize - 1).copied());
+    match (cv, cm) {
+        (_, 0) => {}
+        (k @ 1.., 7) => match class_proto(k) {
+            Some(Some(p)) => (mv, mm) = (mv.with_proto(p), mm.with_proto(0xff)),
+            Some(None) => notes.push(format!("protocol class {k}, invalid: matches no packet")),
+            None => notes.push(format!(
+                "protocol class {k}, whose protocol this process did not program"
+            )),
+        },
+        (0, 7) => notes.push(match plane {
+            Some(p) => {
+                let held: Vec<String> = p.classes.iter().flatten().map(u8::to_string).collect();
+                format!("protocol none of the classes' ({})", held.join(", "))
+            }
+            None => "protocol class 0 (a protocol no class holds)".to_string(),
+        }),
+        (v, m) => notes.push(format!("protocol class {v:#x}/{m:#x}")),
+    }
+    out.value[key::META] = mv.raw();
+    out.mask[key::META] = mm.raw();
+    let (fv, fm) = field(lay.flags(), lay.flag_bits);
+    out.tcp_flags = (fv as u8, fm as u8);
+    // Checker hit bits: a required hit narrows its port's range to the checker's.
+    let mut ranges = [(0u16, u16::MAX); 2];
+    for n in 0..rc.checkers {
+        let (v, m) = field(n, 1);
+        if m == 0 {
+            continue;
+        }
+        let known = plane.and_then(|p| p.checkers.get(n as usize).copied());
+        let hit = v == 1;
+        let mut used = CheckerUse {
+            index: n,
+            field: None,
+            range: None,
+            hit,
+        };
+        match known {
+            Some(Some(c)) => {
+                let f = usize::from(c.field == PortField::Dst);
+                used.field = Some(["sport", "dport"][f]);
+                used.range = Some((c.range.lo, c.range.hi));
+                if hit {
+                    let r = &mut ranges[f];
+                    *r = (r.0.max(c.range.lo), r.1.min(c.range.hi));
+                } else {
+                    notes.push(format!(
+                        "{} outside {}-{} (checker {n})",
+                        ["sport", "dport"][f],
+                        c.range.lo,
+                        c.range.hi
+                    ));
+                }
+            }
+            Some(None) => notes.push(format!(
+                "checker {n} {}, invalid: it never hits",
+                if hit { "hit" } else { "missed" }
+            )),
+            None => notes.push(format!(
+                "checker {n} {}, whose range this process did not program",
+                if hit { "hit" } else { "missed" }
+            )),
+        }
+        checkers.push(used);
+    }
+    // Port bits: a prefix is a range (joined to the checker's); other masks stay in PORTS.
+    for (f, lsb) in [(0usize, lay.sport()), (1, lay.dport())] {
+        let (pv, pm) = field(lsb, 16);
+        let prefix = (pm as u16).leading_ones() == pm.count_ones();
+        let r = &mut ranges[f];
+        if pm != 0 && prefix {
+            let (lo, hi) = (pv as u16, (pv | !pm & 0xffff) as u16);
+            *r = (r.0.max(lo), r.1.min(hi));
+        } else if pm != 0 {
+            out.value[key::PORTS] |= pv << (16 * f);
+            out.mask[key::PORTS] |= pm << (16 * f);
+        }
+        if r.0 > r.1 {
+            notes.push(format!(
+                "{}: its checker and port bits never agree: matches no packet",
+                ["sport", "dport"][f]
+            ));
+            *r = (0, u16::MAX);
+        }
+    }
+    (out.sport, out.dport) = (ranges[0], ranges[1]);
+    EntryView {
+        entry: out,
+        checkers,
+        notes,
     }
 }
 
@@ -255,9 +456,40 @@ impl<B: Bar> Device<B> {
         Ok(())
     }
 
+    /// What `e` (a live entry, as [`Device::live_rules`] or [`Device::read_entry`] return it)
+    /// matches, in the rules' terms: on 1.x the entry itself; on 2.0 decoded from the rule-stage
+    /// key with the active plane's checkers and classes as this handle wrote them.
+    pub fn view_entry(&mut self, e: &TcamEntry) -> Result<EntryView, DeviceError> {
+        let Some(rc) = self.caps.rules else {
+            return Ok(EntryView::plain(e));
+        };
+        let active = self.status()?.active_plane() as usize;
+        Ok(decode(rc, e, self.rule_planes[active].as_ref()))
+    }
+
+    /// What `given` would read back as once committed, without writing anything: each entry
+    /// the device would hold, in decision order, with the given entry it came from. On 1.x the
+    /// given entries themselves; on 2.0 the compiled entries decoded with the checkers and
+    /// classes the compiler chose (so a set compares with a live one by meaning, whichever
+    /// checker numbers each got).
+    pub fn preview(&self, given: &[TcamEntry]) -> Result<Vec<(usize, EntryView)>, DeviceError> {
+        let Some(rc) = self.caps.rules else {
+            return Ok(given.iter().map(EntryView::plain).enumerate().collect());
+        };
+        let c = self.compile_v2(given)?;
+        let plane = PlaneConfig::of(rc, &c);
+        Ok(c.origin
+            .iter()
+            .zip(&c.entries)
+            .map(|(&i, e)| (i, decode(rc, e, Some(&plane))))
+            .collect())
+    }
+
     /// Programs the inactive plane's checkers and classes (unused ones invalid).
     fn write_plane_config(&mut self, plane: u8, c: &Compiled) -> Result<(), DeviceError> {
         let rc = self.rule_caps();
+        // Unknown while half written; known again once every write went through.
+        self.rule_planes[plane as usize] = None;
         for k in 0..rc.checkers {
             let (field, valid) = match c.checkers.get(k as usize) {
                 Some(ch) => {
@@ -282,6 +514,7 @@ impl<B: Bar> Device<B> {
             self.stage(reg::CMD_ARG, arg)?;
             self.command(Opcode::ClassWrite, class)?;
         }
+        self.rule_planes[plane as usize] = Some(PlaneConfig::of(rc, c));
         Ok(())
     }
 
