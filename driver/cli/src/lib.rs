@@ -14,6 +14,7 @@ pub mod output;
 #[cfg(feature = "p4runtime")]
 pub mod p4info;
 mod packet;
+mod parse;
 pub mod pci;
 mod progress;
 mod regs;
@@ -124,6 +125,9 @@ pub enum Command {
     Replay(replay::Args),
     /// Which stage of the device handles a packet now, why, and which subscribers get it.
     Trace(trace::Args),
+    /// What the NIC's frame parser makes of each frame of a capture, beside the host decoder
+    /// (the parser's model; no device).
+    Parse(parse::Args),
     /// Identification and capabilities of the device.
     #[command(alias = "info")]
     Caps,
@@ -218,6 +222,7 @@ pub fn run_command(sess: &mut Session, setup: &Setup, cmd: Command) -> CliResult
         Command::Probe(a) => show::probe(sess, setup, a),
         Command::Replay(a) => replay::run(sess, setup, a),
         Command::Trace(a) => trace::run(sess, setup, a),
+        Command::Parse(a) => parse::run(sess, setup, a),
         Command::Caps => show::caps(sess, setup),
         Command::Selftest(a) => {
             setup.refuse("selftest", "it resets the device and tests every entry")?;
