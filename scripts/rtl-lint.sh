@@ -2,7 +2,7 @@
 # Lints rtl/ with Verilator (-Wall, warnings are errors) at several parameter sets, including
 # the extremes of every parameter, and checks that yosys 0.23 elaborates it. Then the same for
 # RTL 2.0 in rtl/v2/ (the device gufc_top and the blocks' own tops: gufc_tcam_v4_pnr,
-# gufc_flow_ram_pnr, gufc_counter_ram_pnr; the packet path: gufc_irq).
+# gufc_flow_ram_pnr, gufc_counter_ram_pnr; the packet path: gufc_irq, gufc_framebuf).
 # Needs: apt-get install verilator yosys
 set -euo pipefail
 cd "$(dirname "$0")/../rtl"
@@ -74,3 +74,8 @@ lint v2 gufc_irq "-set VECTORS 5" \
   "-GVECTORS=2" \
   "-GVECTORS=33" \
   "-GVECTORS=256"
+# The frame buffer.
+lint v2 gufc_framebuf "-set DEPTH 16" \
+  "" \
+  "-GDW=512 -GDEPTH=2" \
+  "-GDW=128 -GDEPTH=4096"

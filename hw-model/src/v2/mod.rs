@@ -4,6 +4,7 @@
 pub mod core;
 pub mod counter_ram;
 pub mod flow_ram;
+pub mod framebuf;
 pub mod irq;
 pub mod parser;
 pub mod rule_stage;
