@@ -374,32 +374,24 @@ module gufc_parser #(
                     st <= st + 1'b1;
                 end
             end else if (st <= EXT_MAX[STW-1:0]) begin
-                // an extension step
+                // an extension step. The walk state moves whether or not the checks pass (a
+                // failed walk's state is garbage no output uses: the record's key, flags and frag
+                // are 0), so the checks after the window read drive walking and ext_r only.
                 if (walking) begin
-                    if (e_c1) begin
-                        ext_r <= PARSE_REASON_TRUNCATED;
-                        walking <= 1'b0;
-                    end else if (e_c2) begin
-                        ext_r <= PARSE_REASON_LONG_CHAIN;
-                        walking <= 1'b0;
-                    end else if (e_c3) begin
-                        ext_r <= PARSE_REASON_TRUNCATED;
-                        walking <= 1'b0;
-                    end else begin
-                        nh <= b0;
-                        x <= x + {{(XW - 12) {1'b0}}, elen};
-                        hx0 <= hx0 + ehalf;
-                        hx1 <= hx1 + ehalf;
-                        hx2 <= hx2 + ehalf;
-                        hx6 <= hx6 + ehalf;
-                        rem <= rem - {4'd0, elen};
-                        if (k_frag) begin
-                            frag <= 1'b1;
-                            later <= fo6 != 13'd0;
-                            walking <= 1'b0;
-                        end else begin
-                            walking <= kind_ext(b0, v6);
-                        end
+                    nh <= b0;
+                    x <= x + {{(XW - 12) {1'b0}}, elen};
+                    hx0 <= hx0 + ehalf;
+                    hx1 <= hx1 + ehalf;
+                    hx2 <= hx2 + ehalf;
+                    hx6 <= hx6 + ehalf;
+                    rem <= rem - {4'd0, elen};
+                    walking <= !e_c1 && !e_c2 && !e_c3 && !k_frag && kind_ext(b0, v6);
+                    if (e_c1) ext_r <= PARSE_REASON_TRUNCATED;
+                    else if (e_c2) ext_r <= PARSE_REASON_LONG_CHAIN;
+                    else if (e_c3) ext_r <= PARSE_REASON_TRUNCATED;
+                    if (k_frag) begin
+                        frag <= 1'b1;
+                        later <= fo6 != 13'd0;
                     end
                 end
                 st <= st + 1'b1;
