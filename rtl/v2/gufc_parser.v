@@ -8,13 +8,16 @@
 // length and the FRAME_ERROR bit are accumulated one edge behind the beats (a popcount of a 64-bit
 // tkeep and a 16-bit add do not fit one 150 MHz cycle), so they are final one edge after the
 // last beat, before the walker's IP step, the first step that uses them.
-// The walker (st) takes the full slots in order: E (st 0) copies the slot's window into wk (so
-// no later read needs the slot mux) and finds the VLAN tags; IP (st 1) reads the IP header at
-// l3 from wk; EXT_MAX extension steps (st 2 .. EXT_MAX+1); transport (st EXT_MAX+2) loads the
-// output register and frees the slot, or waits while the output holds an untaken record.
+// The walker (st) takes the full slots in order: S0 (st 0, the page's Ethernet step at t+1 when
+// idle) copies the slot's window into wk (so no later read needs the slot mux), finds the VLAN
+// tags and reads the IP header's fixed fields, the first next header and its offset; the IP
+// checks follow from registers at the next edges; EXT_MAX extension steps (st 1 .. EXT_MAX);
+// ST_A does the transport step's reads and checks; ST_B loads the output register and frees
+// the slot, or waits while the output holds an untaken record: the load at t + 3 + EXT_MAX.
 // Each stage keeps its own first failure (ip_r, ext_r, then the transport's), and the record
-// takes the first non-zero one, so a check may be evaluated a step later than the page lists it
-// (IP's `end > len` is: it needs an adder then a compare) as long as the order of reasons holds.
+// takes the first non-zero one, so a check may be evaluated at another edge than the page's step
+// (IP's `end > len` one edge after S0's registers: it needs an adder then a compare) as long as
+// the order of reasons holds.
 // All walker offsets are even (l3 in {14, 18, 22}, + 4*IHL or + 40, + 8, 4*(b1+2), 8*(b1+1)), so
 // the window is read as 16-bit halfwords at x/2 (x[0] is never set).
 module gufc_parser #(
