@@ -2,7 +2,8 @@
 # Lints rtl/ with Verilator (-Wall, warnings are errors) at several parameter sets, including
 # the extremes of every parameter, and checks that yosys 0.23 elaborates it. Then the same for
 # RTL 2.0 in rtl/v2/ (the device gufc_top and the blocks' own tops: gufc_tcam_v4_pnr,
-# gufc_flow_ram_pnr, gufc_counter_ram_pnr; the packet path: gufc_irq, gufc_framebuf).
+# gufc_flow_ram_pnr, gufc_counter_ram_pnr; the packet path: gufc_parser, gufc_irq,
+# gufc_framebuf, gufc_rxdma).
 # Needs: apt-get install verilator yosys
 set -euo pipefail
 cd "$(dirname "$0")/../rtl"
@@ -51,6 +52,16 @@ lint v2 gufc_counter_ram_pnr "-set DEPTH 64" \
   "-GDEPTH=16" \
   "-GDEPTH=1024" \
   "-GDEPTH=65536"
+
+# The frame parser (gufc_regs.vh from rtl/ for the parser reasons).
+lint v2 gufc_parser "-set DW 128" \
+  "" \
+  "-GDW=128 -GHDR_BYTES=128" \
+  "-GDW=512" \
+  "-GDW=512 -GHDR_BYTES=64" \
+  "-GDW=192 -GHDR_BYTES=96" \
+  "-GEXT_MAX=1" \
+  "-GEXT_MAX=8 -GHDR_BYTES=256"
 
 # The 2.0 datapath reuses 1.x's decision (rtl/gufc_decide.v, with rtl/gufc_regs.vh).
 EXTRA=" gufc_decide.v" lint v2 gufc_core "-set ENTRIES 64 -set BUCKETS 16" \
