@@ -62,6 +62,10 @@ module gufc_rxdma #(
     localparam integer LB = $clog2(LANES);             // 3..6: address bits inside a beat
     localparam integer CB = DW >= 256 ? 1 : 256 / DW;  // completion beats (DW = 512: half a beat)
     localparam [8:0] NCH = CHANNELS[8:0];
+    // Channel selects use the index's low CW bits (after a range check), so yosys builds them
+    // for the values that can occur: 7,739 LUT4 against 8,525 with the 8-bit index (synth_ecp5,
+    // DW = 64, 16 channels; small rewrites move the count by hundreds either way).
+    localparam integer CW = CHANNELS > 1 ? $clog2(CHANNELS) : 1;
     localparam [7:0] ERR_VEC = CHANNELS[7:0];          // the error event's vector
     // The byte offset of the next beat saturates at OFF_SAT, past the largest buffer
     // (65,535 * 64 bytes), so a frame of any length stays "past the buffer".
@@ -91,15 +95,17 @@ module gufc_rxdma #(
 
     // The engine's channel (clamped: only DECIDE sees c >= CHANNELS, and drops the frame first).
     wire c_ok = {1'b0, c} < NCH;
-    wire [7:0] cs = c_ok ? c : 8'd0;
+    wire [CW-1:0] cs = c_ok ? c[CW-1:0] : {CW{1'b0}};
     wire [63:0] e_desc = desc_v[cs*64 +: 64];
     wire [63:0] e_cmpl = cmpl_v[cs*64 +: 64];
     wire [3:0] e_log = log_v[cs*4 +: 4];
     wire [15:0] e_bsz = bsz_v[cs*16 +: 16];
     wire [15:0] e_tail = tail_v[cs*16 +: 16];
     wire [15:0] e_head = head_v[cs*16 +: 16];
-    wire [255:0] en_pad = {{(256 - CHANNELS){1'b0}}, en_v};  // an 8-bit index without a width cast
-    wire e_en = en_pad[cs];
+    wire [255:0] en_pad = {{(256 - CHANNELS){1'b0}}, en_v};  // (the smallest form measured)
+    /* verilator lint_off WIDTH */
+    wire e_en = en_pad[cs];  // a CW-bit index into 256 bits
+    /* verilator lint_on WIDTH */
     wire e_stop = err_v[cs*2];
 
     // Ring and buffer sizes, read at each use.
@@ -281,7 +287,7 @@ module gufc_rxdma #(
 
     // ---------------------------------------------------------------- the read mux (registered)
     wire r_ok = {1'b0, cfg_chan} < NCH;
-    wire [7:0] rc = r_ok ? cfg_chan : 8'd0;
+    wire [CW-1:0] rc = r_ok ? cfg_chan[CW-1:0] : {CW{1'b0}};
     reg [31:0] rv;
     always @(*) begin
         case (cfg_reg)
@@ -290,7 +296,9 @@ module gufc_rxdma #(
             4'd2: rv = cmpl_v[rc*64 +: 32];
             4'd3: rv = cmpl_v[rc*64 + 32 +: 32];
             4'd4: rv = {8'd0, bsz_v[rc*16 +: 16], 4'd0, log_v[rc*4 +: 4]};
+            /* verilator lint_off WIDTH */
             4'd5: rv = {31'd0, en_pad[rc]};
+            /* verilator lint_on WIDTH */
             4'd6: rv = {16'd0, tail_v[rc*16 +: 16]};
             4'd7: rv = {16'd0, head_v[rc*16 +: 16]};
             4'd8: rv = dfull_v[rc*32 +: 32];
