@@ -93,7 +93,8 @@ module gufc_rxdma #(
     wire [CHANNELS*32-1:0] dfull_v, ddis_v;
     wire [CHANNELS*2-1:0] err_v;
 
-    // The engine's channel (clamped: only DECIDE sees c >= CHANNELS, and drops the frame first).
+    // The engine's channel, clamped so every select stays in range (no outcome depends on it:
+    // only DECIDE sees c >= CHANNELS, and drops the frame on c_ok first).
     wire c_ok = {1'b0, c} < NCH;
     wire [CW-1:0] cs = c_ok ? c[CW-1:0] : {CW{1'b0}};
     wire [63:0] e_desc = desc_v[cs*64 +: 64];
