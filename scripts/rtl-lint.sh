@@ -90,3 +90,9 @@ lint v2 gufc_framebuf "-set DEPTH 16" \
   "" \
   "-GDW=512 -GDEPTH=2" \
   "-GDW=128 -GDEPTH=4096"
+# The receive DMA engine (gufc_regs.vh from rtl/ for the register numbers).
+lint v2 gufc_rxdma "-set CHANNELS 3" \
+  "" \
+  "-GDW=128 -GCHANNELS=1" \
+  "-GDW=256 -GCHANNELS=17" \
+  "-GDW=512 -GCHANNELS=255"

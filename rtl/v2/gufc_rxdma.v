@@ -50,6 +50,22 @@ module gufc_rxdma #(
     output reg ev_valid,
     output reg [7:0] ev_vec
 );
+    // Register numbers: regmap.toml [rxq_reg] (gufc_regs.vh).
+    /* verilator lint_off UNUSEDPARAM */
+    `undef GUFC_REGS_VH  // per-module include: its guard would hide it from later modules
+    `include "gufc_regs.vh"
+    /* verilator lint_on UNUSEDPARAM */
+    localparam [3:0] R_DESC_BASE_LO = RXQ_REG_DESC_BASE_LO[3:0];
+    localparam [3:0] R_DESC_BASE_HI = RXQ_REG_DESC_BASE_HI[3:0];
+    localparam [3:0] R_CMPL_BASE_LO = RXQ_REG_CMPL_BASE_LO[3:0];
+    localparam [3:0] R_CMPL_BASE_HI = RXQ_REG_CMPL_BASE_HI[3:0];
+    localparam [3:0] R_RING = RXQ_REG_RING[3:0];
+    localparam [3:0] R_ENABLE = RXQ_REG_ENABLE[3:0];
+    localparam [3:0] R_TAIL = RXQ_REG_TAIL[3:0];
+    localparam [3:0] R_HEAD = RXQ_REG_HEAD[3:0];
+    localparam [3:0] R_DROP_FULL = RXQ_REG_DROP_FULL[3:0];
+    localparam [3:0] R_DROP_DISABLED = RXQ_REG_DROP_DISABLED[3:0];
+    localparam [3:0] R_ERROR = RXQ_REG_ERROR[3:0];
     generate
         if (DW < 64 || DW > 512 || DW % 64 != 0 || CHANNELS < 1 || CHANNELS > 255)
         begin : g_bad_params
@@ -262,24 +278,24 @@ module gufc_rxdma #(
                     {dfull, ddis} <= 64'd0;
                     err <= 2'd0;
                 end else begin
-                    if (w && cfg_reg == 4'd0) desc[31:0] <= cfg_wdata;
-                    if (w && cfg_reg == 4'd1) desc[63:32] <= cfg_wdata;
-                    if (w && cfg_reg == 4'd2) cmpl[31:0] <= cfg_wdata;
-                    if (w && cfg_reg == 4'd3) cmpl[63:32] <= cfg_wdata;
-                    if (w && cfg_reg == 4'd4) begin
+                    if (w && cfg_reg == R_DESC_BASE_LO) desc[31:0] <= cfg_wdata;
+                    if (w && cfg_reg == R_DESC_BASE_HI) desc[63:32] <= cfg_wdata;
+                    if (w && cfg_reg == R_CMPL_BASE_LO) cmpl[31:0] <= cfg_wdata;
+                    if (w && cfg_reg == R_CMPL_BASE_HI) cmpl[63:32] <= cfg_wdata;
+                    if (w && cfg_reg == R_RING) begin
                         lg <= cfg_wdata[3:0];
                         bsz <= cfg_wdata[23:8];
                     end
-                    if (w && cfg_reg == 4'd5) en <= cfg_wdata[0];
-                    if (w && cfg_reg == 4'd6) tail <= cfg_wdata[15:0];
+                    if (w && cfg_reg == R_ENABLE) en <= cfg_wdata[0];
+                    if (w && cfg_reg == R_TAIL) tail <= cfg_wdata[15:0];
                     if (mine && done) head <= head + 16'd1;
                     // A clear at the edge of an increment leaves 1; a fault's bits survive a
                     // clear at its edge.
-                    if (w && cfg_reg == 4'd8) dfull <= {31'd0, mine && inc_full};
+                    if (w && cfg_reg == R_DROP_FULL) dfull <= {31'd0, mine && inc_full};
                     else if (mine && inc_full) dfull <= dfull + 32'd1;
-                    if (w && cfg_reg == 4'd9) ddis <= {31'd0, mine && inc_dis};
+                    if (w && cfg_reg == R_DROP_DISABLED) ddis <= {31'd0, mine && inc_dis};
                     else if (mine && inc_dis) ddis <= ddis + 32'd1;
-                    err <= (err & ~(w && cfg_reg == 4'd10 ? cfg_wdata[1:0] : 2'd0))
+                    err <= (err & ~(w && cfg_reg == R_ERROR ? cfg_wdata[1:0] : 2'd0))
                            | (mine ? err_set : 2'd0);
                 end
             end
@@ -292,19 +308,19 @@ module gufc_rxdma #(
     reg [31:0] rv;
     always @(*) begin
         case (cfg_reg)
-            4'd0: rv = desc_v[rc*64 +: 32];
-            4'd1: rv = desc_v[rc*64 + 32 +: 32];
-            4'd2: rv = cmpl_v[rc*64 +: 32];
-            4'd3: rv = cmpl_v[rc*64 + 32 +: 32];
-            4'd4: rv = {8'd0, bsz_v[rc*16 +: 16], 4'd0, log_v[rc*4 +: 4]};
+            R_DESC_BASE_LO: rv = desc_v[rc*64 +: 32];
+            R_DESC_BASE_HI: rv = desc_v[rc*64 + 32 +: 32];
+            R_CMPL_BASE_LO: rv = cmpl_v[rc*64 +: 32];
+            R_CMPL_BASE_HI: rv = cmpl_v[rc*64 + 32 +: 32];
+            R_RING: rv = {8'd0, bsz_v[rc*16 +: 16], 4'd0, log_v[rc*4 +: 4]};
             /* verilator lint_off WIDTH */
-            4'd5: rv = {31'd0, en_pad[rc]};
+            R_ENABLE: rv = {31'd0, en_pad[rc]};
             /* verilator lint_on WIDTH */
-            4'd6: rv = {16'd0, tail_v[rc*16 +: 16]};
-            4'd7: rv = {16'd0, head_v[rc*16 +: 16]};
-            4'd8: rv = dfull_v[rc*32 +: 32];
-            4'd9: rv = ddis_v[rc*32 +: 32];
-            4'd10: rv = {30'd0, err_v[rc*2 +: 2]};
+            R_TAIL: rv = {16'd0, tail_v[rc*16 +: 16]};
+            R_HEAD: rv = {16'd0, head_v[rc*16 +: 16]};
+            R_DROP_FULL: rv = dfull_v[rc*32 +: 32];
+            R_DROP_DISABLED: rv = ddis_v[rc*32 +: 32];
+            R_ERROR: rv = {30'd0, err_v[rc*2 +: 2]};
             default: rv = 32'd0;
         endcase
     end
