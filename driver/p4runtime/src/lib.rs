@@ -25,5 +25,6 @@ pub mod acl;
 pub mod core;
 pub mod p4info;
 pub mod server;
+pub mod tables;
 
 pub use server::{serve, Options, Service, API_VERSION};
