@@ -386,11 +386,10 @@ pub fn parse_action(a: &p4::Action, caps: &Caps, table: &str) -> Result<Action, 
         )));
     }
     let arg = |id: u32, name: &str| -> Result<u128, Reject> {
-        let p = a
-            .params
-            .iter()
-            .find(|p| p.param_id == id)
-            .ok_or_else(|| invalid(format!("{table}: parameter {name} (id {id}) is missing")))?;
+        let p =
+            a.params.iter().find(|p| p.param_id == id).ok_or_else(|| {
+                invalid(format!("{table}: parameter {name} (id {id}) is missing"))
+            })?;
         value(&p.value, 8, name)
     };
     Ok(match a.action_id {

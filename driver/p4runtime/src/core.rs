@@ -13,9 +13,9 @@ use tonic::Code;
 use crate::acl::{self, AclEntry, Reject};
 use crate::p4info;
 use crate::proto::p4::config::v1 as cfg;
+use crate::proto::p4::v1 as p4;
 use crate::tables::{self, LocalPrefix};
 use gufc_regmap::{Action, Key};
-use crate::proto::p4::v1 as p4;
 
 /// Work for the device thread.
 pub type Job<B> = Box<dyn FnOnce(&mut Core<B>) + Send>;
@@ -137,6 +137,8 @@ pub struct Core<B: Bar> {
     cookie: Option<u64>,
     acl: BTreeMap<Vec<u8>, Slot>,
     flows: BTreeMap<Key, FlowState>,
+    /// `flows` holds what the device cached before the server too (see `sync_flows`).
+    flows_synced: bool,
 }
 
 /// Which table an update is for: its table id, or why it cannot be written.
@@ -238,7 +240,10 @@ fn add(a: Counter, b: Counter) -> Counter {
 }
 
 impl<B: Bar> Core<B> {
-    /// Takes a device that is open and reset (its rule set is replaced by the first write).
+    /// Takes an open device (its rule set is replaced by the first write). Flows it already
+    /// caches become `flows` entries at the first flows request (with the counts the device
+    /// holds); its locality table is served if this handle wrote it (a reset, `local_replace`),
+    /// else locality requests are FAILED_PRECONDITION.
     pub fn new(dev: Device<B>) -> Core<B> {
         let caps = dev.caps().clone();
         let p4info = p4info::build(&caps);
@@ -249,7 +254,26 @@ impl<B: Bar> Core<B> {
             cookie: None,
             acl: BTreeMap::new(),
             flows: BTreeMap::new(),
+            flows_synced: false,
         }
+    }
+
+    /// Learns the flows the device cached before the server: on a device this handle did not
+    /// reset, the driver reads every slot once (as `gufc flows show` does); after a reset it
+    /// reads nothing. Done at the first flows request, not at start, so the server answers at
+    /// once.
+    fn sync_flows(&mut self) -> Result<(), Reject> {
+        if self.flows_synced {
+            return Ok(());
+        }
+        for i in self.dev.flows().map_err(device_reject)? {
+            self.flows.entry(i.key).or_insert(FlowState {
+                metadata: Vec::new(),
+                base: Counter::default(),
+            });
+        }
+        self.flows_synced = true;
+        Ok(())
     }
 
     /// Serves jobs until every [`Handle`] is gone.
@@ -296,6 +320,7 @@ impl<B: Bar> Core<B> {
             self.commit(BTreeMap::new())?;
         }
         if clear {
+            self.sync_flows()?;
             let keys: Vec<Key> = self.flows.keys().copied().collect();
             for k in keys {
                 self.dev.flow_remove(&k).map_err(device_reject)?;
@@ -325,6 +350,12 @@ impl<B: Bar> Core<B> {
         // Which entry holds each TCAM entry: a second entry compiling to the same one is refused.
         let mut rules: HashMap<TcamEntry, Vec<u8>> =
             work.iter().map(|(k, s)| (s.e.tcam, k.clone())).collect();
+        let tables: Vec<Option<u32>> = updates.iter().map(|u| table_of(u).ok()).collect();
+        let sync = if tables.contains(&Some(p4info::FLOWS)) {
+            self.sync_flows()
+        } else {
+            Ok(())
+        };
         let mut shadow = Shadow {
             flows: self.flows.keys().copied().collect(),
             locals: self
@@ -333,7 +364,6 @@ impl<B: Bar> Core<B> {
                 .ok()
                 .map(|v| v.iter().map(|l| (l.addr, l.prefix_len)).collect()),
         };
-        let tables: Vec<Option<u32>> = updates.iter().map(|u| table_of(u).ok()).collect();
         let mut pending: Vec<(usize, Op)> = Vec::new();
         let mut undo: Vec<Undo> = Vec::new();
         let mut results: Vec<UpdateResult> = Vec::with_capacity(updates.len());
@@ -341,6 +371,7 @@ impl<B: Bar> Core<B> {
             let r = match table_of(u) {
                 Err(e) => Err(e),
                 Ok(p4info::ACL) => self.apply(&mut work, &mut rules, u),
+                Ok(p4info::FLOWS) if sync.is_err() => sync.clone(),
                 Ok(_) => self.parse_op(u).and_then(|op| {
                     self.check_op(&shadow, &op)?;
                     if rollback {
@@ -473,9 +504,10 @@ impl<B: Bar> Core<B> {
                 Code::ResourceExhausted,
                 format!("flows is full: {flows_cap} entries"),
             )),
-            Op::FlowModify(k, ..) | Op::FlowDelete(k) if !sh.flows.contains(k) => Err(
-                Reject::new(Code::NotFound, format!("flows: no cached flow {k}")),
-            ),
+            Op::FlowModify(k, ..) | Op::FlowDelete(k) if !sh.flows.contains(k) => Err(Reject::new(
+                Code::NotFound,
+                format!("flows: no cached flow {k}"),
+            )),
             Op::FlowInsert(..) | Op::FlowModify(..) | Op::FlowDelete(_) => Ok(()),
             Op::LocalInsert(p) | Op::LocalModify(p) | Op::LocalDelete(p) => {
                 let Some(locals) = &sh.locals else {
@@ -822,6 +854,7 @@ impl<B: Bar> Core<B> {
         only: Option<Key>,
         counters: bool,
     ) -> Result<Vec<(p4::TableEntry, Option<p4::CounterData>)>, Reject> {
+        self.sync_flows()?;
         let infos = match only {
             Some(k) => self
                 .dev
@@ -856,7 +889,10 @@ impl<B: Bar> Core<B> {
     }
 
     /// `locality` entries (`only`: one prefix), as the driver keeps the table it wrote.
-    pub fn read_locals(&mut self, only: Option<LocalPrefix>) -> Result<Vec<p4::TableEntry>, Reject> {
+    pub fn read_locals(
+        &mut self,
+        only: Option<LocalPrefix>,
+    ) -> Result<Vec<p4::TableEntry>, Reject> {
         let locals = self.dev.locals().map_err(|e| {
             Reject::new(
                 Code::FailedPrecondition,

@@ -17,10 +17,10 @@ use tonic::{Code, Request, Response, Status, Streaming};
 use crate::acl::{self, Reject};
 use crate::core::{self, Core, Handle, Jobs};
 use crate::p4info;
-use crate::tables;
 use crate::proto::google::rpc;
 use crate::proto::p4::config::v1 as cfg;
 use crate::proto::p4::v1 as p4;
+use crate::tables;
 use p4::p4_runtime_server::{P4Runtime, P4RuntimeServer};
 
 /// The P4Runtime version the generated messages are (finsy 0.30.0's protos: 1.6.0 less one
@@ -245,11 +245,12 @@ fn write_error(results: &[core::UpdateResult]) -> Status {
         .count();
     let mut msg = format!("{failed} of {} updates failed", results.len());
     if aborted > 0 {
-        if let Some((i, e)) = results
-            .iter()
-            .enumerate()
-            .find_map(|(i, r)| r.as_ref().err().filter(|e| e.code != Code::Aborted).map(|e| (i, e)))
-        {
+        if let Some((i, e)) = results.iter().enumerate().find_map(|(i, r)| {
+            r.as_ref()
+                .err()
+                .filter(|e| e.code != Code::Aborted)
+                .map(|e| (i, e))
+        }) {
             msg = format!(
                 "{msg}: update {i} ({:?}: {}); the other {aborted} were rolled back (ABORTED)",
                 e.code, e.msg
@@ -636,7 +637,10 @@ fn read_table<B: Bar>(
             } else {
                 Some(tables::parse_local(te, c.caps(), false)?)
             };
-            Ok(c.read_locals(only)?.into_iter().map(|e| (e, None)).collect())
+            Ok(c.read_locals(only)?
+                .into_iter()
+                .map(|e| (e, None))
+                .collect())
         }
     }
 }

@@ -53,7 +53,11 @@ fn by_field<'a>(
             )));
         }
         let fm = m.field_match_type.as_ref().ok_or_else(|| {
-            invalid(format!("{table}: field {} ({}) has no match", id, names[id - 1]))
+            invalid(format!(
+                "{table}: field {} ({}) has no match",
+                id,
+                names[id - 1]
+            ))
         })?;
         if out[id - 1].replace(fm).is_some() {
             return Err(invalid(format!(
@@ -231,7 +235,11 @@ const V4_SHIFT: u32 = 96;
 /// Parses and checks a `locality` entry. `is_ipv6` is required; `addr` is LPM on the 128-bit
 /// field, omitted for the whole family (/0). An IPv4 prefix of length L sits in the low 32 bits
 /// and has `prefix_len` 96 + L. The only action is `local`.
-pub fn parse_local(e: &p4::TableEntry, caps: &Caps, need_action: bool) -> Result<LocalPrefix, Reject> {
+pub fn parse_local(
+    e: &p4::TableEntry,
+    caps: &Caps,
+    need_action: bool,
+) -> Result<LocalPrefix, Reject> {
     check_plain(e, "locality")?;
     if e.idle_timeout_ns != 0 {
         return Err(invalid("locality has no idle timeout (only flows does)"));
@@ -240,20 +248,19 @@ pub fn parse_local(e: &p4::TableEntry, caps: &Caps, need_action: bool) -> Result
         return Err(invalid("locality has no counter"));
     }
     let ms = by_field(e, "locality", &["is_ipv6", "addr"])?;
-    let ipv6 = match ms[0] {
-        None => {
-            return Err(invalid(
+    let ipv6 =
+        match ms[0] {
+            None => return Err(invalid(
                 "locality: exact field 1 (is_ipv6) is missing (exact fields have no don't-care)",
-            ))
-        }
-        Some(M::Exact(x)) => value(&x.value, 1, "locality: is_ipv6")? == 1,
-        Some(other) => {
-            return Err(invalid(format!(
-                "locality: field 1 (is_ipv6) takes an exact match, not {}",
-                kind(other)
-            )))
-        }
-    };
+            )),
+            Some(M::Exact(x)) => value(&x.value, 1, "locality: is_ipv6")? == 1,
+            Some(other) => {
+                return Err(invalid(format!(
+                    "locality: field 1 (is_ipv6) takes an exact match, not {}",
+                    kind(other)
+                )))
+            }
+        };
     if (ipv6 && !caps.ipv6) || (!ipv6 && !caps.ipv4) {
         return Err(invalid(format!(
             "locality: is_ipv6 is {} but this device does not classify {}",
@@ -304,7 +311,10 @@ pub fn parse_local(e: &p4::TableEntry, caps: &Caps, need_action: bool) -> Result
                  IPv4 leave addr out"
             )));
         }
-        (IpAddr::V4(Ipv4Addr::from(v as u32)), (plen - V4_SHIFT) as u8)
+        (
+            IpAddr::V4(Ipv4Addr::from(v as u32)),
+            (plen - V4_SHIFT) as u8,
+        )
     };
     match e.action.as_ref().and_then(|a| a.r#type.as_ref()) {
         Some(p4::table_action::Type::Action(a)) => {
@@ -321,7 +331,11 @@ pub fn parse_local(e: &p4::TableEntry, caps: &Caps, need_action: bool) -> Result
                 )));
             }
         }
-        Some(_) => return Err(invalid("locality takes direct actions, not action profiles")),
+        Some(_) => {
+            return Err(invalid(
+                "locality takes direct actions, not action profiles",
+            ))
+        }
         None if need_action => return Err(invalid("locality: the entry has no action")),
         None => {}
     }

@@ -1022,12 +1022,10 @@ fn local(ipv6: bool, addr: u128, prefix_len: i32) -> p4::TableEntry {
     if prefix_len != 0 {
         ms.push(p4::FieldMatch {
             field_id: p4info::locality::ADDR,
-            field_match_type: Some(p4::field_match::FieldMatchType::Lpm(
-                p4::field_match::Lpm {
-                    value: canon(&addr.to_be_bytes()),
-                    prefix_len,
-                },
-            )),
+            field_match_type: Some(p4::field_match::FieldMatchType::Lpm(p4::field_match::Lpm {
+                value: canon(&addr.to_be_bytes()),
+                prefix_len,
+            })),
         });
     }
     p4::TableEntry {
@@ -1151,11 +1149,15 @@ async fn flows_and_locality_write_read_classify(v2: bool) {
     write(&mut c, 5, RollbackOnError, batch).await.unwrap();
 
     assert_eq!(
-        read_table(&mut c, p4info::FLOWS, None, false).await.unwrap(),
+        read_table(&mut c, p4info::FLOWS, None, false)
+            .await
+            .unwrap(),
         sorted(flows.clone())
     );
     assert_eq!(
-        read_table(&mut c, p4info::LOCALITY, None, false).await.unwrap(),
+        read_table(&mut c, p4info::LOCALITY, None, false)
+            .await
+            .unwrap(),
         sorted(locals.clone())
     );
     // By key: the one entry, or nothing.
@@ -1163,9 +1165,14 @@ async fn flows_and_locality_write_read_classify(v2: bool) {
         .await
         .unwrap();
     assert_eq!(one, [flows[1].clone()]);
-    let none = read_table(&mut c, p4info::FLOWS, Some(flow(traffic_key(81), None)), false)
-        .await
-        .unwrap();
+    let none = read_table(
+        &mut c,
+        p4info::FLOWS,
+        Some(flow(traffic_key(81), None)),
+        false,
+    )
+    .await
+    .unwrap();
     assert!(none.is_empty());
     let one = read_table(&mut c, p4info::LOCALITY, Some(locals[0].clone()), false)
         .await
@@ -1198,9 +1205,14 @@ async fn flows_and_locality_write_read_classify(v2: bool) {
     assert_eq!((d.packet_count, d.byte_count), (3, 300));
     // A MODIFY rewrites the slot (FLOW_WRITE clears its counters) but the entry keeps its
     // counts; new traffic adds to them and follows the new action.
-    write(&mut c, 5, RollbackOnError, vec![update(Modify, flow(k80, steer(3)))])
-        .await
-        .unwrap();
+    write(
+        &mut c,
+        5,
+        RollbackOnError,
+        vec![update(Modify, flow(k80, steer(3)))],
+    )
+    .await
+    .unwrap();
     let r = traffic(&h, 80, 2, 50);
     assert!(r.iter().all(|r| r.action == Action::Deliver { channel: 3 }));
     let counted = read_table(&mut c, p4info::FLOWS, Some(flow(k80, None)), true)
@@ -1268,6 +1280,8 @@ async fn flows_and_locality_write_read_classify(v2: bool) {
             update(Insert, locals[0].clone()),
             update(Delete, local(false, 0xc000_0200, 96 + 24)),
             update(Insert, local(false, 0x0a00_0000, 8)),
+            // prefix_len 96 on IPv4 would be a second spelling of the whole family (/0).
+            update(Insert, local(false, 0, 96)),
         ],
     )
     .await
@@ -1284,21 +1298,30 @@ async fn flows_and_locality_write_read_classify(v2: bool) {
             Code::AlreadyExists,
             Code::NotFound,
             Code::InvalidArgument,
+            Code::InvalidArgument,
         ]
     );
     let m = messages(&e);
     assert!(m[4].contains("src_addr"), "{}", m[4]);
     assert!(m[5].contains("dst_port"), "{}", m[5]);
     assert!(m[8].contains("prefix_len"), "{}", m[8]);
+    assert!(m[9].contains("96 + L"), "{}", m[9]);
     // The good one went in (CONTINUE_ON_ERROR).
     assert_eq!(
-        read_table(&mut c, p4info::FLOWS, None, false).await.unwrap().len(),
+        read_table(&mut c, p4info::FLOWS, None, false)
+            .await
+            .unwrap()
+            .len(),
         flows.len() + 1
     );
 
     // ROLLBACK_ON_ERROR: one failure, nothing applied, the others ABORTED.
-    let before_f = read_table(&mut c, p4info::FLOWS, None, false).await.unwrap();
-    let before_l = read_table(&mut c, p4info::LOCALITY, None, false).await.unwrap();
+    let before_f = read_table(&mut c, p4info::FLOWS, None, false)
+        .await
+        .unwrap();
+    let before_l = read_table(&mut c, p4info::LOCALITY, None, false)
+        .await
+        .unwrap();
     let e = write(
         &mut c,
         5,
@@ -1314,10 +1337,25 @@ async fn flows_and_locality_write_read_classify(v2: bool) {
     .unwrap_err();
     assert_eq!(
         codes(&e),
-        [Code::Aborted, Code::Aborted, Code::Aborted, Code::AlreadyExists]
+        [
+            Code::Aborted,
+            Code::Aborted,
+            Code::Aborted,
+            Code::AlreadyExists
+        ]
     );
-    assert_eq!(read_table(&mut c, p4info::FLOWS, None, false).await.unwrap(), before_f);
-    assert_eq!(read_table(&mut c, p4info::LOCALITY, None, false).await.unwrap(), before_l);
+    assert_eq!(
+        read_table(&mut c, p4info::FLOWS, None, false)
+            .await
+            .unwrap(),
+        before_f
+    );
+    assert_eq!(
+        read_table(&mut c, p4info::LOCALITY, None, false)
+            .await
+            .unwrap(),
+        before_l
+    );
 
     // DATAPLANE_ATOMIC: one flows update alone is one register transaction (atomic); two, or
     // one beside acl updates, cannot be made atomic and the Write is refused whole.
@@ -1335,8 +1373,18 @@ async fn flows_and_locality_write_read_classify(v2: bool) {
         assert_eq!(e.code(), Code::Unimplemented, "{e:?}");
         assert!(e.message().contains("DATAPLANE_ATOMIC"), "{e:?}");
     }
-    assert_eq!(read_table(&mut c, p4info::FLOWS, None, false).await.unwrap(), before_f);
-    assert_eq!(read_table(&mut c, p4info::LOCALITY, None, false).await.unwrap(), before_l);
+    assert_eq!(
+        read_table(&mut c, p4info::FLOWS, None, false)
+            .await
+            .unwrap(),
+        before_f
+    );
+    assert_eq!(
+        read_table(&mut c, p4info::LOCALITY, None, false)
+            .await
+            .unwrap(),
+        before_l
+    );
     write(
         &mut c,
         5,
@@ -1360,9 +1408,15 @@ async fn flows_and_locality_write_read_classify(v2: bool) {
     let mut gone: Vec<_> = flows.iter().cloned().map(|e| update(Delete, e)).collect();
     gone.extend(locals.iter().cloned().map(|e| update(Delete, e)));
     write(&mut c, 5, ContinueOnError, gone).await.unwrap();
-    assert!(read_table(&mut c, p4info::FLOWS, None, false).await.unwrap().is_empty());
+    assert!(read_table(&mut c, p4info::FLOWS, None, false)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(
-        read_table(&mut c, p4info::LOCALITY, None, false).await.unwrap().len(),
+        read_table(&mut c, p4info::LOCALITY, None, false)
+            .await
+            .unwrap()
+            .len(),
         free
     );
     let all = read_table(&mut c, 0, None, false).await.unwrap();
@@ -1391,7 +1445,9 @@ async fn flows_full_rollback_and_continue(v2: bool) {
         .map(|i| Key::v4(0x0a00_0000 + i as u32, 0xc000_0201, 6, 1000 + i as u16, 80))
         .collect();
     let ins = |ks: &[Key]| -> Vec<p4::Update> {
-        ks.iter().map(|&k| update(Insert, flow(k, steer(1)))).collect()
+        ks.iter()
+            .map(|&k| update(Insert, flow(k, steer(1))))
+            .collect()
     };
     // As many inserts as slots in one ROLLBACK_ON_ERROR batch: they pass the checks, go to
     // the device one by one until the cuckoo search fails, and the applied ones are undone.
@@ -1404,9 +1460,13 @@ async fn flows_full_rollback_and_continue(v2: bool) {
     let at = cs.iter().position(|&c| c != Code::Aborted).unwrap();
     assert!(messages(&e)[at].contains("flows is full"), "{e:?}");
     eprintln!("rollback batch of {slots}: the cuckoo search failed at update {at}");
-    assert!(read_table(&mut c, p4info::FLOWS, None, false).await.unwrap().is_empty());
+    assert!(read_table(&mut c, p4info::FLOWS, None, false)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(
-        h.call_blocking(|c| c.device().flows().unwrap().len()).unwrap(),
+        h.call_blocking(|c| c.device().flows().unwrap().len())
+            .unwrap(),
         0
     );
 
@@ -1424,17 +1484,37 @@ async fn flows_full_rollback_and_continue(v2: bool) {
         .filter(|(_, &c)| c == Code::Ok)
         .map(|(&k, _)| flow(k, steer(1)))
         .collect();
-    assert!(ok.len() > slots * 3 / 4 && ok.len() <= slots, "{}", ok.len());
-    eprintln!("continue batch of {}: {} of {slots} slots filled", keys.len(), ok.len());
+    assert!(
+        ok.len() > slots * 3 / 4 && ok.len() <= slots,
+        "{}",
+        ok.len()
+    );
+    eprintln!(
+        "continue batch of {}: {} of {slots} slots filled",
+        keys.len(),
+        ok.len()
+    );
     assert_eq!(
-        read_table(&mut c, p4info::FLOWS, None, false).await.unwrap(),
+        read_table(&mut c, p4info::FLOWS, None, false)
+            .await
+            .unwrap(),
         sorted(ok.clone())
     );
     // A full table: delete one, and its key goes back in.
-    write(&mut c, 5, RollbackOnError, vec![update(Delete, ok[0].clone())])
-        .await
-        .unwrap();
-    write(&mut c, 5, RollbackOnError, vec![update(Insert, ok[0].clone())])
-        .await
-        .unwrap();
+    write(
+        &mut c,
+        5,
+        RollbackOnError,
+        vec![update(Delete, ok[0].clone())],
+    )
+    .await
+    .unwrap();
+    write(
+        &mut c,
+        5,
+        RollbackOnError,
+        vec![update(Insert, ok[0].clone())],
+    )
+    .await
+    .unwrap();
 }
