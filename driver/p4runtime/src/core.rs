@@ -346,11 +346,17 @@ impl<B: Bar> Core<B> {
     /// ones are undone if a later one or the acl commit fails). The server refuses
     /// DATAPLANE_ATOMIC batches this cannot make atomic ([`not_dataplane_atomic`]).
     pub fn write(&mut self, updates: &[p4::Update], rollback: bool) -> Vec<UpdateResult> {
-        let mut work = self.acl.clone();
+        let tables: Vec<Option<u32>> = updates.iter().map(|u| table_of(u).ok()).collect();
+        // The acl working copy costs in proportion to the table: only for batches with acl
+        // updates (a flows-only Write beside 10,000 acl entries took 29 ms with it).
+        let mut work = if tables.contains(&Some(p4info::ACL)) {
+            self.acl.clone()
+        } else {
+            BTreeMap::new()
+        };
         // Which entry holds each TCAM entry: a second entry compiling to the same one is refused.
         let mut rules: HashMap<TcamEntry, Vec<u8>> =
             work.iter().map(|(k, s)| (s.e.tcam, k.clone())).collect();
-        let tables: Vec<Option<u32>> = updates.iter().map(|u| table_of(u).ok()).collect();
         let sync = if tables.contains(&Some(p4info::FLOWS)) {
             self.sync_flows()
         } else {
