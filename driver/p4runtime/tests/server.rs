@@ -1,6 +1,7 @@
 //! The P4Runtime server on the model, driven by a tonic client over loopback: capabilities and
-//! pipeline config, primary election, acl writes in every atomicity mode with per-update
-//! statuses, read-back equality, and direct counters after traffic pushed through the model.
+//! pipeline config, primary election, acl, flows and locality writes in every atomicity mode
+//! with per-update statuses, read-back equality, and direct counters after traffic pushed
+//! through the model.
 #![allow(deprecated)] // role_id: a required field of the generated requests, deprecated in the spec
 
 use std::net::{IpAddr, TcpListener};
@@ -1517,4 +1518,87 @@ async fn flows_full_rollback_and_continue(v2: bool) {
     )
     .await
     .unwrap();
+}
+
+/// A batch whose flows updates were applied and whose acl commit then fails (a full 1.x TCAM
+/// has no room to stage a replaced entry): under ROLLBACK_ON_ERROR the flows are undone, under
+/// CONTINUE_ON_ERROR they stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flows_undone_when_the_acl_commit_fails() {
+    let (addr, h) = start_on(false);
+    let mut c = client(&addr).await;
+    let mut ctl = Ctl::open(&mut c, 5).await;
+    ctl.next().await.unwrap();
+    let fill: Vec<_> = (0..tcam(false) as u16)
+        .map(|i| update(Insert, tcp_to(1000 + i, 100 + i as i32, 0)))
+        .collect();
+    write(&mut c, 5, DataplaneAtomic, fill).await.unwrap();
+    assert_eq!(live(&h), tcam(false) as usize);
+    let kept = flow(traffic_key(1), steer(1));
+    write(
+        &mut c,
+        5,
+        RollbackOnError,
+        vec![update(Insert, kept.clone())],
+    )
+    .await
+    .unwrap();
+    let batch = || {
+        vec![
+            update(Insert, flow(traffic_key(2), steer(2))),
+            update(Modify, kept.clone().with_action(steer(3))),
+            update(Delete, tcp_to(1000, 100, 0)),
+            update(Insert, tcp_to(7, 7, 0)),
+        ]
+    };
+    let e = write(&mut c, 5, RollbackOnError, batch())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        codes(&e),
+        [
+            Code::Aborted,
+            Code::Aborted,
+            Code::ResourceExhausted,
+            Code::ResourceExhausted
+        ]
+    );
+    assert_eq!(
+        read_table(&mut c, p4info::FLOWS, None, false)
+            .await
+            .unwrap(),
+        [kept.clone()]
+    );
+    let e = write(&mut c, 5, ContinueOnError, batch())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        codes(&e),
+        [
+            Code::Ok,
+            Code::Ok,
+            Code::ResourceExhausted,
+            Code::ResourceExhausted
+        ]
+    );
+    assert_eq!(
+        read_table(&mut c, p4info::FLOWS, None, false)
+            .await
+            .unwrap(),
+        sorted(vec![
+            flow(traffic_key(2), steer(2)),
+            kept.with_action(steer(3))
+        ])
+    );
+}
+
+trait WithAction {
+    fn with_action(self, a: Option<p4::TableAction>) -> Self;
+}
+
+impl WithAction for p4::TableEntry {
+    fn with_action(mut self, a: Option<p4::TableAction>) -> Self {
+        self.action = a;
+        self
+    }
 }
