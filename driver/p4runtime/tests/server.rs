@@ -1567,7 +1567,7 @@ async fn flows_undone_when_the_acl_commit_fails() {
         read_table(&mut c, p4info::FLOWS, None, false)
             .await
             .unwrap(),
-        [kept.clone()]
+        std::slice::from_ref(&kept)
     );
     let e = write(&mut c, 5, ContinueOnError, batch())
         .await
