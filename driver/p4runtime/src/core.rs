@@ -442,11 +442,21 @@ impl<B: Bar> Core<B> {
                                 ),
                             }
                         } else if rollback {
-                            Reject::new(
-                                Code::Aborted,
-                                "not applied: the acl commit of this batch failed and the \
-                                 batch was rolled back",
-                            )
+                            match &undone {
+                                None => Reject::new(
+                                    Code::Aborted,
+                                    "not applied: the acl commit of this batch failed and the \
+                                     batch was rolled back",
+                                ),
+                                // Not ABORTED: some of the batch may still be on the device.
+                                Some(bad) => Reject::new(
+                                    Code::Internal,
+                                    format!(
+                                        "the acl commit failed and undoing this batch failed: {}",
+                                        bad.msg
+                                    ),
+                                ),
+                            }
                         } else {
                             continue;
                         });
