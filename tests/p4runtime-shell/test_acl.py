@@ -3,7 +3,7 @@
 `gufc p4info` printed (text format, parsed by protobuf's own text parser), inserts acl entries
 and reads them back equal, reads their direct counters and the channel counters, sees a
 DATAPLANE_ATOMIC batch with one bad update change nothing, and a second controller with a lower
-election id is refused writes. Run by scripts/p4rt-shell-test; prints 'N passed, N failed'.
+election id is refused writes; inserts flows and a locality entry and reads them back. Run by scripts/p4rt-shell-test; prints 'N passed, N failed'.
 
 usage: test_acl.py GUFC_BINARY WORKDIR [GUFC OPTIONS FOR THE SERVED DEVICE, e.g. --device X]
 """
@@ -164,6 +164,57 @@ try:
     for te in sh.TableEntry("acl").read():
         te.delete()
     check("all deleted", read_all() == [])
+
+    # flows: exact on the 7-tuple (an IPv4 address in the low 32 bits of a 128-bit field).
+    # p4runtime-shell 0.0.6 pads integers to the field's width and the server answers in the
+    # canonical form, so entries are compared by value.
+    def fields(te):
+        m = te.msg()
+        vals = {f.field_id: int.from_bytes(f.exact.value, "big") for f in m.match}
+        params = [int.from_bytes(p.value, "big") for p in m.action.action.params]
+        return (tuple(sorted(vals.items())), m.action.action.action_id, tuple(params))
+
+    def flow(i, ch):
+        te = sh.TableEntry("flows")(action="steer")
+        te.match["is_ipv6"] = "0"
+        te.match["src_addr"] = str(0x0A010200 + i)
+        te.match["dst_addr"] = str(0xC0000201)
+        te.match["proto"] = "6"
+        te.match["src_port"] = str(40000 + i)
+        te.match["dst_port"] = "443"
+        te.action["channel"] = str(ch)
+        return te
+
+    flows_sent = []
+    for i in range(5):
+        te = flow(i, i % 4)
+        te.insert()
+        flows_sent.append(fields(te))
+    flows_got = sorted(fields(te) for te in sh.TableEntry("flows").read())
+    check("5 flows read back equal", flows_got == sorted(flows_sent), flows_got)
+    fc = list(sh.DirectCounterEntry("flows_counter").read())
+    check("flows direct counters, zero before traffic",
+          len(fc) == 5 and all(c.packet_count == 0 for c in fc), len(fc))
+    try:
+        flow(0, 1).insert()
+        check("duplicate flow refused", False)
+    except P4RuntimeWriteException as e:
+        check("duplicate flow is ALREADY_EXISTS",
+              [err.canonical_code for _, err in e.errors] == [6])
+    loc = sh.TableEntry("locality")(action="local")
+    loc.match["is_ipv6"] = "0"
+    loc.match["addr"] = f"{0x0A000000}/104"  # 10.0.0.0/8: 96 + 8
+    loc.insert()
+    got = [(te.msg().match[1].lpm.prefix_len,
+            int.from_bytes(te.msg().match[1].lpm.value, "big"))
+           for te in sh.TableEntry("locality").read()]
+    check("locality entry read back", got == [(104, 0x0A000000)], got)
+    for te in sh.TableEntry("flows").read():
+        te.delete()
+    loc.delete()
+    check("flows and locality deleted",
+          list(sh.TableEntry("flows").read()) == [] and
+          list(sh.TableEntry("locality").read()) == [])
     sh.teardown()
 finally:
     watchdog.cancel()

@@ -67,8 +67,8 @@ pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
 }
 
 /// `serve --p4runtime ADDR`: the session's device (any backend) behind a P4Runtime server until
-/// killed. `--local` prefixes are written first (the locality table is not served yet); `--load`
-/// is refused, as the first acl write replaces the rule set.
+/// killed. `--local` prefixes are written first (controllers see them as `locality` entries);
+/// `--load` is refused, as the first acl write replaces the rule set.
 #[cfg(feature = "p4runtime")]
 fn p4runtime(sess: &mut Session, setup: &Setup, addr: &str, device_id: u64) -> CliResult {
     use std::net::{SocketAddr, TcpListener};
@@ -88,6 +88,15 @@ fn p4runtime(sess: &mut Session, setup: &Setup, addr: &str, device_id: u64) -> C
     }
     sess.setup(setup)?;
     let mut dev = sess.take_device()?;
+    if dev.locals().is_err() {
+        // An existing device (--device) whose locality table this process did not write: the
+        // hardware cannot read it back, so the server starts it empty to serve it honestly.
+        dev.local_replace(&[]).map_err(CliError::from)?;
+        crate::progress::warn(
+            "the locality table was cleared (the hardware cannot read it back); give --local \
+             or write it through P4Runtime",
+        );
+    }
     let listener = TcpListener::bind(sa)
         .map_err(|e| CliError::usage(format!("--p4runtime {addr}: cannot listen: {e}")))?;
     let name = dev.bar().name();

@@ -1,5 +1,6 @@
 //! Measures the server on the model through gRPC on loopback: single-update latency (one
-//! INSERT per Write) and one DATAPLANE_ATOMIC batch of N acl inserts (default 10000).
+//! INSERT per Write) and one DATAPLANE_ATOMIC batch of N acl inserts (default 10000); then the
+//! same for `flows` (one update per Write, and N flow inserts in one ROLLBACK_ON_ERROR Write).
 //! `cargo run --release -p gufc-p4runtime --example write_rate [N]`
 
 use std::net::TcpListener;
@@ -41,6 +42,40 @@ fn entry(i: u32) -> p4::TableEntry {
             })),
         }),
         priority: 1 + (i % 60000) as i32,
+        ..Default::default()
+    }
+}
+
+/// A `flows` entry: TCP 10.x.y.z:1000+i → 192.0.2.1:80, steered to channel i % 16.
+fn flow(i: u32) -> p4::TableEntry {
+    use p4info::flows as ff;
+    let exact = |id, v: u128| p4::FieldMatch {
+        field_id: id,
+        field_match_type: Some(p4::field_match::FieldMatchType::Exact(
+            p4::field_match::Exact {
+                value: gufc_p4runtime::acl::canonical(&v.to_be_bytes()),
+            },
+        )),
+    };
+    p4::TableEntry {
+        table_id: p4info::FLOWS,
+        r#match: vec![
+            exact(ff::IS_IPV6, 0),
+            exact(ff::SRC_ADDR, (0x0a00_0000 | i) as u128),
+            exact(ff::DST_ADDR, 0xc000_0201),
+            exact(ff::PROTO, 6),
+            exact(ff::SRC_PORT, (1000 + i % 60000) as u128),
+            exact(ff::DST_PORT, 80),
+        ],
+        action: Some(p4::TableAction {
+            r#type: Some(p4::table_action::Type::Action(p4::Action {
+                action_id: p4info::STEER,
+                params: vec![p4::action::Param {
+                    param_id: 1,
+                    value: vec![(i % 16) as u8],
+                }],
+            })),
+        }),
         ..Default::default()
     }
 }
@@ -135,5 +170,29 @@ async fn main() {
     println!(
         "single-update Write latency beside {n} entries: {:?}",
         t.elapsed() / reps
+    );
+
+    // flows: each update is its own register transaction.
+    let t = Instant::now();
+    for i in 0..reps {
+        c.write(req(p4::update::Type::Insert, std::iter::once(flow(i))))
+            .await
+            .unwrap();
+        c.write(req(p4::update::Type::Delete, std::iter::once(flow(i))))
+            .await
+            .unwrap();
+    }
+    println!(
+        "single flows update Write latency (empty cache): {:?}",
+        t.elapsed() / (2 * reps)
+    );
+    let mut batch = req(p4::update::Type::Insert, (0..n).map(flow));
+    batch.atomicity = p4::write_request::Atomicity::RollbackOnError as i32;
+    let t = Instant::now();
+    c.write(batch).await.unwrap();
+    let took = t.elapsed();
+    println!(
+        "{n} flows inserts in one ROLLBACK_ON_ERROR Write: {took:?} ({:.0} updates/s)",
+        n as f64 / took.as_secs_f64()
     );
 }

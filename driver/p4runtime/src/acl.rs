@@ -293,7 +293,7 @@ pub fn parse(e: &p4::TableEntry, caps: &Caps, need_action: bool) -> Result<AclEn
     let mut action = None;
     match e.action.as_ref().and_then(|a| a.r#type.as_ref()) {
         Some(p4::table_action::Type::Action(a)) => {
-            rule.action = parse_action(a, caps)?;
+            rule.action = parse_action(a, caps, "acl")?;
             let mut a = a.clone();
             a.params.sort_by_key(|p| p.param_id);
             for p in &mut a.params {
@@ -363,33 +363,33 @@ fn match_name(m: &M) -> &'static str {
     }
 }
 
-/// An action of the `acl` table as the device's action; parameters checked against the
-/// P4Info and the device (channel below `CAP_MISC.CHANNELS`, reason a rule's own).
-pub fn parse_action(a: &p4::Action, caps: &Caps) -> Result<Action, Reject> {
+/// An action of the `acl` or `flows` table (`table`, for messages) as the device's action;
+/// parameters checked against the P4Info and the device (channel below `CAP_MISC.CHANNELS`,
+/// reason a rule's own).
+pub fn parse_action(a: &p4::Action, caps: &Caps, table: &str) -> Result<Action, Reject> {
     let want: &[(u32, &str)] = match a.action_id {
         p4info::STEER => &[(1, "channel")],
         p4info::DROP => &[],
         p4info::SLOW_PATH => &[(1, "reason")],
         id => {
             return Err(invalid(format!(
-                "acl: action id {id:#x} is not steer, drop or slow_path"
+                "{table}: action id {id:#x} is not steer, drop or slow_path"
             )))
         }
     };
     if a.params.len() != want.len() {
         return Err(invalid(format!(
-            "acl: action {:#x} takes {} parameter(s), got {}",
+            "{table}: action {:#x} takes {} parameter(s), got {}",
             a.action_id,
             want.len(),
             a.params.len()
         )));
     }
     let arg = |id: u32, name: &str| -> Result<u128, Reject> {
-        let p = a
-            .params
-            .iter()
-            .find(|p| p.param_id == id)
-            .ok_or_else(|| invalid(format!("acl: parameter {name} (id {id}) is missing")))?;
+        let p =
+            a.params.iter().find(|p| p.param_id == id).ok_or_else(|| {
+                invalid(format!("{table}: parameter {name} (id {id}) is missing"))
+            })?;
         value(&p.value, 8, name)
     };
     Ok(match a.action_id {

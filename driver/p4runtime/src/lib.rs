@@ -1,4 +1,4 @@
-//! A P4Runtime v1 server for gufc (issue 13, phase 1).
+//! A P4Runtime v1 server for gufc (issue 13): acl, flows and locality tables.
 
 /// The generated P4Runtime messages and gRPC stubs.
 #[allow(missing_docs, clippy::all)]
@@ -25,5 +25,6 @@ pub mod acl;
 pub mod core;
 pub mod p4info;
 pub mod server;
+pub mod tables;
 
 pub use server::{serve, Options, Service, API_VERSION};

@@ -64,6 +64,30 @@ pub mod acl {
     pub const TCP_FLAGS: u32 = 12;
 }
 
+/// `flows` match field IDs (all exact).
+pub mod flows {
+    /// `is_ipv6`, 1 bit.
+    pub const IS_IPV6: u32 = 1;
+    /// `src_addr`, 128 bits (an IPv4 address in the low 32).
+    pub const SRC_ADDR: u32 = 2;
+    /// `dst_addr`, 128 bits.
+    pub const DST_ADDR: u32 = 3;
+    /// `proto`, 8 bits.
+    pub const PROTO: u32 = 4;
+    /// `src_port`, 16 bits.
+    pub const SRC_PORT: u32 = 5;
+    /// `dst_port`, 16 bits.
+    pub const DST_PORT: u32 = 6;
+}
+
+/// `locality` match field IDs.
+pub mod locality {
+    /// `is_ipv6`, exact, 1 bit.
+    pub const IS_IPV6: u32 = 1;
+    /// `addr`, LPM, 128 bits (an IPv4 address in the low 32).
+    pub const ADDR: u32 = 2;
+}
+
 /// Bits of the `steer` action's `channel` parameter: enough for 256 channels.
 pub const CHANNEL_BITS: i32 = 8;
 /// Bits of the `slow_path` action's `reason` parameter.
@@ -169,12 +193,12 @@ pub fn build(caps: &Caps) -> cfg::P4Info {
             cfg::Table {
                 preamble: preamble(FLOWS, "flows", "flow cache: exact on the 7-tuple"),
                 match_fields: vec![
-                    field(1, "is_ipv6", 1, Exact),
-                    field(2, "src_addr", 128, Exact),
-                    field(3, "dst_addr", 128, Exact),
-                    field(4, "proto", 8, Exact),
-                    field(5, "src_port", 16, Exact),
-                    field(6, "dst_port", 16, Exact),
+                    field(flows::IS_IPV6, "is_ipv6", 1, Exact),
+                    field(flows::SRC_ADDR, "src_addr", 128, Exact),
+                    field(flows::DST_ADDR, "dst_addr", 128, Exact),
+                    field(flows::PROTO, "proto", 8, Exact),
+                    field(flows::SRC_PORT, "src_port", 16, Exact),
+                    field(flows::DST_PORT, "dst_port", 16, Exact),
                 ],
                 action_refs: refs(&forwarding),
                 direct_resource_ids: vec![FLOWS_COUNTER],
@@ -184,7 +208,10 @@ pub fn build(caps: &Caps) -> cfg::P4Info {
             },
             cfg::Table {
                 preamble: preamble(LOCALITY, "locality", "the host's own prefixes"),
-                match_fields: vec![field(1, "is_ipv6", 1, Exact), field(2, "addr", 128, Lpm)],
+                match_fields: vec![
+                    field(locality::IS_IPV6, "is_ipv6", 1, Exact),
+                    field(locality::ADDR, "addr", 128, Lpm),
+                ],
                 action_refs: refs(&[LOCAL]),
                 size: caps.local_entries as i64,
                 ..Default::default()

@@ -20,6 +20,7 @@ use crate::p4info;
 use crate::proto::google::rpc;
 use crate::proto::p4::config::v1 as cfg;
 use crate::proto::p4::v1 as p4;
+use crate::tables;
 use p4::p4_runtime_server::{P4Runtime, P4RuntimeServer};
 
 /// The P4Runtime version the generated messages are (finsy 0.30.0's protos: 1.6.0 less one
@@ -208,7 +209,10 @@ impl<B: Bar + 'static> Service<B> {
 }
 
 /// A Write that failed in part: UNKNOWN with one p4.v1.Error per update in the details (spec
-/// 12.3), OK ones included.
+/// 12.3), OK ones included. The details travel in the `grpc-status-details-bin` trailer, which
+/// clients cap (hyper/tonic 16 KiB, gRPC C core 8 KiB), so ABORTED entries go without their
+/// message (about 37 bytes an update instead of about 100); the top-level message names the
+/// update that failed.
 fn write_error(results: &[core::UpdateResult]) -> Status {
     let details = results
         .iter()
@@ -220,7 +224,11 @@ fn write_error(results: &[core::UpdateResult]) -> Status {
                 },
                 Err(rej) => p4::Error {
                     canonical_code: rej.code as i32,
-                    message: rej.msg.clone(),
+                    message: if rej.code == Code::Aborted {
+                        String::new()
+                    } else {
+                        rej.msg.clone()
+                    },
                     ..Default::default()
                 },
             };
@@ -231,7 +239,24 @@ fn write_error(results: &[core::UpdateResult]) -> Status {
         })
         .collect();
     let failed = results.iter().filter(|r| r.is_err()).count();
-    let msg = format!("{failed} of {} updates failed", results.len());
+    let aborted = results
+        .iter()
+        .filter(|r| r.as_ref().is_err_and(|e| e.code == Code::Aborted))
+        .count();
+    let mut msg = format!("{failed} of {} updates failed", results.len());
+    if aborted > 0 {
+        if let Some((i, e)) = results.iter().enumerate().find_map(|(i, r)| {
+            r.as_ref()
+                .err()
+                .filter(|e| e.code != Code::Aborted)
+                .map(|e| (i, e))
+        }) {
+            msg = format!(
+                "{msg}: update {i} ({:?}: {}); the other {aborted} were rolled back (ABORTED)",
+                e.code, e.msg
+            );
+        }
+    }
     let st = rpc::Status {
         code: Code::Unknown as i32,
         message: msg.clone(),
@@ -296,7 +321,15 @@ impl<B: Bar + 'static> P4Runtime for Service<B> {
         use p4::write_request::Atomicity;
         let rollback = match Atomicity::try_from(req.atomicity) {
             Ok(Atomicity::ContinueOnError) => false,
-            Ok(Atomicity::RollbackOnError | Atomicity::DataplaneAtomic) => true,
+            Ok(Atomicity::RollbackOnError) => true,
+            Ok(Atomicity::DataplaneAtomic) => {
+                // Refused whole, before any update is looked at (spec: UNIMPLEMENTED when the
+                // target cannot make the batch dataplane-atomic).
+                if let Some(why) = core::not_dataplane_atomic(&req.updates) {
+                    return Err(Status::unimplemented(why));
+                }
+                true
+            }
             Err(_) => {
                 return Err(Status::invalid_argument(format!(
                     "atomicity {} is not a mode",
@@ -498,11 +531,17 @@ fn read<B: Bar>(c: &mut Core<B>, entities: &[p4::Entity]) -> Result<Vec<p4::Enti
                 }
             }
             Some(E::DirectCounterEntry(d)) => {
-                let te = d.table_entry.clone().unwrap_or(p4::TableEntry {
-                    table_id: p4info::ACL,
-                    ..Default::default()
-                });
-                for (entry, data) in read_table(c, &te, true)? {
+                let te = d.table_entry.clone().unwrap_or_default();
+                // Table id 0: every table with a direct counter.
+                let ids = match te.table_id {
+                    0 => vec![p4info::ACL, p4info::FLOWS],
+                    id => vec![id],
+                };
+                let mut rows = Vec::new();
+                for id in ids {
+                    rows.extend(read_table(c, &with_table(&te, id), true)?);
+                }
+                for (entry, data) in rows {
                     out.push(p4::Entity {
                         entity: Some(E::DirectCounterEntry(p4::DirectCounterEntry {
                             table_entry: Some(entry),
@@ -539,21 +578,21 @@ fn read<B: Bar>(c: &mut Core<B>, entities: &[p4::Entity]) -> Result<Vec<p4::Enti
     Ok(out)
 }
 
-/// Entries of a table read: `te.table_id` 0 reads every table that has entries through
-/// P4Runtime (only `acl` so far); an empty match is a wildcard, a full one names one entry.
+/// Entries of a table read: `te.table_id` 0 reads every table; an empty match is a wildcard, a
+/// full one names one entry.
 fn read_table<B: Bar>(
     c: &mut Core<B>,
     te: &p4::TableEntry,
     counters: bool,
 ) -> Result<Vec<(p4::TableEntry, Option<p4::CounterData>)>, Reject> {
     match te.table_id {
-        0 | p4info::ACL => {}
-        p4info::FLOWS | p4info::LOCALITY => {
-            return Err(Reject::new(
-                Code::Unimplemented,
-                "reading flows and locality is not built yet (phase 1 serves acl only)",
-            ))
+        0 => {
+            let mut out = read_table(c, &with_table(te, p4info::ACL), counters)?;
+            out.extend(read_table(c, &with_table(te, p4info::FLOWS), counters)?);
+            out.extend(read_table(c, &with_table(te, p4info::LOCALITY), false)?);
+            return Ok(out);
         }
+        p4info::ACL | p4info::FLOWS | p4info::LOCALITY => {}
         id => {
             return Err(Reject::new(
                 Code::NotFound,
@@ -561,19 +600,57 @@ fn read_table<B: Bar>(
             ))
         }
     }
-    let only = if te.r#match.is_empty() {
-        if te.priority != 0 && te.table_id != 0 {
-            return Err(Reject::new(
-                Code::Unimplemented,
-                "reading by priority alone is not supported: give the whole match or none",
-            ));
+    if te.r#match.is_empty() && te.priority != 0 {
+        return Err(Reject::new(
+            Code::Unimplemented,
+            "reading by priority alone is not supported: give the whole match or none",
+        ));
+    }
+    let wildcard = te.r#match.is_empty();
+    match te.table_id {
+        p4info::ACL => {
+            let only = if wildcard {
+                None
+            } else {
+                let e = acl::parse(te, c.caps(), false)?;
+                Some(acl::key_of(&e.entry))
+            };
+            c.read_acl(only, counters)
         }
-        None
-    } else {
-        let e = acl::parse(te, c.caps(), false)?;
-        Some(acl::key_of(&e.entry))
-    };
-    c.read_acl(only, counters)
+        p4info::FLOWS => {
+            let only = if wildcard {
+                None
+            } else {
+                Some(tables::parse_flow(te, c.caps(), false)?.key)
+            };
+            c.read_flows(only, counters)
+        }
+        _ => {
+            if counters {
+                return Err(Reject::new(
+                    Code::InvalidArgument,
+                    "locality has no counter",
+                ));
+            }
+            let only = if wildcard {
+                None
+            } else {
+                Some(tables::parse_local(te, c.caps(), false)?)
+            };
+            Ok(c.read_locals(only)?
+                .into_iter()
+                .map(|e| (e, None))
+                .collect())
+        }
+    }
+}
+
+/// `te`'s match-less read narrowed to one table (a read of table id 0).
+fn with_table(te: &p4::TableEntry, id: u32) -> p4::TableEntry {
+    p4::TableEntry {
+        table_id: id,
+        ..te.clone()
+    }
 }
 
 /// Errors of `serve`.

@@ -1,6 +1,7 @@
 //! The P4Runtime server on the model, driven by a tonic client over loopback: capabilities and
-//! pipeline config, primary election, acl writes in every atomicity mode with per-update
-//! statuses, read-back equality, and direct counters after traffic pushed through the model.
+//! pipeline config, primary election, acl, flows and locality writes in every atomicity mode
+//! with per-update statuses, read-back equality, and direct counters after traffic pushed
+//! through the model.
 #![allow(deprecated)] // role_id: a required field of the generated requests, deprecated in the spec
 
 use std::net::{IpAddr, TcpListener};
@@ -972,4 +973,632 @@ async fn direct_and_channel_counters_after_traffic(v2: bool) {
     .await
     .unwrap();
     assert_eq!(counts(&read_acl(&mut c, true).await)[0], (0, 0));
+}
+
+// ---- flows and locality ----
+
+fn exact(id: u32, v: u128) -> p4::FieldMatch {
+    p4::FieldMatch {
+        field_id: id,
+        field_match_type: Some(p4::field_match::FieldMatchType::Exact(
+            p4::field_match::Exact {
+                value: canon(&v.to_be_bytes()),
+            },
+        )),
+    }
+}
+
+/// A `flows` entry for `key` (canonical form, as a read gives it back).
+fn flow(key: Key, action: Option<p4::TableAction>) -> p4::TableEntry {
+    use p4info::flows as ff;
+    p4::TableEntry {
+        table_id: p4info::FLOWS,
+        r#match: vec![
+            exact(ff::IS_IPV6, key.ipv6 as u128),
+            exact(ff::SRC_ADDR, key.src),
+            exact(ff::DST_ADDR, key.dst),
+            exact(ff::PROTO, key.proto as u128),
+            exact(ff::SRC_PORT, key.sport as u128),
+            exact(ff::DST_PORT, key.dport as u128),
+        ],
+        action,
+        ..Default::default()
+    }
+}
+
+/// The flow [`traffic`] sends: TCP 10.1.2.3:1000 → 192.0.2.1:`dport`.
+fn traffic_key(dport: u16) -> Key {
+    Key::new(
+        "10.1.2.3".parse::<IpAddr>().unwrap(),
+        "192.0.2.1".parse().unwrap(),
+        6,
+        1000,
+        dport,
+    )
+}
+
+/// A `locality` entry: `prefix_len` on the 128-bit field (an IPv4 /L is 96 + L).
+fn local(ipv6: bool, addr: u128, prefix_len: i32) -> p4::TableEntry {
+    let mut ms = vec![exact(p4info::locality::IS_IPV6, ipv6 as u128)];
+    if prefix_len != 0 {
+        ms.push(p4::FieldMatch {
+            field_id: p4info::locality::ADDR,
+            field_match_type: Some(p4::field_match::FieldMatchType::Lpm(p4::field_match::Lpm {
+                value: canon(&addr.to_be_bytes()),
+                prefix_len,
+            })),
+        });
+    }
+    p4::TableEntry {
+        table_id: p4info::LOCALITY,
+        r#match: ms,
+        action: act(p4info::LOCAL, &[]),
+        ..Default::default()
+    }
+}
+
+/// Reads table `table` (wildcard, or the one entry `only`), sorted by encoding.
+async fn read_table(
+    c: &mut P4RuntimeClient<Channel>,
+    table: u32,
+    only: Option<p4::TableEntry>,
+    counters: bool,
+) -> Result<Vec<p4::TableEntry>, tonic::Status> {
+    let mut te = only.unwrap_or(p4::TableEntry {
+        table_id: table,
+        ..Default::default()
+    });
+    te.action = None;
+    te.counter_data = counters.then(p4::CounterData::default);
+    let mut s = c
+        .read(p4::ReadRequest {
+            device_id: 1,
+            role: String::new(),
+            entities: vec![p4::Entity {
+                entity: Some(p4::entity::Entity::TableEntry(te)),
+            }],
+        })
+        .await?
+        .into_inner();
+    let mut out = Vec::new();
+    while let Some(r) = s.next().await {
+        for e in r?.entities {
+            match e.entity {
+                Some(p4::entity::Entity::TableEntry(t)) => out.push(t),
+                other => panic!("read gave {other:?}"),
+            }
+        }
+    }
+    out.sort_by_key(|e| e.encode_to_vec());
+    Ok(out)
+}
+
+fn sorted(mut v: Vec<p4::TableEntry>) -> Vec<p4::TableEntry> {
+    v.sort_by_key(|e| e.encode_to_vec());
+    v
+}
+
+/// The per-update messages of a failed Write.
+fn messages(s: &tonic::Status) -> Vec<String> {
+    let st = rpc::Status::decode(s.details()).unwrap();
+    st.details
+        .iter()
+        .map(|a| p4::Error::decode(&a.value[..]).unwrap().message)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flows_and_locality_write_read_classify_rtl1() {
+    flows_and_locality_write_read_classify(false).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flows_and_locality_write_read_classify_rtl2() {
+    flows_and_locality_write_read_classify(true).await
+}
+
+async fn flows_and_locality_write_read_classify(v2: bool) {
+    let (addr, h) = start_on(v2);
+    let mut c = client(&addr).await;
+    let mut ctl = Ctl::open(&mut c, 5).await;
+    ctl.next().await.unwrap();
+
+    // Ports differ so a swapped decoder or encoder shows.
+    let k80 = traffic_key(80);
+    let udp = Key::new(
+        "198.51.100.7".parse::<IpAddr>().unwrap(),
+        "203.0.113.9".parse().unwrap(),
+        17,
+        5353,
+        53,
+    );
+    let v6 = Key::new(
+        "2001:db8::1".parse::<IpAddr>().unwrap(),
+        "2001:db8::2".parse().unwrap(),
+        6,
+        40000,
+        443,
+    );
+    let mut flows = vec![
+        flow(k80, steer(2)),
+        flow(udp, act(p4info::SLOW_PATH, &[200])),
+    ];
+    let mut locals = vec![local(false, 0x0a00_0000, 96 + 8)];
+    if !v2 {
+        flows.push(flow(v6, act(p4info::DROP, &[])));
+        locals.push(local(true, 0x2001_0db8 << 96, 32));
+    } else {
+        // The 2.0 model classifies IPv4 only: an IPv6 flow or prefix names is_ipv6.
+        let e = write(
+            &mut c,
+            5,
+            ContinueOnError,
+            vec![
+                update(Insert, flow(v6, act(p4info::DROP, &[]))),
+                update(Insert, local(true, 0x2001_0db8 << 96, 32)),
+            ],
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(codes(&e), [Code::InvalidArgument; 2]);
+        assert!(messages(&e).iter().all(|m| m.contains("is_ipv6")), "{e:?}");
+    }
+    // One batch mixing all three tables, rolled back as a whole on failure.
+    let mut batch: Vec<p4::Update> = flows.iter().cloned().map(|e| update(Insert, e)).collect();
+    batch.extend(locals.iter().cloned().map(|e| update(Insert, e)));
+    batch.push(update(Insert, tcp_to(80, 10, 1)));
+    write(&mut c, 5, RollbackOnError, batch).await.unwrap();
+
+    assert_eq!(
+        read_table(&mut c, p4info::FLOWS, None, false)
+            .await
+            .unwrap(),
+        sorted(flows.clone())
+    );
+    assert_eq!(
+        read_table(&mut c, p4info::LOCALITY, None, false)
+            .await
+            .unwrap(),
+        sorted(locals.clone())
+    );
+    // By key: the one entry, or nothing.
+    let one = read_table(&mut c, p4info::FLOWS, Some(flow(udp, None)), false)
+        .await
+        .unwrap();
+    assert_eq!(one, [flows[1].clone()]);
+    let none = read_table(
+        &mut c,
+        p4info::FLOWS,
+        Some(flow(traffic_key(81), None)),
+        false,
+    )
+    .await
+    .unwrap();
+    assert!(none.is_empty());
+    let one = read_table(&mut c, p4info::LOCALITY, Some(locals[0].clone()), false)
+        .await
+        .unwrap();
+    assert_eq!(one, [locals[0].clone()]);
+    // What the library's own show calls see (what `gufc flows show` / `local show` print).
+    let (n_flows, local_list) = h
+        .call_blocking(|c| {
+            let d = c.device();
+            (d.flows().unwrap().len(), d.locals().unwrap())
+        })
+        .unwrap();
+    assert_eq!(n_flows, flows.len());
+    assert_eq!(local_list[0].to_string(), "10.0.0.0/8");
+
+    // The flow decides its packets (the acl rule for the same packets loses to the cache) and
+    // stays current across the acl commit: P4Runtime flows are pinned.
+    let r = traffic(&h, 80, 3, 100);
+    assert!(
+        r.iter().all(|r| r.action == Action::Deliver { channel: 2 }
+            && r.kind == gufc_regmap::HitKind::Flow
+            && !r.stale
+            && r.src_local),
+        "{r:?}"
+    );
+    let counted = read_table(&mut c, p4info::FLOWS, Some(flow(k80, None)), true)
+        .await
+        .unwrap();
+    let d = counted[0].counter_data.unwrap();
+    assert_eq!((d.packet_count, d.byte_count), (3, 300));
+    // A MODIFY rewrites the slot (FLOW_WRITE clears its counters) but the entry keeps its
+    // counts; new traffic adds to them and follows the new action.
+    write(
+        &mut c,
+        5,
+        RollbackOnError,
+        vec![update(Modify, flow(k80, steer(3)))],
+    )
+    .await
+    .unwrap();
+    let r = traffic(&h, 80, 2, 50);
+    assert!(r.iter().all(|r| r.action == Action::Deliver { channel: 3 }));
+    let counted = read_table(&mut c, p4info::FLOWS, Some(flow(k80, None)), true)
+        .await
+        .unwrap();
+    let d = counted[0].counter_data.unwrap();
+    assert_eq!((d.packet_count, d.byte_count), (5, 400));
+    assert_eq!(counted[0].action, steer(3));
+    // The same through DirectCounterEntry (flows_counter), every flow of the table.
+    let mut s = c
+        .read(p4::ReadRequest {
+            device_id: 1,
+            role: String::new(),
+            entities: vec![p4::Entity {
+                entity: Some(p4::entity::Entity::DirectCounterEntry(
+                    p4::DirectCounterEntry {
+                        table_entry: Some(p4::TableEntry {
+                            table_id: p4info::FLOWS,
+                            ..Default::default()
+                        }),
+                        data: None,
+                    },
+                )),
+            }],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let direct: Vec<(p4::TableEntry, (i64, i64))> = s
+        .next()
+        .await
+        .unwrap()
+        .unwrap()
+        .entities
+        .into_iter()
+        .map(|e| match e.entity {
+            Some(p4::entity::Entity::DirectCounterEntry(d)) => {
+                let c = d.data.unwrap();
+                (d.table_entry.unwrap(), (c.packet_count, c.byte_count))
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(direct.len(), flows.len());
+    let mut k80_entry = flow(k80, steer(3));
+    k80_entry.action = steer(3);
+    assert!(direct.contains(&(k80_entry, (5, 400))), "{direct:?}");
+
+    // One status per update: duplicate, missing, bad field.
+    let mut wide = flow(udp, steer(1));
+    wide.r#match[1] = exact(p4info::flows::SRC_ADDR, 1 << 40);
+    let mut short = flow(traffic_key(9), steer(1));
+    short.r#match.pop();
+    let e = write(
+        &mut c,
+        5,
+        ContinueOnError,
+        vec![
+            update(Insert, flow(traffic_key(22), steer(0))),
+            update(Insert, flows[1].clone()),
+            update(Modify, flow(traffic_key(23), steer(0))),
+            update(Delete, flow(traffic_key(24), None)),
+            update(Insert, wide),
+            update(Insert, short),
+            update(Insert, locals[0].clone()),
+            update(Delete, local(false, 0xc000_0200, 96 + 24)),
+            update(Insert, local(false, 0x0a00_0000, 8)),
+            // prefix_len 96 on IPv4 would be a second spelling of the whole family (/0).
+            update(Insert, local(false, 0, 96)),
+        ],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        codes(&e),
+        [
+            Code::Ok,
+            Code::AlreadyExists,
+            Code::NotFound,
+            Code::NotFound,
+            Code::InvalidArgument,
+            Code::InvalidArgument,
+            Code::AlreadyExists,
+            Code::NotFound,
+            Code::InvalidArgument,
+            Code::InvalidArgument,
+        ]
+    );
+    let m = messages(&e);
+    assert!(m[4].contains("src_addr"), "{}", m[4]);
+    assert!(m[5].contains("dst_port"), "{}", m[5]);
+    assert!(m[8].contains("prefix_len"), "{}", m[8]);
+    assert!(m[9].contains("96 + L"), "{}", m[9]);
+    // The good one went in (CONTINUE_ON_ERROR).
+    assert_eq!(
+        read_table(&mut c, p4info::FLOWS, None, false)
+            .await
+            .unwrap()
+            .len(),
+        flows.len() + 1
+    );
+
+    // ROLLBACK_ON_ERROR: one failure, nothing applied, the others ABORTED.
+    let before_f = read_table(&mut c, p4info::FLOWS, None, false)
+        .await
+        .unwrap();
+    let before_l = read_table(&mut c, p4info::LOCALITY, None, false)
+        .await
+        .unwrap();
+    let e = write(
+        &mut c,
+        5,
+        RollbackOnError,
+        vec![
+            update(Insert, flow(traffic_key(25), steer(0))),
+            update(Delete, flows[1].clone()),
+            update(Insert, local(false, 0xc000_0200, 96 + 24)),
+            update(Insert, flows[0].clone()),
+        ],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        codes(&e),
+        [
+            Code::Aborted,
+            Code::Aborted,
+            Code::Aborted,
+            Code::AlreadyExists
+        ]
+    );
+    assert_eq!(
+        read_table(&mut c, p4info::FLOWS, None, false)
+            .await
+            .unwrap(),
+        before_f
+    );
+    assert_eq!(
+        read_table(&mut c, p4info::LOCALITY, None, false)
+            .await
+            .unwrap(),
+        before_l
+    );
+
+    // DATAPLANE_ATOMIC: one flows update alone is one register transaction (atomic); two, or
+    // one beside acl updates, cannot be made atomic and the Write is refused whole.
+    for batch in [
+        vec![
+            update(Insert, flow(traffic_key(26), steer(0))),
+            update(Insert, flow(traffic_key(27), steer(0))),
+        ],
+        vec![
+            update(Insert, local(false, 0xc000_0200, 96 + 24)),
+            update(Insert, tcp_to(443, 20, 2)),
+        ],
+    ] {
+        let e = write(&mut c, 5, DataplaneAtomic, batch).await.unwrap_err();
+        assert_eq!(e.code(), Code::Unimplemented, "{e:?}");
+        assert!(e.message().contains("DATAPLANE_ATOMIC"), "{e:?}");
+    }
+    assert_eq!(
+        read_table(&mut c, p4info::FLOWS, None, false)
+            .await
+            .unwrap(),
+        before_f
+    );
+    assert_eq!(
+        read_table(&mut c, p4info::LOCALITY, None, false)
+            .await
+            .unwrap(),
+        before_l
+    );
+    write(
+        &mut c,
+        5,
+        DataplaneAtomic,
+        vec![update(Delete, flow(traffic_key(22), None))],
+    )
+    .await
+    .unwrap();
+
+    // The locality table (4 entries in the test model) fills: RESOURCE_EXHAUSTED per update.
+    let more: Vec<_> = (0..4u128)
+        .map(|i| update(Insert, local(false, 0xc000_0000 | i << 8, 96 + 24)))
+        .collect();
+    let e = write(&mut c, 5, ContinueOnError, more).await.unwrap_err();
+    let free = 4 - locals.len();
+    let mut want = vec![Code::Ok; free];
+    want.resize(4, Code::ResourceExhausted);
+    assert_eq!(codes(&e), want);
+
+    // Delete everything written; a table-0 read then holds only the acl rule.
+    let mut gone: Vec<_> = flows.iter().cloned().map(|e| update(Delete, e)).collect();
+    gone.extend(locals.iter().cloned().map(|e| update(Delete, e)));
+    write(&mut c, 5, ContinueOnError, gone).await.unwrap();
+    assert!(read_table(&mut c, p4info::FLOWS, None, false)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        read_table(&mut c, p4info::LOCALITY, None, false)
+            .await
+            .unwrap()
+            .len(),
+        free
+    );
+    let all = read_table(&mut c, 0, None, false).await.unwrap();
+    assert_eq!(all.len(), 1 + free);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flows_full_rollback_and_continue_rtl1() {
+    flows_full_rollback_and_continue(false).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flows_full_rollback_and_continue_rtl2() {
+    flows_full_rollback_and_continue(true).await
+}
+
+/// The test model's flow cache has 64 buckets of 2 ways: inserts fill it until a key's two
+/// buckets are full and no cuckoo path frees a way (RESOURCE_EXHAUSTED).
+async fn flows_full_rollback_and_continue(v2: bool) {
+    let (addr, h) = start_on(v2);
+    let mut c = client(&addr).await;
+    let mut ctl = Ctl::open(&mut c, 5).await;
+    ctl.next().await.unwrap();
+    let slots = 64 * 2;
+    let keys: Vec<Key> = (0..slots + 40)
+        .map(|i| Key::v4(0x0a00_0000 + i as u32, 0xc000_0201, 6, 1000 + i as u16, 80))
+        .collect();
+    let ins = |ks: &[Key]| -> Vec<p4::Update> {
+        ks.iter()
+            .map(|&k| update(Insert, flow(k, steer(1))))
+            .collect()
+    };
+    // As many inserts as slots in one ROLLBACK_ON_ERROR batch: they pass the checks, go to
+    // the device one by one until the cuckoo search fails, and the applied ones are undone.
+    let e = write(&mut c, 5, RollbackOnError, ins(&keys[..slots]))
+        .await
+        .unwrap_err();
+    let cs = codes(&e);
+    let failed: Vec<_> = cs.iter().filter(|&&c| c != Code::Aborted).collect();
+    assert_eq!(failed, [&Code::ResourceExhausted], "{cs:?}");
+    let at = cs.iter().position(|&c| c != Code::Aborted).unwrap();
+    assert!(messages(&e)[at].contains("flows is full"), "{e:?}");
+    eprintln!("rollback batch of {slots}: the cuckoo search failed at update {at}");
+    assert!(read_table(&mut c, p4info::FLOWS, None, false)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        h.call_blocking(|c| c.device().flows().unwrap().len())
+            .unwrap(),
+        0
+    );
+
+    // CONTINUE_ON_ERROR: each update its own status; what went in reads back.
+    let e = write(&mut c, 5, ContinueOnError, ins(&keys))
+        .await
+        .unwrap_err();
+    let cs = codes(&e);
+    assert!(cs
+        .iter()
+        .all(|&c| c == Code::Ok || c == Code::ResourceExhausted));
+    let ok: Vec<p4::TableEntry> = keys
+        .iter()
+        .zip(&cs)
+        .filter(|(_, &c)| c == Code::Ok)
+        .map(|(&k, _)| flow(k, steer(1)))
+        .collect();
+    assert!(
+        ok.len() > slots * 3 / 4 && ok.len() <= slots,
+        "{}",
+        ok.len()
+    );
+    eprintln!(
+        "continue batch of {}: {} of {slots} slots filled",
+        keys.len(),
+        ok.len()
+    );
+    assert_eq!(
+        read_table(&mut c, p4info::FLOWS, None, false)
+            .await
+            .unwrap(),
+        sorted(ok.clone())
+    );
+    // A full table: delete one, and its key goes back in.
+    write(
+        &mut c,
+        5,
+        RollbackOnError,
+        vec![update(Delete, ok[0].clone())],
+    )
+    .await
+    .unwrap();
+    write(
+        &mut c,
+        5,
+        RollbackOnError,
+        vec![update(Insert, ok[0].clone())],
+    )
+    .await
+    .unwrap();
+}
+
+/// A batch whose flows updates were applied and whose acl commit then fails (a full 1.x TCAM
+/// has no room to stage a replaced entry): under ROLLBACK_ON_ERROR the flows are undone, under
+/// CONTINUE_ON_ERROR they stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flows_undone_when_the_acl_commit_fails() {
+    let (addr, h) = start_on(false);
+    let mut c = client(&addr).await;
+    let mut ctl = Ctl::open(&mut c, 5).await;
+    ctl.next().await.unwrap();
+    let fill: Vec<_> = (0..tcam(false) as u16)
+        .map(|i| update(Insert, tcp_to(1000 + i, 100 + i as i32, 0)))
+        .collect();
+    write(&mut c, 5, DataplaneAtomic, fill).await.unwrap();
+    assert_eq!(live(&h), tcam(false) as usize);
+    let kept = flow(traffic_key(1), steer(1));
+    write(
+        &mut c,
+        5,
+        RollbackOnError,
+        vec![update(Insert, kept.clone())],
+    )
+    .await
+    .unwrap();
+    let batch = || {
+        vec![
+            update(Insert, flow(traffic_key(2), steer(2))),
+            update(Modify, kept.clone().with_action(steer(3))),
+            update(Delete, tcp_to(1000, 100, 0)),
+            update(Insert, tcp_to(7, 7, 0)),
+        ]
+    };
+    let e = write(&mut c, 5, RollbackOnError, batch())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        codes(&e),
+        [
+            Code::Aborted,
+            Code::Aborted,
+            Code::ResourceExhausted,
+            Code::ResourceExhausted
+        ]
+    );
+    assert_eq!(
+        read_table(&mut c, p4info::FLOWS, None, false)
+            .await
+            .unwrap(),
+        std::slice::from_ref(&kept)
+    );
+    let e = write(&mut c, 5, ContinueOnError, batch())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        codes(&e),
+        [
+            Code::Ok,
+            Code::Ok,
+            Code::ResourceExhausted,
+            Code::ResourceExhausted
+        ]
+    );
+    assert_eq!(
+        read_table(&mut c, p4info::FLOWS, None, false)
+            .await
+            .unwrap(),
+        sorted(vec![
+            flow(traffic_key(2), steer(2)),
+            kept.with_action(steer(3))
+        ])
+    );
+}
+
+trait WithAction {
+    fn with_action(self, a: Option<p4::TableAction>) -> Self;
+}
+
+impl WithAction for p4::TableEntry {
+    fn with_action(mut self, a: Option<p4::TableAction>) -> Self {
+        self.action = a;
+        self
+    }
 }
