@@ -8,8 +8,10 @@
 //!   host that answers at once: frames delivered into the ring per second and edges per frame,
 //!   for 64-, 512- and 1,500-byte frames.
 
-#[path = "../tests/parser_tb/mod.rs"]
-mod parser_tb;
+// The bench uses `run` and the parser's build.
+#[allow(dead_code)]
+#[path = "../tests/replay/mod.rs"]
+mod replay;
 // Shared with the block tests; the parser's use only `verilate`.
 #[allow(dead_code)]
 #[path = "../tests/testbench/mod.rs"]
@@ -98,9 +100,9 @@ fn main() {
     let t = Instant::now();
     let run = drive(&cfg, &random_frames, 11);
     let model_s = t.elapsed().as_secs_f64();
-    let exe = parser_tb::verilate_parser(&cfg);
+    let exe = replay::verilate_parser(&cfg);
     let t = Instant::now();
-    let (trace, stim) = parser_tb::run_parser(&exe, &run.stim, "bench");
+    let (trace, stim) = replay::run(&exe, &run.stim, "bench");
     let rtl_s = t.elapsed().as_secs_f64();
     std::fs::remove_file(stim).ok();
     assert_eq!(

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "Vgufc_framebuf.h"
+#include "tb_replay.h"
 #include "verilated.h"
 
 #ifndef NDW
@@ -21,60 +22,23 @@
 static const int DW = NDW;
 static const int WORDS = 3 + DW / 32;
 
-template <typename T>
-static void set_data(T& port, const uint32_t* w) {
-    if constexpr (DW <= 64) {
-        port = uint64_t(w[0]) | uint64_t(w[1]) << 32;
-    } else {
-        for (int i = 0; i < DW / 32; i++) port[i] = w[i];
-    }
-}
-
-template <typename T>
-static uint32_t get_word(const T& port, int i) {
-    if constexpr (DW <= 64) {
-        return uint32_t(uint64_t(port) >> (32 * i));
-    } else {
-        return port[i];
-    }
-}
-
 int main(int argc, char** argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s STIM TRACE\n", argv[0]);
-        return 2;
-    }
-    FILE* in = fopen(argv[1], "rb");
-    if (!in) {
-        perror(argv[1]);
-        return 2;
-    }
-    std::vector<uint32_t> stim;
-    uint32_t buf[4096];
-    size_t n;
-    while ((n = fread(buf, 4, sizeof buf / 4, in)) > 0) stim.insert(stim.end(), buf, buf + n);
-    fclose(in);
-    FILE* trace = fopen(argv[2], "wb");
-    if (!trace || stim.size() % WORDS) {
-        fprintf(stderr, "%s: cannot write, or the stimulus is not %d words per edge\n", argv[2],
-                WORDS);
-        return 2;
-    }
+    Replay r(argc, argv, WORDS);
     auto ctx = std::make_unique<VerilatedContext>();
     ctx->commandArgs(argc, argv);
     auto d = std::make_unique<Vgufc_framebuf>(ctx.get());
-    const size_t edges = stim.size() / WORDS;
+    const size_t edges = r.edges;
     const uint64_t keep_mask = DW == 512 ? ~uint64_t(0) : (uint64_t(1) << (DW / 8)) - 1;
     d->clk = 0;
     d->eval();
     for (size_t e = 0; e < edges; e++) {
-        const uint32_t* w = &stim[e * WORDS];
+        const uint32_t* w = &r.stim[e * WORDS];
         d->rst = w[0] & 1;
         d->s_tvalid = w[0] >> 1 & 1;
         d->s_tlast = w[0] >> 2 & 1;
         d->m_tready = w[0] >> 3 & 1;
         d->s_tkeep = (uint64_t(w[1]) | uint64_t(w[2]) << 32) & keep_mask;
-        set_data(d->s_tdata, &w[3]);
+        set_words<DW>(d->s_tdata, &w[3]);
         d->eval();
         const bool ready = d->s_tready;
         d->clk = 1;
@@ -85,18 +49,12 @@ int main(int argc, char** argv) {
         const uint64_t keep = d->m_tkeep;
         t[1] = uint32_t(keep);
         t[2] = uint32_t(keep >> 32);
-        for (int i = 0; i < DW / 32; i++) t[3 + i] = get_word(d->m_tdata, i);
-        if (fwrite(t, sizeof t, 1, trace) != 1) {
-            perror(argv[2]);
-            return 2;
-        }
+        get_words<DW>(d->m_tdata, &t[3]);
+        r.write(t, sizeof t / 4);
         d->clk = 0;
         d->eval();
     }
-    if (fclose(trace)) {
-        perror(argv[2]);
-        return 2;
-    }
+    r.close();
     d->final();
     printf("framebuf_tb: %zu edges\n", edges);
     return 0;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "Vgufc_parser.h"
+#include "tb_replay.h"
 #include "verilated.h"
 
 #ifndef NDW
@@ -30,51 +31,17 @@ static const int STIM_WORDS = 3 + DW / 32;
 static const int TRACE_WORDS = 13;
 static const uint64_t KEEP_MASK = DW == 512 ? ~uint64_t(0) : (uint64_t(1) << (DW / 8 % 64)) - 1;
 
-// Verilator's port type: a plain integer up to 64 bits, a word array (VlWide) above.
-template <typename T>
-static void set_data(T& port, const uint32_t* w) {
-    if constexpr (DW <= 64) {
-        port = uint64_t(w[0]) | uint64_t(w[1]) << 32;
-    } else {
-        for (int i = 0; i < DW / 32; i++) port[i] = w[i];
-    }
-}
-
 int main(int argc, char** argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s STIM TRACE\n", argv[0]);
-        return 2;
-    }
-    FILE* in = fopen(argv[1], "rb");
-    if (!in) {
-        perror(argv[1]);
-        return 2;
-    }
-    std::vector<uint32_t> stim;
-    uint32_t buf[4096];
-    size_t n;
-    while ((n = fread(buf, 4, sizeof buf / 4, in)) > 0) stim.insert(stim.end(), buf, buf + n);
-    fclose(in);
-    if (stim.size() % STIM_WORDS) {
-        fprintf(stderr, "%s: %zu words, not a multiple of %d (3 + DW/32 with DW = %d)\n", argv[1],
-                stim.size(), STIM_WORDS, DW);
-        return 2;
-    }
-    FILE* trace = fopen(argv[2], "wb");
-    if (!trace) {
-        perror(argv[2]);
-        return 2;
-    }
-
+    Replay r(argc, argv, STIM_WORDS);
     auto ctx = std::make_unique<VerilatedContext>();
     ctx->commandArgs(argc, argv);
     auto d = std::make_unique<Vgufc_parser>(ctx.get());
-    const size_t edges = stim.size() / STIM_WORDS;
+    const size_t edges = r.edges;
     uint64_t frames = 0, records = 0;
     d->clk = 0;
     d->eval();
     for (size_t e = 0; e < edges; e++) {
-        const uint32_t* w = &stim[e * STIM_WORDS];
+        const uint32_t* w = &r.stim[e * STIM_WORDS];
         d->rst = w[0] & 1;
         d->s_tvalid = w[0] >> 1 & 1;
         d->s_tlast = w[0] >> 2 & 1;
@@ -82,7 +49,7 @@ int main(int argc, char** argv) {
         d->m_ready = w[0] >> 4 & 1;
         const uint64_t keep = uint64_t(w[1]) | uint64_t(w[2]) << 32;
         d->s_tkeep = keep & KEEP_MASK;
-        set_data(d->s_tdata, &w[3]);
+        set_words<DW>(d->s_tdata, &w[3]);
         d->eval();
         const bool ready = d->s_tready;
         const bool m_taken = d->m_valid && d->m_ready && !d->rst;
@@ -96,17 +63,11 @@ int main(int argc, char** argv) {
         t[11] = uint32_t(d->m_flags) | uint32_t(d->m_reason) << 8 | uint32_t(d->m_tags) << 16 |
                 uint32_t(d->m_frag) << 18;
         t[12] = uint32_t(d->m_len) | uint32_t(d->m_vlan) << 16;
-        if (fwrite(t, sizeof t, 1, trace) != 1) {
-            perror(argv[2]);
-            return 2;
-        }
+        r.write(t, sizeof t / 4);
         d->clk = 0;
         d->eval();
     }
-    if (fclose(trace)) {
-        perror(argv[2]);
-        return 2;
-    }
+    r.close();
     d->final();
     printf("parser_tb: %zu edges, %llu frames in, %llu records out\n", edges,
            (unsigned long long)frames, (unsigned long long)records);

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "Vgufc_rxdma.h"
+#include "tb_replay.h"
 #include "verilated.h"
 
 #ifndef NDW
@@ -35,61 +36,17 @@ static const int STIM_WORDS = 13 + DW / 32;
 static const int TRACE_WORDS = 8 + DW / 32;
 static const uint64_t KEEP_MASK = DW == 512 ? ~uint64_t(0) : (uint64_t(1) << (DW / 8 % 64)) - 1;
 
-// Verilator's port type: a plain integer up to 64 bits, a word array (VlWide) above.
-template <typename T>
-static void set_data(T& port, const uint32_t* w) {
-    if constexpr (DW <= 64) {
-        port = uint64_t(w[0]) | uint64_t(w[1]) << 32;
-    } else {
-        for (int i = 0; i < DW / 32; i++) port[i] = w[i];
-    }
-}
-
-template <typename T>
-static void get_data(const T& port, uint32_t* w) {
-    if constexpr (DW <= 64) {
-        w[0] = uint32_t(uint64_t(port));
-        w[1] = uint32_t(uint64_t(port) >> 32);
-    } else {
-        for (int i = 0; i < DW / 32; i++) w[i] = port[i];
-    }
-}
-
 int main(int argc, char** argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s STIM TRACE\n", argv[0]);
-        return 2;
-    }
-    FILE* in = fopen(argv[1], "rb");
-    if (!in) {
-        perror(argv[1]);
-        return 2;
-    }
-    std::vector<uint32_t> stim;
-    uint32_t buf[4096];
-    size_t n;
-    while ((n = fread(buf, 4, sizeof buf / 4, in)) > 0) stim.insert(stim.end(), buf, buf + n);
-    fclose(in);
-    if (stim.size() % STIM_WORDS) {
-        fprintf(stderr, "%s: %zu words, not a multiple of %d (13 + DW/32 with DW = %d)\n", argv[1],
-                stim.size(), STIM_WORDS, DW);
-        return 2;
-    }
-    FILE* trace = fopen(argv[2], "wb");
-    if (!trace) {
-        perror(argv[2]);
-        return 2;
-    }
-
+    Replay r(argc, argv, STIM_WORDS);
     auto ctx = std::make_unique<VerilatedContext>();
     ctx->commandArgs(argc, argv);
     auto d = std::make_unique<Vgufc_rxdma>(ctx.get());
-    const size_t edges = stim.size() / STIM_WORDS;
+    const size_t edges = r.edges;
     uint64_t writes = 0, reads = 0;
     d->clk = 0;
     d->eval();
     for (size_t e = 0; e < edges; e++) {
-        const uint32_t* w = &stim[e * STIM_WORDS];
+        const uint32_t* w = &r.stim[e * STIM_WORDS];
         d->rst = w[0] & 1;
         d->f_valid = w[0] >> 1 & 1;
         d->f_drop = w[0] >> 2 & 1;
@@ -109,7 +66,7 @@ int main(int argc, char** argv) {
         d->rd_data = uint64_t(w[2]) | uint64_t(w[3]) << 32;
         d->s_tkeep = (uint64_t(w[4]) | uint64_t(w[5]) << 32) & KEEP_MASK;
         for (int i = 0; i < 7; i++) d->f_cmpl[i] = w[6 + i];
-        set_data(d->s_tdata, &w[13]);
+        set_words<DW>(d->s_tdata, &w[13]);
         d->eval();
 
         uint32_t t[TRACE_WORDS];
@@ -123,7 +80,7 @@ int main(int argc, char** argv) {
         t[4] = uint32_t(strb >> 32);
         t[5] = uint32_t(raddr);
         t[6] = uint32_t(raddr >> 32);
-        get_data(d->w_data, &t[8]);
+        get_words<DW>(d->w_data, &t[8]);
         if (w_valid && d->w_ready && !d->rst) writes++;
         if (r_valid && d->r_ready && !d->rst) reads++;
 
@@ -131,17 +88,11 @@ int main(int argc, char** argv) {
         d->eval();
         t[0] |= uint32_t(d->ev_valid) << 4 | uint32_t(d->ev_vec) << 8;
         t[7] = d->cfg_rdata;
-        if (fwrite(t, sizeof t, 1, trace) != 1) {
-            perror(argv[2]);
-            return 2;
-        }
+        r.write(t, sizeof t / 4);
         d->clk = 0;
         d->eval();
     }
-    if (fclose(trace)) {
-        perror(argv[2]);
-        return 2;
-    }
+    r.close();
     d->final();
     printf("rxdma_tb: %zu edges, %llu writes, %llu reads\n", edges, (unsigned long long)writes,
            (unsigned long long)reads);

@@ -3,12 +3,14 @@
 //! `m_tready` stalls long enough to fill it, resets. Independently of the RTL, the beats that
 //! leave equal the beats that went in since the last reset, in order.
 
+// Shared with the packet path's other tests; this one needs no parser.
+#[allow(dead_code)]
+mod replay;
 // Shared with the block tests; this one uses only `verilate`.
 #[allow(dead_code)]
 mod testbench;
 
 use std::collections::VecDeque;
-use std::process::Command;
 
 use gufc_hw_model::v2::framebuf::FrameBuf;
 use gufc_hw_model::v2::rxdma::DmaBeat;
@@ -99,43 +101,17 @@ fn lockstep(n: usize, depth: usize, seed: u64, edges: usize) {
         &format!("-DNDW={dw}"),
         "framebuf_tb",
     );
-    let dir = exe.parent().unwrap();
-    let (sf, tf) = (
-        dir.join(format!("stim-{seed}.bin")),
-        dir.join(format!("trace-{seed}.bin")),
-    );
-    std::fs::write(
-        &sf,
-        stim.iter()
-            .flat_map(|w| w.to_le_bytes())
-            .collect::<Vec<u8>>(),
-    )
-    .unwrap();
-    let out = Command::new(&exe)
-        .arg(&sf)
-        .arg(&tf)
-        .output()
-        .expect("the framebuf testbench");
-    assert!(
-        out.status.success(),
-        "{what}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got: Vec<u32> = std::fs::read(&tf)
-        .unwrap()
-        .chunks_exact(4)
-        .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
-        .collect();
-    assert_eq!(got.len(), expect.len(), "{what}: trace length");
+    let (got, sf) = replay::run(&exe, &stim, &format!("framebuf-{seed}"));
     let tw = 3 + n / 4;
-    for (e, (g, m)) in got.chunks(tw).zip(expect.chunks(tw)).enumerate() {
-        assert_eq!(
-            g, m,
-            "{what}: FRAMEBUF MISMATCH at edge {e} (word 0: s_tready | m_tvalid<<1 | m_tlast<<2 | level<<8, keep, data): rtl {g:08x?}, model {m:08x?}"
+    if let Some((e, _)) = replay::first_mismatch(&got, &expect, tw, &what) {
+        let row = |t: &[u32]| t[e * tw..(e + 1) * tw].to_vec();
+        panic!(
+            "{what}: FRAMEBUF MISMATCH at edge {e} (word 0: s_tready | m_tvalid<<1 | m_tlast<<2 | level<<8, keep, data): rtl {:08x?}, model {:08x?}",
+            row(&got),
+            row(&expect)
         );
     }
     std::fs::remove_file(&sf).ok();
-    std::fs::remove_file(&tf).ok();
 }
 
 #[test]

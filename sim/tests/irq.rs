@@ -5,11 +5,12 @@
 //! The model runs the stimulus first; the Verilated block replays it and its trace must equal
 //! the model's word for word.
 
+// Shared with the packet path's other tests; this one needs no parser.
+#[allow(dead_code)]
+mod replay;
 // Shared with the block tests; this one uses only `verilate`.
 #[allow(dead_code)]
 mod testbench;
-
-use std::process::Command;
 
 use gufc_hw_model::v2::irq::{Irq, IrqField, IrqIn};
 use gufc_sim::stimulus::Rng;
@@ -110,45 +111,18 @@ fn lockstep(vectors: usize, seeds: &[u64], edges: usize) {
             run.messages, run.became_pending, run.stalled
         );
         assert!(run.messages > 100 && run.stalled > 10, "{what}: coverage");
-        let dir = exe.parent().unwrap();
-        let stim = dir.join(format!("stim-{seed}.bin"));
-        let trace = dir.join(format!("trace-{seed}.bin"));
-        std::fs::write(
-            &stim,
-            run.stim
-                .iter()
-                .flat_map(|w| w.to_le_bytes())
-                .collect::<Vec<u8>>(),
-        )
-        .unwrap();
-        let out = Command::new(&exe)
-            .arg(&stim)
-            .arg(&trace)
-            .output()
-            .expect("the irq testbench");
-        let report = String::from_utf8_lossy(&out.stdout);
-        println!("{what}: {report}");
-        assert!(
-            out.status.success(),
-            "{what}: {report}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let got: Vec<u32> = std::fs::read(&trace)
-            .unwrap()
-            .chunks_exact(4)
-            .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
-            .collect();
-        assert_eq!(got.len(), run.expect.len(), "{what}: trace length");
-        for (e, (g, m)) in got.chunks(tw).zip(run.expect.chunks(tw)).enumerate() {
-            assert_eq!(
-                g, m,
-                "{what}: IRQ MISMATCH at edge {e} (word 0: irq_valid | irq_vec << 8, then pending): rtl {g:08x?}, model {m:08x?}\nreplay: {} {} /tmp/t.bin",
+        let (got, stim) = replay::run(&exe, &run.stim, &format!("irq-{seed}"));
+        if let Some((e, _)) = replay::first_mismatch(&got, &run.expect, tw, &what) {
+            let row = |t: &[u32]| t[e * tw..(e + 1) * tw].to_vec();
+            panic!(
+                "{what}: IRQ MISMATCH at edge {e} (word 0: irq_valid | irq_vec << 8, then pending): rtl {:08x?}, model {:08x?}\nreplay: {} {} /tmp/t.bin",
+                row(&got),
+                row(&run.expect),
                 exe.display(),
                 stim.display()
             );
         }
         std::fs::remove_file(&stim).ok();
-        std::fs::remove_file(&trace).ok();
     }
 }
 

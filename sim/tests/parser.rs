@@ -10,7 +10,7 @@
 //! the untimed `parse` of its frame (so the walk reads no byte an earlier frame left in the
 //! window), and the corpus frames must get the reasons written next to them by hand.
 
-mod parser_tb;
+mod replay;
 // Shared with the block tests; the parser's use only `verilate`.
 #[allow(dead_code)]
 mod testbench;
@@ -23,7 +23,7 @@ use gufc_sim::frames::{corpus, random, Frame};
 use gufc_sim::stimulus::Rng;
 use gufc_sim::stimulus_parser::{drive, Run, TRACE_WORDS};
 
-use parser_tb::{run_parser, verilate_parser as build};
+use replay::verilate_parser as build;
 
 const WORD_NAMES: [&str; TRACE_WORDS] = [
     "s_tready (bit 0) / m_valid (bit 1)",
@@ -43,26 +43,22 @@ const WORD_NAMES: [&str; TRACE_WORDS] = [
 
 /// Runs the Verilated parser on `run`'s stimulus and compares its trace with the model's.
 fn compare(exe: &Path, run: &Run, frames: &[Frame], what: &str) {
-    let (got, stim) = run_parser(exe, &run.stim, what);
-    assert_eq!(got.len(), run.expect.len(), "{what}: trace length (edges)");
-    for (e, (g, m)) in got
-        .chunks(TRACE_WORDS)
-        .zip(run.expect.chunks(TRACE_WORDS))
-        .enumerate()
-    {
-        if let Some(w) = (0..TRACE_WORDS).find(|&w| g[w] != m[w]) {
-            let frame = run.offered[e]
-                .map(|i| format!("frame {i} on offer ({:02x?})", frames[i].bytes))
-                .unwrap_or_else(|| "no frame on offer".into());
-            panic!(
-                "{what}: PARSER MISMATCH at edge {e}: {}: rtl = {:#010x}, model = {:#010x}; {frame}\nrtl   {g:08x?}\nmodel {m:08x?}\nreplay: {} {} /tmp/trace.bin",
-                WORD_NAMES[w],
-                g[w],
-                m[w],
-                exe.display(),
-                stim.display()
-            );
-        }
+    let (got, stim) = replay::run(exe, &run.stim, what);
+    if let Some((e, w)) = replay::first_mismatch(&got, &run.expect, TRACE_WORDS, what) {
+        let row = |t: &[u32]| t[e * TRACE_WORDS..(e + 1) * TRACE_WORDS].to_vec();
+        let frame = run.offered[e]
+            .map(|i| format!("frame {i} on offer ({:02x?})", frames[i].bytes))
+            .unwrap_or_else(|| "no frame on offer".into());
+        panic!(
+            "{what}: PARSER MISMATCH at edge {e}: {}: rtl = {:#010x}, model = {:#010x}; {frame}\nrtl   {:08x?}\nmodel {:08x?}\nreplay: {} {} /tmp/trace.bin",
+            WORD_NAMES[w],
+            row(&got)[w],
+            row(&run.expect)[w],
+            row(&got),
+            row(&run.expect),
+            exe.display(),
+            stim.display()
+        );
     }
     std::fs::remove_file(&stim).ok();
 }

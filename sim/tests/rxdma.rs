@@ -12,12 +12,14 @@
 //! last and with the drop flag. The inputs of every edge are written out; the Verilated engine
 //! replays them and its trace must equal the model's word for word.
 
+// Shared with the packet path's other tests; this one needs no parser.
+#[allow(dead_code)]
+mod replay;
 // Shared with the block tests; this one uses only `verilate`.
 #[allow(dead_code)]
 mod testbench;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::process::Command;
 
 use gufc::rx::{DmaMemory, QueueRegs, RxQueue, RxQueueConfig};
 use gufc_hw_model::v2::rxdma::{CfgAccess, DmaBeat, DmaIn, Order, RxDma, RxDmaConfig};
@@ -441,35 +443,7 @@ fn lockstep(n: usize, seed: u64, frames: usize) {
         &format!("-DNDW={dw}"),
         "rxdma_tb",
     );
-    let dir = exe.parent().unwrap();
-    let stim = dir.join(format!("stim-{seed}.bin"));
-    let trace = dir.join(format!("trace-{seed}.bin"));
-    std::fs::write(
-        &stim,
-        run.stim
-            .iter()
-            .flat_map(|w| w.to_le_bytes())
-            .collect::<Vec<u8>>(),
-    )
-    .unwrap();
-    let out = Command::new(&exe)
-        .arg(&stim)
-        .arg(&trace)
-        .output()
-        .expect("the rxdma testbench");
-    let report = String::from_utf8_lossy(&out.stdout);
-    println!("{what}: {report}");
-    assert!(
-        out.status.success(),
-        "{what}: {report}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got: Vec<u32> = std::fs::read(&trace)
-        .unwrap()
-        .chunks_exact(4)
-        .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
-        .collect();
-    assert_eq!(got.len(), run.expect.len(), "{what}: trace length");
+    let (got, stim) = replay::run(&exe, &run.stim, &format!("rxdma-{seed}"));
     const NAMES: [&str; 8] = [
         "f_ready | s_tready<<1 | w_valid<<2 | r_valid<<3 | ev_valid<<4 | ev_vec<<8",
         "w_addr lo",
@@ -480,20 +454,20 @@ fn lockstep(n: usize, seed: u64, frames: usize) {
         "r_addr hi",
         "cfg_rdata",
     ];
-    for (e, (g, m)) in got.chunks(tw).zip(run.expect.chunks(tw)).enumerate() {
-        if let Some(k) = (0..tw).find(|&k| g[k] != m[k]) {
-            panic!(
-                "{what}: RXDMA MISMATCH at edge {e}: {}: rtl {:#010x}, model {:#010x}\nrtl   {g:08x?}\nmodel {m:08x?}\nreplay: {} {} /tmp/t.bin",
-                NAMES.get(k).copied().unwrap_or("w_data"),
-                g[k],
-                m[k],
-                exe.display(),
-                stim.display()
-            );
-        }
+    if let Some((e, k)) = replay::first_mismatch(&got, &run.expect, tw, &what) {
+        let row = |t: &[u32]| t[e * tw..(e + 1) * tw].to_vec();
+        panic!(
+            "{what}: RXDMA MISMATCH at edge {e}: {}: rtl {:#010x}, model {:#010x}\nrtl   {:08x?}\nmodel {:08x?}\nreplay: {} {} /tmp/t.bin",
+            NAMES.get(k).copied().unwrap_or("w_data"),
+            row(&got)[k],
+            row(&run.expect)[k],
+            row(&got),
+            row(&run.expect),
+            exe.display(),
+            stim.display()
+        );
     }
     std::fs::remove_file(&stim).ok();
-    std::fs::remove_file(&trace).ok();
 }
 
 #[test]

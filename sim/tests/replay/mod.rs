@@ -1,5 +1,6 @@
-//! The Verilated frame parser for its lockstep test and speed bench: the build (through the
-//! block tests' `verilate`) and a run over a stimulus (layout: `gufc_sim::stimulus_parser`).
+//! What the packet path's block tests share (parser, receive DMA, interrupts, frame buffer):
+//! their Verilated testbench run over a stimulus file (`sim/csrc/tb_replay.h`), the first word
+//! where its trace and the model's differ, and the parser's build (the test and the bench).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,9 +26,9 @@ pub fn verilate_parser(cfg: &ParserConfig) -> PathBuf {
     )
 }
 
-/// Runs the Verilated parser `exe` on `stim` (written beside it as `stim-<what>.bin`, left for
-/// replaying a failure); returns its trace and the stimulus file.
-pub fn run_parser(exe: &Path, stim: &[u32], what: &str) -> (Vec<u32>, PathBuf) {
+/// Runs the Verilated testbench `exe` on `stim` (written beside it as `stim-<what>.bin`, left
+/// for replaying a failure); returns its trace and the stimulus file.
+pub fn run(exe: &Path, stim: &[u32], what: &str) -> (Vec<u32>, PathBuf) {
     let dir = exe.parent().unwrap();
     let file = dir.join(format!("stim-{what}.bin"));
     let trace = dir.join(format!("trace-{what}.bin"));
@@ -37,7 +38,7 @@ pub fn run_parser(exe: &Path, stim: &[u32], what: &str) -> (Vec<u32>, PathBuf) {
         .arg(&file)
         .arg(&trace)
         .output()
-        .expect("running the parser testbench");
+        .expect("running a Verilated testbench");
     let report =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     println!("{what}: {report}");
@@ -52,4 +53,19 @@ pub fn run_parser(exe: &Path, stim: &[u32], what: &str) -> (Vec<u32>, PathBuf) {
         .collect();
     std::fs::remove_file(&trace).ok();
     (got, file)
+}
+
+/// The first (edge, word) where two traces of `words` words per edge differ (their lengths
+/// checked first).
+pub fn first_mismatch(
+    got: &[u32],
+    expect: &[u32],
+    words: usize,
+    what: &str,
+) -> Option<(usize, usize)> {
+    assert_eq!(got.len(), expect.len(), "{what}: trace length");
+    got.chunks(words)
+        .zip(expect.chunks(words))
+        .enumerate()
+        .find_map(|(e, (g, m))| (0..words).find(|&k| g[k] != m[k]).map(|k| (e, k)))
 }
