@@ -291,6 +291,46 @@ async fn read_acl(c: &mut P4RuntimeClient<Channel>, counters: bool) -> Vec<p4::T
 }
 
 /// What the device's TCAM holds, read back through its registers.
+/// Every DirectCounterEntry of table `table_id`: (its table entry, packets, bytes).
+async fn read_direct(
+    c: &mut P4RuntimeClient<Channel>,
+    table_id: u32,
+) -> Vec<(p4::TableEntry, i64, i64)> {
+    let mut s = c
+        .read(p4::ReadRequest {
+            device_id: 1,
+            role: String::new(),
+            entities: vec![p4::Entity {
+                entity: Some(p4::entity::Entity::DirectCounterEntry(
+                    p4::DirectCounterEntry {
+                        table_entry: Some(p4::TableEntry {
+                            table_id,
+                            ..Default::default()
+                        }),
+                        data: None,
+                    },
+                )),
+            }],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    s.next()
+        .await
+        .unwrap()
+        .unwrap()
+        .entities
+        .into_iter()
+        .map(|e| match e.entity {
+            Some(p4::entity::Entity::DirectCounterEntry(d)) => {
+                let c = d.data.unwrap();
+                (d.table_entry.unwrap(), c.packet_count, c.byte_count)
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
 fn live(h: &H) -> usize {
     h.call_blocking(|c| c.device().live_rules().unwrap().len())
         .unwrap()
@@ -856,36 +896,10 @@ async fn direct_and_channel_counters_after_traffic(v2: bool) {
     assert_eq!(counts(&read_acl(&mut c, true).await), [(5, 500), (2, 3000)]);
 
     // DirectCounterEntry reads give the same.
-    let mut s = c
-        .read(p4::ReadRequest {
-            device_id: 1,
-            role: String::new(),
-            entities: vec![p4::Entity {
-                entity: Some(p4::entity::Entity::DirectCounterEntry(
-                    p4::DirectCounterEntry {
-                        table_entry: Some(p4::TableEntry {
-                            table_id: p4info::ACL,
-                            ..Default::default()
-                        }),
-                        data: None,
-                    },
-                )),
-            }],
-        })
+    let mut direct: Vec<(i32, i64)> = read_direct(&mut c, p4info::ACL)
         .await
-        .unwrap()
-        .into_inner();
-    let r = s.next().await.unwrap().unwrap();
-    let mut direct: Vec<(i32, i64)> = r
-        .entities
-        .iter()
-        .map(|e| match &e.entity {
-            Some(p4::entity::Entity::DirectCounterEntry(d)) => (
-                d.table_entry.as_ref().unwrap().priority,
-                d.data.unwrap().packet_count,
-            ),
-            other => panic!("{other:?}"),
-        })
+        .into_iter()
+        .map(|(t, p, _)| (t.priority, p))
         .collect();
     direct.sort();
     assert_eq!(direct, [(10, 5), (20, 2)]);
@@ -1223,39 +1237,10 @@ async fn flows_and_locality_write_read_classify(v2: bool) {
     assert_eq!((d.packet_count, d.byte_count), (5, 400));
     assert_eq!(counted[0].action, steer(3));
     // The same through DirectCounterEntry (flows_counter), every flow of the table.
-    let mut s = c
-        .read(p4::ReadRequest {
-            device_id: 1,
-            role: String::new(),
-            entities: vec![p4::Entity {
-                entity: Some(p4::entity::Entity::DirectCounterEntry(
-                    p4::DirectCounterEntry {
-                        table_entry: Some(p4::TableEntry {
-                            table_id: p4info::FLOWS,
-                            ..Default::default()
-                        }),
-                        data: None,
-                    },
-                )),
-            }],
-        })
+    let direct: Vec<(p4::TableEntry, (i64, i64))> = read_direct(&mut c, p4info::FLOWS)
         .await
-        .unwrap()
-        .into_inner();
-    let direct: Vec<(p4::TableEntry, (i64, i64))> = s
-        .next()
-        .await
-        .unwrap()
-        .unwrap()
-        .entities
         .into_iter()
-        .map(|e| match e.entity {
-            Some(p4::entity::Entity::DirectCounterEntry(d)) => {
-                let c = d.data.unwrap();
-                (d.table_entry.unwrap(), (c.packet_count, c.byte_count))
-            }
-            other => panic!("{other:?}"),
-        })
+        .map(|(t, p, b)| (t, (p, b)))
         .collect();
     assert_eq!(direct.len(), flows.len());
     let mut k80_entry = flow(k80, steer(3));
