@@ -35,6 +35,9 @@ module gufc_irq #(
             if (ready_v[i]) pick = i[VW-1:0];
     end
     wire load = (!irq_valid || irq_ready) && ready_v != {VECTORS{1'b0}};
+    // The same choice one-hot (the lowest set bit: a carry chain), so that a vector's pending
+    // bit does not wait for the encoder and a compare.
+    wire [VECTORS-1:0] lowest = ready_v & (~ready_v + {{(VECTORS - 1) {1'b0}}, 1'b1});
 
     always @(posedge clk) begin
         if (rst) begin
@@ -82,7 +85,7 @@ module gufc_irq #(
                     end
                     // steps 3 and 4: pending (firing wins over the message and a clear)
                     if (f) pend <= 1'b1;
-                    else if ((load && pick == ME) || (cfg && cfg_field == 2'd3 && cfg_data[0]))
+                    else if ((load && lowest[g]) || (cfg && cfg_field == 2'd3 && cfg_data[0]))
                         pend <= 1'b0;
                     // step 4: configuration
                     if (cfg && cfg_field == 2'd0) frames <= cfg_data;
