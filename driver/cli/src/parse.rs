@@ -63,7 +63,7 @@ fn record_json(index: usize, r: &Record, snapped: bool, host: &Decoded, same: bo
 /// Parses every frame of the capture with the NIC parser's model and the host decoder.
 pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
     setup.refuse("parse", "it parses a capture without a device")?;
-    if a.window < 64 || a.window % 8 != 0 {
+    if a.window < 64 || !a.window.is_multiple_of(8) {
         return Err(CliError::usage(format!(
             "--window {}: a multiple of 8 from 64",
             a.window

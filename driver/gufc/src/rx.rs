@@ -118,7 +118,7 @@ impl RxQueue {
                 log2: cfg.log2_size,
             });
         }
-        if cfg.buf_bytes == 0 || cfg.buf_bytes > 65536 || cfg.buf_bytes % BUF_ALIGN != 0 {
+        if cfg.buf_bytes == 0 || cfg.buf_bytes > 65536 || !cfg.buf_bytes.is_multiple_of(BUF_ALIGN) {
             return Err(RxError::BufSize {
                 chan,
                 bytes: cfg.buf_bytes,
@@ -128,7 +128,7 @@ impl RxQueue {
             ("descriptor ring", cfg.desc_ring, 8),
             ("completion ring", cfg.cmpl_ring, CMPL_BYTES),
         ] {
-            if iova % align != 0 {
+            if !iova.is_multiple_of(align) {
                 return Err(RxError::Align {
                     chan,
                     what,
@@ -185,7 +185,7 @@ impl RxQueue {
         let mut it = buffers.into_iter();
         while self.posted.len() < self.size() as usize {
             let Some(buf) = it.next() else { break };
-            if buf % BUF_ALIGN != 0 {
+            if !buf.is_multiple_of(BUF_ALIGN) {
                 return Err(RxError::Align {
                     chan: self.cfg.chan,
                     what: "buffer",
@@ -252,7 +252,6 @@ mod tests {
     #[derive(Default)]
     struct Host {
         mem: BTreeMap<u64, u8>,
-        regs: Vec<(u8, RxqReg, u32)>,
     }
 
     impl DmaMemory for Host {
