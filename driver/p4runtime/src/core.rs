@@ -568,6 +568,23 @@ impl<B: Bar> Core<B> {
 
     /// Applies a checked `op` to the device (the same library calls as `gufc flows` and
     /// `gufc local`). Flows are pinned: the controller owns them, so an acl commit does not
+    /// A cached flow's action, its state here, and its whole count (the base plus what the
+    /// slot has counted since): what MODIFY and DELETE keep for their undo.
+    fn cached_flow(&mut self, k: &Key) -> Result<(Action, FlowState, Counter), Reject> {
+        let action = self
+            .dev
+            .flow_lookup(k)
+            .map_err(device_reject)?
+            .map(|i| i.action)
+            .ok_or_else(|| Reject::new(Code::NotFound, format!("flows: no cached flow {k}")))?;
+        let old = self.flows.get(k).cloned().unwrap_or(FlowState {
+            metadata: Vec::new(),
+            base: Counter::default(),
+        });
+        let total = add(old.base, self.flow_hw(k)?);
+        Ok((action, old, total))
+    }
+
     /// make them stale.
     fn run_op(&mut self, op: &Op) -> Result<Undo, Reject> {
         Ok(match op.clone() {
@@ -577,20 +594,8 @@ impl<B: Bar> Core<B> {
                 Undo::FlowInserted(k)
             }
             Op::FlowModify(k, a, metadata, counter) => {
-                let old_action = self
-                    .dev
-                    .flow_lookup(&k)
-                    .map_err(device_reject)?
-                    .map(|i| i.action)
-                    .ok_or_else(|| {
-                        Reject::new(Code::NotFound, format!("flows: no cached flow {k}"))
-                    })?;
-                let old = self.flows.get(&k).cloned().unwrap_or(FlowState {
-                    metadata: Vec::new(),
-                    base: Counter::default(),
-                });
                 // FLOW_WRITE clears the slot's counters: carry them into the base.
-                let total = add(old.base, self.flow_hw(&k)?);
+                let (old_action, old, total) = self.cached_flow(&k)?;
                 self.dev.flow_insert(&k, a, true).map_err(device_reject)?;
                 self.flows.insert(
                     k,
@@ -609,19 +614,7 @@ impl<B: Bar> Core<B> {
                 )
             }
             Op::FlowDelete(k) => {
-                let old_action = self
-                    .dev
-                    .flow_lookup(&k)
-                    .map_err(device_reject)?
-                    .map(|i| i.action)
-                    .ok_or_else(|| {
-                        Reject::new(Code::NotFound, format!("flows: no cached flow {k}"))
-                    })?;
-                let old = self.flows.get(&k).cloned().unwrap_or(FlowState {
-                    metadata: Vec::new(),
-                    base: Counter::default(),
-                });
-                let total = add(old.base, self.flow_hw(&k)?);
+                let (old_action, old, total) = self.cached_flow(&k)?;
                 self.dev.flow_remove(&k).map_err(device_reject)?;
                 self.flows.remove(&k);
                 Undo::FlowDeleted(
