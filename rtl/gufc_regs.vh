@@ -4,12 +4,17 @@
 `define GUFC_REGS_VH
 
 localparam [31:0] GUFC_BAR0_SIZE = 32'h00001000;
+localparam [31:0] GUFC_IRQ_BASE = 32'h00000c00;
+localparam [31:0] GUFC_IRQ_STRIDE = 32'h00000010;
 localparam [31:0] GUFC_KEY_WORDS = 32'h0000000a;
 localparam [31:0] GUFC_LATENCY = 32'h00000004;
 localparam [31:0] GUFC_MAGIC = 32'h47554643;
+localparam [31:0] GUFC_NIC_BASE = 32'h00000300;
 localparam [31:0] GUFC_PCI_DEVICE = 32'h00004746;
 localparam [31:0] GUFC_PCI_VENDOR = 32'h00001234;
 localparam [31:0] GUFC_PRIO_BITS = 32'h00000010;
+localparam [31:0] GUFC_RXQ_BASE = 32'h00000400;
+localparam [31:0] GUFC_RXQ_STRIDE = 32'h00000040;
 localparam [31:0] GUFC_VERSION_MAJOR = 32'h00000001;
 localparam [31:0] GUFC_VERSION_MINOR = 32'h00000001;
 localparam [31:0] GUFC_VERSION2_MAJOR = 32'h00000002;
@@ -234,6 +239,16 @@ localparam [7:0] RXQ_REG_DROP_FULL = 8'd8;
 localparam [7:0] RXQ_REG_DROP_DISABLED = 8'd9;
 localparam [7:0] RXQ_REG_ERROR = 8'd10;
 
+localparam [7:0] NIC_REG_CAPS = 8'd0;
+localparam [7:0] NIC_REG_PARSE_POLICY = 8'd1;
+localparam [7:0] NIC_REG_IRQ_PENDING = 8'd2;
+localparam [7:0] NIC_REG_PARSE_COUNT = 8'd16;
+
+localparam [7:0] IRQ_FIELD_FRAMES = 8'd0;
+localparam [7:0] IRQ_FIELD_TIMER = 8'd1;
+localparam [7:0] IRQ_FIELD_MASK = 8'd2;
+localparam [7:0] IRQ_FIELD_PENDING = 8'd3;
+
 localparam integer ACTION_VERDICT_LSB = 0;
 localparam integer ACTION_VERDICT_W = 2;
 localparam integer ACTION_CHANNEL_LSB = 8;
@@ -271,6 +286,32 @@ localparam integer TCP_FLAGS_ECE_LSB = 6;
 localparam integer TCP_FLAGS_ECE_W = 1;
 localparam integer TCP_FLAGS_CWR_LSB = 7;
 localparam integer TCP_FLAGS_CWR_W = 1;
+
+localparam integer CMPL0_LEN_LSB = 0;
+localparam integer CMPL0_LEN_W = 16;
+localparam integer CMPL0_VERDICT_LSB = 16;
+localparam integer CMPL0_VERDICT_W = 2;
+localparam integer CMPL0_KIND_LSB = 18;
+localparam integer CMPL0_KIND_W = 2;
+localparam integer CMPL0_STALE_LSB = 20;
+localparam integer CMPL0_STALE_W = 1;
+localparam integer CMPL0_SRC_LOCAL_LSB = 21;
+localparam integer CMPL0_SRC_LOCAL_W = 1;
+localparam integer CMPL0_DST_LOCAL_LSB = 22;
+localparam integer CMPL0_DST_LOCAL_W = 1;
+localparam integer CMPL0_REASON_LSB = 24;
+localparam integer CMPL0_REASON_W = 8;
+
+localparam integer CMPL1_CHANNEL_LSB = 0;
+localparam integer CMPL1_CHANNEL_W = 8;
+localparam integer CMPL1_PARSE_REASON_LSB = 8;
+localparam integer CMPL1_PARSE_REASON_W = 8;
+localparam integer CMPL1_TCP_FLAGS_LSB = 16;
+localparam integer CMPL1_TCP_FLAGS_W = 8;
+localparam integer CMPL1_VLAN_TAGS_LSB = 24;
+localparam integer CMPL1_VLAN_TAGS_W = 2;
+localparam integer CMPL1_FRAG_LSB = 26;
+localparam integer CMPL1_FRAG_W = 2;
 
 localparam [31:0] HASH_MUL1 = 32'h9e3779b1;
 localparam [31:0] HASH_MUL2 = 32'h85ebca6b;

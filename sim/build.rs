@@ -92,15 +92,18 @@ fn main() {
         v
     };
     let sources = verilog(&rtl);
-    let mut sources_v2 = verilog(&rtl.join("v2"));
-    sources_v2.extend(V2_REUSED.iter().map(|f| rtl.join(f)));
+    let mut all_v2 = verilog(&rtl.join("v2"));
+    all_v2.extend(V2_REUSED.iter().map(|f| rtl.join(f)));
+    // Only what gufc_top instantiates, so that the packet path's blocks (tested on their own)
+    // do not re-Verilate every 2.0 configuration when they change.
+    let sources_v2 = instantiated(&rtl.join("v2/gufc_top.v"), &all_v2);
     println!("cargo:rerun-if-changed={}", rtl.join("v2").display());
     let header = rtl.join("gufc_regs.vh");
     let shim_files = [csrc.join("shim.inc"), csrc.join("gufc_io.h")];
     println!("cargo:rerun-if-changed={}", rtl.display());
     for f in sources
         .iter()
-        .chain(&sources_v2)
+        .chain(&all_v2)
         .chain([&header])
         .chain(&shim_files)
     {
@@ -260,6 +263,38 @@ fn main() {
 /// Moves a finished build from its private directory `tmp` to the cache entry `dir` in one
 /// rename, so a concurrent build script never sees half an archive; if another one published the
 /// entry first, its copy is kept.
+/// `top` and every file of `files` it instantiates, directly or not: a file is used when its
+/// module name (the file's stem) appears as a word outside `//` comments of a used file.
+fn instantiated(top: &Path, files: &[PathBuf]) -> Vec<PathBuf> {
+    let code = |f: &Path| -> String {
+        fs::read_to_string(f)
+            .unwrap()
+            .lines()
+            .map(|l| l.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let words = |text: &str| -> std::collections::HashSet<String> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map(str::to_string)
+            .collect()
+    };
+    let mut used = vec![top.to_path_buf()];
+    let mut i = 0;
+    while i < used.len() {
+        let w = words(&code(&used[i]));
+        for f in files {
+            let stem = f.file_stem().unwrap().to_string_lossy();
+            if w.contains(stem.as_ref()) && !used.contains(f) {
+                used.push(f.clone());
+            }
+        }
+        i += 1;
+    }
+    used.sort();
+    used
+}
+
 fn publish(tmp: &Path, dir: &Path) {
     if fs::rename(tmp, dir).is_err() {
         assert!(

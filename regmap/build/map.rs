@@ -21,10 +21,14 @@ pub struct RegMap {
     pub interest_mode: EnumTable,
     pub parse_reason: EnumTable,
     pub rxq_reg: EnumTable,
+    pub nic_reg: EnumTable,
+    pub irq_field: EnumTable,
     pub action: Layout,
     pub meta: Layout,
     pub ports: Layout,
     pub tcp_flags: Layout,
+    pub cmpl0: Layout,
+    pub cmpl1: Layout,
     pub key: BTreeMap<String, KeyWord>,
     pub hash: Hash,
 }
@@ -43,19 +47,29 @@ pub struct Device {
     pub latency: u32,
     pub key_words: u32,
     pub prio_bits: u32,
+    pub nic_base: u32,
+    pub rxq_base: u32,
+    pub rxq_stride: u32,
+    pub irq_base: u32,
+    pub irq_stride: u32,
 }
 
 impl Device {
     /// Every constant in name order, the order the generated files list them.
-    pub fn constants(&self) -> [(&'static str, u32); 11] {
+    pub fn constants(&self) -> [(&'static str, u32); 16] {
         [
             ("bar0_size", self.bar0_size),
+            ("irq_base", self.irq_base),
+            ("irq_stride", self.irq_stride),
             ("key_words", self.key_words),
             ("latency", self.latency),
             ("magic", self.magic),
+            ("nic_base", self.nic_base),
             ("pci_device", self.pci_device),
             ("pci_vendor", self.pci_vendor),
             ("prio_bits", self.prio_bits),
+            ("rxq_base", self.rxq_base),
+            ("rxq_stride", self.rxq_stride),
             ("version_major", self.version_major),
             ("version_minor", self.version_minor),
             ("version2_major", self.version2_major),
@@ -217,8 +231,30 @@ pub fn camel(name: &str) -> String {
 }
 
 impl RegMap {
+    /// The packet path's register windows (docs/nic.md): the NIC block (256 bytes, a word per
+    /// `nic_reg` value), then 32 receive queues and 32 interrupt vectors, in order, inside BAR0.
+    fn check_windows(&self) -> Result<(), String> {
+        let d = &self.device;
+        let fits = |t: &EnumTable, stride: u32| t.values().all(|v| 4 * u32::from(v.value) < stride);
+        let windows = [
+            ("nic_base", d.nic_base, 0x100),
+            ("rxq_base", d.rxq_base, 32 * d.rxq_stride),
+            ("irq_base", d.irq_base, 32 * d.irq_stride),
+            ("bar0_size", d.bar0_size, 0),
+        ];
+        for w in windows.windows(2) {
+            if w[0].1 % 4 != 0 || w[0].1 + w[0].2 > w[1].1 {
+                return Err(format!("[device]: {} + {:#x} reaches past {}", w[0].0, w[0].2, w[1].0));
+            }
+        }
+        if !fits(&self.nic_reg, 0x100) || !fits(&self.rxq_reg, d.rxq_stride) || !fits(&self.irq_field, d.irq_stride) {
+            return Err("[device]: a [nic_reg], [rxq_reg] or [irq_field] word lies past its block's stride".into());
+        }
+        Ok(())
+    }
+
     /// `(table, Rust type, values)` of every enumeration, in the order the files list them.
-    pub fn enums(&self) -> [(&'static str, &'static str, &EnumTable); 10] {
+    pub fn enums(&self) -> [(&'static str, &'static str, &EnumTable); 12] {
         [
             ("opcode", "Opcode", &self.opcode),
             ("reason_code", "ReasonCode", &self.reason_code),
@@ -230,16 +266,20 @@ impl RegMap {
             ("interest_mode", "InterestMode", &self.interest_mode),
             ("parse_reason", "ParseReason", &self.parse_reason),
             ("rxq_reg", "RxqReg", &self.rxq_reg),
+            ("nic_reg", "NicReg", &self.nic_reg),
+            ("irq_field", "IrqField", &self.irq_field),
         ]
     }
 
     /// `(table, Rust type, fields)` of every layout, in the order the files list them.
-    pub fn layouts(&self) -> [(&'static str, &'static str, &Layout); 4] {
+    pub fn layouts(&self) -> [(&'static str, &'static str, &Layout); 6] {
         [
             ("action", "Action", &self.action),
             ("meta", "Meta", &self.meta),
             ("ports", "Ports", &self.ports),
             ("tcp_flags", "TcpFlags", &self.tcp_flags),
+            ("cmpl0", "Cmpl0", &self.cmpl0),
+            ("cmpl1", "Cmpl1", &self.cmpl1),
         ]
     }
 
@@ -313,8 +353,11 @@ impl RegMap {
             }
             for i in 0..r.count {
                 let off = r.offset + i * r.stride;
-                if off + 4 > self.device.bar0_size {
-                    return Err(format!("{} at {off:#x} is outside BAR0", r.name));
+                if off + 4 > self.device.nic_base {
+                    return Err(format!(
+                        "{} at {off:#x} is not below nic_base (the classifier's registers)",
+                        r.name
+                    ));
                 }
                 if let Some(other) = used.insert(off, &r.name) {
                     return Err(format!("{} overlaps {other} at {off:#x}", r.name));
@@ -329,6 +372,7 @@ impl RegMap {
                 }
             }
         }
+        self.check_windows()?;
         let mut layout_users = BTreeSet::new();
         for r in self.reg.iter().filter_map(|r| r.layout.as_ref()) {
             if !layout_users.insert(r) {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use gufc_regmap::word::*;
 use gufc_regmap::{
-    reg, Action, CounterSpace, DecodeError, GlobalCounter, HitKind, InterestMode, Key,
+    reg, Action, CounterSpace, DecodeError, GlobalCounter, HitKind, InterestMode, ParseReason, Key,
     LookupResult, Opcode, Problem, ReasonCode, Register, SlowReason, TcamEntry, Verdict,
     VERILOG_HEADER,
 };
@@ -209,6 +209,18 @@ fn every_field_round_trips_through_the_bits_of_the_verilog_header() {
     int_field!(h, s, TcpFlags, "URG", urg, with_urg);
     int_field!(h, s, TcpFlags, "ECE", ece, with_ece);
     int_field!(h, s, TcpFlags, "CWR", cwr, with_cwr);
+    int_field!(h, s, Cmpl0, "LEN", len, with_len);
+    enum_field!(h, s, Cmpl0, "VERDICT", verdict, with_verdict, Verdict);
+    enum_field!(h, s, Cmpl0, "KIND", kind, with_kind, HitKind);
+    int_field!(h, s, Cmpl0, "STALE", stale, with_stale);
+    int_field!(h, s, Cmpl0, "SRC_LOCAL", src_local, with_src_local);
+    int_field!(h, s, Cmpl0, "DST_LOCAL", dst_local, with_dst_local);
+    int_field!(h, s, Cmpl0, "REASON", reason, with_reason);
+    int_field!(h, s, Cmpl1, "CHANNEL", channel, with_channel);
+    enum_field!(h, s, Cmpl1, "PARSE_REASON", parse_reason, with_parse_reason, ParseReason);
+    int_field!(h, s, Cmpl1, "TCP_FLAGS", tcp_flags, with_tcp_flags);
+    int_field!(h, s, Cmpl1, "VLAN_TAGS", vlan_tags, with_vlan_tags);
+    int_field!(h, s, Cmpl1, "FRAG", frag, with_frag);
 
     // Every field the header defines was checked above: nothing is left out.
     let in_header: BTreeSet<String> = h
