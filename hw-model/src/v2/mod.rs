@@ -6,6 +6,7 @@ pub mod counter_ram;
 pub mod flow_ram;
 pub mod framebuf;
 pub mod irq;
+pub mod nic;
 pub mod parser;
 pub mod rule_stage;
 pub mod rxdma;

@@ -193,6 +193,11 @@ impl Top {
         self.r.cycle
     }
 
+    /// `res_valid` during the next cycle (after the last edge).
+    pub fn res_valid(&self) -> bool {
+        self.core.outputs().res.is_some()
+    }
+
     /// Every `res_*` port during the next cycle (after the last edge), raw.
     pub fn res_ports(&self) -> ResPorts {
         match self.core.outputs().res {
