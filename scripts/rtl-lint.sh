@@ -3,7 +3,7 @@
 # the extremes of every parameter, and checks that yosys 0.23 elaborates it. Then the same for
 # RTL 2.0 in rtl/v2/ (the device gufc_top and the blocks' own tops: gufc_tcam_v4_pnr,
 # gufc_flow_ram_pnr, gufc_counter_ram_pnr; the packet path: gufc_parser, gufc_irq,
-# gufc_framebuf, gufc_rxdma).
+# gufc_framebuf, gufc_rxdma; and the NIC that joins them, gufc_nic).
 # Needs: apt-get install verilator yosys
 set -euo pipefail
 cd "$(dirname "$0")/../rtl"
@@ -96,3 +96,11 @@ lint v2 gufc_rxdma "-set CHANNELS 3" \
   "-GDW=128 -GCHANNELS=1" \
   "-GDW=256 -GCHANNELS=17" \
   "-GDW=512 -GCHANNELS=255"
+# The NIC: the packet path's blocks and the 2.0 classifier in one BAR0 (docs/nic.md).
+EXTRA=" gufc_decide.v gufc_locality.v" lint v2 gufc_nic \
+  "-set TCAM_ENTRIES 64 -set FLOW_BUCKETS 16 -set FLOW_WAYS 2 -set CHANNELS 3 -set FB_DEPTH 16 -set SIDE_DEPTH 4" \
+  "" \
+  "-GDW=512 -GCHANNELS=3 -GFB_DEPTH=16 -GSIDE_DEPTH=4 -GTCAM_ENTRIES=64 -GFLOW_BUCKETS=16 -GFLOW_WAYS=2 -GLOCAL_ENTRIES=4" \
+  "-GCHANNELS=1 -GFB_DEPTH=2 -GSIDE_DEPTH=2 -GTCAM_ENTRIES=8 -GBANK=8 -GCHECKERS=1 -GFLOW_BUCKETS=2 -GFLOW_WAYS=2 -GLOCAL_ENTRIES=1" \
+  "-GDW=128 -GCHANNELS=30 -GFB_DEPTH=4096 -GSIDE_DEPTH=256 -GTCAM_ENTRIES=64 -GFLOW_BUCKETS=16 -GEXT_MAX=8 -GHDR_BYTES=256" \
+  "-GDW=192 -GCHANNELS=14 -GFB_DEPTH=64 -GHDR_BYTES=96 -GEXT_MAX=1 -GTCAM_ENTRIES=64 -GFLOW_BUCKETS=16"
