@@ -582,6 +582,13 @@ impl World {
                     s.frame.bytes[..kept],
                     "{what}: frame {id} in its buffer"
                 );
+                // And nothing past them: the frame buffer's cut is where the bytes stop.
+                let past = self.mem.bytes.range(r.buffer + kept as u64..r.buffer + buf as u64);
+                assert_eq!(
+                    past.map(|(a, _)| a - r.buffer).next(),
+                    None,
+                    "{what}: frame {id} ({len} bytes, {kept} kept): a byte past them written"
+                );
                 self.c.cut += (len > cut) as usize;
                 self.c.truncated += r.truncated as usize;
                 self.c.delivered[q] += 1;
