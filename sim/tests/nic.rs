@@ -52,7 +52,6 @@ const QUEUES: usize = CHANNELS + 1;
 const VECTORS: usize = CHANNELS + 2;
 /// Frame buffer beats: small, so that frames are cut (256 bytes at DW 64, 2,048 at DW 512).
 const FB_DEPTH: usize = 32;
-const SIDE_DEPTH: usize = 4;
 const DESC: u64 = 0x1_0000_0000;
 const CMPL: u64 = 0x2_0000_0000;
 const BUFS: u64 = 0x3_0000_0000;
@@ -534,7 +533,7 @@ impl World {
 
     /// Polls every queue and checks each completion against its frame.
     fn poll(&mut self) {
-        let cut_at = FB_DEPTH * self.n;
+        let cut_at = self.nic.config().fb_depth * self.n;
         for q in 0..self.qs.len() {
             let got = self.qs[q].poll(&self.mem, 4);
             for r in got {
@@ -583,7 +582,10 @@ impl World {
                     "{what}: frame {id} in its buffer"
                 );
                 // And nothing past them: the frame buffer's cut is where the bytes stop.
-                let past = self.mem.bytes.range(r.buffer + kept as u64..r.buffer + buf as u64);
+                let past = self
+                    .mem
+                    .bytes
+                    .range(r.buffer + kept as u64..r.buffer + buf as u64);
                 assert_eq!(
                     past.map(|(a, _)| a - r.buffer).next(),
                     None,
@@ -738,6 +740,8 @@ impl World {
     }
 }
 
+/// The NIC at data width `n` bytes with the small classifier, `FB_DEPTH`, 4 side records and
+/// the parser's defaults.
 fn nic_config(n: usize) -> NicConfig {
     let pcfg = ParserConfig::default();
     NicConfig {
@@ -750,7 +754,7 @@ fn nic_config(n: usize) -> NicConfig {
         }),
         data_bytes: n,
         fb_depth: FB_DEPTH,
-        side_depth: SIDE_DEPTH,
+        side_depth: 4,
         hdr_bytes: pcfg.hdr_bytes,
         ext_max: pcfg.ext_max,
     }
@@ -773,12 +777,8 @@ fn setup(dev: &mut Device<HostBar>, k: usize) {
         .enumerate()
         .map(|(f, _)| (f, FLOW_ACTIONS[k % 2][f]))
     {
-        let key = parse(
-            &flow_frame(f, &mut Rng::new(0)).bytes,
-            false,
-            &ParserConfig::default(),
-        )
-        .key;
+        let pcfg = dev.bar().0.pcfg;
+        let key = parse(&flow_frame(f, &mut Rng::new(0)).bytes, false, &pcfg).key;
         dev.flow_insert(&key, action, true).unwrap();
         flows.push((key.flow_part(), action));
     }
@@ -796,8 +796,8 @@ fn flow_frame(f: usize, rng: &mut Rng) -> Frame {
     }
 }
 
-fn drive(n: usize, seed: u64, edges: usize) -> World {
-    let cfg = nic_config(n);
+fn drive(cfg: NicConfig, seed: u64, edges: usize) -> World {
+    let n = cfg.data_bytes;
     assert_eq!(cfg.channels(), CHANNELS);
     let pcfg = ParserConfig {
         data_bytes: n,
@@ -921,9 +921,10 @@ fn sources() -> Vec<PathBuf> {
     used
 }
 
-fn lockstep(n: usize, seed: u64, edges: usize) {
+fn lockstep(cfg: NicConfig, seed: u64, edges: usize) {
+    let n = cfg.data_bytes;
     let dw = n * 8;
-    let w = drive(n, seed, edges);
+    let w = drive(cfg, seed, edges);
     let what = format!("nic DW={dw} seed {seed}");
     let tw = 8 + n / 4;
     let sw = 6 + n / 4;
@@ -965,16 +966,18 @@ fn lockstep(n: usize, seed: u64, edges: usize) {
         "{what}: coverage"
     );
     assert_eq!(w.stim.len() / sw, w.expect.len() / tw);
-    let cfg = nic_config(n);
     let exe = verilate(
-        &format!("nic_dw{dw}"),
+        &format!(
+            "nic_dw{dw}_fb{}_s{}_h{}_e{}",
+            cfg.fb_depth, cfg.side_depth, cfg.hdr_bytes, cfg.ext_max
+        ),
         "gufc_nic",
         &sources(),
         &[
             format!("DW={dw}"),
             format!("CHANNELS={CHANNELS}"),
-            format!("FB_DEPTH={FB_DEPTH}"),
-            format!("SIDE_DEPTH={SIDE_DEPTH}"),
+            format!("FB_DEPTH={}", cfg.fb_depth),
+            format!("SIDE_DEPTH={}", cfg.side_depth),
             format!("HDR_BYTES={}", cfg.hdr_bytes),
             format!("EXT_MAX={}", cfg.ext_max),
             "TCAM_ENTRIES=64".into(),
@@ -1036,10 +1039,24 @@ fn lockstep(n: usize, seed: u64, edges: usize) {
 
 #[test]
 fn nic_dw64_matches_the_model_on_every_edge() {
-    lockstep(8, 1, 200_000);
+    lockstep(nic_config(8), 1, 200_000);
 }
 
 #[test]
 fn nic_dw512_matches_the_model_on_every_edge() {
-    lockstep(64, 2, 200_000);
+    lockstep(nic_config(64), 2, 200_000);
+}
+
+/// Two side records, a frame buffer of 16 beats (512 bytes, the slow path's buffer size) and a
+/// parser of 96 header bytes with two extension steps.
+#[test]
+fn nic_dw256_small_buffers_matches_the_model_on_every_edge() {
+    let cfg = NicConfig {
+        fb_depth: 16,
+        side_depth: 2,
+        hdr_bytes: 96,
+        ext_max: 2,
+        ..nic_config(32)
+    };
+    lockstep(cfg, 3, 200_000);
 }
