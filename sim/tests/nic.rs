@@ -9,8 +9,10 @@
 //! receive queues of channels 0..C and the slow path, refills them (pausing, so that rings run
 //! empty) and polls their completions. Frames of `gufc_sim::frames` (the corpus, random ones
 //! with broken fields, FRAME_ERROR by `tuser`, some longer than the frame buffer) arrive with
-//! random gaps. Between phases the traffic stops, the run drains, and PARSE_POLICY changes or
-//! CONTROL.RESET is written (the queues, interrupts and rules are then set up again).
+//! random gaps. Between phases the traffic stops and the run drains, then PARSE_POLICY changes
+//! or CONTROL.RESET is written; or CONTROL.RESET comes with frames still inside (lost together).
+//! After a reset the driver sets up the queues, vectors, rules and flows again. (A DELIVER to a
+//! channel past the last cannot be made: the classifier refuses the action, BAD_ACTION.)
 //!
 //! Every completion is checked against what does not come from the NIC model: its queue,
 //! VERDICT, KIND and REASON against the rule set's reference semantics (`RuleSet::
@@ -184,6 +186,7 @@ struct Counts {
     irqs: [usize; VECTORS],
     reasons: [usize; 10],
     resets: usize,
+    resets_in_flight: usize,
     policies: usize,
     reg_reads: usize,
 }
@@ -206,6 +209,8 @@ struct World {
     gap: usize,
     sending: bool,
     pause_refill: bool,
+    /// `r_ready` 0: no descriptor read outstanding across a reset.
+    hold_reads: bool,
     corpus: Vec<Frame>,
     sent: Vec<Sent>,
     /// Frames since the packet path's reset, in record order (`seq` indexes it).
@@ -250,7 +255,7 @@ impl World {
                 .map(|c| c.1[c.2].clone()),
             w_ready: !rng.chance(200),
             w_err: false,
-            r_ready: !rng.chance(250),
+            r_ready: !rng.chance(250) && !self.hold_reads,
             rd: self
                 .reads
                 .front()
@@ -766,6 +771,8 @@ fn setup(dev: &mut Device<HostBar>, k: usize) {
     dev.reset().unwrap();
     let rules = text::parse("nic.rules", RULES[k % 2]).unwrap();
     let w = &mut dev.bar().0;
+    // Fresh buffers: no byte of a frame cut short by the reset stays in them.
+    w.mem.bytes.clear();
     w.open_queues();
     w.policy = 0;
     let flag_bits = dev.caps().rules.unwrap().flag_bits as u8;
@@ -828,6 +835,7 @@ fn drive(cfg: NicConfig, seed: u64, edges: usize) -> World {
         gap: 0,
         sending: false,
         pause_refill: false,
+        hold_reads: false,
         corpus: corpus().into_iter().map(|(_, f, _)| f).collect(),
         sent: Vec::new(),
         epoch: Vec::new(),
@@ -853,24 +861,38 @@ fn drive(cfg: NicConfig, seed: u64, edges: usize) -> World {
     loop {
         let w = &mut dev.bar().0;
         w.sending = true;
-        let until = w.edge + edges / 6;
+        let until = w.edge + edges / 8;
         while w.edge < until {
             w.pause_refill = w.edge / 2500 % 4 == 3;
             w.idle();
+        }
+        phase += 1;
+        if phase % 3 == 0 && w.edge < edges {
+            // CONTROL.RESET with frames in the side buffer, the classifier and the DMA engine
+            // (lost together), between two frames on the wire and with no descriptor read
+            // outstanding; then the other rule set.
+            w.sending = false;
+            w.hold_reads = true;
+            while w.cur.is_some() || !w.reads.is_empty() || !w.pending.0.is_empty() {
+                w.idle();
+            }
+            w.c.resets_in_flight += 1;
+            setup(&mut dev, phase / 3 + 1);
+            dev.bar().0.hold_reads = false;
+            continue;
         }
         w.drain();
         if w.edge >= edges {
             break;
         }
-        phase += 1;
         if phase % 3 == 2 {
             // CONTROL.RESET mid-run, and the other rule set.
             w.c.resets += 1;
             setup(&mut dev, phase / 3 + 1);
         } else {
-            // PARSE_POLICY: none, all, or some reasons dropped; bits outside 9:1 read 0.
-            let some = w.rng.u32() & 0x3fe;
-            let p = w.rng.pick(&[0, 0x3fe, some]);
+            // PARSE_POLICY: some, all, then no reasons dropped; bits outside 9:1 read 0.
+            let some = w.rng.u32() & 0x3fe | 2 << w.rng.below(9);
+            let p = [some, 0x3fe, 0][w.c.policies % 3];
             w.policy = p;
             w.c.policies += 1;
             let junk = w.rng.u32() & !0x3fe;
@@ -930,7 +952,7 @@ fn lockstep(cfg: NicConfig, seed: u64, edges: usize) {
     let sw = 6 + n / 4;
     let c = &w.c;
     println!(
-        "{what}: {} edges, {} frames, delivered per queue {:?} (slow path last), {} cut at the frame buffer, {} truncated by the buffer, {} by a flow, drops: {} by rule or flow, {} by PARSE_POLICY, DROP_FULL {:?}, DROP_DISABLED {:?}; {} write faults, {} descriptor read faults; interrupts per vector {:?}; parser reasons {:?}; {} resets, {} policy changes, {} register reads",
+        "{what}: {} edges, {} frames, delivered per queue {:?} (slow path last), {} cut at the frame buffer, {} truncated by the buffer, {} by a flow, drops: {} by rule or flow, {} by PARSE_POLICY, DROP_FULL {:?}, DROP_DISABLED {:?}; {} write faults, {} descriptor read faults; interrupts per vector {:?}; parser reasons {:?}; {} resets when drained, {} with frames in flight, {} policy changes, {} register reads",
         w.expect.len() / tw,
         c.frames,
         c.delivered,
@@ -946,6 +968,7 @@ fn lockstep(cfg: NicConfig, seed: u64, edges: usize) {
         c.irqs,
         c.reasons,
         c.resets,
+        c.resets_in_flight,
         c.policies,
         c.reg_reads
     );
@@ -962,7 +985,8 @@ fn lockstep(cfg: NicConfig, seed: u64, edges: usize) {
             && c.read_faults > 0
             && c.irqs.iter().take(VECTORS - 1).all(|&i| i > 0)
             && c.reasons.iter().all(|&r| r > 0)
-            && c.resets > 0,
+            && c.resets > 0
+            && c.resets_in_flight > 0,
         "{what}: coverage"
     );
     assert_eq!(w.stim.len() / sw, w.expect.len() / tw);
