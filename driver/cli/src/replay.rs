@@ -61,13 +61,21 @@ pub struct Args {
     pub sweep_interval: f64,
     /// Feed the capture's frames into the simulated NIC's receive port (RTL 2.0 model: parser,
     /// classifier, DMA into per-channel receive queues; docs/nic.md) instead of host-built keys.
-    /// The rules decide alone: the conntrack slow path does not run on this path yet.
+    /// The conntrack slow path takes what the host receives and learns connections into the
+    /// NIC's flow cache; each frame is delivered before the next is sent.
     #[arg(long)]
     pub packet_path: bool,
     /// With --packet-path: write what each queue received to DIR/channel-N.pcap and
     /// DIR/slow-path.pcap.
     #[arg(long, value_name = "DIR", requires = "packet_path")]
     pub out: Option<PathBuf>,
+}
+
+fn eviction(e: EvictionArg) -> Eviction {
+    match e {
+        EvictionArg::Refuse => Eviction::Refuse,
+        EvictionArg::EvictIdlest => Eviction::EvictIdlest,
+    }
 }
 
 /// The rules `--load` names, else one accept-all rule delivering to channel 0.
@@ -167,6 +175,7 @@ fn run_packet_path(sess: &mut Session, setup: &Setup, a: &Args) -> CliResult {
     };
     let opts = FrameReplayOptions {
         out_dir: a.out.clone(),
+        sweep_interval_ns: (a.sweep_interval * 1e9) as u64,
         ..FrameReplayOptions::default()
     };
     let per_queue = (1usize << opts.ring_log2) * (opts.buf_bytes as usize + 8 + 32) + 256;
@@ -178,8 +187,16 @@ fn run_packet_path(sess: &mut Session, setup: &Setup, a: &Args) -> CliResult {
     let reader = CaptureReader::open(&a.pcap)
         .map_err(|e| CliError::from(Box::new(e) as Box<dyn std::error::Error>))?;
     let t = Instant::now();
-    let rep = replay_frames(&mut dev, reader, &opts, &mut |_| {})
+    if a.accept_channel as u32 >= config.channels {
+        return Err(CliError::usage(format!(
+            "--accept-channel {}: the device has {} channels",
+            a.accept_channel, config.channels
+        )));
+    }
+    let mut slow = slow_path(a.learn_reason, a.accept_channel, eviction(a.eviction), true);
+    let rep = replay_frames(&mut dev, reader, &opts, Some(&mut slow), &mut |_| {})
         .map_err(|e| CliError::from(Box::new(e) as Box<dyn std::error::Error>))?;
+    slow.shutdown(&mut dev)?;
     let wall = t.elapsed().as_secs_f64();
     let fps = rep.frames_in as f64 / wall.max(1e-9);
     if sess.json {
@@ -213,6 +230,13 @@ fn run_packet_path(sess: &mut Session, setup: &Setup, a: &Args) -> CliResult {
     outln!("slow path: {}", map(&rep.slow_path));
     outln!("dropped: {}", map(&rep.dropped));
     outln!("cut: {}; interrupts: {}", rep.cut, rep.interrupts);
+    outln!(
+        "host: {} frames handled by the slow path ({} without a key), {} connections learned; {} frames decided by flow entries on the NIC",
+        rep.host_handled,
+        rep.host_unkeyed,
+        rep.flows_learned,
+        rep.flow_hits
+    );
     if let Some(d) = &a.out {
         outln!("captures per queue in {}", shown(d));
     }
@@ -241,14 +265,10 @@ pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
         }
         Ok(())
     })?;
-    let eviction = match a.eviction {
-        EvictionArg::Refuse => Eviction::Refuse,
-        EvictionArg::EvictIdlest => Eviction::EvictIdlest,
-    };
     let mut slow = slow_path(
         a.learn_reason,
         a.accept_channel,
-        eviction,
+        eviction(a.eviction),
         dev.caps().version_minor >= 1,
     );
     let reader = CaptureReader::open(&a.pcap)

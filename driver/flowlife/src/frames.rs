@@ -12,12 +12,18 @@ use std::path::{Path, PathBuf};
 use gufc::backend::Bar;
 use gufc::backend::NicModel;
 use gufc::device::Device;
-use gufc::rx::{Received, RxError, RxQueue, RxQueueConfig};
+use gufc::rx::{RxError, RxQueue, RxQueueConfig};
 use gufc_regmap::word::{Cmpl0, Cmpl1};
-use gufc_regmap::{device, NicReg, ParseReason, RxqReg, SlowReason, Verdict};
+use gufc_regmap::{
+    device, Action, HitKind, IrqField, LookupResult, NicReg, ParseReason, RxqReg, SlowReason,
+    Verdict,
+};
 use serde::Serialize;
 
-use crate::capture::{CaptureReader, CaptureWriter, LinkType, PcapError, PcapWriter, Record};
+use crate::capture::{
+    decode, CaptureReader, CaptureWriter, Decoded, LinkType, PcapError, PcapWriter, Record,
+};
+use crate::{HostPacket, SlowPath};
 
 /// How the queues are set up and where their captures go.
 #[derive(Clone, Debug)]
@@ -28,6 +34,8 @@ pub struct FrameReplayOptions {
     pub buf_bytes: u64,
     /// Write `channel-N.pcap` and `slow-path.pcap` here.
     pub out_dir: Option<PathBuf>,
+    /// Capture time between the slow path's aging/re-validation sweeps.
+    pub sweep_interval_ns: u64,
 }
 
 impl Default for FrameReplayOptions {
@@ -36,6 +44,7 @@ impl Default for FrameReplayOptions {
             ring_log2: 8,
             buf_bytes: 2048,
             out_dir: None,
+            sweep_interval_ns: 1_000_000_000,
         }
     }
 }
@@ -60,6 +69,14 @@ pub struct FrameReplayReport {
     pub edges: u64,
     /// Interrupt messages the NIC sent.
     pub interrupts: u64,
+    /// Frames a flow entry decided on the NIC (KIND FLOW): the host never saw them.
+    pub flow_hits: u64,
+    /// Frames the host's slow path handled (delivered by a rule or to the slow path).
+    pub host_handled: u64,
+    /// Frames the host's slow path could not key (they failed the NIC's parser too).
+    pub host_unkeyed: u64,
+    /// Connections the slow path learned into the flow cache.
+    pub flows_learned: u64,
 }
 
 /// Why a replay stopped.
@@ -74,6 +91,9 @@ pub enum FrameReplayError {
     /// The register port failed.
     #[error(transparent)]
     Bus(#[from] gufc::backend::BusError),
+    /// The slow path's device access failed.
+    #[error(transparent)]
+    Device(#[from] gufc::device::DeviceError),
     /// Host memory for the rings and buffers ran out.
     #[error("host memory: no room for receive queue {0}'s rings and buffers")]
     Memory(u8),
@@ -134,16 +154,87 @@ struct Queue {
     free: Vec<u64>,
 }
 
-/// Replays `reader`'s frames through the NIC behind `dev` (its rules already written), taking
-/// every delivered frame from the queues as it arrives: `on_frame` sees each, in the order the
-/// queues are polled. Returns where the frames went.
+/// Replays `reader`'s frames through the NIC behind `dev` (its rules already written). Each
+/// frame is sent, the NIC is given the edges it needs to deliver it, and every frame it
+/// delivered is taken from its queue in arrival order (by the completion's sequence number):
+/// `on_frame` sees it, and `slow` — the host's slow path, if given — handles what the host sees
+/// (frames to the slow path, and those a rule rather than a flow entry delivered), learning
+/// connections into the NIC's flow cache, with a sweep every `sweep_interval_ns` of capture time.
 pub fn replay_frames(
     dev: &mut Device<NicModel>,
     mut reader: CaptureReader,
     opts: &FrameReplayOptions,
+    mut slow: Option<&mut SlowPath>,
     on_frame: &mut dyn FnMut(&Delivered),
 ) -> Result<FrameReplayReport, FrameReplayError> {
     let chans = dev.bar().config().channels() as u8;
+    let mut queues = open_queues(dev, chans, opts)?;
+    let mut out = Outputs::new(opts.out_dir.as_deref(), chans)?;
+    let mut rep = FrameReplayReport::default();
+    let learned0 = slow.as_ref().map_or(0, |s| s.stats.flows_learned);
+    let (mut ts, mut last_sweep) = (Vec::new(), None::<u64>);
+    let bytes_per_beat = dev.bar().config().data_bytes;
+    let mut eof = false;
+    let mut quiet = 0;
+    while !eof || quiet < 4 {
+        match reader.next_record()? {
+            Some(rec) => {
+                let Some(frame) = ethernet(&rec) else {
+                    rep.records_skipped += 1;
+                    continue;
+                };
+                ts.push(rec.ts_ns);
+                dev.bar().send(&frame, false);
+                rep.frames_in += 1;
+                // Parser, classifier and DMA: the frame's beats twice and a margin.
+                dev.bar().idle((frame.len() / bytes_per_beat) as u64 + 64);
+            }
+            None => {
+                eof = true;
+                dev.bar().idle(256);
+            }
+        }
+        let mut got = take(dev, &mut queues, opts)?;
+        got.sort_by_key(|d| d.cmpl[6]);
+        quiet = if got.is_empty() { quiet + 1 } else { 0 };
+        for d in got {
+            let len = Cmpl0::from_raw(d.cmpl[0]).len() as usize;
+            let at = ts.get(d.cmpl[6] as usize).copied().unwrap_or(0);
+            account(&mut rep, &d, chans, len);
+            out.write(&d, at, len)?;
+            on_frame(&d);
+            if let Some(slow) = slow.as_deref_mut() {
+                host(dev, slow, &mut rep, &d, chans, at)?;
+                let due = last_sweep.is_none_or(|t| at >= t + opts.sweep_interval_ns);
+                if due {
+                    if last_sweep.is_some() {
+                        slow.sweep(dev, at)?;
+                    }
+                    last_sweep = Some(at);
+                }
+            }
+        }
+    }
+    if let Some(slow) = slow.as_deref_mut() {
+        // A last sweep at the capture's last time, as the host-key replay ends.
+        slow.sweep(dev, ts.iter().copied().max().unwrap_or(0))?;
+    }
+    out.finish()?;
+    rep.flows_learned = slow
+        .as_ref()
+        .map_or(0, |s| s.stats.flows_learned - learned0);
+    count_drops(dev, chans, &mut rep)?;
+    rep.edges = dev.bar().edges();
+    rep.interrupts = dev.bar().irqs().iter().sum();
+    Ok(rep)
+}
+
+/// One queue per channel and the slow path's, every interrupt vector unmasked.
+fn open_queues(
+    dev: &mut Device<NicModel>,
+    chans: u8,
+    opts: &FrameReplayOptions,
+) -> Result<Vec<Queue>, FrameReplayError> {
     let size = 1usize << opts.ring_log2;
     let mut queues = Vec::new();
     for c in 0..=chans {
@@ -167,70 +258,104 @@ pub fn replay_frames(
         queues.push(Queue { q, free });
     }
     dev.bar().flush();
-    // Every vector unmasked, no moderation: the interrupt count is one per completion.
+    // No moderation: one message per completion.
     for v in 0..chans as u32 + 2 {
-        dev.bar()
-            .write32(device::IRQ_BASE + v * device::IRQ_STRIDE + 8, 0)?;
+        let mask = device::IRQ_BASE + v * device::IRQ_STRIDE + 4 * IrqField::Mask as u32;
+        dev.bar().write32(mask, 0)?;
     }
+    Ok(queues)
+}
 
-    let mut out = Outputs::new(opts.out_dir.as_deref(), chans)?;
-    let mut rep = FrameReplayReport::default();
-    let mut ts = Vec::new();
-    let mut take = |dev: &mut Device<NicModel>,
-                    queues: &mut [Queue],
-                    rep: &mut FrameReplayReport,
-                    ts: &[u64]|
-     -> Result<u64, FrameReplayError> {
-        let mut n = 0;
-        for (c, q) in queues.iter_mut().enumerate() {
-            let got: Vec<Received> = q.q.poll(dev.bar().memory(), size);
-            for r in got {
-                let len = Cmpl0::from_raw(r.cmpl[0]).len() as usize;
-                let kept = len.min(opts.buf_bytes as usize).min(fb_bytes(dev));
-                let bytes = q.q.frame(dev.bar().memory(), &r, kept);
-                let d = Delivered {
-                    queue: c as u8,
-                    cmpl: r.cmpl,
-                    bytes,
-                };
-                account(rep, &d, chans, len);
-                out.write(&d, ts.get(d.cmpl[6] as usize).copied().unwrap_or(0), len)?;
-                on_frame(&d);
-                q.free.push(r.buffer);
-                n += 1;
-            }
-            if q.q.posted() < size / 2 {
-                let (regs, mem) = dev.bar().rx_parts();
-                let k = q.q.refill(regs, mem, q.free.iter().copied())?;
-                q.free.drain(..k);
-            }
+/// Every frame the queues hold, their buffers recycled and posted again when half are used.
+fn take(
+    dev: &mut Device<NicModel>,
+    queues: &mut [Queue],
+    opts: &FrameReplayOptions,
+) -> Result<Vec<Delivered>, FrameReplayError> {
+    let fb = fb_bytes(dev);
+    let size = 1usize << opts.ring_log2;
+    let mut out = Vec::new();
+    for (c, q) in queues.iter_mut().enumerate() {
+        for r in q.q.poll(dev.bar().memory(), size) {
+            let len = Cmpl0::from_raw(r.cmpl[0]).len() as usize;
+            let kept = len.min(opts.buf_bytes as usize).min(fb);
+            out.push(Delivered {
+                queue: c as u8,
+                cmpl: r.cmpl,
+                bytes: q.q.frame(dev.bar().memory(), &r, kept),
+            });
+            q.free.push(r.buffer);
         }
-        dev.bar().flush();
-        Ok(n)
-    };
-
-    while let Some(rec) = reader.next_record()? {
-        let Some(frame) = ethernet(&rec) else {
-            rep.records_skipped += 1;
-            continue;
-        };
-        ts.push(rec.ts_ns);
-        dev.bar().send(&frame, false);
-        rep.frames_in += 1;
-        take(dev, &mut queues, &mut rep, &ts)?;
+        if q.q.posted() < size / 2 {
+            let (regs, mem) = dev.bar().rx_parts();
+            let k = q.q.refill(regs, mem, q.free.iter().copied())?;
+            q.free.drain(..k);
+        }
     }
-    // Drain: until no frame has come for a while.
-    let mut quiet = 0;
-    while quiet < 4 {
-        dev.bar().idle(256);
-        quiet = if take(dev, &mut queues, &mut rep, &ts)? == 0 {
-            quiet + 1
-        } else {
-            0
-        };
-    }
-    out.finish()?;
+    dev.bar().flush();
+    Ok(out)
+}
 
+/// What the NIC decided for a delivered frame, as a lookup result.
+fn result_of(d: &Delivered) -> LookupResult {
+    let (w0, w1) = (Cmpl0::from_raw(d.cmpl[0]), Cmpl1::from_raw(d.cmpl[1]));
+    LookupResult {
+        action: match w0.verdict() {
+            Ok(Verdict::Deliver) => Action::Deliver {
+                channel: w1.channel(),
+            },
+            Ok(Verdict::SlowPath) => Action::SlowPath {
+                reason: w0.reason(),
+            },
+            _ => Action::Drop,
+        },
+        kind: w0.kind().unwrap_or(HitKind::Miss),
+        index: d.cmpl[2],
+        stale: w0.stale(),
+        src_local: w0.src_local(),
+        dst_local: w0.dst_local(),
+        len: w0.len(),
+        tag: d.cmpl[6],
+    }
+}
+
+/// The host's side of a delivered frame: what a flow entry delivered never reaches the slow
+/// path; the rest is keyed by the host's own decoder and handled.
+fn host(
+    dev: &mut Device<NicModel>,
+    slow: &mut SlowPath,
+    rep: &mut FrameReplayReport,
+    d: &Delivered,
+    chans: u8,
+    ts_ns: u64,
+) -> Result<(), FrameReplayError> {
+    let r = result_of(d);
+    if r.kind == HitKind::Flow && d.queue != chans {
+        return Ok(());
+    }
+    match decode(LinkType::Ethernet, &d.bytes, r.len as u32) {
+        Decoded::Ip(f) => {
+            let pkt = HostPacket {
+                key: f.key,
+                tcp_flags: f.tcp_flags,
+                len: r.len,
+                ts_ns,
+                result: r,
+            };
+            slow.handle(dev, &pkt)?;
+            rep.host_handled += 1;
+        }
+        Decoded::Skip(_) => rep.host_unkeyed += 1,
+    }
+    Ok(())
+}
+
+/// The drops no completion tells of, from the NIC's registers.
+fn count_drops(
+    dev: &mut Device<NicModel>,
+    chans: u8,
+    rep: &mut FrameReplayReport,
+) -> Result<(), FrameReplayError> {
     let mut dropped = 0;
     for c in 0..=chans {
         let full = dev
@@ -243,14 +368,11 @@ pub fn replay_frames(
         *rep.dropped.entry("queue-disabled".into()).or_default() += disabled as u64;
         dropped += full as u64 + disabled as u64;
     }
-    let policy = dev
-        .bar()
-        .read32(device::NIC_BASE + 4 * NicReg::ParsePolicy as u32)?;
+    let nic = |r: u32| device::NIC_BASE + 4 * r;
+    let policy = dev.bar().read32(nic(NicReg::ParsePolicy as u32))?;
     for r in 1..10u32 {
         if policy >> r & 1 != 0 {
-            let n = dev
-                .bar()
-                .read32(device::NIC_BASE + 4 * (NicReg::ParseCount as u32 + r))?;
+            let n = dev.bar().read32(nic(NicReg::ParseCount as u32 + r))?;
             let name = ParseReason::from_bits(r).map_or(r.to_string(), |p| format!("{p:?}"));
             rep.dropped.insert(format!("parser:{name}"), n as u64);
             dropped += n as u64;
@@ -261,9 +383,7 @@ pub fn replay_frames(
         "rule".into(),
         rep.frames_in.saturating_sub(delivered + dropped),
     );
-    rep.edges = dev.bar().edges();
-    rep.interrupts = dev.bar().irqs().iter().sum();
-    Ok(rep)
+    Ok(())
 }
 
 /// Bytes the frame buffer keeps of a frame (CAPS: its depth in beats times DW/8).
@@ -296,6 +416,7 @@ fn account(rep: &mut FrameReplayReport, d: &Delivered, chans: u8, len: usize) {
     if d.bytes.len() < len {
         rep.cut += 1;
     }
+    rep.flow_hits += (Cmpl0::from_raw(d.cmpl[0]).kind() == Ok(HitKind::Flow)) as u64;
 }
 
 /// One capture per queue, opened on its first frame.

@@ -92,13 +92,19 @@ fn check(capture: &str) -> BTreeMap<String, u64> {
 
     let mut got: BTreeMap<u32, Delivered> = BTreeMap::new();
     let reader = CaptureReader::open(&path).unwrap();
-    let rep = replay_frames(&mut dev, reader, &FrameReplayOptions::default(), &mut |d| {
-        assert!(
-            got.insert(d.cmpl[6], d.clone()).is_none(),
-            "seq {} twice",
-            d.cmpl[6]
-        );
-    })
+    let rep = replay_frames(
+        &mut dev,
+        reader,
+        &FrameReplayOptions::default(),
+        None,
+        &mut |d| {
+            assert!(
+                got.insert(d.cmpl[6], d.clone()).is_none(),
+                "seq {} twice",
+                d.cmpl[6]
+            );
+        },
+    )
     .unwrap();
 
     let mut reader = CaptureReader::open(&path).unwrap();
@@ -164,4 +170,105 @@ fn mixed_pcapng_frames_reach_the_queues_the_host_keys_name() {
 #[test]
 fn scan_pcap_frames_reach_the_queues_the_host_keys_name() {
     check("scan.pcap");
+}
+
+/// The flow life cycle on the packet path: the conntrack slow path reads what the host receives
+/// from the NIC's queues and learns connections into its flow cache. Its counters, its
+/// subscribers' reports and the connections it learned equal the host-key replay's on a 2.0
+/// model with the same rules (the built-in accept-all rule and one that punts TCP to port 22 to
+/// conntrack with the learn reason).
+fn same_flow_life(capture: &str) {
+    use gufc_flowlife::session::{open_wired, slow_path};
+    use gufc_flowlife::{Eviction, ReplayOptions};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/data/pcap")
+        .join(capture);
+    let mut punt22 = proto(6, 10, Action::SlowPath { reason: 16 });
+    punt22.dport = (22, 22);
+    let rules = [
+        punt22,
+        TcamEntry::match_all(0, Action::Deliver { channel: 0 }),
+    ];
+
+    let sim = Box::new(Model2Bar::new(config()).unwrap());
+    let mut keyed = open_wired(sim, OpenOptions::default(), Some(&rules), &[]).unwrap();
+    let mut slow_k = slow_path(16, 0, Eviction::Refuse, true);
+    let reader = CaptureReader::open(&path).unwrap();
+    let opts = ReplayOptions {
+        shutdown: false,
+        ..ReplayOptions::default()
+    };
+    let rep_k = gufc_flowlife::replay(&mut keyed, &mut slow_k, reader, opts).unwrap();
+
+    let nic = NicConfig {
+        top: TopConfig::sized(&config()),
+        ..NicConfig::default()
+    };
+    let mut dev = Device::open(
+        NicModel::new(nic, HostMemory::new(1 << 32, 8 << 20)),
+        OpenOptions::default(),
+    )
+    .unwrap();
+    dev.reset().unwrap();
+    dev.replace_rules(&rules).unwrap();
+    let mut slow_f = slow_path(16, 0, Eviction::Refuse, true);
+    let reader = CaptureReader::open(&path).unwrap();
+    let rep_f = replay_frames(
+        &mut dev,
+        reader,
+        &FrameReplayOptions::default(),
+        Some(&mut slow_f),
+        &mut |_| {},
+    )
+    .unwrap();
+
+    assert!(rep_k.flows_learned > 0, "{capture}: nothing learned");
+    assert_eq!(
+        rep_f.flows_learned, rep_k.flows_learned,
+        "{capture}: learned"
+    );
+    assert_eq!(
+        rep_f.flow_hits, rep_k.cache_hits,
+        "{capture}: flow-cache hits"
+    );
+    // Register traffic differs: BUSY polls depend on what else is in flight.
+    let counters = |s: &gufc_flowlife::SlowPath| gufc_flowlife::SlowPathStats {
+        register_reads: 0,
+        register_writes: 0,
+        ..s.stats.clone()
+    };
+    assert_eq!(
+        counters(&slow_f),
+        counters(&slow_k),
+        "{capture}: the slow path's counters"
+    );
+    let conns = |s: &gufc_flowlife::SlowPath| -> Vec<String> {
+        let mut v: Vec<String> = s
+            .table
+            .ids()
+            .into_iter()
+            .map(|id| format!("{:?}", s.table.get(id)))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        conns(&slow_f),
+        conns(&slow_k),
+        "{capture}: the connections tracked"
+    );
+    for (a, b) in slow_f.subscribers().iter().zip(slow_k.subscribers()) {
+        assert_eq!(a.report(), b.report(), "{capture}: subscriber {}", a.name());
+    }
+    println!(
+        "{capture}: {} learned, {} flow hits, {} frames handled by the host",
+        rep_f.flows_learned, rep_f.flow_hits, rep_f.host_handled
+    );
+}
+
+#[test]
+fn the_flow_life_cycle_on_the_packet_path_equals_the_host_key_path() {
+    for c in ["mixed.pcap", "mixed.pcapng", "scan.pcap"] {
+        same_flow_life(c);
+    }
 }
