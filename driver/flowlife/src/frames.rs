@@ -186,8 +186,10 @@ pub fn replay_frames(
                 ts.push(rec.ts_ns);
                 dev.bar().send(&frame, false);
                 rep.frames_in += 1;
-                // Parser, classifier and DMA: the frame's beats twice and a margin.
-                dev.bar().idle((frame.len() / bytes_per_beat) as u64 + 64);
+                // Until its completion's interrupt (none for a dropped frame): the parser,
+                // the classifier and the DMA need the frame's beats twice and a margin.
+                dev.bar()
+                    .wait_irq((frame.len() / bytes_per_beat) as u64 + 64);
             }
             None => {
                 eof = true;

@@ -81,6 +81,8 @@ pub struct NicModel {
     /// The descriptor read's answer, given at the next edge.
     answer: Option<(u64, bool)>,
     irqs: Vec<u64>,
+    /// The message taken at the last edge.
+    irq_taken: Option<u16>,
     edges: u64,
 }
 
@@ -93,6 +95,7 @@ impl NicModel {
             mem,
             posted: PostedRegs::default(),
             answer: None,
+            irq_taken: None,
             edges: 0,
         };
         for rst in [true, true, false] {
@@ -150,6 +153,18 @@ impl NicModel {
         }
     }
 
+    /// Runs idle edges until an interrupt message is taken (the model's wake-up, as an eventfd
+    /// is through VFIO), at most `max`; returns its vector.
+    pub fn wait_irq(&mut self, max: u64) -> Option<u16> {
+        for _ in 0..max {
+            self.edge(NicIn::default());
+            if self.irq_taken.is_some() {
+                return self.irq_taken;
+            }
+        }
+        None
+    }
+
     /// Interrupt messages taken so far, by vector.
     pub fn irqs(&self) -> &[u64] {
         &self.irqs
@@ -189,10 +204,12 @@ impl NicModel {
                 None => (0, true),
             });
         }
-        self.nic.step(&i);
-        if let Some(v) = self.nic.irq() {
+        // irq_ready is always 1: the message shown before this edge is taken at it.
+        self.irq_taken = self.nic.irq();
+        if let Some(v) = self.irq_taken {
             self.irqs[v as usize] += 1;
         }
+        self.nic.step(&i);
         self.edges += 1;
         c.rx_ready
     }
