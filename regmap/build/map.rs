@@ -244,11 +244,20 @@ impl RegMap {
         ];
         for w in windows.windows(2) {
             if w[0].1 % 4 != 0 || w[0].1 + w[0].2 > w[1].1 {
-                return Err(format!("[device]: {} + {:#x} reaches past {}", w[0].0, w[0].2, w[1].0));
+                return Err(format!(
+                    "[device]: {} + {:#x} reaches past {}",
+                    w[0].0, w[0].2, w[1].0
+                ));
             }
         }
-        if !fits(&self.nic_reg, 0x100) || !fits(&self.rxq_reg, d.rxq_stride) || !fits(&self.irq_field, d.irq_stride) {
-            return Err("[device]: a [nic_reg], [rxq_reg] or [irq_field] word lies past its block's stride".into());
+        if !fits(&self.nic_reg, 0x100)
+            || !fits(&self.rxq_reg, d.rxq_stride)
+            || !fits(&self.irq_field, d.irq_stride)
+        {
+            return Err(
+                "[device]: a [nic_reg], [rxq_reg] or [irq_field] word lies past its block's stride"
+                    .into(),
+            );
         }
         Ok(())
     }

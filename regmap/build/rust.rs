@@ -111,10 +111,16 @@ fn device_doc(k: &str) -> &'static str {
         "version_minor" => "Register-map minor version, as `VERSION.MINOR` reads.",
         "version2_major" => "`VERSION.MAJOR` of the RTL 2.0 device (rtl/v2/gufc_top.v).",
         "version2_minor" => "`VERSION.MINOR` of the RTL 2.0 device.",
-        "nic_base" => "The NIC's own registers (`NicReg`, 4 bytes each) from this offset (docs/nic.md).",
-        "rxq_base" => "Receive queue q's registers (`RxqReg`, 4 bytes each) at `rxq_base + q * rxq_stride`.",
+        "nic_base" => {
+            "The NIC's own registers (`NicReg`, 4 bytes each) from this offset (docs/nic.md)."
+        }
+        "rxq_base" => {
+            "Receive queue q's registers (`RxqReg`, 4 bytes each) at `rxq_base + q * rxq_stride`."
+        }
         "rxq_stride" => "Bytes between two receive queues' register blocks.",
-        "irq_base" => "Interrupt vector v's fields (`IrqField`, 4 bytes each) at `irq_base + v * irq_stride`.",
+        "irq_base" => {
+            "Interrupt vector v's fields (`IrqField`, 4 bytes each) at `irq_base + v * irq_stride`."
+        }
         "irq_stride" => "Bytes between two interrupt vectors' register blocks.",
         _ => unreachable!("undocumented device constant {k}"),
     }

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use gufc_regmap::word::*;
 use gufc_regmap::{
-    reg, Action, CounterSpace, DecodeError, GlobalCounter, HitKind, InterestMode, ParseReason, Key,
-    LookupResult, Opcode, Problem, ReasonCode, Register, SlowReason, TcamEntry, Verdict,
-    VERILOG_HEADER,
+    reg, Action, CounterSpace, DecodeError, GlobalCounter, HitKind, InterestMode, Key,
+    LookupResult, Opcode, ParseReason, Problem, ReasonCode, Register, SlowReason, TcamEntry,
+    Verdict, VERILOG_HEADER,
 };
 
 /// `NAME = value` of every integer localparam in the header.
@@ -217,7 +217,15 @@ fn every_field_round_trips_through_the_bits_of_the_verilog_header() {
     int_field!(h, s, Cmpl0, "DST_LOCAL", dst_local, with_dst_local);
     int_field!(h, s, Cmpl0, "REASON", reason, with_reason);
     int_field!(h, s, Cmpl1, "CHANNEL", channel, with_channel);
-    enum_field!(h, s, Cmpl1, "PARSE_REASON", parse_reason, with_parse_reason, ParseReason);
+    enum_field!(
+        h,
+        s,
+        Cmpl1,
+        "PARSE_REASON",
+        parse_reason,
+        with_parse_reason,
+        ParseReason
+    );
     int_field!(h, s, Cmpl1, "TCP_FLAGS", tcp_flags, with_tcp_flags);
     int_field!(h, s, Cmpl1, "VLAN_TAGS", vlan_tags, with_vlan_tags);
     int_field!(h, s, Cmpl1, "FRAG", frag, with_frag);

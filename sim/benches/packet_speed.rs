@@ -123,6 +123,15 @@ fn main() {
         run.edges as f64 / rtl_s / 1e6,
         run.edges as f64 / model_s / 1e6
     );
+    for slow in [false, true] {
+        let (fps, edges) = nic_replay(slow);
+        println!(
+            "NIC model through the driver (gufc replay --packet-path{}), the three captures: {:.0} frames/s, {:.1} edges per frame",
+            if slow { "" } else { ", no slow path" },
+            fps,
+            edges
+        );
+    }
 }
 
 /// Flat host memory from IOVA 0.
@@ -226,6 +235,56 @@ fn dma_rate(len: usize) -> (f64, f64) {
                 q.refill(&mut port, &mut mem, [bufs(next_buf)]).unwrap();
                 next_buf += 1;
             }
+        }
+    }
+    (
+        frames as f64 / t.elapsed().as_secs_f64(),
+        edges as f64 / frames.max(1) as f64,
+    )
+}
+
+/// The whole NIC model behind the driver: the test captures replayed on the packet path
+/// (`gufc_flowlife::frames::replay_frames`), with or without the conntrack slow path; frames/s
+/// and clock edges per frame.
+fn nic_replay(slow: bool) -> (f64, f64) {
+    use gufc::backend::nic::HostMemory;
+    use gufc::backend::NicModel;
+    use gufc::device::{Device, OpenOptions};
+    use gufc_flowlife::frames::{replay_frames, FrameReplayOptions};
+    use gufc_flowlife::session::slow_path;
+    use gufc_hw_model::v2::nic::NicConfig;
+    use gufc_hw_model::v2::top::TopConfig;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/pcap");
+    let (mut frames, mut edges) = (0u64, 0u64);
+    let t = Instant::now();
+    while t.elapsed().as_secs_f64() < 1.0 {
+        for name in ["mixed.pcap", "mixed.pcapng", "scan.pcap"] {
+            let config = gufc_hw_model::Config {
+                tcam_entries: 64,
+                flow_buckets: 256,
+                flow_ways: 4,
+                ..Default::default()
+            };
+            let nic = NicConfig {
+                top: TopConfig::sized(&config),
+                ..NicConfig::default()
+            };
+            let host = NicModel::new(nic, HostMemory::new(1 << 32, 16 << 20));
+            let mut dev = Device::open(host, OpenOptions::default()).unwrap();
+            dev.reset().unwrap();
+            let mut sp = slow_path(16, 0, gufc_flowlife::Eviction::Refuse, true);
+            dev.replace_rules(&[gufc_regmap::TcamEntry::match_all(
+                0,
+                gufc_regmap::Action::Deliver { channel: 0 },
+            )])
+            .unwrap();
+            let e0 = dev.bar().edges();
+            let rd = CaptureReader::open(&dir.join(name)).unwrap();
+            let opts = FrameReplayOptions::default();
+            let rep =
+                replay_frames(&mut dev, rd, &opts, slow.then_some(&mut sp), &mut |_| {}).unwrap();
+            frames += rep.frames_in;
+            edges += dev.bar().edges() - e0;
         }
     }
     (

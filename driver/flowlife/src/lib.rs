@@ -10,6 +10,8 @@ pub mod accounting;
 pub mod aging;
 pub mod capture;
 pub mod conntrack;
+#[cfg(feature = "model")]
+pub mod frames;
 pub mod interest;
 pub mod portscan;
 pub mod replay;

@@ -10,12 +10,17 @@
 
 use std::collections::VecDeque;
 
-use gufc_regmap::RxqReg;
+use gufc_regmap::{device, RxqReg};
 
 /// Bytes of a completion record (words 0..6 from the classifier, word 7 index and flags).
 pub const CMPL_BYTES: u64 = 32;
 /// Buffers are 64-byte aligned; their size is a multiple of 64.
 pub const BUF_ALIGN: u64 = 64;
+
+/// The BAR0 offset of register `reg` of receive queue `chan` (docs/nic.md).
+pub fn rxq_offset(chan: u8, reg: RxqReg) -> u32 {
+    device::RXQ_BASE + u32::from(chan) * device::RXQ_STRIDE + 4 * reg as u32
+}
 
 /// A queue's registers.
 pub trait QueueRegs {

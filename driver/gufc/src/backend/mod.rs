@@ -10,6 +10,8 @@ pub mod fault;
 mod model;
 #[cfg(feature = "model")]
 mod model2;
+#[cfg(feature = "model")]
+pub mod nic;
 #[cfg(feature = "rtl")]
 mod rtl;
 mod simulated;
@@ -23,6 +25,8 @@ pub use clocked::{Clocked, ClockedBar};
 pub use model::ModelBar;
 #[cfg(feature = "model")]
 pub use model2::Model2Bar;
+#[cfg(feature = "model")]
+pub use nic::NicModel;
 #[cfg(feature = "rtl")]
 pub use rtl::{RtlBar, RtlConfig, RtlError};
 pub use simulated::{SimKind, SimSpec};
