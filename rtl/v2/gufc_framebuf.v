@@ -22,7 +22,7 @@ module gufc_framebuf #(
     output wire [DW-1:0] m_tdata,
     output wire [DW/8-1:0] m_tkeep,
     output wire m_tlast,
-    output reg [AW:0] level
+    output reg [$clog2(DEPTH):0] level  // AW + 1 bits (AW is declared below: not usable here)
 );
     localparam integer AW = $clog2(DEPTH);
     localparam integer WW = DW + DW / 8 + 1;

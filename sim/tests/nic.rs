@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 use gufc::backend::{Bar, BusError};
 use gufc::device::{Device, OpenOptions};
 use gufc::rules::{compile_for, text, RuleSet, RuleStage};
-use gufc::rx::{DmaMemory, QueueRegs, RxQueue, RxQueueConfig};
+use gufc::rx::{rxq_offset, DmaMemory, QueueRegs, RxQueue, RxQueueConfig};
 use gufc_hw_model::v2::nic::{Nic, NicConfig, NicIn};
 use gufc_hw_model::v2::parser::{beats, parse, Beat, ParserConfig, Record};
 use gufc_hw_model::v2::top::TopConfig;
@@ -45,6 +45,7 @@ use gufc_sim::frames::{corpus, ethernet, ipv4, random, transport, Frame, L4};
 use gufc_sim::stimulus::Rng;
 use gufc_sim::Config;
 
+use replay::Memory;
 use testbench::verilate;
 
 /// The classifier: 64 entries, 16 buckets of 2 ways, 3 channels (queue 3 is the slow path),
@@ -111,33 +112,6 @@ const FLOW_ACTIONS: [[Action; 3]; 2] = [
     ],
 ];
 
-/// Host memory behind an IOMMU: mapped ranges, buffers left out of the map, and bytes.
-struct Memory {
-    mapped: Vec<(u64, u64)>,
-    holes: BTreeSet<u64>,
-    bytes: BTreeMap<u64, u8>,
-}
-
-impl Memory {
-    fn is_mapped(&self, a: u64, n: u64) -> bool {
-        self.mapped.iter().any(|&(s, l)| a >= s && a + n <= s + l)
-            && !self.holes.contains(&(a & !(BUF_STRIDE - 1)))
-    }
-}
-
-impl DmaMemory for Memory {
-    fn write(&mut self, iova: u64, bytes: &[u8]) {
-        for (i, b) in bytes.iter().enumerate() {
-            self.bytes.insert(iova + i as u64, *b);
-        }
-    }
-    fn read(&self, iova: u64, out: &mut [u8]) {
-        for (i, b) in out.iter_mut().enumerate() {
-            *b = self.bytes.get(&(iova + i as u64)).copied().unwrap_or(0);
-        }
-    }
-}
-
 /// Register writes of the receive queues and the interrupt setup, waiting for an edge of BAR0
 /// that the driver's own accesses leave free.
 #[derive(Default)]
@@ -146,7 +120,7 @@ struct Pending(VecDeque<Mmio>);
 impl QueueRegs for Pending {
     fn write(&mut self, chan: u8, reg: RxqReg, value: u32) {
         self.0.push_back(Mmio::Write {
-            addr: RXQ_BASE + chan as u32 * RXQ_STRIDE + 4 * reg as u32,
+            addr: rxq_offset(chan, reg),
             data: value,
         });
     }
@@ -837,6 +811,7 @@ fn drive(cfg: NicConfig, seed: u64, edges: usize) -> World {
                 .chain([(CMPL, 0x10_0000), (BUFS, BUFFERS * BUF_STRIDE)])
                 .collect(),
             holes: BTreeSet::from([BUFS + 9 * BUF_STRIDE, BUFS + 42 * BUF_STRIDE]),
+            hole: BUF_STRIDE,
             bytes: BTreeMap::new(),
         },
         pending: Pending::default(),

@@ -10,6 +10,8 @@
 //! the untimed `parse` of its frame (so the walk reads no byte an earlier frame left in the
 //! window), and the corpus frames must get the reasons written next to them by hand.
 
+// Shared with the packet path's other tests; this one needs no host memory.
+#[allow(dead_code)]
 mod replay;
 // Shared with the block tests; the parser's use only `verilate`.
 #[allow(dead_code)]

@@ -26,6 +26,7 @@ use gufc_hw_model::v2::rxdma::{CfgAccess, DmaBeat, DmaIn, Order, RxDma, RxDmaCon
 use gufc_regmap::RxqReg;
 use gufc_sim::stimulus::Rng;
 
+use replay::Memory;
 use testbench::verilate;
 
 const CHANNELS: usize = 4;
@@ -35,33 +36,6 @@ const BUFS: u64 = 0x3_0000_0000;
 const BUF_STRIDE: u64 = 0x1_0000;
 const BUFFERS: u64 = 64;
 const LOG2: u32 = 3;
-
-/// Host memory behind an IOMMU: mapped ranges, buffers left out of the map, and bytes.
-struct Memory {
-    mapped: Vec<(u64, u64)>,
-    holes: BTreeSet<u64>,
-    bytes: BTreeMap<u64, u8>,
-}
-
-impl Memory {
-    fn is_mapped(&self, a: u64, n: u64) -> bool {
-        self.mapped.iter().any(|&(s, l)| a >= s && a + n <= s + l)
-            && !self.holes.contains(&(a & !(BUF_STRIDE - 1)))
-    }
-}
-
-impl DmaMemory for Memory {
-    fn write(&mut self, iova: u64, bytes: &[u8]) {
-        for (i, b) in bytes.iter().enumerate() {
-            self.bytes.insert(iova + i as u64, *b);
-        }
-    }
-    fn read(&self, iova: u64, out: &mut [u8]) {
-        for (i, b) in out.iter_mut().enumerate() {
-            *b = self.bytes.get(&(iova + i as u64)).copied().unwrap_or(0);
-        }
-    }
-}
 
 /// The queues' register port: one access per edge, so writes wait their turn.
 #[derive(Default)]
@@ -113,6 +87,7 @@ fn drive(n: usize, seed: u64, frames: usize) -> Run {
             (BUFS, BUFFERS * BUF_STRIDE),
         ],
         holes: BTreeSet::from([BUFS + 7 * BUF_STRIDE, BUFS + 40 * BUF_STRIDE]),
+        hole: BUF_STRIDE,
         bytes: BTreeMap::new(),
     };
     let mut port = CfgPort::default();

@@ -71,6 +71,18 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
+/// `name: count, …`, or `none`.
+fn counts(m: &std::collections::BTreeMap<String, u64>) -> String {
+    if m.is_empty() {
+        "none".into()
+    } else {
+        m.iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 fn eviction(e: EvictionArg) -> Eviction {
     match e {
         EvictionArg::Refuse => Eviction::Refuse,
@@ -207,16 +219,6 @@ fn run_packet_path(sess: &mut Session, setup: &Setup, a: &Args) -> CliResult {
         output::json("replay", v)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let map = |m: &std::collections::BTreeMap<String, u64>| {
-        if m.is_empty() {
-            "none".into()
-        } else {
-            m.iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-    };
     outln!(
         "{}: {} frames into the NIC ({} records skipped) in {:.2} s ({:.0} frames/s), {} clock edges",
         shown(&a.pcap),
@@ -226,9 +228,9 @@ fn run_packet_path(sess: &mut Session, setup: &Setup, a: &Args) -> CliResult {
         fps,
         rep.edges
     );
-    outln!("delivered: {}", map(&rep.delivered));
-    outln!("slow path: {}", map(&rep.slow_path));
-    outln!("dropped: {}", map(&rep.dropped));
+    outln!("delivered: {}", counts(&rep.delivered));
+    outln!("slow path: {}", counts(&rep.slow_path));
+    outln!("dropped: {}", counts(&rep.dropped));
     outln!("cut: {}; interrupts: {}", rep.cut, rep.interrupts);
     outln!(
         "host: {} frames handled by the slow path ({} without a key), {} connections learned; {} frames decided by flow entries on the NIC",
@@ -307,21 +309,11 @@ pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
         rep.lookups_per_cycle,
         100.0 * rep.hit_rate
     );
-    let map = |m: &std::collections::BTreeMap<String, u64>| {
-        if m.is_empty() {
-            "none".into()
-        } else {
-            m.iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-    };
     outln!(
         "verdicts: channels {{{}}}, dropped {}, slow path {{{}}}",
-        map(&rep.channels),
+        counts(&rep.channels),
         rep.dropped,
-        map(&rep.slow_path)
+        counts(&rep.slow_path)
     );
     outln!(
         "flows: {} learned, {} expired, {} still tracked; {} cache hits",

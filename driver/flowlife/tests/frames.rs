@@ -70,10 +70,8 @@ fn expected(
     }
 }
 
-fn check(capture: &str) -> BTreeMap<String, u64> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/data/pcap")
-        .join(capture);
+/// The NIC model behind the driver, reset, with `rules`.
+fn nic_device(rules: &[TcamEntry]) -> Device<NicModel> {
     let nic = NicConfig {
         top: TopConfig::sized(&config()),
         ..NicConfig::default()
@@ -84,7 +82,15 @@ fn check(capture: &str) -> BTreeMap<String, u64> {
     )
     .unwrap();
     dev.reset().unwrap();
-    dev.replace_rules(&rules()).unwrap();
+    dev.replace_rules(rules).unwrap();
+    dev
+}
+
+fn check(capture: &str) -> BTreeMap<String, u64> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/data/pcap")
+        .join(capture);
+    let mut dev = nic_device(&rules());
     let mut probe =
         Device::open(Model2Bar::new(config()).unwrap(), OpenOptions::default()).unwrap();
     probe.reset().unwrap();
@@ -200,17 +206,7 @@ fn same_flow_life(capture: &str) {
     };
     let rep_k = gufc_flowlife::replay(&mut keyed, &mut slow_k, reader, opts).unwrap();
 
-    let nic = NicConfig {
-        top: TopConfig::sized(&config()),
-        ..NicConfig::default()
-    };
-    let mut dev = Device::open(
-        NicModel::new(nic, HostMemory::new(1 << 32, 8 << 20)),
-        OpenOptions::default(),
-    )
-    .unwrap();
-    dev.reset().unwrap();
-    dev.replace_rules(&rules).unwrap();
+    let mut dev = nic_device(&rules);
     let mut slow_f = slow_path(16, 0, Eviction::Refuse, true);
     let reader = CaptureReader::open(&path).unwrap();
     let rep_f = replay_frames(

@@ -1,10 +1,13 @@
-//! What the packet path's block tests share (parser, receive DMA, interrupts, frame buffer):
-//! their Verilated testbench run over a stimulus file (`sim/csrc/tb_replay.h`), the first word
-//! where its trace and the model's differ, and the parser's build (the test and the bench).
+//! What the packet path's block tests share (parser, receive DMA, interrupts, frame buffer,
+//! the NIC): their Verilated testbench run over a stimulus file (`sim/csrc/tb_replay.h`), the
+//! first word where its trace and the model's differ, the parser's build (the test and the
+//! bench), and host memory behind an IOMMU.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use gufc::rx::DmaMemory;
 use gufc_hw_model::v2::parser::ParserConfig;
 
 use crate::testbench::verilate;
@@ -68,4 +71,38 @@ pub fn first_mismatch(
         .zip(expect.chunks(words))
         .enumerate()
         .find_map(|(e, (g, m))| (0..words).find(|&k| g[k] != m[k]).map(|k| (e, k)))
+}
+
+/// Host memory behind an IOMMU (the receive DMA's and the NIC's tests): mapped ranges, blocks of
+/// `hole` bytes left out of the map (a buffer the driver forgot), and the bytes written.
+pub struct Memory {
+    /// (IOVA, length) of each mapped range.
+    pub mapped: Vec<(u64, u64)>,
+    /// Start of each block left out.
+    pub holes: BTreeSet<u64>,
+    /// A block's size (a power of two).
+    pub hole: u64,
+    /// What was written, by IOVA.
+    pub bytes: BTreeMap<u64, u8>,
+}
+
+impl Memory {
+    /// Whether `n` bytes at `a` are inside the map and outside every hole.
+    pub fn is_mapped(&self, a: u64, n: u64) -> bool {
+        self.mapped.iter().any(|&(s, l)| a >= s && a + n <= s + l)
+            && !self.holes.contains(&(a & !(self.hole - 1)))
+    }
+}
+
+impl DmaMemory for Memory {
+    fn write(&mut self, iova: u64, bytes: &[u8]) {
+        for (i, b) in bytes.iter().enumerate() {
+            self.bytes.insert(iova + i as u64, *b);
+        }
+    }
+    fn read(&self, iova: u64, out: &mut [u8]) {
+        for (i, b) in out.iter_mut().enumerate() {
+            *b = self.bytes.get(&(iova + i as u64)).copied().unwrap_or(0);
+        }
+    }
 }
