@@ -40,7 +40,9 @@ use gufc_hw_model::v2::nic::{Nic, NicConfig, NicIn};
 use gufc_hw_model::v2::parser::{beats, parse, Beat, ParserConfig, Record};
 use gufc_hw_model::v2::top::TopConfig;
 use gufc_regmap::device::{IRQ_BASE, IRQ_STRIDE, NIC_BASE, RXQ_BASE, RXQ_STRIDE};
-use gufc_regmap::{Action, IrqField, Key, Mmio, NicReg, ParseReason, RxqReg};
+use gufc_regmap::{
+    Action, HitKind, IrqField, Key, Mmio, NicReg, ParseReason, RxqReg, SlowReason, Verdict,
+};
 use gufc_sim::frames::{corpus, ethernet, ipv4, random, transport, Frame, L4};
 use gufc_sim::stimulus::Rng;
 use gufc_sim::Config;
@@ -68,13 +70,13 @@ const LOG2: u32 = 3;
 const LATE_RING: usize = 2;
 
 /// Completion word 0 / 1 fields (regmap.toml [cmpl0], [cmpl1], [verdict], [kind]).
-const DELIVER: u32 = 0;
-const SLOW_PATH: u32 = 2;
-const KIND_MISS: u32 = 0;
-const KIND_FLOW: u32 = 1;
-const KIND_RULE: u32 = 2;
+const DELIVER: u32 = Verdict::Deliver as u32;
+const SLOW_PATH: u32 = Verdict::SlowPath as u32;
+const KIND_MISS: u32 = HitKind::Miss as u32;
+const KIND_FLOW: u32 = HitKind::Flow as u32;
+const KIND_RULE: u32 = HitKind::Rule as u32;
 /// [slow_reason] MISS.
-const REASON_MISS: u32 = 1;
+const REASON_MISS: u32 = SlowReason::Miss as u32;
 
 /// Two rule sets, alternating across CONTROL.RESET: every channel, a rule's DROP, a rule's
 /// slow path with its own reason, a TCP flags match; anything else misses (slow path).
