@@ -45,6 +45,9 @@ struct Host {
     mem: HashMap<u64, u8>,
     rd: Option<(u64, bool)>,
     edges: u64,
+    /// Edge numbers of completion-ring writes and of interrupt messages taken.
+    cmpl_writes: Vec<u64>,
+    irqs: Vec<u64>,
 }
 
 impl Host {
@@ -54,6 +57,8 @@ impl Host {
             mem: HashMap::new(),
             rd: None,
             edges: 0,
+            cmpl_writes: Vec::new(),
+            irqs: Vec::new(),
         };
         for _ in 0..2 {
             h.edge(NicIn {
@@ -69,7 +74,13 @@ impl Host {
     fn edge(&mut self, mut i: NicIn) -> bool {
         (i.w_ready, i.r_ready, i.irq_ready, i.rd) = (true, true, true, self.rd.take());
         let c = self.nic.comb(&i);
+        if self.nic.irq().is_some() {
+            self.irqs.push(self.edges);
+        }
         if let Some(w) = &c.write {
+            if (CMPL..BUF).contains(&w.addr) {
+                self.cmpl_writes.push(self.edges);
+            }
             for (k, b) in w.data.iter().enumerate() {
                 if w.strb >> k & 1 != 0 {
                     self.mem.insert(w.addr + k as u64, *b);
@@ -240,4 +251,25 @@ fn a_frame_longer_than_the_frame_buffer_is_delivered_cut() {
     assert_eq!(&got[..], &f[..128]);
     assert_eq!(h.byte(buf + 128), 0, "nothing past the cut");
     assert_eq!(h.read(rxq(3, RxqReg::Head)), 2, "the next frame follows");
+}
+
+/// docs/timing.md, "The packet path": a 64-byte frame into an idle NIC (DW 64, 64 entries: the
+/// classifier's latency A + 7 = 16), the host answering the descriptor read at the next edge.
+/// Its last beat at edge t: record at t + 7, key taken at t + 8, result at t + 24 taken by the
+/// DMA engine, DECIDE t + 25, descriptor read t + 26, answer t + 27, 8 data beats t + 28..35,
+/// the completion's 4 beats t + 36..39, the event at t + 40, the message taken at t + 43.
+#[test]
+fn one_frame_from_its_last_beat_to_its_interrupt() {
+    let mut h = Host::new(config(512));
+    open(&mut h, 3);
+    h.write(device::IRQ_BASE + 3 * device::IRQ_STRIDE + 8, 0);
+    let f = udp(22);
+    assert_eq!(f.len(), 64);
+    h.send(&f, false);
+    let t = h.edges - 1;
+    h.idle(100);
+    let w: Vec<u64> = h.cmpl_writes.iter().map(|e| e - t).collect();
+    assert_eq!(w, [36, 37, 38, 39], "completion beats");
+    let i: Vec<u64> = h.irqs.iter().map(|e| e - t).collect();
+    assert_eq!(i, [43], "the interrupt message");
 }
