@@ -44,9 +44,11 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub pcap: PathBuf,
     /// A factor of the capture's own timing on a 250 MHz device clock (`1` = as captured,
-    /// `10x` = ten times faster), or `max`: back to back, one packet per cycle.
-    #[arg(long, default_value = "1")]
-    pub speed: Speed,
+    /// `10x` = ten times faster), or `max`: back to back, one packet per cycle [default: 1].
+    /// With --packet-path only `max` (frames back to back as the NIC takes them); without it
+    /// each frame is delivered before the next is sent.
+    #[arg(long)]
+    pub speed: Option<Speed>,
     /// Slow-path reason with which rules ask conntrack to decide a new connection.
     #[arg(long, default_value_t = 16)]
     pub learn_reason: u8,
@@ -185,7 +187,17 @@ fn run_packet_path(sess: &mut Session, setup: &Setup, a: &Args) -> CliResult {
         top: TopConfig::sized(&config),
         ..NicConfig::default()
     };
+    let back_to_back = match a.speed {
+        None => false,
+        Some(Speed::Max) => true,
+        Some(Speed::Scaled(_)) => {
+            return Err(CliError::usage(
+                "--packet-path: --speed takes only `max` (frames back to back); without it each frame is delivered before the next",
+            ))
+        }
+    };
     let opts = FrameReplayOptions {
+        back_to_back,
         out_dir: a.out.clone(),
         sweep_interval_ns: (a.sweep_interval * 1e9) as u64,
         ..FrameReplayOptions::default()
@@ -282,7 +294,7 @@ pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
         bar.set_message(format!("{pkts} packets"));
     };
     let opts = ReplayOptions {
-        speed: a.speed,
+        speed: a.speed.unwrap_or(Speed::Scaled(1.0)),
         sweep_interval_ns: (a.sweep_interval * 1e9) as u64,
         progress: Some(&mut on_progress),
         shutdown: true,

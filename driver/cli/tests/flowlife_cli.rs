@@ -270,7 +270,7 @@ fn replay_on_the_packet_path_writes_a_capture_per_queue() {
 }
 
 #[test]
-fn replay_on_the_packet_path_refuses_a_device_and_the_rtl() {
+fn replay_on_the_packet_path_refuses_a_device_the_rtl_and_a_scaled_speed() {
     let path = pcap::repo("tests/data/pcap/mixed.pcap");
     let p = path.to_str().unwrap();
     let (code, _, err) = gufc(&[
@@ -289,4 +289,7 @@ fn replay_on_the_packet_path_refuses_a_device_and_the_rtl() {
     let (code, _, err) = gufc(&["replay", "--pcap", p, "--packet-path", "--backend", "rtl"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("model2"), "{err}");
+    let (code, _, err) = gufc(&["replay", "--pcap", p, "--packet-path", "--speed", "2x"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--speed takes only `max`"), "{err}");
 }

@@ -36,6 +36,8 @@ pub struct FrameReplayOptions {
     pub out_dir: Option<PathBuf>,
     /// Capture time between the slow path's aging/re-validation sweeps.
     pub sweep_interval_ns: u64,
+    /// Send each frame as soon as the NIC takes it, instead of after the last one's delivery.
+    pub back_to_back: bool,
 }
 
 impl Default for FrameReplayOptions {
@@ -45,6 +47,7 @@ impl Default for FrameReplayOptions {
             buf_bytes: 2048,
             out_dir: None,
             sweep_interval_ns: 1_000_000_000,
+            back_to_back: false,
         }
     }
 }
@@ -155,7 +158,8 @@ struct Queue {
 }
 
 /// Replays `reader`'s frames through the NIC behind `dev` (its rules already written). Each
-/// frame is sent, the NIC is given the edges it needs to deliver it, and every frame it
+/// frame is sent, the NIC is given the edges it needs to deliver it (unless `back_to_back`:
+/// then the next frame follows as soon as the NIC takes it), and every frame it
 /// delivered is taken from its queue in arrival order (by the completion's sequence number):
 /// `on_frame` sees it, and `slow` — the host's slow path, if given — handles what the host sees
 /// (frames to the slow path, and those a rule rather than a flow entry delivered), learning
@@ -186,10 +190,12 @@ pub fn replay_frames(
                 ts.push(rec.ts_ns);
                 dev.bar().send(&frame, false);
                 rep.frames_in += 1;
-                // Until its completion's interrupt (none for a dropped frame): the parser,
-                // the classifier and the DMA need the frame's beats twice and a margin.
-                dev.bar()
-                    .wait_irq((frame.len() / bytes_per_beat) as u64 + 64);
+                if !opts.back_to_back {
+                    // Until its completion's interrupt (none for a dropped frame): the parser,
+                    // the classifier and the DMA need the frame's beats twice and a margin.
+                    dev.bar()
+                        .wait_irq((frame.len() / bytes_per_beat) as u64 + 64);
+                }
             }
             None => {
                 eof = true;
