@@ -14,6 +14,8 @@ pub mod output;
 #[cfg(feature = "p4runtime")]
 pub mod p4info;
 mod packet;
+#[cfg(feature = "model")]
+mod packet_path;
 mod parse;
 pub mod pci;
 mod progress;

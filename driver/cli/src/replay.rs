@@ -11,21 +11,15 @@ use std::time::Instant;
 use clap::{Args as ClapArgs, ValueEnum};
 
 use crate::error::CliError;
-use crate::open::BackendKind;
 use crate::session::{fresh, load_rules, prepare_loaded, rule_target, Origins, Prepared};
 use crate::{outln, output, progress, shown, CliResult, Session, Setup};
-use gufc::backend::nic::HostMemory;
-use gufc::backend::{NicModel, SimKind, SimSpec};
 use gufc::device::Device;
 use gufc::rules::{Loaded, RuleSet, RuleStage};
 use gufc_flowlife::capture::CaptureReader;
-use gufc_flowlife::frames::{replay_frames, FrameReplayOptions};
 use gufc_flowlife::session::{slow_path, WiredDevice};
 use gufc_flowlife::{
     self as flowlife, Eviction, ReplayOptions, ReplayReport, SlowPath, Speed, Wire,
 };
-use gufc_hw_model::v2::nic::NicConfig;
-use gufc_hw_model::v2::top::TopConfig;
 use gufc_regmap::{Action, TcamEntry};
 
 /// `--eviction`: the slow path's [`Eviction`] policy on the command line.
@@ -74,7 +68,7 @@ pub struct Args {
 }
 
 /// `name: count, …`, or `none`.
-fn counts(m: &std::collections::BTreeMap<String, u64>) -> String {
+pub(crate) fn counts(m: &std::collections::BTreeMap<String, u64>) -> String {
     if m.is_empty() {
         "none".into()
     } else {
@@ -85,7 +79,7 @@ fn counts(m: &std::collections::BTreeMap<String, u64>) -> String {
     }
 }
 
-fn eviction(e: EvictionArg) -> Eviction {
+pub(crate) fn eviction(e: EvictionArg) -> Eviction {
     match e {
         EvictionArg::Refuse => Eviction::Refuse,
         EvictionArg::EvictIdlest => Eviction::EvictIdlest,
@@ -93,7 +87,7 @@ fn eviction(e: EvictionArg) -> Eviction {
 }
 
 /// The rules `--load` names, else one accept-all rule delivering to channel 0.
-fn rules_or_accept_all(setup: &Setup, target: RuleStage) -> Result<Prepared, CliError> {
+pub(crate) fn rules_or_accept_all(setup: &Setup, target: RuleStage) -> Result<Prepared, CliError> {
     let loaded = match &setup.load {
         Some(p) => load_rules(p, setup, target)?,
         None => {
@@ -154,113 +148,15 @@ pub fn replay_into(
     Ok((dev, slow, rep, origins))
 }
 
-/// Replays the capture's frames through the NIC model's receive path and prints where they
-/// went ([`FrameReplayReport`]).
-fn run_packet_path(sess: &mut Session, setup: &Setup, a: &Args) -> CliResult {
-    if let Some(addr) = &sess.target.device {
-        return Err(CliError::usage(format!(
-            "{addr}: --packet-path pushes frames into a simulated NIC's receive port; a device receives them from its wire"
-        )));
-    }
-    if !matches!(
-        sess.target.backend,
-        BackendKind::Model | BackendKind::Model2
-    ) {
-        return Err(CliError::usage(
-            "--packet-path runs on the RTL 2.0 model's NIC (--backend model2); the Verilated NIC is in the lockstep test only",
-        ));
-    }
-    let spec = SimSpec {
-        kind: SimKind::Model2,
-        ..sess.target.spec()
-    };
-    let config = spec.config();
-    // Validates the classifier's sizes as the model2 backend does.
-    gufc::backend::Model2Bar::new(config.clone()).map_err(|e| CliError::usage(e.to_string()))?;
-    if !(1..=30).contains(&config.channels) {
-        return Err(CliError::usage(format!(
-            "--channels {}: the NIC has 1..=30 channels (queue CHANNELS is the slow path)",
-            config.channels
-        )));
-    }
-    let nic = NicConfig {
-        top: TopConfig::sized(&config),
-        ..NicConfig::default()
-    };
-    let back_to_back = match a.speed {
-        None => false,
-        Some(Speed::Max) => true,
-        Some(Speed::Scaled(_)) => {
-            return Err(CliError::usage(
-                "--packet-path: --speed takes only `max` (frames back to back); without it each frame is delivered before the next",
-            ))
-        }
-    };
-    let opts = FrameReplayOptions {
-        back_to_back,
-        out_dir: a.out.clone(),
-        sweep_interval_ns: (a.sweep_interval * 1e9) as u64,
-        ..FrameReplayOptions::default()
-    };
-    let per_queue = (1usize << opts.ring_log2) * (opts.buf_bytes as usize + 8 + 32) + 256;
-    let mem = HostMemory::new(1 << 32, per_queue * (config.channels as usize + 1));
-    let dev = Device::open(NicModel::new(nic, mem), sess.target.opts())?;
-    let p = rules_or_accept_all(setup, rule_target(dev.caps()))?;
-    let mut origins = None;
-    let mut dev = fresh(dev, &p, &mut origins)?.0;
-    let reader = CaptureReader::open(&a.pcap)
-        .map_err(|e| CliError::from(Box::new(e) as Box<dyn std::error::Error>))?;
-    let t = Instant::now();
-    if a.accept_channel as u32 >= config.channels {
-        return Err(CliError::usage(format!(
-            "--accept-channel {}: the device has {} channels",
-            a.accept_channel, config.channels
-        )));
-    }
-    let mut slow = slow_path(a.learn_reason, a.accept_channel, eviction(a.eviction), true);
-    let rep = replay_frames(&mut dev, reader, &opts, Some(&mut slow), &mut |_| {})
-        .map_err(|e| CliError::from(Box::new(e) as Box<dyn std::error::Error>))?;
-    slow.shutdown(&mut dev)?;
-    let wall = t.elapsed().as_secs_f64();
-    let fps = rep.frames_in as f64 / wall.max(1e-9);
-    if sess.json {
-        let mut v = output::value(&rep);
-        v["capture"] = shown(&a.pcap).into();
-        v["wall_seconds"] = wall.into();
-        v["frames_per_second"] = fps.into();
-        output::json("replay", v)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    outln!(
-        "{}: {} frames into the NIC ({} records skipped) in {:.2} s ({:.0} frames/s), {} clock edges",
-        shown(&a.pcap),
-        rep.frames_in,
-        rep.records_skipped,
-        wall,
-        fps,
-        rep.edges
-    );
-    outln!("delivered: {}", counts(&rep.delivered));
-    outln!("slow path: {}", counts(&rep.slow_path));
-    outln!("dropped: {}", counts(&rep.dropped));
-    outln!("cut: {}; interrupts: {}", rep.cut, rep.interrupts);
-    outln!(
-        "host: {} frames handled by the slow path ({} without a key), {} connections learned; {} frames decided by flow entries on the NIC",
-        rep.host_handled,
-        rep.host_unkeyed,
-        rep.flows_learned,
-        rep.flow_hits
-    );
-    if let Some(d) = &a.out {
-        outln!("captures per queue in {}", shown(d));
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
 /// Replays the capture and prints the [`ReplayReport`] with wall time and packet rate.
 pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
     if a.packet_path {
-        return run_packet_path(sess, setup, &a);
+        #[cfg(feature = "model")]
+        return crate::packet_path::run(sess, setup, &a);
+        #[cfg(not(feature = "model"))]
+        return Err(CliError::usage(
+            "--packet-path runs on the NIC model: this gufc is built without the `model` feature",
+        ));
     }
     let json = sess.json;
     if a.sweep_interval.is_nan() || a.sweep_interval <= 0.0 {
