@@ -21,7 +21,7 @@ use gufc_hw_model::v2::nic::NicConfig;
 use gufc_hw_model::v2::top::TopConfig;
 
 /// Replays the capture's frames through the NIC model's receive path and prints where they
-/// went ([`FrameReplayReport`]).
+/// went (`gufc_flowlife::frames::FrameReplayReport`).
 pub fn run(sess: &mut Session, setup: &Setup, a: &Args) -> CliResult {
     if let Some(addr) = &sess.target.device {
         return Err(CliError::usage(format!(

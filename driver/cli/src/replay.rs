@@ -150,6 +150,11 @@ pub fn replay_into(
 
 /// Replays the capture and prints the [`ReplayReport`] with wall time and packet rate.
 pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
+    if a.sweep_interval.is_nan() || a.sweep_interval <= 0.0 {
+        return Err(CliError::usage(
+            "--sweep-interval must be a positive number of seconds",
+        ));
+    }
     if a.packet_path {
         #[cfg(feature = "model")]
         return crate::packet_path::run(sess, setup, &a);
@@ -159,11 +164,6 @@ pub fn run(sess: &mut Session, setup: &Setup, a: Args) -> CliResult {
         ));
     }
     let json = sess.json;
-    if a.sweep_interval.is_nan() || a.sweep_interval <= 0.0 {
-        return Err(CliError::usage(
-            "--sweep-interval must be a positive number of seconds",
-        ));
-    }
     let accept = a.accept_channel;
     let (mut dev, _) = open_wired(sess, setup, |caps| {
         if accept as u32 >= caps.channels {
