@@ -41,8 +41,7 @@ pub fn run(sess: &mut Session, setup: &Setup, a: &Args) -> CliResult {
         ..sess.target.spec()
     };
     let config = spec.config();
-    // Validates the classifier's sizes as the model2 backend does.
-    gufc::backend::Model2Bar::new(config.clone()).map_err(|e| CliError::usage(e.to_string()))?;
+    gufc::backend::Model2Bar::check(&config).map_err(|e| CliError::usage(e.to_string()))?;
     if !(1..=30).contains(&config.channels) {
         return Err(CliError::usage(format!(
             "--channels {}: the NIC has 1..=30 channels (queue CHANNELS is the slow path)",

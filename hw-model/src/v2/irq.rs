@@ -1,18 +1,9 @@
 //! Interrupt vectors with moderation, mask and pending bits (`rtl/v2/gufc_irq.v`; the
 //! contract is docs/interrupts.md), edge for edge.
 
-/// A configuration write's field (`cfg_field`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IrqField {
-    /// Fire after this many events (0: no count moderation).
-    Frames = 0,
-    /// Fire this many edges after the first event (0: no timer).
-    Timer = 1,
-    /// Bit 0 masks the vector.
-    Mask = 2,
-    /// Bit 0 = 1 clears the pending bit.
-    Pending = 3,
-}
+/// A configuration write's field (`cfg_field`): the register map's `[irq_field]`, the word a
+/// vector's field has in BAR0 (docs/nic.md).
+pub use gufc_regmap::IrqField;
 
 /// One edge's inputs.
 #[derive(Clone, Copy, Debug, Default)]

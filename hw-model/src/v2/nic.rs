@@ -338,7 +338,21 @@ impl Nic {
         let rec: Option<Record> = self.parser.out().copied();
         let order = self.order();
         let head_bad = self.side.out().map(|b| Side::of(b).reason != 0);
-        let f_ready = self.dma.comb(&self.dma_in(i, None, None)).f_ready;
+        let cfg = match (&at, i.mmio) {
+            (Some(Target::Queue(q, r)), Some(m)) => Some(CfgAccess {
+                write: wr.is_some(),
+                chan: *q,
+                reg: *r,
+                wdata: match m {
+                    Mmio::Write { data, .. } => data,
+                    Mmio::Read { .. } => 0,
+                },
+            }),
+            _ => None,
+        };
+        let din = self.dma_in(i, order, cfg);
+        let dma = self.dma.comb(&din);
+        let (f_ready, s_tready) = (dma.f_ready, dma.s_tready);
         let pending = self.irq.pending()[0] as u32;
         let ev = self.dma.event();
 
@@ -372,20 +386,6 @@ impl Nic {
                 });
 
         // The DMA engine, fed by the frame buffer and the order; the side buffer.
-        let cfg = match (&at, i.mmio) {
-            (Some(Target::Queue(q, r)), Some(m)) => Some(CfgAccess {
-                write: wr.is_some(),
-                chan: *q,
-                reg: *r,
-                wdata: match m {
-                    Mmio::Write { data, .. } => data,
-                    Mmio::Read { .. } => 0,
-                },
-            }),
-            _ => None,
-        };
-        let din = self.dma_in(i, order, cfg);
-        let s_tready = self.dma.comb(&din).s_tready;
         self.dma.step(&din);
         self.fb.step(self.prst, fb_beat.as_ref(), s_tready);
         let side_beat = taken.map(|r| {
@@ -406,13 +406,7 @@ impl Nic {
         // The interrupt block: the engine's event of the last edge, the vectors' writes.
         let irq_cfg = match (&at, wr) {
             (Some(Target::Vector(v, f)), Some((_, data))) => {
-                let f = match f {
-                    0 => IrqField::Frames,
-                    1 => IrqField::Timer,
-                    2 => IrqField::Mask,
-                    _ => IrqField::Pending,
-                };
-                Some((*v, f, data as u16))
+                IrqField::from_bits(*f as u32).map(|f| (*v, f, data as u16))
             }
             _ => None,
         };
@@ -426,17 +420,19 @@ impl Nic {
         // The NIC's own registers.
         let read = match (&at, rd) {
             (Some(Target::Nic(w)), Some(_)) => self.nic_read(*w, pending),
-            (Some(Target::Vector(v, 3)), Some(_)) => pending >> v & 1,
+            (Some(Target::Vector(v, f)), Some(_)) if *f == IrqField::Pending as u8 => {
+                pending >> v & 1
+            }
             _ => 0,
         };
         if self.prst {
             self.reset_regs();
         } else {
             if let (Some(Target::Nic(w)), Some((_, data))) = (&at, wr) {
-                match NicReg::from_bits(*w) {
-                    Some(NicReg::ParsePolicy) => self.policy = data & 0x3fe,
-                    _ if (16..26).contains(w) => self.counts[*w as usize - 16] = 0,
-                    _ => {}
+                if NicReg::from_bits(*w) == Some(NicReg::ParsePolicy) {
+                    self.policy = data & 0x3fe;
+                } else if let Some(k) = self.count_index(*w) {
+                    self.counts[k] = 0;
                 }
             }
             if let Some(r) = taken {
@@ -474,8 +470,13 @@ impl Nic {
             }
             Some(NicReg::ParsePolicy) => self.policy,
             Some(NicReg::IrqPending) => pending,
-            _ if (16..26).contains(&w) => self.counts[w as usize - 16],
-            _ => 0,
+            _ => self.count_index(w).map_or(0, |k| self.counts[k]),
         }
+    }
+
+    /// PARSE_COUNT\[k\]'s k if NIC word `w` is one of the counters.
+    fn count_index(&self, w: u32) -> Option<usize> {
+        let k = w.checked_sub(NicReg::ParseCount as u32)? as usize;
+        (k < self.counts.len()).then_some(k)
     }
 }

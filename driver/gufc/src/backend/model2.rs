@@ -24,6 +24,12 @@ impl Model2Bar {
     /// A 2.0 model sized like the 1.x `config` (entries, buckets, ways, channels, locality
     /// entries), the rule stage's other parameters at their defaults (16 checkers, 6 flag bits).
     pub fn new(config: Config) -> Result<Self, ConfigError> {
+        Self::check(&config)?;
+        Ok(ClockedBar::wrap(Top::new(TopConfig::sized(&config))))
+    }
+
+    /// Whether `config` sizes a 2.0 device (also the NIC's classifier), without building one.
+    pub fn check(config: &Config) -> Result<(), ConfigError> {
         config.validate()?;
         if !(config.tcam_entries as usize).is_multiple_of(RuleStageConfig::default().bank) {
             return Err(ConfigError {
@@ -32,6 +38,6 @@ impl Model2Bar {
                 allowed: "a multiple of 64 (the 2.0 rule stage's bank)",
             });
         }
-        Ok(ClockedBar::wrap(Top::new(TopConfig::sized(&config))))
+        Ok(())
     }
 }
